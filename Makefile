@@ -1,0 +1,39 @@
+# rdv-spie — the two commands of the README, and a few more.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
+	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || (apt-get update && apt-get install -y --no-install-recommends python3-venv)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+## demo: install, migrate a SQLite database under var/, seed the Aisne demo, serve on :8000
+demo: $(STAMP)
+	$(BIN)/rdv-spie db upgrade
+	$(BIN)/rdv-spie demo seed
+	$(BIN)/rdv-spie serve
+
+## test: lint, type-check, then the whole suite on SQLite and on a throwaway PostgreSQL
+test: $(STAMP) lint
+	bash tests/tools/system-packages.sh
+	$(BIN)/python tests/tools/services.py -- $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests migrations
+	$(BIN)/ruff format --check src tests migrations
+	$(BIN)/mypy
+
+## bench: slot search and booking throughput against a trivial endpoint, same run
+bench: $(STAMP)
+	bash tests/tools/system-packages.sh
+	$(BIN)/python tests/tools/services.py -- $(BIN)/python -m tests.bench
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,1 @@
+"""rdv-spie: appointment scheduling for the SPIE."""

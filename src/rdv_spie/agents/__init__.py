@@ -1,0 +1,1 @@
+"""Agents room: agents, their role in each organisation, API keys, guards."""

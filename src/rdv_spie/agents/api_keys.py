@@ -1,0 +1,57 @@
+"""API keys: 256-bit secrets shown once, stored as SHA-256, looked up by hash."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from rdv_spie.agents.models import Agent, ApiKey
+from rdv_spie.db.uow import UnitOfWork
+from rdv_spie.errors import NotFound, Unauthorized
+
+_PREFIX = "rdv_"
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedKey:
+    """A freshly created key: ``secret`` is never stored and never shown again."""
+
+    id: uuid.UUID
+    secret: str
+
+
+def hash_secret(secret: str) -> str:
+    """The stored form of a key."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+async def create_api_key(*, uow: UnitOfWork, agent_id: uuid.UUID, label: str) -> IssuedKey:
+    """Issue a new key for an agent."""
+    agent = await uow.session.get(Agent, agent_id)
+    if agent is None:
+        raise NotFound("agent not found", field="agent_id")
+    secret = _PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey(agent_id=agent_id, label=label, prefix=secret[:10], secret_hash=hash_secret(secret))
+    uow.session.add(key)
+    await uow.session.flush()
+    return IssuedKey(id=key.id, secret=secret)
+
+
+async def authenticate(*, uow: UnitOfWork, secret: str) -> uuid.UUID:
+    """The agent id behind a key, or Unauthorized (unknown, revoked, inactive agent)."""
+    if not secret.startswith(_PREFIX):
+        raise Unauthorized("invalid API key")
+    row = (
+        await uow.session.execute(
+            select(ApiKey.agent_id)
+            .join(Agent, Agent.id == ApiKey.agent_id)
+            .where(ApiKey.secret_hash == hash_secret(secret), ApiKey.revoked_at.is_(None), Agent.active)
+        )
+    ).first()
+    if row is None:
+        raise Unauthorized("invalid API key")
+    return row[0]

@@ -1,0 +1,96 @@
+"""Who is acting, and what they may see: an agent sees and changes only their organisations."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from rdv_spie.agents.models import Membership, Role
+from rdv_spie.db.uow import UnitOfWork
+from rdv_spie.errors import Forbidden, NotFound
+from rdv_spie.territories.models import Organisation
+
+_MANAGERS = frozenset({Role.ADMIN, Role.ANIMATOR})
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """An authenticated agent with their roles per organisation and their territories."""
+
+    agent_id: uuid.UUID
+    roles: dict[uuid.UUID, Role]  # organisation id → role
+    territory_ids: frozenset[uuid.UUID]
+
+    @property
+    def organisation_ids(self) -> frozenset[uuid.UUID]:
+        """Organisations the agent belongs to."""
+        return frozenset(self.roles)
+
+    def require_territory(self, territory_id: uuid.UUID, *, what: str = "territory") -> None:
+        """NotFound unless the agent works on this territory (unknown and foreign look alike)."""
+        if territory_id not in self.territory_ids:
+            raise NotFound(f"{what} not found", field=f"{what}_id")
+
+    def require_member(self, organisation_id: uuid.UUID) -> None:
+        """NotFound unless the agent belongs to the organisation."""
+        if organisation_id not in self.roles:
+            raise NotFound("organisation not found", field="organisation_id")
+
+    def require_manager(self, organisation_id: uuid.UUID) -> None:
+        """Forbidden unless the agent is admin or animator of the organisation."""
+        self.require_member(organisation_id)
+        if self.roles[organisation_id] not in _MANAGERS:
+            raise Forbidden(
+                "only an admin or an animator of the organisation can do this",
+                field="organisation_id",
+            )
+
+    def manages_any_territory_org(self, territory_orgs: frozenset[uuid.UUID]) -> bool:
+        """True when the agent is admin or animator of one of these organisations."""
+        return any(self.roles.get(org) in _MANAGERS for org in territory_orgs)
+
+
+async def load_actor(uow: UnitOfWork, agent_id: uuid.UUID) -> Actor:
+    """Build the Actor of an agent from their memberships."""
+    rows = (
+        await uow.session.execute(
+            select(Membership.organisation_id, Membership.role, Organisation.territory_id)
+            .join(Organisation, Organisation.id == Membership.organisation_id)
+            .where(Membership.agent_id == agent_id)
+        )
+    ).all()
+    return Actor(
+        agent_id=agent_id,
+        roles={org: Role(role) for org, role, _ in rows},
+        territory_ids=frozenset(t for _, _, t in rows),
+    )
+
+
+async def colleague_ids(uow: UnitOfWork, actor: Actor) -> frozenset[uuid.UUID]:
+    """Agents who share an organisation with the actor (the actor included)."""
+    if not actor.roles:
+        return frozenset({actor.agent_id})
+    rows = await uow.session.scalars(
+        select(Membership.agent_id).where(Membership.organisation_id.in_(actor.organisation_ids))
+    )
+    return frozenset(rows) | {actor.agent_id}
+
+
+async def require_can_manage_agent(uow: UnitOfWork, actor: Actor, agent_id: uuid.UUID) -> None:
+    """The agent themselves, or an admin/animator of one of their organisations."""
+    if agent_id == actor.agent_id:
+        return
+    orgs = frozenset(
+        await uow.session.scalars(
+            select(Membership.organisation_id).where(Membership.agent_id == agent_id)
+        )
+    )
+    if not orgs & actor.organisation_ids:
+        raise NotFound("agent not found", field="agent_id")
+    if not actor.manages_any_territory_org(orgs & actor.organisation_ids):
+        raise Forbidden(
+            "only the agent, or an admin or animator of their organisation, can change this",
+            field="agent_id",
+        )

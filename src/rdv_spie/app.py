@@ -1,0 +1,87 @@
+"""The Litestar application, built by ``create_app`` (never at import time)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+
+from litestar import Litestar, Router
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+
+from rdv_spie import deps
+from rdv_spie.agents.api import AgentController
+from rdv_spie.clock import Clock, SystemClock
+from rdv_spie.db.engine import create_engine
+from rdv_spie.db.uow import Database
+from rdv_spie.logging import configure_logging
+from rdv_spie.scheduling.api import (
+    AbsenceController,
+    AppointmentController,
+    AppointmentTypeController,
+    RuleController,
+    SlotController,
+)
+from rdv_spie.settings import Settings
+from rdv_spie.territories.api import OrganisationController, PlaceController, TerritoryController
+from rdv_spie.web.errors import EXCEPTION_HANDLERS
+from rdv_spie.web.health import healthz, readyz
+
+
+@dataclass(frozen=True, slots=True)
+class Overrides:
+    """Pieces a test or the demo swaps in: a clock, an existing database."""
+
+    clock: Clock | None = None
+    database: Database | None = None
+
+
+def create_app(settings: Settings | None = None, overrides: Overrides | None = None) -> Litestar:
+    """Build the web application."""
+    settings = settings or Settings()
+    overrides = overrides or Overrides()
+    configure_logging(level=settings.log_level, json=settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
+        owned = overrides.database is None
+        db = overrides.database or Database(create_engine(settings))
+        app.state.db = db
+        app.state.clock = overrides.clock or SystemClock(
+            timedelta(days=settings.clock_offset_days))
+        app.state.settings = settings
+        try:
+            yield
+        finally:
+            if owned:
+                await db.dispose()
+
+    api = Router(
+        path="/api/v1",
+        route_handlers=[
+            TerritoryController, OrganisationController, PlaceController, AgentController,
+            AppointmentTypeController, RuleController, AbsenceController, SlotController,
+            AppointmentController,
+        ],
+        dependencies={"actor": Provide(deps.provide_actor)},
+    )
+    return Litestar(
+        route_handlers=[api, healthz, readyz],
+        dependencies={
+            "uow": Provide(deps.provide_uow),
+            "clock": Provide(deps.provide_clock, sync_to_thread=False),
+            "settings": Provide(deps.provide_settings, sync_to_thread=False),
+        },
+        lifespan=[lifespan],
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=OpenAPIConfig(
+            title="rdv-spie API", version="1", path="/api/v1/schema",
+            description="Appointments for the service public de l'insertion et de l'emploi. "
+            "Authenticate with 'Authorization: Bearer <API key>'.",
+            render_plugins=[SwaggerRenderPlugin()],
+        ),
+        debug=settings.debug,
+    )

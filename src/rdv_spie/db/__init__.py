@@ -1,0 +1,1 @@
+"""Database hallway: declarative base, engine, unit of work."""

@@ -1,0 +1,76 @@
+"""Unit of work: one session, one transaction; commits only when asked, never autocommits."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from rdv_spie.clock import Clock
+from rdv_spie.db.engine import WRITE_OPTION
+
+
+class UnitOfWork:
+    """The session a service works in, plus the locks a constraint cannot express."""
+
+    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+        self.session = session
+        self.clock = clock
+        self.dialect = session.bind.dialect.name if session.bind is not None else "unknown"
+
+    @property
+    def is_postgres(self) -> bool:
+        """True on PostgreSQL."""
+        return self.dialect == "postgresql"
+
+    async def lock(self, *keys: str) -> None:
+        """Take transaction-scoped locks on ``keys`` (sorted, so two callers never deadlock).
+
+        PostgreSQL: advisory locks released at commit/rollback. SQLite: a write transaction
+        already holds the database write lock (BEGIN IMMEDIATE), so nothing more is needed.
+        """
+        if not self.is_postgres:
+            return
+        for key in sorted(set(keys)):
+            await self.session.execute(
+                text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_id(key)}
+            )
+
+
+def _lock_id(key: str) -> int:
+    # A stable signed 64-bit id from the key's text (two 32-bit CRCs).
+    raw = key.encode()
+    value = (zlib.crc32(raw) << 32) | zlib.crc32(raw[::-1])
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+class Database:
+    """Engine plus session factories for reading and for writing."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._read = async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
+        self._write = async_sessionmaker(
+            engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False, autoflush=True
+        )
+
+    @asynccontextmanager
+    async def unit_of_work(self, *, clock: Clock, write: bool = True) -> AsyncIterator[UnitOfWork]:
+        """Open a transaction; commit on normal exit, roll back on error."""
+        factory = self._write if write else self._read
+        async with factory() as session:
+            session.info["clock"] = clock
+            uow = UnitOfWork(session, clock)
+            try:
+                yield uow
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()

@@ -1,0 +1,49 @@
+"""Request-scoped dependencies: the unit of work (commits before the response) and the actor."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import Any
+
+from litestar import Request
+from litestar.datastructures import State
+
+from rdv_spie.agents import api_keys
+from rdv_spie.agents.guards import Actor, load_actor
+from rdv_spie.clock import Clock
+from rdv_spie.db.uow import UnitOfWork
+from rdv_spie.errors import Unauthorized
+from rdv_spie.settings import Settings
+
+_SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def provide_uow(state: State, request: Request[Any, Any, Any]
+                      ) -> AsyncGenerator[UnitOfWork, None]:
+    """One transaction per request; committed after the handler and before the response, so
+    a failed commit is an error response and never a false success."""
+    async with state.db.unit_of_work(clock=state.clock, write=request.method not in _SAFE) as uow:
+        yield uow
+
+
+async def provide_actor(request: Request[Any, Any, Any], uow: UnitOfWork) -> Actor:
+    """The agent behind ``Authorization: Bearer <API key>`` (or ``X-API-Key``)."""
+    header = request.headers.get("authorization", "")
+    secret = header[7:].strip() if header[:7].lower() == "bearer " else ""
+    secret = secret or request.headers.get("x-api-key", "").strip()
+    if not secret:
+        raise Unauthorized("missing API key: send 'Authorization: Bearer <key>'")
+    agent_id = await api_keys.authenticate(uow=uow, secret=secret)
+    return await load_actor(uow, agent_id)
+
+
+def provide_clock(state: State) -> Clock:
+    """The application's clock."""
+    clock: Clock = state.clock
+    return clock
+
+
+def provide_settings(state: State) -> Settings:
+    """The application's settings."""
+    settings: Settings = state.settings
+    return settings

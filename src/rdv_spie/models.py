@@ -1,0 +1,30 @@
+"""Every table, imported in one place for Alembic and the drift check."""
+
+from rdv_spie.agents.models import Agent, ApiKey, Membership
+from rdv_spie.db.base import Base
+from rdv_spie.people.models import Cohort, Person
+from rdv_spie.scheduling.models import (
+    Absence,
+    Appointment,
+    AppointmentAgent,
+    AppointmentType,
+    AvailabilityRule,
+)
+from rdv_spie.territories.models import Organisation, Place, Territory
+
+__all__ = [
+    "Absence",
+    "Agent",
+    "ApiKey",
+    "Appointment",
+    "AppointmentAgent",
+    "AppointmentType",
+    "AvailabilityRule",
+    "Base",
+    "Cohort",
+    "Membership",
+    "Organisation",
+    "Person",
+    "Place",
+    "Territory",
+]

@@ -1,0 +1,1 @@
+"""People room: persons, cohorts, journeys (intake arrives with the invitations issue)."""

@@ -1,0 +1,1 @@
+"""Scheduling room: appointment types, availability, absences, slots (pure), booking."""

@@ -1,0 +1,327 @@
+"""Booking, cancelling, moving and settling appointments: one service for the API and the pages.
+
+Guarantees: the slot is checked with the same ``search`` functions that list slots; a write
+takes per-agent locks (PostgreSQL) or the database write lock (SQLite) and re-reads under it;
+the database itself refuses overlapping appointments of one agent (exclusion constraint or
+trigger), and that refusal becomes a Conflict, never a crash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from rdv_spie.agents.guards import Actor, colleague_ids
+from rdv_spie.db.uow import UnitOfWork
+from rdv_spie.errors import Conflict, Invalid, NotFound
+from rdv_spie.people.models import Person
+from rdv_spie.scheduling import search
+from rdv_spie.scheduling import slots as engine
+from rdv_spie.scheduling.models import (
+    Appointment,
+    AppointmentAgent,
+    AppointmentStatus,
+    AttendeeRole,
+)
+from rdv_spie.territories.models import Organisation, Place
+
+_TINY = timedelta(microseconds=1)
+SLOT_TAKEN = "slot_taken"
+
+
+@dataclass(frozen=True, slots=True)
+class NewPerson:
+    """A person created with the booking (full intake arrives with the invitations issue)."""
+
+    first_name: str
+    last_name: str
+    phone: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Booked:
+    """The appointment, and whether this call created it (False: a repeated submission)."""
+
+    appointment: Appointment
+    created: bool
+
+
+def submission_hash(scope: str, key: str) -> str:
+    """The stored form of a client submission key, scoped to who submitted it."""
+    return hashlib.sha256(f"{scope}\x00{key}".encode()).hexdigest()
+
+
+async def book_appointment(
+    *,
+    uow: UnitOfWork,
+    actor: Actor | None,
+    appointment_type_id: uuid.UUID,
+    place_id: uuid.UUID,
+    starts_at: datetime,
+    person_id: uuid.UUID | None = None,
+    new_person: NewPerson | None = None,
+    referent_id: uuid.UUID | None = None,
+    submission_key: str | None = None,
+    submission_scope: str | None = None,
+    grid_minutes: int = 15,
+) -> Booked:
+    """Book a slot; the referent (and animator) are picked among the free ones."""
+    key_hash = None
+    if submission_key is not None:
+        scope = submission_scope or (f"agent:{actor.agent_id}" if actor else "anonymous")
+        key_hash = submission_hash(scope, submission_key)
+        await uow.lock(f"submission:{key_hash}")
+        existing = await uow.session.scalar(
+            select(Appointment).where(Appointment.submission_key == key_hash)
+        )
+        if existing is not None:
+            same = (
+                existing.appointment_type_id == appointment_type_id
+                and existing.place_id == place_id
+                and existing.starts_at == starts_at
+            )
+            if not same:
+                raise Conflict(
+                    "this submission key was already used for a different booking",
+                    field="Idempotency-Key",
+                    code="submission_key_reused",
+                )
+            return Booked(existing, created=False)
+
+    appointment_type, territory = await search.load_type(uow, appointment_type_id)
+    if actor is not None:
+        actor.require_territory(territory.id, what="appointment_type")
+    await _require_place(uow, place_id, territory.id)
+    person = await _person(uow, territory.id, person_id, new_person)
+
+    slot = await _take_slot(
+        uow=uow, type_id=appointment_type_id, place_id=place_id, starts_at=starts_at,
+        referent_id=referent_id, grid_minutes=grid_minutes,
+    )
+    buffer = timedelta(minutes=appointment_type.buffer_after_minutes)
+    appointment = Appointment(
+        territory_id=territory.id,
+        appointment_type_id=appointment_type_id,
+        place_id=place_id,
+        person_id=person.id if person else None,
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+        busy_until=slot.ends_at + buffer,
+        status=AppointmentStatus.BOOKED,
+        sequence=0,
+        created_by_agent_id=actor.agent_id if actor else None,
+        submission_key=key_hash,
+    )
+    appointment.attendees = _attendees(slot, referent_id, slot.ends_at + buffer)
+    uow.session.add(appointment)
+    await _flush_or_conflict(uow)
+    return Booked(appointment, created=True)
+
+
+async def move_appointment(
+    *,
+    uow: UnitOfWork,
+    actor: Actor | None,
+    appointment_id: uuid.UUID,
+    starts_at: datetime,
+    place_id: uuid.UUID | None = None,
+    grid_minutes: int = 15,
+) -> Appointment:
+    """Move a booked appointment to another slot, keeping its id (its calendar UID)."""
+    appointment = await get_appointment(uow=uow, actor=actor, appointment_id=appointment_id)
+    now = uow.clock.now()
+    if appointment.status != AppointmentStatus.BOOKED:
+        raise Invalid(f"a {appointment.status} appointment cannot be moved", field="status",
+                      code="not_movable")
+    if appointment.starts_at <= now:
+        raise Invalid("an appointment that has started cannot be moved", field="starts_at",
+                      code="already_started")
+    target_place = place_id or appointment.place_id
+    await _require_place(uow, target_place, appointment.territory_id)
+    current_referent = next(
+        (a.agent_id for a in appointment.attendees if a.role == AttendeeRole.REFERENT), None
+    )
+    slot = await _take_slot(
+        uow=uow, type_id=appointment.appointment_type_id, place_id=target_place,
+        starts_at=starts_at, referent_id=None, grid_minutes=grid_minutes,
+        ignore_appointment_id=appointment.id, prefer=current_referent,
+    )
+    appointment_type, _ = await search.load_type(uow, appointment.appointment_type_id)
+    busy_until = slot.ends_at + timedelta(minutes=appointment_type.buffer_after_minutes)
+    appointment.attendees.clear()
+    await uow.session.flush()
+    appointment.attendees.extend(_attendees(slot, current_referent, busy_until))
+    appointment.place_id = target_place
+    appointment.starts_at = slot.starts_at
+    appointment.ends_at = slot.ends_at
+    appointment.busy_until = busy_until
+    appointment.sequence += 1
+    await _flush_or_conflict(uow)
+    return appointment
+
+
+async def cancel_appointment(
+    *, uow: UnitOfWork, actor: Actor | None, appointment_id: uuid.UUID, by_service: bool
+) -> Appointment:
+    """Cancel (by the person) or revoke (by the service) a booked appointment."""
+    status = AppointmentStatus.REVOKED if by_service else AppointmentStatus.CANCELLED
+    return await set_status(uow=uow, actor=actor, appointment_id=appointment_id, status=status)
+
+
+_AFTER_START = frozenset({AppointmentStatus.SEEN, AppointmentStatus.NOSHOW})
+_FINAL = frozenset({AppointmentStatus.CANCELLED, AppointmentStatus.REVOKED})
+
+
+async def set_status(
+    *, uow: UnitOfWork, actor: Actor | None, appointment_id: uuid.UUID, status: AppointmentStatus
+) -> Appointment:
+    """Change an appointment's status, freeing or re-holding its agents' time."""
+    appointment = await get_appointment(uow=uow, actor=actor, appointment_id=appointment_id)
+    if appointment.status == status:
+        return appointment
+    if appointment.status in _FINAL:
+        raise Invalid(f"the appointment is already {appointment.status}", field="status",
+                      code="already_final")
+    now = uow.clock.now()
+    if status in _AFTER_START and appointment.starts_at > now:
+        raise Invalid(f"an appointment cannot be marked {status} before it starts",
+                      field="status", code="not_started")
+    if status in _FINAL and appointment.starts_at <= now:
+        raise Invalid("an appointment that has started cannot be cancelled; mark it excused "
+                      "or noshow", field="status", code="already_started")
+    await uow.lock(*(f"agent:{a.agent_id}" for a in appointment.attendees))
+    appointment.status = status
+    appointment.sequence += 1
+    for attendee in appointment.attendees:
+        attendee.active = status.holds_time
+    await _flush_or_conflict(uow)
+    return appointment
+
+
+async def get_appointment(
+    *, uow: UnitOfWork, actor: Actor | None, appointment_id: uuid.UUID
+) -> Appointment:
+    """An appointment the actor may see, or NotFound."""
+    appointment = await uow.session.get(Appointment, appointment_id)
+    if appointment is None or (actor is not None and not await can_see(uow, actor, appointment)):
+        raise NotFound("appointment not found", field="appointment_id")
+    return appointment
+
+
+async def can_see(uow: UnitOfWork, actor: Actor, appointment: Appointment) -> bool:
+    """The actor created it, or one of its agents belongs to one of the actor's organisations."""
+    if appointment.created_by_agent_id == actor.agent_id:
+        return True
+    colleagues = await colleague_ids(uow, actor)
+    return any(a.agent_id in colleagues for a in appointment.attendees)
+
+
+async def _take_slot(
+    *,
+    uow: UnitOfWork,
+    type_id: uuid.UUID,
+    place_id: uuid.UUID,
+    starts_at: datetime,
+    referent_id: uuid.UUID | None,
+    grid_minutes: int,
+    ignore_appointment_id: uuid.UUID | None = None,
+    prefer: uuid.UUID | None = None,
+) -> engine.Slot:
+    """The slot at (starts_at, place) with its free agents, checked under the agents' locks."""
+    if starts_at.tzinfo is None:
+        raise Invalid("starts_at must carry a UTC offset, e.g. 2026-12-01T09:00:00+01:00",
+                      field="starts_at")
+    now = uow.clock.now()
+    if starts_at <= now:
+        raise Invalid("starts_at is in the past", field="starts_at", code="in_the_past")
+
+    async def lookup(ignore_busy: bool = False) -> engine.Slot | None:
+        context = await search.load_context(
+            uow=uow, type_id=type_id, window_start=starts_at, window_end=starts_at + _TINY,
+            place_ids=frozenset({place_id}), ignore_appointment_id=ignore_appointment_id,
+            grid_minutes=grid_minutes,
+        )
+        found = search.compute(context, now=now, window_start=starts_at,
+                               window_end=starts_at + _TINY, ignore_busy=ignore_busy)
+        return found[0] if found else None
+
+    first = await lookup()
+    if first is None:
+        if await lookup(ignore_busy=True) is None:
+            raise Invalid(
+                "no availability at that time and place for this appointment type (outside "
+                "opening hours, a holiday, too soon, beyond the booking horizon or off the grid)",
+                field="starts_at", code="outside_availability",
+            )
+        raise Conflict("this slot is already booked", field="starts_at", code=SLOT_TAKEN)
+    await uow.lock(*(f"agent:{a}" for a in (*first.referent_ids, *first.animator_ids)))
+    slot = await lookup()  # again, under the locks: another booking may just have committed
+    if slot is None:
+        raise Conflict("this slot has just been booked by someone else", field="starts_at",
+                       code=SLOT_TAKEN)
+    if referent_id is not None and referent_id not in slot.referent_ids:
+        raise Conflict("this referent is not free at that time", field="referent_id",
+                       code=SLOT_TAKEN)
+    if prefer is not None and prefer in slot.referent_ids:
+        slot = engine.Slot(slot.starts_at, slot.ends_at, slot.place_id,
+                           (prefer, *[r for r in slot.referent_ids if r != prefer]),
+                           slot.animator_ids)
+    return slot
+
+
+def _attendees(slot: engine.Slot, referent_id: uuid.UUID | None,
+               busy_until: datetime) -> list[AppointmentAgent]:
+    referent = referent_id or slot.referent_ids[0]
+    chosen = [AppointmentAgent(agent_id=referent, role=AttendeeRole.REFERENT,
+                               starts_at=slot.starts_at, busy_until=busy_until, active=True)]
+    animator = next((a for a in slot.animator_ids if a != referent), None)
+    if animator is not None:
+        chosen.append(AppointmentAgent(agent_id=animator, role=AttendeeRole.ANIMATOR,
+                                       starts_at=slot.starts_at, busy_until=busy_until,
+                                       active=True))
+    return chosen
+
+
+async def _require_place(uow: UnitOfWork, place_id: uuid.UUID, territory_id: uuid.UUID) -> None:
+    row = (
+        await uow.session.execute(
+            select(Place.id)
+            .join(Organisation, Organisation.id == Place.organisation_id)
+            .where(Place.id == place_id, Organisation.territory_id == territory_id, Place.active)
+        )
+    ).first()
+    if row is None:
+        raise NotFound("place not found on this territory", field="place_id")
+
+
+async def _person(uow: UnitOfWork, territory_id: uuid.UUID, person_id: uuid.UUID | None,
+                  new_person: NewPerson | None) -> Person | None:
+    if person_id is not None:
+        person = await uow.session.get(Person, person_id)
+        if person is None or person.territory_id != territory_id:
+            raise NotFound("person not found", field="person_id")
+        return person
+    if new_person is not None:
+        person = Person(territory_id=territory_id, first_name=new_person.first_name,
+                        last_name=new_person.last_name, phone=new_person.phone,
+                        email=new_person.email)
+        uow.session.add(person)
+        return person
+    return None
+
+
+async def _flush_or_conflict(uow: UnitOfWork) -> None:
+    try:
+        await uow.session.flush()
+    except IntegrityError as exc:
+        text = str(exc.orig)
+        if "no_overlap" in text or "agent_busy" in text:
+            raise Conflict("this slot has just been booked by someone else", field="starts_at",
+                           code=SLOT_TAKEN) from exc
+        raise

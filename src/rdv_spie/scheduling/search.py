@@ -1,0 +1,234 @@
+"""Slot search: load what the pure engine needs, then ask it. Listing slots and checking a
+booking both go through ``find_slots`` so they can never disagree."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, or_, select
+
+from rdv_spie.agents.models import Agent, Membership, Role
+from rdv_spie.db.uow import UnitOfWork
+from rdv_spie.errors import Invalid, NotFound
+from rdv_spie.scheduling import slots as engine
+from rdv_spie.scheduling.models import (
+    Absence,
+    AppointmentAgent,
+    AppointmentType,
+    Attendance,
+    AvailabilityRule,
+    availability_rule_type,
+)
+from rdv_spie.territories import timezones
+from rdv_spie.territories.holidays import holidays_between
+from rdv_spie.territories.models import Organisation, Place, Territory
+
+MAX_WINDOW = timedelta(days=62)
+_ROLE_FOR = {Role.REFERENT: engine.AttendeeRole.REFERENT, Role.ADMIN: engine.AttendeeRole.REFERENT,
+             Role.ANIMATOR: engine.AttendeeRole.ANIMATOR}
+
+
+@dataclass(frozen=True, slots=True)
+class SearchContext:
+    """Everything loaded for one search: the type, its territory, its zone, the calendars."""
+
+    appointment_type: AppointmentType
+    territory: Territory
+    tz: ZoneInfo
+    spec: engine.SlotSpec
+    calendars: tuple[engine.AgentCalendar, ...]
+    holidays: frozenset
+
+
+async def load_type(uow: UnitOfWork, type_id: uuid.UUID) -> tuple[AppointmentType, Territory]:
+    """An active appointment type and its territory, or NotFound naming the field."""
+    row = (
+        await uow.session.execute(
+            select(AppointmentType, Territory)
+            .join(Territory, Territory.id == AppointmentType.territory_id)
+            .where(AppointmentType.id == type_id)
+        )
+    ).first()
+    if row is None or not row[0].active:
+        raise NotFound("appointment type not found", field="appointment_type_id")
+    return row[0], row[1]
+
+
+def spec_for(appointment_type: AppointmentType, *, grid_minutes: int = 15,
+             place_ids: frozenset[uuid.UUID] | None = None) -> engine.SlotSpec:
+    """The engine's view of an appointment type, optionally narrowed to some places."""
+    allowed = appointment_type.allowed_place_ids or None
+    if place_ids is not None:
+        allowed = place_ids if allowed is None else allowed & place_ids
+    return engine.SlotSpec(
+        duration=timedelta(minutes=appointment_type.duration_minutes),
+        buffer_after=timedelta(minutes=appointment_type.buffer_after_minutes),
+        min_notice=timedelta(minutes=appointment_type.min_notice_minutes),
+        horizon=timedelta(days=appointment_type.horizon_days),
+        tripartite=appointment_type.attendance == Attendance.TRIPARTITE,
+        place_ids=allowed,
+        grid=timedelta(minutes=grid_minutes),
+    )
+
+
+async def load_context(
+    *,
+    uow: UnitOfWork,
+    type_id: uuid.UUID,
+    window_start: datetime,
+    window_end: datetime,
+    place_ids: frozenset[uuid.UUID] | None = None,
+    agent_ids: frozenset[uuid.UUID] | None = None,
+    ignore_appointment_id: uuid.UUID | None = None,
+    grid_minutes: int = 15,
+) -> SearchContext:
+    """Load rules, absences, appointments and holidays around a window."""
+    appointment_type, territory = await load_type(uow, type_id)
+    tz = timezones.zone(territory.timezone)
+    spec = spec_for(appointment_type, grid_minutes=grid_minutes, place_ids=place_ids)
+    first_day = (window_start.astimezone(tz) - timedelta(days=1)).date()
+    last_day = (window_end.astimezone(tz) + timedelta(days=1)).date()
+
+    rule_query = (
+        select(AvailabilityRule, Membership.role)
+        .join(availability_rule_type,
+              availability_rule_type.c.availability_rule_id == AvailabilityRule.id)
+        .join(Agent, Agent.id == AvailabilityRule.agent_id)
+        .join(Membership, Membership.agent_id == Agent.id)
+        .join(Organisation, Organisation.id == Membership.organisation_id)
+        .join(Place, Place.id == AvailabilityRule.place_id)
+        .where(
+            availability_rule_type.c.appointment_type_id == type_id,
+            Organisation.territory_id == territory.id,
+            Membership.role.in_([r.value for r in _ROLE_FOR]),
+            Agent.active,
+            Place.active,
+            AvailabilityRule.valid_from <= last_day,
+            or_(AvailabilityRule.valid_until.is_(None), AvailabilityRule.valid_until >= first_day),
+        )
+    )
+    if spec.place_ids is not None:
+        rule_query = rule_query.where(AvailabilityRule.place_id.in_(spec.place_ids))
+    if agent_ids is not None:
+        rule_query = rule_query.where(AvailabilityRule.agent_id.in_(agent_ids))
+
+    rules: dict[tuple[uuid.UUID, engine.AttendeeRole], dict[uuid.UUID, engine.WeeklyRule]] = (
+        defaultdict(dict)
+    )
+    for rule, role in (await uow.session.execute(rule_query)).all():
+        rules[(rule.agent_id, _ROLE_FOR[Role(role)])][rule.id] = engine.WeeklyRule(
+            place_id=rule.place_id,
+            weekdays=rule.weekday_set,
+            start_time=rule.start_time,
+            end_time=rule.end_time,
+            valid_from=rule.valid_from,
+            valid_until=rule.valid_until,
+        )
+    agents = {agent for agent, _ in rules}
+    busy = await load_busy(
+        uow=uow,
+        agent_ids=agents,
+        start=window_start - timedelta(days=1),
+        end=window_end + spec.duration + spec.buffer_after + timedelta(days=1),
+        ignore_appointment_id=ignore_appointment_id,
+    )
+    calendars = tuple(
+        engine.AgentCalendar(
+            agent_id=agent, role=role, rules=tuple(by_id.values()), busy=tuple(busy.get(agent, ()))
+        )
+        for (agent, role), by_id in sorted(rules.items(), key=lambda kv: (str(kv[0][0]), kv[0][1]))
+    )
+    return SearchContext(
+        appointment_type=appointment_type,
+        territory=territory,
+        tz=tz,
+        spec=spec,
+        calendars=calendars,
+        holidays=holidays_between(territory.holiday_zone, first_day, last_day),
+    )
+
+
+async def load_busy(
+    *,
+    uow: UnitOfWork,
+    agent_ids: set[uuid.UUID] | frozenset[uuid.UUID],
+    start: datetime,
+    end: datetime,
+    ignore_appointment_id: uuid.UUID | None = None,
+) -> dict[uuid.UUID, list[engine.Interval]]:
+    """Absences and active appointments (with their buffer) of agents overlapping [start, end)."""
+    busy: dict[uuid.UUID, list[engine.Interval]] = defaultdict(list)
+    if not agent_ids:
+        return busy
+    taken = select(
+        AppointmentAgent.agent_id, AppointmentAgent.starts_at, AppointmentAgent.busy_until
+    ).where(
+        AppointmentAgent.agent_id.in_(agent_ids),
+        AppointmentAgent.active,
+        AppointmentAgent.starts_at < end,
+        AppointmentAgent.busy_until > start,
+    )
+    if ignore_appointment_id is not None:
+        taken = taken.where(AppointmentAgent.appointment_id != ignore_appointment_id)
+    away = select(Absence.agent_id, Absence.starts_at, Absence.ends_at).where(
+        and_(Absence.agent_id.in_(agent_ids), Absence.starts_at < end, Absence.ends_at > start)
+    )
+    for query in (taken, away):
+        for agent, s, e in (await uow.session.execute(query)).all():
+            busy[agent].append(engine.Interval(s, e))
+    return busy
+
+
+def compute(context: SearchContext, *, now: datetime, window_start: datetime,
+            window_end: datetime, ignore_busy: bool = False) -> list[engine.Slot]:
+    """Run the pure engine on a loaded context."""
+    calendars = context.calendars
+    if ignore_busy:
+        calendars = tuple(
+            engine.AgentCalendar(agent_id=c.agent_id, role=c.role, rules=c.rules, busy=())
+            for c in calendars
+        )
+    return engine.compute_slots(
+        spec=context.spec,
+        calendars=calendars,
+        tz=context.tz,
+        holidays=context.holidays,
+        now=now,
+        window_start=window_start,
+        window_end=window_end,
+    )
+
+
+def check_window(window_start: datetime, window_end: datetime) -> None:
+    """Reject naive datetimes, reversed or oversized windows, naming the field."""
+    for name, value in (("from", window_start), ("to", window_end)):
+        if value.tzinfo is None:
+            raise Invalid(f"{name!r} must carry a UTC offset, e.g. 2026-12-01T00:00:00+01:00",
+                          field=name)
+    if window_end <= window_start:
+        raise Invalid("'to' must be after 'from'", field="to")
+    if window_end - window_start > MAX_WINDOW:
+        raise Invalid(f"the date range may span at most {MAX_WINDOW.days} days", field="to")
+
+
+async def find_slots(
+    *,
+    uow: UnitOfWork,
+    now: datetime,
+    type_id: uuid.UUID,
+    window_start: datetime,
+    window_end: datetime,
+    place_ids: frozenset[uuid.UUID] | None = None,
+    grid_minutes: int = 15,
+) -> list[engine.Slot]:
+    """Bookable slots of a type starting in [window_start, window_end)."""
+    check_window(window_start, window_end)
+    context = await load_context(
+        uow=uow, type_id=type_id, window_start=window_start, window_end=window_end,
+        place_ids=place_ids, grid_minutes=grid_minutes,
+    )
+    return compute(context, now=now, window_start=window_start, window_end=window_end)

@@ -1,0 +1,1 @@
+"""Territories room: territories, organisations, places, holidays and time zones."""

@@ -1,0 +1,66 @@
+"""HTTP shapes of the territories room."""
+
+from __future__ import annotations
+
+import uuid
+
+import msgspec
+
+from rdv_spie.territories.models import HolidayZone, OrganisationKind, Place, PlaceKind
+
+
+class TerritoryOut(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    slug: str
+    name: str
+    timezone: str
+    holiday_zone: HolidayZone
+    phone: str | None
+
+
+class OrganisationOut(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    territory_id: uuid.UUID
+    name: str
+    kind: OrganisationKind
+    phone: str | None
+    email: str | None
+
+
+class PlaceOut(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    organisation_id: uuid.UUID
+    name: str
+    kind: PlaceKind
+    address: str | None
+    postcode: str | None
+    city: str | None
+    phone: str | None
+    active: bool
+
+    @classmethod
+    def of(cls, place: Place) -> PlaceOut:
+        """From a row."""
+        return cls(id=place.id, organisation_id=place.organisation_id, name=place.name,
+                   kind=PlaceKind(place.kind), address=place.address, postcode=place.postcode,
+                   city=place.city, phone=place.phone, active=place.active)
+
+
+class PlaceIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    organisation_id: uuid.UUID
+    name: str = msgspec.field()
+    kind: PlaceKind
+    address: str | None = None
+    postcode: str | None = None
+    city: str | None = None
+    phone: str | None = None
+
+
+class PlacePatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
+    name: str | None = None
+    kind: PlaceKind | None = None
+    address: str | None = None
+    postcode: str | None = None
+    city: str | None = None
+    phone: str | None = None
+    active: bool | None = None

@@ -1,0 +1,1 @@
+"""Web hallway: error mapping, health, routers."""

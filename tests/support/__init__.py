@@ -1,0 +1,1 @@
+"""Test helpers: scenario builders shared by tests and benchmarks."""
