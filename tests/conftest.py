@@ -8,9 +8,9 @@ import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 from litestar import Litestar
-from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -30,8 +30,10 @@ def postgres_url() -> str:
     """The throwaway PostgreSQL of ``make test``; fails loudly when it is missing."""
     url = os.environ.get("RDV_TEST_POSTGRES_URL")
     if not url:
-        pytest.fail("RDV_TEST_POSTGRES_URL is not set: run the suite with `make test`, which "
-                    "starts a throwaway PostgreSQL (tests/tools/services.py)")
+        pytest.fail(
+            "RDV_TEST_POSTGRES_URL is not set: run the suite with `make test`, which "
+            "starts a throwaway PostgreSQL (tests/tools/services.py)"
+        )
     return url
 
 
@@ -92,6 +94,11 @@ def app(settings: Settings, db: Database, clock: FrozenClock) -> Litestar:
 
 
 @pytest.fixture
-async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    async with AsyncTestClient(app=app) as c:
+async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client calling the app in the test's own event loop (Litestar's
+    AsyncTestClient runs the app in a portal thread, where asyncpg connections of the
+    test's pool cannot be used). The database comes through Overrides, so no lifespan."""
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver.local"
+    ) as c:
         yield c

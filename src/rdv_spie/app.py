@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from litestar import Litestar, Router
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
@@ -47,23 +48,34 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
-        owned = overrides.database is None
-        db = overrides.database or Database(create_engine(settings))
-        app.state.db = db
-        app.state.clock = overrides.clock or SystemClock(
-            timedelta(days=settings.clock_offset_days))
-        app.state.settings = settings
+        if overrides.database is not None:  # owned by whoever passed it in
+            yield
+            return
+        app.state.db = Database(create_engine(settings))
         try:
             yield
         finally:
-            if owned:
-                await db.dispose()
+            await app.state.db.dispose()
+
+    state = State(
+        {
+            "settings": settings,
+            "clock": overrides.clock or SystemClock(timedelta(days=settings.clock_offset_days)),
+            "db": overrides.database,
+        }
+    )
 
     api = Router(
         path="/api/v1",
         route_handlers=[
-            TerritoryController, OrganisationController, PlaceController, AgentController,
-            AppointmentTypeController, RuleController, AbsenceController, SlotController,
+            TerritoryController,
+            OrganisationController,
+            PlaceController,
+            AgentController,
+            AppointmentTypeController,
+            RuleController,
+            AbsenceController,
+            SlotController,
             AppointmentController,
         ],
         dependencies={"actor": Provide(deps.provide_actor)},
@@ -76,9 +88,12 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
             "settings": Provide(deps.provide_settings, sync_to_thread=False),
         },
         lifespan=[lifespan],
+        state=state,
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(
-            title="rdv-spie API", version="1", path="/api/v1/schema",
+            title="rdv-spie API",
+            version="1",
+            path="/api/v1/schema",
             description="Appointments for the service public de l'insertion et de l'emploi. "
             "Authenticate with 'Authorization: Bearer <API key>'.",
             render_plugins=[SwaggerRenderPlugin()],

@@ -34,9 +34,14 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     uvicorn.run(
-        "rdv_spie.app:create_app", factory=True, host=args.host or settings.host,
-        port=args.port or settings.port, workers=args.workers, access_log=False,
-        proxy_headers=True, log_level=settings.log_level.lower(),
+        "rdv_spie.app:create_app",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=args.workers,
+        access_log=False,
+        proxy_headers=True,
+        log_level=settings.log_level.lower(),
     )
     return 0
 
@@ -55,12 +60,12 @@ def _create_api_key(args: argparse.Namespace, settings: Settings) -> int:
         try:
             async with db.unit_of_work(clock=SystemClock(timedelta(0))) as uow:
                 agent_id = await uow.session.scalar(
-                    select(Agent.id).where(func.lower(Agent.email) == args.email.lower()))
+                    select(Agent.id).where(func.lower(Agent.email) == args.email.lower())
+                )
                 if agent_id is None:
                     print(f"no agent with e-mail {args.email!r}", file=sys.stderr)
                     return 1
-                issued = await api_keys.create_api_key(uow=uow, agent_id=agent_id,
-                                                       label=args.label)
+                issued = await api_keys.create_api_key(uow=uow, agent_id=agent_id, label=args.label)
         finally:
             await db.dispose()
         print(issued.secret)

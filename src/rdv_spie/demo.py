@@ -35,8 +35,7 @@ T = TypeVar("T", bound=Entity)
 MON, TUE, WED, THU, FRI = range(5)
 
 
-async def _get_or_add(uow: UnitOfWork, model: type[T], key: dict[str, Any],
-                      **fields: Any) -> T:
+async def _get_or_add(uow: UnitOfWork, model: type[T], key: dict[str, Any], **fields: Any) -> T:
     found = await uow.session.scalar(select(model).filter_by(**key))
     if found is None:
         found = model(**key, **fields)
@@ -51,9 +50,15 @@ def _mask(*days: int) -> int:
 
 async def seed(uow: UnitOfWork) -> dict[str, uuid.UUID]:
     """Create (or find) the demo territory; returns the ids worth printing."""
-    t = await _get_or_add(uow, Territory, {"slug": "aisne-laon"}, name="Aisne — Laon",
-                          timezone="Europe/Paris", holiday_zone=HolidayZone.METROPOLE,
-                          phone="01 99 00 10 00")
+    t = await _get_or_add(
+        uow,
+        Territory,
+        {"slug": "aisne-laon"},
+        name="Aisne — Laon",
+        timezone="Europe/Paris",
+        holiday_zone=HolidayZone.METROPOLE,
+        phone="01 99 00 10 00",
+    )
     orgs = {}
     for key, name, kind in [
         ("cd", "Département de l'Aisne", OrganisationKind.DEPARTEMENT),
@@ -61,66 +66,146 @@ async def seed(uow: UnitOfWork) -> dict[str, uuid.UUID]:
         ("ml", "Mission locale du Laonnois", OrganisationKind.MISSION_LOCALE),
         ("caf", "CAF de l'Aisne", OrganisationKind.CAF),
     ]:
-        orgs[key] = await _get_or_add(uow, Organisation, {"territory_id": t.id, "name": name},
-                                      kind=kind, phone="01 99 00 10 0" + str(len(orgs) + 1))
+        orgs[key] = await _get_or_add(
+            uow,
+            Organisation,
+            {"territory_id": t.id, "name": name},
+            kind=kind,
+            phone="01 99 00 10 0" + str(len(orgs) + 1),
+        )
     places = {
         "laon": await _get_or_add(
-            uow, Place, {"organisation_id": orgs["cd"].id, "name": "Maison des solidarités de Laon"},
-            kind=PlaceKind.ADDRESS, address="12 rue de la Fiction", postcode="02000", city="Laon"),
+            uow,
+            Place,
+            {"organisation_id": orgs["cd"].id, "name": "Maison des solidarités de Laon"},
+            kind=PlaceKind.ADDRESS,
+            address="12 rue de la Fiction",
+            postcode="02000",
+            city="Laon",
+        ),
         "chauny": await _get_or_add(
-            uow, Place, {"organisation_id": orgs["cd"].id, "name": "Maison des solidarités de Chauny"},
-            kind=PlaceKind.ADDRESS, address="3 place de l'Exemple", postcode="02300", city="Chauny"),
+            uow,
+            Place,
+            {"organisation_id": orgs["cd"].id, "name": "Maison des solidarités de Chauny"},
+            kind=PlaceKind.ADDRESS,
+            address="3 place de l'Exemple",
+            postcode="02300",
+            city="Chauny",
+        ),
         "phone": await _get_or_add(
-            uow, Place, {"organisation_id": orgs["cd"].id, "name": "Par téléphone"},
-            kind=PlaceKind.PHONE),
+            uow,
+            Place,
+            {"organisation_id": orgs["cd"].id, "name": "Par téléphone"},
+            kind=PlaceKind.PHONE,
+        ),
     }
     people = {}
     for key, email, first, last, org, role in [
         ("admin", "admin@demo.rdv-spie.invalid", "Alex", "Admin", "cd", Role.ADMIN),
-        ("camille", "camille.martin@demo.rdv-spie.invalid", "Camille", "Martin", "cd", Role.REFERENT),
+        (
+            "camille",
+            "camille.martin@demo.rdv-spie.invalid",
+            "Camille",
+            "Martin",
+            "cd",
+            Role.REFERENT,
+        ),
         ("karim", "karim.benali@demo.rdv-spie.invalid", "Karim", "Benali", "ft", Role.REFERENT),
         ("julie", "julie.lefevre@demo.rdv-spie.invalid", "Julie", "Lefèvre", "ml", Role.REFERENT),
         ("sophie", "sophie.dubois@demo.rdv-spie.invalid", "Sophie", "Dubois", "cd", Role.ANIMATOR),
     ]:
         agent = await _get_or_add(uow, Agent, {"email": email}, first_name=first, last_name=last)
-        await _get_or_add(uow, Membership, {"agent_id": agent.id, "organisation_id": orgs[org].id},
-                          role=role)
+        await _get_or_add(
+            uow, Membership, {"agent_id": agent.id, "organisation_id": orgs[org].id}, role=role
+        )
         people[key] = agent
     first = await _get_or_add(
-        uow, AppointmentType, {"territory_id": t.id, "name": "Premier rendez-vous d'orientation"},
-        duration_minutes=45, buffer_after_minutes=15, min_notice_minutes=24 * 60, horizon_days=45,
-        attendance=Attendance.SINGLE)
+        uow,
+        AppointmentType,
+        {"territory_id": t.id, "name": "Premier rendez-vous d'orientation"},
+        duration_minutes=45,
+        buffer_after_minutes=15,
+        min_notice_minutes=24 * 60,
+        horizon_days=45,
+        attendance=Attendance.SINGLE,
+    )
     d360 = await _get_or_add(
-        uow, AppointmentType, {"territory_id": t.id, "name": "Diagnostic 360"},
-        duration_minutes=90, buffer_after_minutes=15, min_notice_minutes=48 * 60, horizon_days=60,
-        attendance=Attendance.TRIPARTITE)
+        uow,
+        AppointmentType,
+        {"territory_id": t.id, "name": "Diagnostic 360"},
+        duration_minutes=90,
+        buffer_after_minutes=15,
+        min_notice_minutes=48 * 60,
+        horizon_days=60,
+        attendance=Attendance.TRIPARTITE,
+    )
     if not first.allowed_places:
         first.allowed_places = list(places.values())
         d360.allowed_places = [places["laon"], places["chauny"]]
     start = date(2026, 1, 1)
     for who in ("camille", "karim", "julie"):
-        await _rule(uow, people[who], places["laon"], _mask(MON, TUE, THU), time(9), time(12),
-                    start, [first, d360])
-        await _rule(uow, people[who], places["chauny"], _mask(MON, THU), time(14), time(17),
-                    start, [first, d360])
-        await _rule(uow, people[who], places["phone"], _mask(WED), time(9), time(12), start,
-                    [first])
+        await _rule(
+            uow,
+            people[who],
+            places["laon"],
+            _mask(MON, TUE, THU),
+            time(9),
+            time(12),
+            start,
+            [first, d360],
+        )
+        await _rule(
+            uow,
+            people[who],
+            places["chauny"],
+            _mask(MON, THU),
+            time(14),
+            time(17),
+            start,
+            [first, d360],
+        )
+        await _rule(
+            uow, people[who], places["phone"], _mask(WED), time(9), time(12), start, [first]
+        )
     await _rule(uow, people["sophie"], places["laon"], _mask(TUE), time(9), time(12), start, [d360])
-    await _rule(uow, people["sophie"], places["chauny"], _mask(THU), time(14), time(17), start,
-                [d360])
+    await _rule(
+        uow, people["sophie"], places["chauny"], _mask(THU), time(14), time(17), start, [d360]
+    )
     for name in ("Jeunes 18-30 ans — Laon", "Familles monoparentales — La Fère/Chauny/Tergnier"):
-        await _get_or_add(uow, Cohort, {"territory_id": t.id, "name": name}, entry_delay_days=30,
-                          appointment_type_id=first.id)
-    return {"territory": t.id, "admin": people["admin"].id, "first": first.id, "d360": d360.id,
-            "laon": places["laon"].id}
+        await _get_or_add(
+            uow,
+            Cohort,
+            {"territory_id": t.id, "name": name},
+            entry_delay_days=30,
+            appointment_type_id=first.id,
+        )
+    return {
+        "territory": t.id,
+        "admin": people["admin"].id,
+        "first": first.id,
+        "d360": d360.id,
+        "laon": places["laon"].id,
+    }
 
 
-async def _rule(uow: UnitOfWork, agent: Agent, place: Place, mask: int, start: time, end: time,
-                valid_from: date, types: list[AppointmentType]) -> None:
+async def _rule(
+    uow: UnitOfWork,
+    agent: Agent,
+    place: Place,
+    mask: int,
+    start: time,
+    end: time,
+    valid_from: date,
+    types: list[AppointmentType],
+) -> None:
     rule = await _get_or_add(
-        uow, AvailabilityRule,
+        uow,
+        AvailabilityRule,
         {"agent_id": agent.id, "place_id": place.id, "weekdays": mask, "start_time": start},
-        end_time=end, valid_from=valid_from, valid_until=None)
+        end_time=end,
+        valid_from=valid_from,
+        valid_until=None,
+    )
     if not rule.appointment_types:
         rule.appointment_types = types
 
@@ -129,7 +214,8 @@ async def _demo_key(uow: UnitOfWork, admin_id: uuid.UUID, path: Path) -> str:
     if path.exists():
         secret = path.read_text().strip()
         known = await uow.session.scalar(
-            select(ApiKey.id).where(ApiKey.secret_hash == api_keys.hash_secret(secret)))
+            select(ApiKey.id).where(ApiKey.secret_hash == api_keys.hash_secret(secret))
+        )
         if known is not None:
             return secret
     issued = await api_keys.create_api_key(uow=uow, agent_id=admin_id, label="demo")
@@ -160,6 +246,6 @@ Demo territory "Aisne — Laon" is ready (re-running this changes nothing).
 Try:
   curl -H "Authorization: Bearer {secret}" {base}/api/v1/appointment-types
   curl -H "Authorization: Bearer {secret}" \\
-    "{base}/api/v1/slots?appointment_type_id={ids['first']}&from={monday}T00:00:00%2B01:00&to={monday + timedelta(days=7)}T00:00:00%2B01:00"
+    "{base}/api/v1/slots?appointment_type_id={ids["first"]}&from={monday}T00:00:00%2B01:00&to={monday + timedelta(days=7)}T00:00:00%2B01:00"
 """)
     return 0

@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar import Request
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 
 from rdv_spie.agents import api_keys
 from rdv_spie.agents.guards import Actor, load_actor
@@ -18,15 +19,16 @@ from rdv_spie.settings import Settings
 _SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-async def provide_uow(state: State, request: Request[Any, Any, Any]
-                      ) -> AsyncGenerator[UnitOfWork, None]:
+async def provide_uow(
+    state: State, request: Request[Any, Any, Any]
+) -> AsyncGenerator[UnitOfWork, None]:
     """One transaction per request; committed after the handler and before the response, so
     a failed commit is an error response and never a false success."""
     async with state.db.unit_of_work(clock=state.clock, write=request.method not in _SAFE) as uow:
         yield uow
 
 
-async def provide_actor(request: Request[Any, Any, Any], uow: UnitOfWork) -> Actor:
+async def provide_actor(request: Request[Any, Any, Any], uow: Uow) -> Actor:
     """The agent behind ``Authorization: Bearer <API key>`` (or ``X-API-Key``)."""
     header = request.headers.get("authorization", "")
     secret = header[7:].strip() if header[:7].lower() == "bearer " else ""
@@ -47,3 +49,9 @@ def provide_settings(state: State) -> Settings:
     """The application's settings."""
     settings: Settings = state.settings
     return settings
+
+
+# Handler parameters name their dependency explicitly (Litestar 3 drops inferred ones).
+Uow = NamedDependency[UnitOfWork]
+CurrentActor = NamedDependency[Actor]
+AppSettings = NamedDependency[Settings]

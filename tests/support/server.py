@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 
 def free_port() -> int:
@@ -20,17 +21,53 @@ def free_port() -> int:
         return port
 
 
+@dataclass(frozen=True)
+class Running:
+    url: str
+    pid: int
+
+    def rss_kib(self) -> int:
+        """Resident memory of the server process."""
+        with open(f"/proc/{self.pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
+
+
 @contextlib.contextmanager
-def serve(database_url: str, *, workers: int = 1, extra_env: dict[str, str] | None = None,
-          app: str = "rdv_spie.app:create_app") -> Iterator[str]:
-    """Start uvicorn on the given database; yields the base URL; always stops it."""
+def serve(
+    database_url: str,
+    *,
+    workers: int = 1,
+    extra_env: dict[str, str] | None = None,
+    app: str = "rdv_spie.app:create_app",
+) -> Iterator[Running]:
+    """Start uvicorn on the given database; yields its URL and pid; always stops it."""
     port = free_port()
-    env = {**os.environ, "RDV_DATABASE_URL": database_url, "RDV_LOG_LEVEL": "WARNING",
-           **(extra_env or {})}
+    env = {
+        **os.environ,
+        "RDV_DATABASE_URL": database_url,
+        "RDV_LOG_LEVEL": "WARNING",
+        **(extra_env or {}),
+    }
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", app, "--factory", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", str(workers), "--no-access-log",
-         "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            app,
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
         env=env,
     )
     base = f"http://127.0.0.1:{port}"
@@ -47,7 +84,7 @@ def serve(database_url: str, *, workers: int = 1, extra_env: dict[str, str] | No
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
-        yield base
+        yield Running(base, process.pid)
     finally:
         process.terminate()
         try:

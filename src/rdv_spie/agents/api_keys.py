@@ -35,7 +35,9 @@ async def create_api_key(*, uow: UnitOfWork, agent_id: uuid.UUID, label: str) ->
     if agent is None:
         raise NotFound("agent not found", field="agent_id")
     secret = _PREFIX + secrets.token_urlsafe(32)
-    key = ApiKey(agent_id=agent_id, label=label, prefix=secret[:10], secret_hash=hash_secret(secret))
+    key = ApiKey(
+        agent_id=agent_id, label=label, prefix=secret[:10], secret_hash=hash_secret(secret)
+    )
     uow.session.add(key)
     await uow.session.flush()
     return IssuedKey(id=key.id, secret=secret)
@@ -49,7 +51,9 @@ async def authenticate(*, uow: UnitOfWork, secret: str) -> uuid.UUID:
         await uow.session.execute(
             select(ApiKey.agent_id)
             .join(Agent, Agent.id == ApiKey.agent_id)
-            .where(ApiKey.secret_hash == hash_secret(secret), ApiKey.revoked_at.is_(None), Agent.active)
+            .where(
+                ApiKey.secret_hash == hash_secret(secret), ApiKey.revoked_at.is_(None), Agent.active
+            )
         )
     ).first()
     if row is None:

@@ -25,10 +25,17 @@ class AgentOut(msgspec.Struct, kw_only=True):
     @classmethod
     def of(cls, agent: Agent, memberships: list[Membership]) -> AgentOut:
         """From a row and its memberships."""
-        return cls(id=agent.id, email=agent.email, first_name=agent.first_name,
-                   last_name=agent.last_name, active=agent.active,
-                   memberships=[MembershipOut(organisation_id=m.organisation_id,
-                                              role=Role(m.role)) for m in memberships])
+        return cls(
+            id=agent.id,
+            email=agent.email,
+            first_name=agent.first_name,
+            last_name=agent.last_name,
+            active=agent.active,
+            memberships=[
+                MembershipOut(organisation_id=m.organisation_id, role=Role(m.role))
+                for m in memberships
+            ],
+        )
 
 
 class AgentIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

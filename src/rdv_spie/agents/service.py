@@ -22,8 +22,9 @@ async def list_agents(*, uow: UnitOfWork, actor: Actor) -> Sequence[Agent]:
     return rows.all()
 
 
-async def memberships_of(uow: UnitOfWork, agent_ids: Sequence[uuid.UUID]
-                         ) -> dict[uuid.UUID, list[Membership]]:
+async def memberships_of(
+    uow: UnitOfWork, agent_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[Membership]]:
     """Memberships of several agents at once."""
     by_agent: dict[uuid.UUID, list[Membership]] = {a: [] for a in agent_ids}
     rows = await uow.session.scalars(select(Membership).where(Membership.agent_id.in_(agent_ids)))
@@ -42,13 +43,20 @@ async def get_agent(*, uow: UnitOfWork, actor: Actor, agent_id: uuid.UUID) -> Ag
     return agent
 
 
-async def create_agent(*, uow: UnitOfWork, actor: Actor, organisation_id: uuid.UUID,
-                       role: Role, email: str, first_name: str, last_name: str) -> Agent:
+async def create_agent(
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    organisation_id: uuid.UUID,
+    role: Role,
+    email: str,
+    first_name: str,
+    last_name: str,
+) -> Agent:
     """Add an agent to an organisation the actor administers (or add a role to an existing one)."""
     actor.require_member(organisation_id)
     if actor.roles[organisation_id] != Role.ADMIN:
-        raise Forbidden("only an admin of the organisation can add agents",
-                        field="organisation_id")
+        raise Forbidden("only an admin of the organisation can add agents", field="organisation_id")
     email = email.strip().lower()
     if "@" not in email or email.startswith("@") or email.endswith("@"):
         raise Invalid("not an e-mail address", field="email")
@@ -58,12 +66,14 @@ async def create_agent(*, uow: UnitOfWork, actor: Actor, organisation_id: uuid.U
         uow.session.add(agent)
         await uow.session.flush()
     existing = await uow.session.scalar(
-        select(Membership).where(Membership.agent_id == agent.id,
-                                 Membership.organisation_id == organisation_id)
+        select(Membership).where(
+            Membership.agent_id == agent.id, Membership.organisation_id == organisation_id
+        )
     )
     if existing is not None:
-        raise Invalid("this agent is already a member of the organisation", field="email",
-                      code="duplicate")
+        raise Invalid(
+            "this agent is already a member of the organisation", field="email", code="duplicate"
+        )
     uow.session.add(Membership(agent_id=agent.id, organisation_id=organisation_id, role=role))
     await uow.session.flush()
     return agent

@@ -9,12 +9,12 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, Response, delete, get, patch, post, put
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy import select
 
 from rdv_spie.agents.guards import Actor, colleague_ids
-from rdv_spie.db.uow import UnitOfWork
+from rdv_spie.deps import AppSettings, CurrentActor, Uow
 from rdv_spie.errors import Invalid, NotFound
 from rdv_spie.scheduling import booking, search, service
 from rdv_spie.scheduling.models import Appointment, AppointmentAgent, AvailabilityRule
@@ -33,11 +33,10 @@ from rdv_spie.scheduling.schemas import (
     SlotOut,
     StatusIn,
 )
-from rdv_spie.settings import Settings
 from rdv_spie.territories.timezones import zone
 
-From = Annotated[datetime, Parameter(query="from", description="RFC 3339 instant with offset")]
-To = Annotated[datetime, Parameter(query="to", description="RFC 3339 instant with offset")]
+From = Annotated[datetime, QueryParameter(name="from", description="RFC 3339 instant with offset")]
+To = Annotated[datetime, QueryParameter(name="to", description="RFC 3339 instant with offset")]
 
 
 class AppointmentTypeController(Controller):
@@ -45,35 +44,52 @@ class AppointmentTypeController(Controller):
     tags = ["appointment types"]
 
     @get("/")
-    async def list_types(self, uow: UnitOfWork, actor: Actor,
-                         territory_id: uuid.UUID | None = None) -> list[AppointmentTypeOut]:
+    async def list_types(
+        self, uow: Uow, actor: CurrentActor, territory_id: FromQuery[uuid.UUID | None] = None
+    ) -> list[AppointmentTypeOut]:
         """Appointment types of your territories."""
         found = await service.list_types(uow=uow, actor=actor, territory_id=territory_id)
         return [AppointmentTypeOut.of(t) for t in found]
 
     @get("/{type_id:uuid}")
-    async def get_type(self, uow: UnitOfWork, actor: Actor,
-                       type_id: uuid.UUID) -> AppointmentTypeOut:
+    async def get_type(
+        self, uow: Uow, actor: CurrentActor, type_id: FromPath[uuid.UUID]
+    ) -> AppointmentTypeOut:
         """One appointment type."""
         return AppointmentTypeOut.of(await service.get_type(uow=uow, actor=actor, type_id=type_id))
 
     @post("/")
-    async def create_type(self, uow: UnitOfWork, actor: Actor,
-                          data: AppointmentTypeIn) -> AppointmentTypeOut:
+    async def create_type(
+        self, uow: Uow, actor: CurrentActor, data: JSONBody[AppointmentTypeIn]
+    ) -> AppointmentTypeOut:
         """Add an appointment type (admins and animators of the territory)."""
         fields = msgspec.structs.asdict(data)
-        created = await service.create_type(uow=uow, actor=actor,
-                                            territory_id=fields.pop("territory_id"),
-                                            place_ids=fields.pop("place_ids"), **fields)
+        created = await service.create_type(
+            uow=uow,
+            actor=actor,
+            territory_id=fields.pop("territory_id"),
+            place_ids=fields.pop("place_ids"),
+            **fields,
+        )
         return AppointmentTypeOut.of(created)
 
     @patch("/{type_id:uuid}")
-    async def update_type(self, uow: UnitOfWork, actor: Actor, type_id: uuid.UUID,
-                          data: AppointmentTypePatch) -> AppointmentTypeOut:
+    async def update_type(
+        self,
+        uow: Uow,
+        actor: CurrentActor,
+        type_id: FromPath[uuid.UUID],
+        data: JSONBody[AppointmentTypePatch],
+    ) -> AppointmentTypeOut:
         """Change an appointment type (only the fields you send)."""
         changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
-        updated = await service.update_type(uow=uow, actor=actor, type_id=type_id,
-                                            place_ids=changes.pop("place_ids", None), **changes)
+        updated = await service.update_type(
+            uow=uow,
+            actor=actor,
+            type_id=type_id,
+            place_ids=changes.pop("place_ids", None),
+            **changes,
+        )
         return AppointmentTypeOut.of(updated)
 
 
@@ -82,42 +98,56 @@ class RuleController(Controller):
     tags = ["availability rules"]
 
     @get("/")
-    async def list_rules(self, uow: UnitOfWork, actor: Actor,
-                         agent_id: uuid.UUID | None = None) -> list[RuleOut]:
+    async def list_rules(
+        self, uow: Uow, actor: CurrentActor, agent_id: FromQuery[uuid.UUID | None] = None
+    ) -> list[RuleOut]:
         """Weekly availability rules of your colleagues."""
-        return [RuleOut.of(r) for r in await service.list_rules(uow=uow, actor=actor,
-                                                                 agent_id=agent_id)]
+        return [
+            RuleOut.of(r) for r in await service.list_rules(uow=uow, actor=actor, agent_id=agent_id)
+        ]
 
     @get("/{rule_id:uuid}")
-    async def get_rule(self, uow: UnitOfWork, actor: Actor, rule_id: uuid.UUID) -> RuleOut:
+    async def get_rule(
+        self, uow: Uow, actor: CurrentActor, rule_id: FromPath[uuid.UUID]
+    ) -> RuleOut:
         """One rule."""
         return RuleOut.of(await service.get_rule(uow=uow, actor=actor, rule_id=rule_id))
 
     @post("/")
-    async def create_rule(self, uow: UnitOfWork, actor: Actor, data: RuleIn) -> RuleOut:
+    async def create_rule(self, uow: Uow, actor: CurrentActor, data: JSONBody[RuleIn]) -> RuleOut:
         """Open weekly availability for yourself or an agent you manage."""
         return RuleOut.of(await _save_rule(uow, actor, None, data))
 
     @put("/{rule_id:uuid}")
-    async def replace_rule(self, uow: UnitOfWork, actor: Actor, rule_id: uuid.UUID,
-                           data: RuleIn) -> RuleOut:
+    async def replace_rule(
+        self, uow: Uow, actor: CurrentActor, rule_id: FromPath[uuid.UUID], data: JSONBody[RuleIn]
+    ) -> RuleOut:
         """Replace a rule."""
         rule = await service.get_rule(uow=uow, actor=actor, rule_id=rule_id)
         return RuleOut.of(await _save_rule(uow, actor, rule, data))
 
     @delete("/{rule_id:uuid}")
-    async def delete_rule(self, uow: UnitOfWork, actor: Actor, rule_id: uuid.UUID) -> None:
+    async def delete_rule(
+        self, uow: Uow, actor: CurrentActor, rule_id: FromPath[uuid.UUID]
+    ) -> None:
         """Remove a rule; booked appointments stay booked."""
         await service.delete_rule(uow=uow, actor=actor, rule_id=rule_id)
 
 
-async def _save_rule(uow: UnitOfWork, actor: Actor, rule: AvailabilityRule | None,
-                     data: RuleIn) -> AvailabilityRule:
+async def _save_rule(
+    uow: UnitOfWork, actor: Actor, rule: AvailabilityRule | None, data: RuleIn
+) -> AvailabilityRule:
     return await service.save_rule(
-        uow=uow, actor=actor, rule=rule,
-        agent_id=data.agent_id or actor.agent_id, place_id=data.place_id,
-        weekdays=data.weekdays, start_time=data.start_time, end_time=data.end_time,
-        valid_from=data.valid_from, valid_until=data.valid_until,
+        uow=uow,
+        actor=actor,
+        rule=rule,
+        agent_id=data.agent_id or actor.agent_id,
+        place_id=data.place_id,
+        weekdays=data.weekdays,
+        start_time=data.start_time,
+        end_time=data.end_time,
+        valid_from=data.valid_from,
+        valid_until=data.valid_until,
         appointment_type_ids=data.appointment_type_ids,
     )
 
@@ -127,22 +157,34 @@ class AbsenceController(Controller):
     tags = ["absences"]
 
     @get("/")
-    async def list_absences(self, uow: UnitOfWork, actor: Actor,
-                            agent_id: uuid.UUID | None = None) -> list[AbsenceOut]:
+    async def list_absences(
+        self, uow: Uow, actor: CurrentActor, agent_id: FromQuery[uuid.UUID | None] = None
+    ) -> list[AbsenceOut]:
         """Absences of your colleagues."""
-        return [AbsenceOut.of(a) for a in await service.list_absences(uow=uow, actor=actor,
-                                                                      agent_id=agent_id)]
+        return [
+            AbsenceOut.of(a)
+            for a in await service.list_absences(uow=uow, actor=actor, agent_id=agent_id)
+        ]
 
     @post("/")
-    async def create_absence(self, uow: UnitOfWork, actor: Actor, data: AbsenceIn) -> AbsenceOut:
+    async def create_absence(
+        self, uow: Uow, actor: CurrentActor, data: JSONBody[AbsenceIn]
+    ) -> AbsenceOut:
         """Mark yourself (or an agent you manage) unavailable."""
         absence = await service.create_absence(
-            uow=uow, actor=actor, agent_id=data.agent_id or actor.agent_id,
-            starts_at=data.starts_at, ends_at=data.ends_at, title=data.title)
+            uow=uow,
+            actor=actor,
+            agent_id=data.agent_id or actor.agent_id,
+            starts_at=data.starts_at,
+            ends_at=data.ends_at,
+            title=data.title,
+        )
         return AbsenceOut.of(absence)
 
     @delete("/{absence_id:uuid}")
-    async def delete_absence(self, uow: UnitOfWork, actor: Actor, absence_id: uuid.UUID) -> None:
+    async def delete_absence(
+        self, uow: Uow, actor: CurrentActor, absence_id: FromPath[uuid.UUID]
+    ) -> None:
         """Remove an absence."""
         await service.delete_absence(uow=uow, actor=actor, absence_id=absence_id)
 
@@ -153,25 +195,42 @@ class SlotController(Controller):
 
     @get("/")
     async def search_slots(
-        self, uow: UnitOfWork, actor: Actor, settings: Settings, appointment_type_id: uuid.UUID,
-        window_start: From, window_end: To, territory_id: uuid.UUID | None = None,
-        place_id: Annotated[list[uuid.UUID] | None, Parameter(query="place_id")] = None,
+        self,
+        uow: Uow,
+        actor: CurrentActor,
+        settings: AppSettings,
+        appointment_type_id: FromQuery[uuid.UUID],
+        window_start: From,
+        window_end: To,
+        territory_id: FromQuery[uuid.UUID | None] = None,
+        place_id: Annotated[list[uuid.UUID] | None, QueryParameter(name="place_id")] = None,
     ) -> list[SlotOut]:
         """Bookable slots of an appointment type starting in [from, to), one per start and
         place."""
         appointment_type, territory = await search.load_type(uow, appointment_type_id)
         actor.require_territory(territory.id, what="appointment_type")
         if territory_id is not None and territory_id != territory.id:
-            raise Invalid("the appointment type belongs to another territory",
-                          field="territory_id")
+            raise Invalid("the appointment type belongs to another territory", field="territory_id")
         found = await search.find_slots(
-            uow=uow, now=uow.clock.now(), type_id=appointment_type.id, window_start=window_start,
-            window_end=window_end, place_ids=frozenset(place_id) if place_id else None,
-            grid_minutes=settings.slot_grid_minutes)
+            uow=uow,
+            now=uow.clock.now(),
+            type_id=appointment_type.id,
+            window_start=window_start,
+            window_end=window_end,
+            place_ids=frozenset(place_id) if place_id else None,
+            grid_minutes=settings.slot_grid_minutes,
+        )
         tz = zone(territory.timezone)
-        return [SlotOut(starts_at=s.starts_at, ends_at=s.ends_at,
-                        local_start=s.starts_at.astimezone(tz).isoformat(), place_id=s.place_id,
-                        free_referents=len(s.referent_ids)) for s in found]
+        return [
+            SlotOut(
+                starts_at=s.starts_at,
+                ends_at=s.ends_at,
+                local_start=s.starts_at.astimezone(tz).isoformat(),
+                place_id=s.place_id,
+                free_referents=len(s.referent_ids),
+            )
+            for s in found
+        ]
 
 
 class AppointmentController(Controller):
@@ -180,27 +239,50 @@ class AppointmentController(Controller):
 
     @post("/", status_code=HTTP_201_CREATED)
     async def book(
-        self, uow: UnitOfWork, actor: Actor, settings: Settings, data: BookingIn,
-        idempotency_key: Annotated[str | None, Parameter(
-            header="Idempotency-Key", max_length=200,
-            description="Send the same key again to get the first booking back")] = None,
+        self,
+        uow: Uow,
+        actor: CurrentActor,
+        settings: AppSettings,
+        data: JSONBody[BookingIn],
+        idempotency_key: Annotated[
+            str | None,
+            HeaderParameter(
+                name="Idempotency-Key",
+                max_length=200,
+                description="Send the same key again to get the first booking back",
+            ),
+        ] = None,
     ) -> Response[AppointmentOut]:
         """Book a slot. A repeated request with the same Idempotency-Key returns the first
         booking (200); a slot taken meanwhile is a 409."""
         result = await booking.book_appointment(
-            uow=uow, actor=actor, appointment_type_id=data.appointment_type_id,
-            place_id=data.place_id, starts_at=data.starts_at, person_id=data.person_id,
+            uow=uow,
+            actor=actor,
+            appointment_type_id=data.appointment_type_id,
+            place_id=data.place_id,
+            starts_at=data.starts_at,
+            person_id=data.person_id,
             new_person=booking.NewPerson(**msgspec.structs.asdict(data.person))
-            if data.person else None,
-            referent_id=data.referent_id, submission_key=idempotency_key,
-            grid_minutes=settings.slot_grid_minutes)
-        return Response(AppointmentOut.of(result.appointment),
-                        status_code=HTTP_201_CREATED if result.created else HTTP_200_OK)
+            if data.person
+            else None,
+            referent_id=data.referent_id,
+            submission_key=idempotency_key,
+            grid_minutes=settings.slot_grid_minutes,
+        )
+        return Response(
+            AppointmentOut.of(result.appointment),
+            status_code=HTTP_201_CREATED if result.created else HTTP_200_OK,
+        )
 
     @get("/")
-    async def list_appointments(self, uow: UnitOfWork, actor: Actor, window_start: From,
-                                window_end: To, agent_id: uuid.UUID | None = None
-                                ) -> list[AppointmentOut]:
+    async def list_appointments(
+        self,
+        uow: Uow,
+        actor: CurrentActor,
+        window_start: From,
+        window_end: To,
+        agent_id: FromQuery[uuid.UUID | None] = None,
+    ) -> list[AppointmentOut]:
         """Appointments of your organisations' agents starting in [from, to)."""
         search.check_window(window_start, window_end)
         agents = await colleague_ids(uow, actor)
@@ -210,40 +292,78 @@ class AppointmentController(Controller):
             agents = frozenset({agent_id})
         rows = await uow.session.scalars(
             select(Appointment)
-            .where(Appointment.id.in_(select(AppointmentAgent.appointment_id)
-                                      .where(AppointmentAgent.agent_id.in_(agents))),
-                   Appointment.starts_at >= window_start, Appointment.starts_at < window_end)
-            .order_by(Appointment.starts_at))
+            .where(
+                Appointment.id.in_(
+                    select(AppointmentAgent.appointment_id).where(
+                        AppointmentAgent.agent_id.in_(agents)
+                    )
+                ),
+                Appointment.starts_at >= window_start,
+                Appointment.starts_at < window_end,
+            )
+            .order_by(Appointment.starts_at)
+        )
         return [AppointmentOut.of(a) for a in rows]
 
     @get("/{appointment_id:uuid}")
-    async def read(self, uow: UnitOfWork, actor: Actor,
-                   appointment_id: uuid.UUID) -> AppointmentOut:
+    async def read(
+        self, uow: Uow, actor: CurrentActor, appointment_id: FromPath[uuid.UUID]
+    ) -> AppointmentOut:
         """One appointment."""
-        return AppointmentOut.of(await booking.get_appointment(uow=uow, actor=actor,
-                                                               appointment_id=appointment_id))
+        return AppointmentOut.of(
+            await booking.get_appointment(uow=uow, actor=actor, appointment_id=appointment_id)
+        )
 
     @post("/{appointment_id:uuid}/cancel", status_code=HTTP_200_OK)
-    async def cancel(self, uow: UnitOfWork, actor: Actor, appointment_id: uuid.UUID,
-                     data: CancelIn | None = None) -> AppointmentOut:
+    async def cancel(
+        self,
+        uow: Uow,
+        actor: CurrentActor,
+        appointment_id: FromPath[uuid.UUID],
+        data: JSONBody[CancelIn | None] = None,
+    ) -> AppointmentOut:
         """Cancel: by the service (revoked, default) or on the person's behalf (cancelled)."""
         by = (data or CancelIn()).by
         if by not in ("service", "person"):
             raise Invalid("'by' must be 'service' or 'person'", field="by")
-        return AppointmentOut.of(await booking.cancel_appointment(
-            uow=uow, actor=actor, appointment_id=appointment_id, by_service=by == "service"))
+        return AppointmentOut.of(
+            await booking.cancel_appointment(
+                uow=uow, actor=actor, appointment_id=appointment_id, by_service=by == "service"
+            )
+        )
 
     @post("/{appointment_id:uuid}/move", status_code=HTTP_200_OK)
-    async def move(self, uow: UnitOfWork, actor: Actor, settings: Settings,
-                   appointment_id: uuid.UUID, data: MoveIn) -> AppointmentOut:
+    async def move(
+        self,
+        uow: Uow,
+        actor: CurrentActor,
+        settings: AppSettings,
+        appointment_id: FromPath[uuid.UUID],
+        data: JSONBody[MoveIn],
+    ) -> AppointmentOut:
         """Move to another free slot; the appointment keeps its id."""
-        return AppointmentOut.of(await booking.move_appointment(
-            uow=uow, actor=actor, appointment_id=appointment_id, starts_at=data.starts_at,
-            place_id=data.place_id, grid_minutes=settings.slot_grid_minutes))
+        return AppointmentOut.of(
+            await booking.move_appointment(
+                uow=uow,
+                actor=actor,
+                appointment_id=appointment_id,
+                starts_at=data.starts_at,
+                place_id=data.place_id,
+                grid_minutes=settings.slot_grid_minutes,
+            )
+        )
 
     @post("/{appointment_id:uuid}/status", status_code=HTTP_200_OK)
-    async def set_status(self, uow: UnitOfWork, actor: Actor, appointment_id: uuid.UUID,
-                         data: StatusIn) -> AppointmentOut:
+    async def set_status(
+        self,
+        uow: Uow,
+        actor: CurrentActor,
+        appointment_id: FromPath[uuid.UUID],
+        data: JSONBody[StatusIn],
+    ) -> AppointmentOut:
         """Mark seen, excused, no-show, or revoked."""
-        return AppointmentOut.of(await booking.set_status(
-            uow=uow, actor=actor, appointment_id=appointment_id, status=data.status))
+        return AppointmentOut.of(
+            await booking.set_status(
+                uow=uow, actor=actor, appointment_id=appointment_id, status=data.status
+            )
+        )

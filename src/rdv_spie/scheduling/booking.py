@@ -101,8 +101,12 @@ async def book_appointment(
     person = await _person(uow, territory.id, person_id, new_person)
 
     slot = await _take_slot(
-        uow=uow, type_id=appointment_type_id, place_id=place_id, starts_at=starts_at,
-        referent_id=referent_id, grid_minutes=grid_minutes,
+        uow=uow,
+        type_id=appointment_type_id,
+        place_id=place_id,
+        starts_at=starts_at,
+        referent_id=referent_id,
+        grid_minutes=grid_minutes,
     )
     buffer = timedelta(minutes=appointment_type.buffer_after_minutes)
     appointment = Appointment(
@@ -137,20 +141,31 @@ async def move_appointment(
     appointment = await get_appointment(uow=uow, actor=actor, appointment_id=appointment_id)
     now = uow.clock.now()
     if appointment.status != AppointmentStatus.BOOKED:
-        raise Invalid(f"a {appointment.status} appointment cannot be moved", field="status",
-                      code="not_movable")
+        raise Invalid(
+            f"a {appointment.status} appointment cannot be moved",
+            field="status",
+            code="not_movable",
+        )
     if appointment.starts_at <= now:
-        raise Invalid("an appointment that has started cannot be moved", field="starts_at",
-                      code="already_started")
+        raise Invalid(
+            "an appointment that has started cannot be moved",
+            field="starts_at",
+            code="already_started",
+        )
     target_place = place_id or appointment.place_id
     await _require_place(uow, target_place, appointment.territory_id)
     current_referent = next(
         (a.agent_id for a in appointment.attendees if a.role == AttendeeRole.REFERENT), None
     )
     slot = await _take_slot(
-        uow=uow, type_id=appointment.appointment_type_id, place_id=target_place,
-        starts_at=starts_at, referent_id=None, grid_minutes=grid_minutes,
-        ignore_appointment_id=appointment.id, prefer=current_referent,
+        uow=uow,
+        type_id=appointment.appointment_type_id,
+        place_id=target_place,
+        starts_at=starts_at,
+        referent_id=None,
+        grid_minutes=grid_minutes,
+        ignore_appointment_id=appointment.id,
+        prefer=current_referent,
     )
     appointment_type, _ = await search.load_type(uow, appointment.appointment_type_id)
     busy_until = slot.ends_at + timedelta(minutes=appointment_type.buffer_after_minutes)
@@ -186,15 +201,22 @@ async def set_status(
     if appointment.status == status:
         return appointment
     if appointment.status in _FINAL:
-        raise Invalid(f"the appointment is already {appointment.status}", field="status",
-                      code="already_final")
+        raise Invalid(
+            f"the appointment is already {appointment.status}", field="status", code="already_final"
+        )
     now = uow.clock.now()
     if status in _AFTER_START and appointment.starts_at > now:
-        raise Invalid(f"an appointment cannot be marked {status} before it starts",
-                      field="status", code="not_started")
+        raise Invalid(
+            f"an appointment cannot be marked {status} before it starts",
+            field="status",
+            code="not_started",
+        )
     if status in _FINAL and appointment.starts_at <= now:
-        raise Invalid("an appointment that has started cannot be cancelled; mark it excused "
-                      "or noshow", field="status", code="already_started")
+        raise Invalid(
+            "an appointment that has started cannot be cancelled; mark it excused or noshow",
+            field="status",
+            code="already_started",
+        )
     await uow.lock(*(f"agent:{a.agent_id}" for a in appointment.attendees))
     appointment.status = status
     appointment.sequence += 1
@@ -235,20 +257,30 @@ async def _take_slot(
 ) -> engine.Slot:
     """The slot at (starts_at, place) with its free agents, checked under the agents' locks."""
     if starts_at.tzinfo is None:
-        raise Invalid("starts_at must carry a UTC offset, e.g. 2026-12-01T09:00:00+01:00",
-                      field="starts_at")
+        raise Invalid(
+            "starts_at must carry a UTC offset, e.g. 2026-12-01T09:00:00+01:00", field="starts_at"
+        )
     now = uow.clock.now()
     if starts_at <= now:
         raise Invalid("starts_at is in the past", field="starts_at", code="in_the_past")
 
     async def lookup(ignore_busy: bool = False) -> engine.Slot | None:
         context = await search.load_context(
-            uow=uow, type_id=type_id, window_start=starts_at, window_end=starts_at + _TINY,
-            place_ids=frozenset({place_id}), ignore_appointment_id=ignore_appointment_id,
+            uow=uow,
+            type_id=type_id,
+            window_start=starts_at,
+            window_end=starts_at + _TINY,
+            place_ids=frozenset({place_id}),
+            ignore_appointment_id=ignore_appointment_id,
             grid_minutes=grid_minutes,
         )
-        found = search.compute(context, now=now, window_start=starts_at,
-                               window_end=starts_at + _TINY, ignore_busy=ignore_busy)
+        found = search.compute(
+            context,
+            now=now,
+            window_start=starts_at,
+            window_end=starts_at + _TINY,
+            ignore_busy=ignore_busy,
+        )
         return found[0] if found else None
 
     first = await lookup()
@@ -257,34 +289,55 @@ async def _take_slot(
             raise Invalid(
                 "no availability at that time and place for this appointment type (outside "
                 "opening hours, a holiday, too soon, beyond the booking horizon or off the grid)",
-                field="starts_at", code="outside_availability",
+                field="starts_at",
+                code="outside_availability",
             )
         raise Conflict("this slot is already booked", field="starts_at", code=SLOT_TAKEN)
     await uow.lock(*(f"agent:{a}" for a in (*first.referent_ids, *first.animator_ids)))
     slot = await lookup()  # again, under the locks: another booking may just have committed
     if slot is None:
-        raise Conflict("this slot has just been booked by someone else", field="starts_at",
-                       code=SLOT_TAKEN)
+        raise Conflict(
+            "this slot has just been booked by someone else", field="starts_at", code=SLOT_TAKEN
+        )
     if referent_id is not None and referent_id not in slot.referent_ids:
-        raise Conflict("this referent is not free at that time", field="referent_id",
-                       code=SLOT_TAKEN)
+        raise Conflict(
+            "this referent is not free at that time", field="referent_id", code=SLOT_TAKEN
+        )
     if prefer is not None and prefer in slot.referent_ids:
-        slot = engine.Slot(slot.starts_at, slot.ends_at, slot.place_id,
-                           (prefer, *[r for r in slot.referent_ids if r != prefer]),
-                           slot.animator_ids)
+        slot = engine.Slot(
+            slot.starts_at,
+            slot.ends_at,
+            slot.place_id,
+            (prefer, *[r for r in slot.referent_ids if r != prefer]),
+            slot.animator_ids,
+        )
     return slot
 
 
-def _attendees(slot: engine.Slot, referent_id: uuid.UUID | None,
-               busy_until: datetime) -> list[AppointmentAgent]:
+def _attendees(
+    slot: engine.Slot, referent_id: uuid.UUID | None, busy_until: datetime
+) -> list[AppointmentAgent]:
     referent = referent_id or slot.referent_ids[0]
-    chosen = [AppointmentAgent(agent_id=referent, role=AttendeeRole.REFERENT,
-                               starts_at=slot.starts_at, busy_until=busy_until, active=True)]
+    chosen = [
+        AppointmentAgent(
+            agent_id=referent,
+            role=AttendeeRole.REFERENT,
+            starts_at=slot.starts_at,
+            busy_until=busy_until,
+            active=True,
+        )
+    ]
     animator = next((a for a in slot.animator_ids if a != referent), None)
     if animator is not None:
-        chosen.append(AppointmentAgent(agent_id=animator, role=AttendeeRole.ANIMATOR,
-                                       starts_at=slot.starts_at, busy_until=busy_until,
-                                       active=True))
+        chosen.append(
+            AppointmentAgent(
+                agent_id=animator,
+                role=AttendeeRole.ANIMATOR,
+                starts_at=slot.starts_at,
+                busy_until=busy_until,
+                active=True,
+            )
+        )
     return chosen
 
 
@@ -300,17 +353,25 @@ async def _require_place(uow: UnitOfWork, place_id: uuid.UUID, territory_id: uui
         raise NotFound("place not found on this territory", field="place_id")
 
 
-async def _person(uow: UnitOfWork, territory_id: uuid.UUID, person_id: uuid.UUID | None,
-                  new_person: NewPerson | None) -> Person | None:
+async def _person(
+    uow: UnitOfWork,
+    territory_id: uuid.UUID,
+    person_id: uuid.UUID | None,
+    new_person: NewPerson | None,
+) -> Person | None:
     if person_id is not None:
         person = await uow.session.get(Person, person_id)
         if person is None or person.territory_id != territory_id:
             raise NotFound("person not found", field="person_id")
         return person
     if new_person is not None:
-        person = Person(territory_id=territory_id, first_name=new_person.first_name,
-                        last_name=new_person.last_name, phone=new_person.phone,
-                        email=new_person.email)
+        person = Person(
+            territory_id=territory_id,
+            first_name=new_person.first_name,
+            last_name=new_person.last_name,
+            phone=new_person.phone,
+            email=new_person.email,
+        )
         uow.session.add(person)
         return person
     return None
@@ -322,6 +383,7 @@ async def _flush_or_conflict(uow: UnitOfWork) -> None:
     except IntegrityError as exc:
         text = str(exc.orig)
         if "no_overlap" in text or "agent_busy" in text:
-            raise Conflict("this slot has just been booked by someone else", field="starts_at",
-                           code=SLOT_TAKEN) from exc
+            raise Conflict(
+                "this slot has just been booked by someone else", field="starts_at", code=SLOT_TAKEN
+            ) from exc
         raise

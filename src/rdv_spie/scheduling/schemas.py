@@ -33,12 +33,18 @@ class AppointmentTypeOut(msgspec.Struct, kw_only=True):
     @classmethod
     def of(cls, t: AppointmentType) -> AppointmentTypeOut:
         """From a row."""
-        return cls(id=t.id, territory_id=t.territory_id, name=t.name,
-                   duration_minutes=t.duration_minutes,
-                   buffer_after_minutes=t.buffer_after_minutes,
-                   min_notice_minutes=t.min_notice_minutes, horizon_days=t.horizon_days,
-                   attendance=Attendance(t.attendance),
-                   place_ids=[p.id for p in t.allowed_places], active=t.active)
+        return cls(
+            id=t.id,
+            territory_id=t.territory_id,
+            name=t.name,
+            duration_minutes=t.duration_minutes,
+            buffer_after_minutes=t.buffer_after_minutes,
+            min_notice_minutes=t.min_notice_minutes,
+            horizon_days=t.horizon_days,
+            attendance=Attendance(t.attendance),
+            place_ids=[p.id for p in t.allowed_places],
+            active=t.active,
+        )
 
 
 class AppointmentTypeIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -88,10 +94,17 @@ class RuleOut(msgspec.Struct, kw_only=True):
     @classmethod
     def of(cls, r: AvailabilityRule) -> RuleOut:
         """From a row."""
-        return cls(id=r.id, agent_id=r.agent_id, place_id=r.place_id,
-                   weekdays=sorted(r.weekday_set), start_time=r.start_time, end_time=r.end_time,
-                   valid_from=r.valid_from, valid_until=r.valid_until,
-                   appointment_type_ids=[t.id for t in r.appointment_types])
+        return cls(
+            id=r.id,
+            agent_id=r.agent_id,
+            place_id=r.place_id,
+            weekdays=sorted(r.weekday_set),
+            start_time=r.start_time,
+            end_time=r.end_time,
+            valid_from=r.valid_from,
+            valid_until=r.valid_until,
+            appointment_type_ids=[t.id for t in r.appointment_types],
+        )
 
 
 class AbsenceIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -111,8 +124,9 @@ class AbsenceOut(msgspec.Struct, kw_only=True):
     @classmethod
     def of(cls, a: Absence) -> AbsenceOut:
         """From a row."""
-        return cls(id=a.id, agent_id=a.agent_id, starts_at=a.starts_at, ends_at=a.ends_at,
-                   title=a.title)
+        return cls(
+            id=a.id, agent_id=a.agent_id, starts_at=a.starts_at, ends_at=a.ends_at, title=a.title
+        )
 
 
 class SlotOut(msgspec.Struct, kw_only=True):
@@ -172,8 +186,17 @@ class AppointmentOut(msgspec.Struct, kw_only=True):
     @classmethod
     def of(cls, a: Appointment) -> AppointmentOut:
         """From a row."""
-        return cls(id=a.id, territory_id=a.territory_id, appointment_type_id=a.appointment_type_id,
-                   place_id=a.place_id, person_id=a.person_id, starts_at=a.starts_at,
-                   ends_at=a.ends_at, status=AppointmentStatus(a.status), sequence=a.sequence,
-                   agents=[AttendeeOut(agent_id=x.agent_id, role=AttendeeRole(x.role))
-                           for x in a.attendees])
+        return cls(
+            id=a.id,
+            territory_id=a.territory_id,
+            appointment_type_id=a.appointment_type_id,
+            place_id=a.place_id,
+            person_id=a.person_id,
+            starts_at=a.starts_at,
+            ends_at=a.ends_at,
+            status=AppointmentStatus(a.status),
+            sequence=a.sequence,
+            agents=[
+                AttendeeOut(agent_id=x.agent_id, role=AttendeeRole(x.role)) for x in a.attendees
+            ],
+        )

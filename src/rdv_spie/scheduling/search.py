@@ -28,8 +28,11 @@ from rdv_spie.territories.holidays import holidays_between
 from rdv_spie.territories.models import Organisation, Place, Territory
 
 MAX_WINDOW = timedelta(days=62)
-_ROLE_FOR = {Role.REFERENT: engine.AttendeeRole.REFERENT, Role.ADMIN: engine.AttendeeRole.REFERENT,
-             Role.ANIMATOR: engine.AttendeeRole.ANIMATOR}
+_ROLE_FOR = {
+    Role.REFERENT: engine.AttendeeRole.REFERENT,
+    Role.ADMIN: engine.AttendeeRole.REFERENT,
+    Role.ANIMATOR: engine.AttendeeRole.ANIMATOR,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +61,12 @@ async def load_type(uow: UnitOfWork, type_id: uuid.UUID) -> tuple[AppointmentTyp
     return row[0], row[1]
 
 
-def spec_for(appointment_type: AppointmentType, *, grid_minutes: int = 15,
-             place_ids: frozenset[uuid.UUID] | None = None) -> engine.SlotSpec:
+def spec_for(
+    appointment_type: AppointmentType,
+    *,
+    grid_minutes: int = 15,
+    place_ids: frozenset[uuid.UUID] | None = None,
+) -> engine.SlotSpec:
     """The engine's view of an appointment type, optionally narrowed to some places."""
     allowed = appointment_type.allowed_place_ids or None
     if place_ids is not None:
@@ -95,8 +102,10 @@ async def load_context(
 
     rule_query = (
         select(AvailabilityRule, Membership.role)
-        .join(availability_rule_type,
-              availability_rule_type.c.availability_rule_id == AvailabilityRule.id)
+        .join(
+            availability_rule_type,
+            availability_rule_type.c.availability_rule_id == AvailabilityRule.id,
+        )
         .join(Agent, Agent.id == AvailabilityRule.agent_id)
         .join(Membership, Membership.agent_id == Agent.id)
         .join(Organisation, Organisation.id == Membership.organisation_id)
@@ -183,8 +192,14 @@ async def load_busy(
     return busy
 
 
-def compute(context: SearchContext, *, now: datetime, window_start: datetime,
-            window_end: datetime, ignore_busy: bool = False) -> list[engine.Slot]:
+def compute(
+    context: SearchContext,
+    *,
+    now: datetime,
+    window_start: datetime,
+    window_end: datetime,
+    ignore_busy: bool = False,
+) -> list[engine.Slot]:
     """Run the pure engine on a loaded context."""
     calendars = context.calendars
     if ignore_busy:
@@ -207,8 +222,9 @@ def check_window(window_start: datetime, window_end: datetime) -> None:
     """Reject naive datetimes, reversed or oversized windows, naming the field."""
     for name, value in (("from", window_start), ("to", window_end)):
         if value.tzinfo is None:
-            raise Invalid(f"{name!r} must carry a UTC offset, e.g. 2026-12-01T00:00:00+01:00",
-                          field=name)
+            raise Invalid(
+                f"{name!r} must carry a UTC offset, e.g. 2026-12-01T00:00:00+01:00", field=name
+            )
     if window_end <= window_start:
         raise Invalid("'to' must be after 'from'", field="to")
     if window_end - window_start > MAX_WINDOW:
@@ -228,7 +244,11 @@ async def find_slots(
     """Bookable slots of a type starting in [window_start, window_end)."""
     check_window(window_start, window_end)
     context = await load_context(
-        uow=uow, type_id=type_id, window_start=window_start, window_end=window_end,
-        place_ids=place_ids, grid_minutes=grid_minutes,
+        uow=uow,
+        type_id=type_id,
+        window_start=window_start,
+        window_end=window_end,
+        place_ids=place_ids,
+        grid_minutes=grid_minutes,
     )
     return compute(context, now=now, window_start=window_start, window_end=window_end)

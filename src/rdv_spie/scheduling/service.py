@@ -42,7 +42,9 @@ async def get_type(*, uow: UnitOfWork, actor: Actor, type_id: uuid.UUID) -> Appo
     return found
 
 
-async def _require_territory_manager(uow: UnitOfWork, actor: Actor, territory_id: uuid.UUID) -> None:
+async def _require_territory_manager(
+    uow: UnitOfWork, actor: Actor, territory_id: uuid.UUID
+) -> None:
     actor.require_territory(territory_id)
     orgs = frozenset(
         await uow.session.scalars(
@@ -50,12 +52,18 @@ async def _require_territory_manager(uow: UnitOfWork, actor: Actor, territory_id
         )
     )
     if not actor.manages_any_territory_org(orgs):
-        raise Forbidden("only an admin or an animator of the territory can change appointment "
-                        "types", field="territory_id")
+        raise Forbidden(
+            "only an admin or an animator of the territory can change appointment types",
+            field="territory_id",
+        )
 
 
-async def _places_on(uow: UnitOfWork, territory_id: uuid.UUID,
-                     place_ids: Sequence[uuid.UUID], field: str = "place_ids") -> list[Place]:
+async def _places_on(
+    uow: UnitOfWork,
+    territory_id: uuid.UUID,
+    place_ids: Sequence[uuid.UUID],
+    field: str = "place_ids",
+) -> list[Place]:
     if not place_ids:
         return []
     places = (
@@ -67,8 +75,9 @@ async def _places_on(uow: UnitOfWork, territory_id: uuid.UUID,
     ).all()
     missing = set(place_ids) - {p.id for p in places}
     if missing:
-        raise NotFound(f"unknown place(s) on this territory: {sorted(map(str, missing))}",
-                       field=field)
+        raise NotFound(
+            f"unknown place(s) on this territory: {sorted(map(str, missing))}", field=field
+        )
     return list(places)
 
 
@@ -89,8 +98,14 @@ def _check_type_fields(fields: dict[str, Any]) -> None:
         raise Invalid("the name cannot be empty", field="name")
 
 
-async def create_type(*, uow: UnitOfWork, actor: Actor, territory_id: uuid.UUID,
-                      place_ids: Sequence[uuid.UUID] = (), **fields: Any) -> AppointmentType:
+async def create_type(
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    territory_id: uuid.UUID,
+    place_ids: Sequence[uuid.UUID] = (),
+    **fields: Any,
+) -> AppointmentType:
     """Add an appointment type to a territory."""
     await _require_territory_manager(uow, actor, territory_id)
     _check_type_fields(fields)
@@ -101,9 +116,14 @@ async def create_type(*, uow: UnitOfWork, actor: Actor, territory_id: uuid.UUID,
     return created
 
 
-async def update_type(*, uow: UnitOfWork, actor: Actor, type_id: uuid.UUID,
-                      place_ids: Sequence[uuid.UUID] | None = None,
-                      **changes: Any) -> AppointmentType:
+async def update_type(
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    type_id: uuid.UUID,
+    place_ids: Sequence[uuid.UUID] | None = None,
+    **changes: Any,
+) -> AppointmentType:
     """Change an appointment type (existing appointments keep their times)."""
     found = await get_type(uow=uow, actor=actor, type_id=type_id)
     await _require_territory_manager(uow, actor, found.territory_id)
@@ -144,7 +164,9 @@ async def list_rules(
     rows = await uow.session.scalars(
         select(AvailabilityRule)
         .where(AvailabilityRule.agent_id.in_(agents))
-        .order_by(AvailabilityRule.agent_id, AvailabilityRule.valid_from, AvailabilityRule.start_time)
+        .order_by(
+            AvailabilityRule.agent_id, AvailabilityRule.valid_from, AvailabilityRule.start_time
+        )
     )
     return rows.all()
 
@@ -174,8 +196,9 @@ async def save_rule(
     """Create (rule=None) or replace a rule after checking every field."""
     await require_can_manage_agent(uow, actor, agent_id)
     if end_time <= start_time:
-        raise Invalid("end_time must be after start_time (a rule cannot cross midnight)",
-                      field="end_time")
+        raise Invalid(
+            "end_time must be after start_time (a rule cannot cross midnight)", field="end_time"
+        )
     if valid_until is not None and valid_until < valid_from:
         raise Invalid("valid_until must be on or after valid_from", field="valid_until")
     mask = weekday_mask(weekdays)
@@ -205,11 +228,21 @@ async def save_rule(
     ).all()
     missing = set(appointment_type_ids) - {t.id for t in types}
     if missing:
-        raise NotFound(f"unknown appointment type(s) on this territory: "
-                       f"{sorted(map(str, missing))}", field="appointment_type_ids")
+        raise NotFound(
+            f"unknown appointment type(s) on this territory: {sorted(map(str, missing))}",
+            field="appointment_type_ids",
+        )
     await uow.lock(f"agent:{agent_id}")
-    await _refuse_overlap(uow, rule.id if rule else None, agent_id, mask, start_time, end_time,
-                          valid_from, valid_until)
+    await _refuse_overlap(
+        uow,
+        rule.id if rule else None,
+        agent_id,
+        mask,
+        start_time,
+        end_time,
+        valid_from,
+        valid_until,
+    )
     if rule is None:
         rule = AvailabilityRule(agent_id=agent_id)
         uow.session.add(rule)
@@ -225,9 +258,16 @@ async def save_rule(
     return rule
 
 
-async def _refuse_overlap(uow: UnitOfWork, rule_id: uuid.UUID | None, agent_id: uuid.UUID,
-                          mask: int, start_time: time, end_time: time, valid_from: date,
-                          valid_until: date | None) -> None:
+async def _refuse_overlap(
+    uow: UnitOfWork,
+    rule_id: uuid.UUID | None,
+    agent_id: uuid.UUID,
+    mask: int,
+    start_time: time,
+    end_time: time,
+    valid_from: date,
+    valid_until: date | None,
+) -> None:
     query = select(AvailabilityRule).where(
         AvailabilityRule.agent_id == agent_id,
         AvailabilityRule.start_time < end_time,
@@ -243,7 +283,8 @@ async def _refuse_overlap(uow: UnitOfWork, rule_id: uuid.UUID | None, agent_id: 
             raise Invalid(
                 f"this rule overlaps the agent's rule {other.id} "
                 f"({other.start_time:%H:%M}–{other.end_time:%H:%M} on shared weekdays)",
-                field="start_time", code="overlapping_rule",
+                field="start_time",
+                code="overlapping_rule",
             )
 
 
@@ -259,9 +300,14 @@ async def delete_rule(*, uow: UnitOfWork, actor: Actor, rule_id: uuid.UUID) -> N
 # ---------------------------------------------------------------- absences
 
 
-async def list_absences(*, uow: UnitOfWork, actor: Actor, agent_id: uuid.UUID | None = None,
-                        start: datetime | None = None,
-                        end: datetime | None = None) -> Sequence[Absence]:
+async def list_absences(
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    agent_id: uuid.UUID | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> Sequence[Absence]:
     """Absences of the actor's colleagues, optionally of one agent and overlapping a range."""
     agents = await colleague_ids(uow, actor)
     if agent_id is not None:
@@ -276,9 +322,15 @@ async def list_absences(*, uow: UnitOfWork, actor: Actor, agent_id: uuid.UUID | 
     return (await uow.session.scalars(query)).all()
 
 
-async def create_absence(*, uow: UnitOfWork, actor: Actor, agent_id: uuid.UUID,
-                         starts_at: datetime, ends_at: datetime,
-                         title: str | None = None) -> Absence:
+async def create_absence(
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    agent_id: uuid.UUID,
+    starts_at: datetime,
+    ends_at: datetime,
+    title: str | None = None,
+) -> Absence:
     """Mark an agent unavailable; existing appointments are kept (the agent moves them)."""
     await require_can_manage_agent(uow, actor, agent_id)
     for name, value in (("starts_at", starts_at), ("ends_at", ends_at)):

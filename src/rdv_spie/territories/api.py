@@ -6,9 +6,9 @@ import uuid
 
 import msgspec
 from litestar import Controller, get, patch, post
+from litestar.params import FromPath, FromQuery, JSONBody
 
-from rdv_spie.agents.guards import Actor
-from rdv_spie.db.uow import UnitOfWork
+from rdv_spie.deps import CurrentActor, Uow
 from rdv_spie.territories import service
 from rdv_spie.territories.schemas import (
     OrganisationOut,
@@ -32,16 +32,18 @@ class TerritoryController(Controller):
     tags = ["territories"]
 
     @get("/")
-    async def list_territories(self, uow: UnitOfWork, actor: Actor) -> list[TerritoryOut]:
+    async def list_territories(self, uow: Uow, actor: CurrentActor) -> list[TerritoryOut]:
         """Territories you work on."""
         return [_territory(t) for t in await service.list_territories(uow=uow, actor=actor)]
 
     @get("/{territory_id:uuid}")
-    async def get_territory(self, uow: UnitOfWork, actor: Actor,
-                            territory_id: uuid.UUID) -> TerritoryOut:
+    async def get_territory(
+        self, uow: Uow, actor: CurrentActor, territory_id: FromPath[uuid.UUID]
+    ) -> TerritoryOut:
         """One territory."""
-        return _territory(await service.get_territory(uow=uow, actor=actor,
-                                                      territory_id=territory_id))
+        return _territory(
+            await service.get_territory(uow=uow, actor=actor, territory_id=territory_id)
+        )
 
 
 class OrganisationController(Controller):
@@ -49,16 +51,18 @@ class OrganisationController(Controller):
     tags = ["organisations"]
 
     @get("/")
-    async def list_organisations(self, uow: UnitOfWork, actor: Actor) -> list[OrganisationOut]:
+    async def list_organisations(self, uow: Uow, actor: CurrentActor) -> list[OrganisationOut]:
         """Organisations on your territories."""
         return [_organisation(o) for o in await service.list_organisations(uow=uow, actor=actor)]
 
     @get("/{organisation_id:uuid}")
-    async def get_organisation(self, uow: UnitOfWork, actor: Actor,
-                               organisation_id: uuid.UUID) -> OrganisationOut:
+    async def get_organisation(
+        self, uow: Uow, actor: CurrentActor, organisation_id: FromPath[uuid.UUID]
+    ) -> OrganisationOut:
         """One organisation."""
-        return _organisation(await service.get_organisation(
-            uow=uow, actor=actor, organisation_id=organisation_id))
+        return _organisation(
+            await service.get_organisation(uow=uow, actor=actor, organisation_id=organisation_id)
+        )
 
 
 class PlaceController(Controller):
@@ -66,29 +70,40 @@ class PlaceController(Controller):
     tags = ["places"]
 
     @get("/")
-    async def list_places(self, uow: UnitOfWork, actor: Actor,
-                          territory_id: uuid.UUID | None = None) -> list[PlaceOut]:
+    async def list_places(
+        self, uow: Uow, actor: CurrentActor, territory_id: FromQuery[uuid.UUID | None] = None
+    ) -> list[PlaceOut]:
         """Places on your territories."""
         places = await service.list_places(uow=uow, actor=actor, territory_id=territory_id)
         return [PlaceOut.of(p) for p in places]
 
     @get("/{place_id:uuid}")
-    async def get_place(self, uow: UnitOfWork, actor: Actor, place_id: uuid.UUID) -> PlaceOut:
+    async def get_place(
+        self, uow: Uow, actor: CurrentActor, place_id: FromPath[uuid.UUID]
+    ) -> PlaceOut:
         """One place."""
         return PlaceOut.of(await service.get_place(uow=uow, actor=actor, place_id=place_id))
 
     @post("/")
-    async def create_place(self, uow: UnitOfWork, actor: Actor, data: PlaceIn) -> PlaceOut:
+    async def create_place(
+        self, uow: Uow, actor: CurrentActor, data: JSONBody[PlaceIn]
+    ) -> PlaceOut:
         """Add a place to an organisation you manage."""
         fields = msgspec.structs.asdict(data)
         organisation_id = fields.pop("organisation_id")
-        place = await service.create_place(uow=uow, actor=actor,
-                                           organisation_id=organisation_id, **fields)
+        place = await service.create_place(
+            uow=uow, actor=actor, organisation_id=organisation_id, **fields
+        )
         return PlaceOut.of(place)
 
     @patch("/{place_id:uuid}")
-    async def update_place(self, uow: UnitOfWork, actor: Actor, place_id: uuid.UUID,
-                           data: PlacePatch) -> PlaceOut:
+    async def update_place(
+        self,
+        uow: Uow,
+        actor: CurrentActor,
+        place_id: FromPath[uuid.UUID],
+        data: JSONBody[PlacePatch],
+    ) -> PlaceOut:
         """Change a place (only the fields you send)."""
         changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
         place = await service.update_place(uow=uow, actor=actor, place_id=place_id, **changes)

@@ -41,9 +41,17 @@ class PlaceOut(msgspec.Struct, kw_only=True):
     @classmethod
     def of(cls, place: Place) -> PlaceOut:
         """From a row."""
-        return cls(id=place.id, organisation_id=place.organisation_id, name=place.name,
-                   kind=PlaceKind(place.kind), address=place.address, postcode=place.postcode,
-                   city=place.city, phone=place.phone, active=place.active)
+        return cls(
+            id=place.id,
+            organisation_id=place.organisation_id,
+            name=place.name,
+            kind=PlaceKind(place.kind),
+            address=place.address,
+            postcode=place.postcode,
+            city=place.city,
+            phone=place.phone,
+            active=place.active,
+        )
 
 
 class PlaceIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -119,5 +119,6 @@ async def _unique_place_name(uow: UnitOfWork, organisation_id: uuid.UUID, name: 
         select(Place.id).where(Place.organisation_id == organisation_id, Place.name == name)
     )
     if clash is not None:
-        raise Invalid(f"the organisation already has a place named {name!r}", field="name",
-                      code="duplicate")
+        raise Invalid(
+            f"the organisation already has a place named {name!r}", field="name", code="duplicate"
+        )

@@ -7,14 +7,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
+import httpx
 
 from rdv_spie.clock import FrozenClock
 from rdv_spie.db.uow import Database
 from tests.support import scenario as sc
 
-Client = AsyncTestClient[Litestar]
+Client = httpx.AsyncClient
 WED_0900 = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)  # Wednesday 2 December, 09:00 in Paris
 
 
@@ -23,28 +22,59 @@ async def s(db: Database, clock: FrozenClock) -> sc.Scenario:
     return await sc.build(db, clock)
 
 
-async def slots(client: Client, s: sc.Scenario, day: datetime, type_id: Any = None,
-                **params: str) -> list[dict[str, Any]]:
-    r = await client.get("/api/v1/slots", headers=s.auth(), params={
-        "appointment_type_id": str(type_id or s.single_type_id),
-        "from": day.isoformat(), "to": (day + timedelta(days=1)).isoformat(), **params})
+async def slots(
+    client: Client, s: sc.Scenario, day: datetime, type_id: Any = None, **params: str
+) -> list[dict[str, Any]]:
+    r = await client.get(
+        "/api/v1/slots",
+        headers=s.auth(),
+        params={
+            "appointment_type_id": str(type_id or s.single_type_id),
+            "from": day.isoformat(),
+            "to": (day + timedelta(days=1)).isoformat(),
+            **params,
+        },
+    )
     assert r.status_code == 200, r.text
     return r.json()  # type: ignore[no-any-return]
 
 
-async def book(client: Client, s: sc.Scenario, at: datetime, *, type_id: Any = None,
-               headers: dict[str, str] | None = None, **extra: Any) -> Any:
-    return await client.post("/api/v1/appointments", headers={**s.auth(), **(headers or {})},
-                             json={"appointment_type_id": str(type_id or s.single_type_id),
-                                   "place_id": str(s.place_ids[0]), "starts_at": at.isoformat(),
-                                   **extra})
+async def book(
+    client: Client,
+    s: sc.Scenario,
+    at: datetime,
+    *,
+    type_id: Any = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Any:
+    return await client.post(
+        "/api/v1/appointments",
+        headers={**s.auth(), **(headers or {})},
+        json={
+            "appointment_type_id": str(type_id or s.single_type_id),
+            "place_id": str(s.place_ids[0]),
+            "starts_at": at.isoformat(),
+            **extra,
+        },
+    )
 
 
 async def test_slots_one_per_start_and_place(client: Client, s: sc.Scenario) -> None:
     found = await slots(client, s, WED_0900)
     # 09:00–12:00, 45 min on a 15-min grid: 09:00 … 11:15, one slot per start for 2 referents.
     assert [x["local_start"][11:16] for x in found] == [
-        "09:00", "09:15", "09:30", "09:45", "10:00", "10:15", "10:30", "10:45", "11:00", "11:15"]
+        "09:00",
+        "09:15",
+        "09:30",
+        "09:45",
+        "10:00",
+        "10:15",
+        "10:30",
+        "10:45",
+        "11:00",
+        "11:15",
+    ]
     assert {x["free_referents"] for x in found} == {2}
     assert found[0]["starts_at"] == "2026-12-02T08:00:00Z"
 
@@ -86,29 +116,51 @@ async def test_idempotency_key_returns_the_first_booking(client: Client, s: sc.S
         ("2026-12-02T09:00:00", 422, "starts_at", "invalid"),  # no offset
     ],
 )
-async def test_bad_starts_at_names_the_field(client: Client, s: sc.Scenario, starts_at: str,
-                                             status: int, field: str, code: str) -> None:
-    r = await client.post("/api/v1/appointments", headers=s.auth(), json={
-        "appointment_type_id": str(s.single_type_id), "place_id": str(s.place_ids[0]),
-        "starts_at": starts_at})
+async def test_bad_starts_at_names_the_field(
+    client: Client, s: sc.Scenario, starts_at: str, status: int, field: str, code: str
+) -> None:
+    r = await client.post(
+        "/api/v1/appointments",
+        headers=s.auth(),
+        json={
+            "appointment_type_id": str(s.single_type_id),
+            "place_id": str(s.place_ids[0]),
+            "starts_at": starts_at,
+        },
+    )
     assert r.status_code == status, r.text
     assert (r.json()["field"], r.json()["code"]) == (field, code)
 
 
 async def test_unparseable_date_and_unknown_ids(client: Client, s: sc.Scenario) -> None:
-    r = await client.post("/api/v1/appointments", headers=s.auth(), json={
-        "appointment_type_id": str(s.single_type_id), "place_id": str(s.place_ids[0]),
-        "starts_at": "mercredi 9h"})
+    r = await client.post(
+        "/api/v1/appointments",
+        headers=s.auth(),
+        json={
+            "appointment_type_id": str(s.single_type_id),
+            "place_id": str(s.place_ids[0]),
+            "starts_at": "mercredi 9h",
+        },
+    )
     assert r.status_code == 400 and "starts_at" in r.json()["detail"]
     r = await book(client, s, WED_0900, type_id="00000000-0000-0000-0000-000000000001")
     assert r.status_code == 404 and r.json()["field"] == "appointment_type_id"
-    r = await client.post("/api/v1/appointments", headers=s.auth(), json={
-        "appointment_type_id": str(s.single_type_id),
-        "place_id": "00000000-0000-0000-0000-000000000002", "starts_at": WED_0900.isoformat()})
+    r = await client.post(
+        "/api/v1/appointments",
+        headers=s.auth(),
+        json={
+            "appointment_type_id": str(s.single_type_id),
+            "place_id": "00000000-0000-0000-0000-000000000002",
+            "starts_at": WED_0900.isoformat(),
+        },
+    )
     assert r.status_code == 404 and r.json()["field"] == "place_id"
-    r = await client.get("/api/v1/slots", headers=s.auth(), params={
-        "appointment_type_id": str(s.single_type_id), "from": "2026-12-02", "to": "demain"})
-    assert r.status_code == 400 and r.json()["field"] in {"to", "from"}
+    r = await client.get(
+        "/api/v1/slots",
+        headers=s.auth(),
+        params={"appointment_type_id": str(s.single_type_id), "from": "2026-12-02", "to": "demain"},
+    )
+    assert r.status_code == 400 and r.json()["field"] in {"to", "from"}, r.text
 
 
 async def test_missing_or_bad_key_is_401(client: Client, s: sc.Scenario) -> None:
@@ -124,31 +176,38 @@ async def test_cancel_frees_the_slot(client: Client, s: sc.Scenario) -> None:
     assert r.status_code == 200 and r.json()["status"] == "revoked"
     assert r.json()["sequence"] == 1
     assert (await slots(client, s, WED_0900))[0]["free_referents"] == 1
-    again = await client.post(f"/api/v1/appointments/{ids[0]}/status", headers=s.auth(),
-                              json={"status": "seen"})
+    again = await client.post(
+        f"/api/v1/appointments/{ids[0]}/status", headers=s.auth(), json={"status": "seen"}
+    )
     assert again.status_code == 422 and again.json()["code"] == "already_final"
 
 
 async def test_move_keeps_the_id_and_frees_the_old_slot(client: Client, s: sc.Scenario) -> None:
     booked = (await book(client, s, WED_0900)).json()
     later = WED_0900 + timedelta(hours=2)
-    r = await client.post(f"/api/v1/appointments/{booked['id']}/move", headers=s.auth(),
-                          json={"starts_at": later.isoformat()})
+    r = await client.post(
+        f"/api/v1/appointments/{booked['id']}/move",
+        headers=s.auth(),
+        json={"starts_at": later.isoformat()},
+    )
     assert r.status_code == 200, r.text
     moved = r.json()
     assert moved["id"] == booked["id"] and moved["sequence"] == 1
     assert moved["starts_at"] == "2026-12-02T10:00:00Z"
     assert moved["agents"] == booked["agents"]  # the same referent when free
     assert (await slots(client, s, WED_0900))[0]["free_referents"] == 2
-    r = await client.post(f"/api/v1/appointments/{booked['id']}/move", headers=s.auth(),
-                          json={"starts_at": "2026-12-02T12:30:00+01:00"})
+    r = await client.post(
+        f"/api/v1/appointments/{booked['id']}/move",
+        headers=s.auth(),
+        json={"starts_at": "2026-12-02T12:30:00+01:00"},
+    )
     assert r.status_code == 422 and r.json()["field"] == "starts_at"
-    assert (await client.get(f"/api/v1/appointments/{booked['id']}", headers=s.auth())
-            ).json()["starts_at"] == "2026-12-02T10:00:00Z"
+    assert (await client.get(f"/api/v1/appointments/{booked['id']}", headers=s.auth())).json()[
+        "starts_at"
+    ] == "2026-12-02T10:00:00Z"
 
 
-async def test_status_after_start_only(client: Client, s: sc.Scenario,
-                                       clock: FrozenClock) -> None:
+async def test_status_after_start_only(client: Client, s: sc.Scenario, clock: FrozenClock) -> None:
     booked = (await book(client, s, WED_0900)).json()
     url = f"/api/v1/appointments/{booked['id']}/status"
     r = await client.post(url, headers=s.auth(), json={"status": "seen"})
@@ -162,22 +221,40 @@ async def test_status_after_start_only(client: Client, s: sc.Scenario,
 
 async def test_absence_and_rules_shape_the_slots(client: Client, s: sc.Scenario) -> None:
     for referent in s.referent_ids:
-        r = await client.post("/api/v1/absences", headers=s.auth(), json={
-            "agent_id": str(referent), "starts_at": "2026-12-02T09:00:00+01:00",
-            "ends_at": "2026-12-02T10:30:00+01:00"})
+        r = await client.post(
+            "/api/v1/absences",
+            headers=s.auth(),
+            json={
+                "agent_id": str(referent),
+                "starts_at": "2026-12-02T09:00:00+01:00",
+                "ends_at": "2026-12-02T10:30:00+01:00",
+            },
+        )
         assert r.status_code == 201, r.text
     assert (await slots(client, s, WED_0900))[0]["local_start"][11:16] == "10:30"
-    rule = {"agent_id": str(s.referent_ids[0]), "place_id": str(s.place_ids[0]),
-            "weekdays": [2], "start_time": "11:00:00", "end_time": "13:00:00",
-            "valid_from": "2026-12-01", "appointment_type_ids": [str(s.single_type_id)]}
+    rule = {
+        "agent_id": str(s.referent_ids[0]),
+        "place_id": str(s.place_ids[0]),
+        "weekdays": [2],
+        "start_time": "11:00:00",
+        "end_time": "13:00:00",
+        "valid_from": "2026-12-01",
+        "appointment_type_ids": [str(s.single_type_id)],
+    }
     r = await client.post("/api/v1/availability-rules", headers=s.auth(), json=rule)
     assert r.status_code == 422 and r.json()["code"] == "overlapping_rule"
     assert r.json()["field"] == "start_time"
-    r = await client.post("/api/v1/availability-rules", headers=s.auth(),
-                          json={**rule, "start_time": "14:00:00", "end_time": "13:00:00"})
+    r = await client.post(
+        "/api/v1/availability-rules",
+        headers=s.auth(),
+        json={**rule, "start_time": "14:00:00", "end_time": "13:00:00"},
+    )
     assert r.status_code == 422 and r.json()["field"] == "end_time"
-    r = await client.post("/api/v1/availability-rules", headers=s.auth(),
-                          json={**rule, "start_time": "14:00:00", "end_time": "16:00:00"})
+    r = await client.post(
+        "/api/v1/availability-rules",
+        headers=s.auth(),
+        json={**rule, "start_time": "14:00:00", "end_time": "16:00:00"},
+    )
     assert r.status_code == 201, r.text
     afternoon = [x for x in await slots(client, s, WED_0900) if x["local_start"][11:13] >= "14"]
     assert [x["local_start"][11:16] for x in afternoon][:2] == ["14:00", "14:15"]
@@ -195,26 +272,39 @@ async def test_tripartite_needs_the_animator(client: Client, s: sc.Scenario) -> 
     assert second.status_code == 409
 
 
-async def test_agents_see_only_their_organisations(client: Client, s: sc.Scenario, db: Database,
-                                                    clock: FrozenClock) -> None:
+async def test_agents_see_only_their_organisations(
+    client: Client, s: sc.Scenario, db: Database, clock: FrozenClock
+) -> None:
     other = await sc.build(db, clock, slug="other")
     booked = (await book(client, s, WED_0900)).json()
     r = await client.get(f"/api/v1/appointments/{booked['id']}", headers=other.auth())
     assert r.status_code == 404
     r = await client.post(f"/api/v1/appointments/{booked['id']}/cancel", headers=other.auth())
     assert r.status_code == 404
-    r = await client.post("/api/v1/absences", headers=other.auth(), json={
-        "agent_id": str(s.referent_ids[0]), "starts_at": "2026-12-02T09:00:00+01:00",
-        "ends_at": "2026-12-02T10:00:00+01:00"})
+    r = await client.post(
+        "/api/v1/absences",
+        headers=other.auth(),
+        json={
+            "agent_id": str(s.referent_ids[0]),
+            "starts_at": "2026-12-02T09:00:00+01:00",
+            "ends_at": "2026-12-02T10:00:00+01:00",
+        },
+    )
     assert r.status_code == 404 and r.json()["field"] == "agent_id"
     r = await client.get(f"/api/v1/territories/{s.territory_id}", headers=other.auth())
     assert r.status_code == 404
     listed = (await client.get("/api/v1/agents", headers=other.auth())).json()
     assert {a["id"] for a in listed}.isdisjoint({str(x) for x in s.referent_ids})
     # A referent may not change a colleague's availability; the admin may.
-    r = await client.post("/api/v1/absences", headers=s.auth(s.referent_ids[1]), json={
-        "agent_id": str(s.referent_ids[0]), "starts_at": "2026-12-02T09:00:00+01:00",
-        "ends_at": "2026-12-02T10:00:00+01:00"})
+    r = await client.post(
+        "/api/v1/absences",
+        headers=s.auth(s.referent_ids[1]),
+        json={
+            "agent_id": str(s.referent_ids[0]),
+            "starts_at": "2026-12-02T09:00:00+01:00",
+            "ends_at": "2026-12-02T10:00:00+01:00",
+        },
+    )
     assert r.status_code == 403
 
 
@@ -222,6 +312,12 @@ async def test_openapi_schema_lists_the_api(client: Client) -> None:
     r = await client.get("/api/v1/schema/openapi.json")
     assert r.status_code == 200
     paths = r.json()["paths"]
-    for path in ("/api/v1/slots", "/api/v1/appointments", "/api/v1/availability-rules",
-                 "/api/v1/absences", "/api/v1/places", "/api/v1/appointment-types"):
+    for path in (
+        "/api/v1/slots",
+        "/api/v1/appointments",
+        "/api/v1/availability-rules",
+        "/api/v1/absences",
+        "/api/v1/places",
+        "/api/v1/appointment-types",
+    ):
         assert path in paths

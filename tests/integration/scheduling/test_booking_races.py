@@ -30,12 +30,20 @@ def next_wednesday_0900() -> datetime:
 
 
 async def race(base: str, s: sc.Scenario, type_id: object, starts: list[datetime]) -> Counter[int]:
-    async with httpx.AsyncClient(base_url=base, timeout=60,
-                                 limits=httpx.Limits(max_connections=ATTEMPTS)) as client:
+    async with httpx.AsyncClient(
+        base_url=base, timeout=60, limits=httpx.Limits(max_connections=ATTEMPTS)
+    ) as client:
+
         async def one(at: datetime) -> int:
-            r = await client.post("/api/v1/appointments", headers=s.auth(), json={
-                "appointment_type_id": str(type_id), "place_id": str(s.place_ids[0]),
-                "starts_at": at.isoformat()})
+            r = await client.post(
+                "/api/v1/appointments",
+                headers=s.auth(),
+                json={
+                    "appointment_type_id": str(type_id),
+                    "place_id": str(s.place_ids[0]),
+                    "starts_at": at.isoformat(),
+                },
+            )
             assert r.status_code < 500, r.text
             if r.status_code == 409:
                 assert r.json()["code"] == "slot_taken"
@@ -49,18 +57,23 @@ def overlapping_starts(first: datetime) -> list[datetime]:
     return [first + timedelta(minutes=15 * (i % 4)) for i in range(ATTEMPTS)]
 
 
-async def test_one_referent_thirty_bookings(database_url: str, db: Database,
-                                            clock: FrozenClock) -> None:
+async def test_one_referent_thirty_bookings(
+    database_url: str, db: Database, clock: FrozenClock
+) -> None:
     s = await sc.build(db, clock, referents=1, weekdays=0b1111111)
-    with serve(database_url) as base:
-        outcome = await race(base, s, s.single_type_id, overlapping_starts(next_wednesday_0900()))
+    with serve(database_url) as server:
+        outcome = await race(
+            server.url, s, s.single_type_id, overlapping_starts(next_wednesday_0900())
+        )
     assert outcome == Counter({201: 1, 409: ATTEMPTS - 1})
 
 
-async def test_tripartite_sharing_one_animator(database_url: str, db: Database,
-                                               clock: FrozenClock) -> None:
+async def test_tripartite_sharing_one_animator(
+    database_url: str, db: Database, clock: FrozenClock
+) -> None:
     s = await sc.build(db, clock, referents=3, weekdays=0b1111111)
-    with serve(database_url) as base:
-        outcome = await race(base, s, s.tripartite_type_id,
-                             overlapping_starts(next_wednesday_0900()))
+    with serve(database_url) as server:
+        outcome = await race(
+            server.url, s, s.tripartite_type_id, overlapping_starts(next_wednesday_0900())
+        )
     assert outcome == Counter({201: 1, 409: ATTEMPTS - 1})

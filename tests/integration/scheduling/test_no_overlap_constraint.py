@@ -18,13 +18,24 @@ AT = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
 
 def appointment(s: sc.Scenario, start: datetime, *, active: bool = True) -> Appointment:
     end = start + timedelta(minutes=45)
-    a = Appointment(territory_id=s.territory_id, appointment_type_id=s.single_type_id,
-                    place_id=s.place_ids[0], starts_at=start, ends_at=end,
-                    busy_until=end + timedelta(minutes=15),
-                    status="booked" if active else "cancelled")
-    a.attendees = [AppointmentAgent(agent_id=s.referent_ids[0], role=AttendeeRole.REFERENT,
-                                    starts_at=start, busy_until=end + timedelta(minutes=15),
-                                    active=active)]
+    a = Appointment(
+        territory_id=s.territory_id,
+        appointment_type_id=s.single_type_id,
+        place_id=s.place_ids[0],
+        starts_at=start,
+        ends_at=end,
+        busy_until=end + timedelta(minutes=15),
+        status="booked" if active else "cancelled",
+    )
+    a.attendees = [
+        AppointmentAgent(
+            agent_id=s.referent_ids[0],
+            role=AttendeeRole.REFERENT,
+            starts_at=start,
+            busy_until=end + timedelta(minutes=15),
+            active=active,
+        )
+    ]
     return a
 
 

@@ -21,16 +21,20 @@ def test_metropole_has_the_eleven_days() -> None:
 
 def test_alsace_moselle_adds_good_friday_and_saint_stephen() -> None:
     extra = holidays_between(HolidayZone.ALSACE_MOSELLE, *YEAR) - holidays_between(
-        HolidayZone.METROPOLE, *YEAR)
+        HolidayZone.METROPOLE, *YEAR
+    )
     assert extra == {date(2026, 4, 3), date(2026, 12, 26)}
 
 
-@pytest.mark.parametrize(("zone", "day"), [
-    (HolidayZone.GUYANE, date(2026, 6, 10)),  # abolition of slavery in Guyane
-    (HolidayZone.REUNION, date(2026, 12, 20)),  # abolition of slavery in La Réunion
-    (HolidayZone.MARTINIQUE, date(2026, 5, 22)),
-    (HolidayZone.GUADELOUPE, date(2026, 5, 27)),
-])
+@pytest.mark.parametrize(
+    ("zone", "day"),
+    [
+        (HolidayZone.GUYANE, date(2026, 6, 10)),  # abolition of slavery in Guyane
+        (HolidayZone.REUNION, date(2026, 12, 20)),  # abolition of slavery in La Réunion
+        (HolidayZone.MARTINIQUE, date(2026, 5, 22)),
+        (HolidayZone.GUADELOUPE, date(2026, 5, 27)),
+    ],
+)
 def test_overseas_days(zone: HolidayZone, day: date) -> None:
     assert day in holidays_between(zone, *YEAR)
     assert day not in holidays_between(HolidayZone.METROPOLE, *YEAR)

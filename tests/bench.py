@@ -1,0 +1,310 @@
+"""``make bench``: slot search and booking throughput on a synthetic territory, each figure
+printed next to a ceiling measured in the same run (a trivial Litestar JSON endpoint served
+the same way: one uvicorn process on loopback, the same HTTP client and concurrency).
+
+Territory: 50 referents, 3 places, rules 09:00–12:00 and 13:30–17:00 on weekdays, 8 weeks of
+appointments with about 60 % of the bookable hours taken. Targets (from the issue): slot search
+p95 ≤ 30 ms and ≥ 25 % of the trivial endpoint's requests per second; memory flat across runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import statistics
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time as wall, timedelta
+from zoneinfo import ZoneInfo
+
+import httpx
+from litestar import Litestar, get
+from sqlalchemy import insert, text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from rdv_spie.clock import SystemClock
+from rdv_spie.db import migrate
+from rdv_spie.db.engine import create_engine
+from rdv_spie.db.uow import Database
+from rdv_spie.scheduling.models import Appointment, AppointmentAgent, AvailabilityRule
+from rdv_spie.scheduling.models import availability_rule_type as rule_type
+from rdv_spie.settings import Settings
+from tests.support import scenario as sc
+from tests.support.server import Running, serve
+
+PARIS = ZoneInfo("Europe/Paris")
+REFERENTS, PLACES, WEEKS, BOOKED_SHARE = 50, 3, 8, 0.6
+CONCURRENCY = 8
+SEARCH_REQUESTS = 600
+ROUNDS = 4
+
+
+@get("/ping")
+async def ping() -> dict[str, bool]:
+    """The ceiling: the smallest JSON answer Litestar can give."""
+    return {"ok": True}
+
+
+def trivial_app() -> Litestar:
+    """Factory for uvicorn."""
+    return Litestar([ping])
+
+
+@dataclass
+class Load:
+    rps: float
+    p50_ms: float
+    p95_ms: float
+    errors: int
+
+
+async def load(
+    url: str,
+    paths: list[str],
+    *,
+    method: str = "GET",
+    bodies: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Load:
+    """Send every request with CONCURRENCY in flight; latency per request, overall rps."""
+    latencies: list[float] = []
+    errors = 0
+    queue = list(enumerate(paths))
+    async with httpx.AsyncClient(
+        base_url=url, headers=headers, timeout=30, limits=httpx.Limits(max_connections=CONCURRENCY)
+    ) as client:
+
+        async def worker() -> None:
+            nonlocal errors
+            while queue:
+                i, path = queue.pop()
+                started = time.perf_counter()
+                if method == "GET":
+                    r = await client.get(path)
+                else:
+                    r = await client.post(path, json=bodies[i] if bodies else None)
+                latencies.append(time.perf_counter() - started)
+                if r.status_code >= 400 and r.status_code != 409:
+                    errors += 1
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+        elapsed = time.perf_counter() - began
+    latencies.sort()
+    return Load(
+        rps=len(paths) / elapsed,
+        p50_ms=statistics.median(latencies) * 1000,
+        p95_ms=latencies[int(len(latencies) * 0.95) - 1] * 1000,
+        errors=errors,
+    )
+
+
+def monday_after(day: date) -> date:
+    return day + timedelta(days=7 - day.weekday())
+
+
+async def seed(url: str) -> tuple[sc.Scenario, date]:
+    """The synthetic territory, on the real clock (the server runs on it)."""
+    db = Database(create_engine(Settings(database_url=url)))
+    clock = SystemClock()
+    s = await sc.build(
+        db,
+        clock,
+        slug="bench",
+        referents=REFERENTS,
+        places=PLACES,
+        start=wall(9),
+        end=wall(12),
+        valid_from=date(2026, 1, 1),
+    )
+    first_monday = monday_after(clock.now().date())
+    now = clock.now()
+    rng = random.Random(42)
+    async with db.unit_of_work(clock=clock) as uow:
+        rules = []
+        links = []
+        for r in s.referent_ids:
+            rule_id = uuid.uuid4()
+            rules.append(
+                {
+                    "id": rule_id,
+                    "agent_id": r,
+                    "place_id": s.place_ids[rng.randrange(PLACES)],
+                    "weekdays": 0b11111,
+                    "start_time": wall(13, 30),
+                    "end_time": wall(17),
+                    "valid_from": date(2026, 1, 1),
+                    "valid_until": None,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            links.append({"availability_rule_id": rule_id, "appointment_type_id": s.single_type_id})
+        await uow.session.execute(insert(AvailabilityRule), rules)
+        await uow.session.execute(insert(rule_type), links)
+        appointments, attendees = [], []
+        hours = [wall(9), wall(10), wall(11), wall(13, 30), wall(14, 30), wall(15, 30)]
+        for week in range(WEEKS):
+            for weekday in range(5):
+                day = first_monday + timedelta(days=7 * week + weekday)
+                for r in s.referent_ids:
+                    for h in hours:
+                        if rng.random() >= BOOKED_SHARE:
+                            continue
+                        start = datetime.combine(day, h, PARIS).astimezone(UTC)
+                        end = start + timedelta(minutes=45)
+                        aid = uuid.uuid4()
+                        appointments.append(
+                            {
+                                "id": aid,
+                                "territory_id": s.territory_id,
+                                "appointment_type_id": s.single_type_id,
+                                "place_id": s.place_ids[0],
+                                "person_id": None,
+                                "starts_at": start,
+                                "ends_at": end,
+                                "busy_until": end + timedelta(minutes=15),
+                                "status": "booked",
+                                "sequence": 0,
+                                "created_by_agent_id": None,
+                                "submission_key": None,
+                                "created_at": now,
+                                "updated_at": now,
+                            }
+                        )
+                        attendees.append(
+                            {
+                                "appointment_id": aid,
+                                "agent_id": r,
+                                "role": "referent",
+                                "starts_at": start,
+                                "busy_until": end + timedelta(minutes=15),
+                                "active": True,
+                            }
+                        )
+        for chunk in range(0, len(appointments), 2000):
+            await uow.session.execute(insert(Appointment), appointments[chunk : chunk + 2000])
+            await uow.session.execute(insert(AppointmentAgent), attendees[chunk : chunk + 2000])
+    await db.dispose()
+    print(
+        f"  seeded {REFERENTS} referents, {PLACES} places, {len(appointments)} appointments "
+        f"over {WEEKS} weeks",
+        flush=True,
+    )
+    return s, first_monday
+
+
+async def prepare(kind: str) -> str:
+    if kind == "postgresql":
+        url = os.environ["RDV_TEST_POSTGRES_URL"]
+        engine = create_async_engine(url)
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+        await engine.dispose()
+    else:
+        path = "/tmp/rdv-spie-bench.sqlite3"  # noqa: S108 - a throwaway file
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(path + suffix):
+                os.remove(path + suffix)
+        url = f"sqlite+aiosqlite:///{path}"
+    await asyncio.to_thread(migrate.upgrade, Settings(database_url=url))
+    return url
+
+
+def search_paths(s: sc.Scenario, monday: date) -> list[str]:
+    rng = random.Random(7)
+    paths = []
+    for _ in range(SEARCH_REQUESTS):
+        start = datetime.combine(monday + timedelta(weeks=rng.randrange(WEEKS)), wall(0), PARIS)
+        paths.append(
+            f"/api/v1/slots?appointment_type_id={s.single_type_id}"
+            f"&from={start.isoformat().replace('+', '%2B')}"
+            f"&to={(start + timedelta(days=7)).isoformat().replace('+', '%2B')}"
+        )
+    return paths
+
+
+async def bench(kind: str) -> bool:
+    print(f"\n== {kind}", flush=True)
+    url = await prepare(kind)
+    s, monday = await seed(url)
+    ok = True
+    with serve(url, app="tests.bench:trivial_app") as trivial:
+        await load(trivial.url, ["/ping"] * 200)  # warm-up
+        ceiling = await load(trivial.url, ["/ping"] * 3000)
+    with serve(url) as server:
+        paths = search_paths(s, monday)
+        await load(server.url, paths[:50], headers=s.auth())  # warm-up
+        rss: list[int] = []
+        rounds: list[Load] = []
+        for _ in range(ROUNDS):
+            rounds.append(await load(server.url, paths, headers=s.auth()))
+            rss.append(server.rss_kib())
+        search = rounds[-1]
+        slots_found = len(httpx.get(server.url + paths[0], headers=s.auth()).json())
+        bodies = booking_bodies(s, monday)
+        booked = await load(
+            server.url,
+            ["/api/v1/appointments"] * len(bodies),
+            method="POST",
+            bodies=bodies,
+            headers=s.auth(),
+        )
+    share = search.rps / ceiling.rps
+    growth = (rss[-1] - rss[1]) / rss[1]
+    print(
+        f"  trivial endpoint      {ceiling.rps:8.0f} req/s  p50 {ceiling.p50_ms:5.1f} ms  "
+        f"p95 {ceiling.p95_ms:5.1f} ms   (ceiling, same server set-up)"
+    )
+    print(
+        f"  slot search (1 week)  {search.rps:8.0f} req/s  p50 {search.p50_ms:5.1f} ms  "
+        f"p95 {search.p95_ms:5.1f} ms   ({slots_found} slots a week)"
+    )
+    print(
+        f"    p95 {search.p95_ms:.1f} ms vs target 30 ms: {'ok' if search.p95_ms <= 30 else 'MISSED'}"
+    )
+    print(
+        f"    {share:.0%} of the ceiling's req/s vs target 25 %: "
+        f"{'ok' if share >= 0.25 else 'MISSED'}"
+    )
+    print(
+        f"    server RSS per round (KiB): {rss}; growth after warm-up {growth:+.1%} "
+        f"({'flat' if abs(growth) < 0.05 else 'GROWING'})"
+    )
+    print(
+        f"  booking               {booked.rps:8.0f} req/s  p50 {booked.p50_ms:5.1f} ms  "
+        f"p95 {booked.p95_ms:5.1f} ms   ({booked.rps / ceiling.rps:.0%} of the ceiling)"
+    )
+    ok = search.p95_ms <= 30 and share >= 0.25 and search.errors == 0 and booked.errors == 0
+    return ok
+
+
+def booking_bodies(s: sc.Scenario, monday: date) -> list[dict[str, str]]:
+    """One booking per referent-free start in week 1 at the first place (some will 409)."""
+    bodies = []
+    day = monday + timedelta(days=1)
+    for minutes in range(0, 180, 15):
+        start = datetime.combine(day, wall(9), PARIS) + timedelta(minutes=minutes)
+        for place in s.place_ids:
+            bodies.append(
+                {
+                    "appointment_type_id": str(s.single_type_id),
+                    "place_id": str(place),
+                    "starts_at": start.astimezone(UTC).isoformat(),
+                }
+            )
+    return bodies * 4
+
+
+def main() -> int:
+    kinds = sys.argv[1:] or ["postgresql", "sqlite"]
+    results = [asyncio.run(bench(kind)) for kind in kinds]
+    return 0 if all(results) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
