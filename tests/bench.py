@@ -17,13 +17,16 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time as wall, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as wall
 from zoneinfo import ZoneInfo
 
 import httpx
 from litestar import Litestar, get
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import create_async_engine
+from tests.support import scenario as sc
+from tests.support.server import serve
 
 from rdv_spie.clock import SystemClock
 from rdv_spie.db import migrate
@@ -32,8 +35,6 @@ from rdv_spie.db.uow import Database
 from rdv_spie.scheduling.models import Appointment, AppointmentAgent, AvailabilityRule
 from rdv_spie.scheduling.models import availability_rule_type as rule_type
 from rdv_spie.settings import Settings
-from tests.support import scenario as sc
-from tests.support.server import Running, serve
 
 PARIS = ZoneInfo("Europe/Paris")
 REFERENTS, PLACES, WEEKS, BOOKED_SHARE = 50, 3, 8, 0.6
@@ -206,7 +207,7 @@ async def prepare(kind: str) -> str:
             await conn.execute(text("CREATE SCHEMA public"))
         await engine.dispose()
     else:
-        path = "/tmp/rdv-spie-bench.sqlite3"  # noqa: S108 - a throwaway file
+        path = "/tmp/rdv-spie-bench.sqlite3"
         for suffix in ("", "-wal", "-shm"):
             if os.path.exists(path + suffix):
                 os.remove(path + suffix)
@@ -265,7 +266,8 @@ async def bench(kind: str) -> bool:
         f"p95 {search.p95_ms:5.1f} ms   ({slots_found} slots a week)"
     )
     print(
-        f"    p95 {search.p95_ms:.1f} ms vs target 30 ms: {'ok' if search.p95_ms <= 30 else 'MISSED'}"
+        f"    p95 {search.p95_ms:.1f} ms vs target 30 ms: "
+        f"{'ok' if search.p95_ms <= 30 else 'MISSED'}"
     )
     print(
         f"    {share:.0%} of the ceiling's req/s vs target 25 %: "

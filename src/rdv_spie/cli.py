@@ -27,7 +27,7 @@ def _db(args: argparse.Namespace, settings: Settings) -> int:
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
     from rdv_spie import demo
 
-    return asyncio.run(demo.run(settings))
+    return demo.run(settings)
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:

@@ -6,9 +6,9 @@ fiction). The demo API key is random, written once to var/demo-api-key.txt and r
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import date, time, timedelta
-from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -59,7 +59,7 @@ async def seed(uow: UnitOfWork) -> dict[str, uuid.UUID]:
         holiday_zone=HolidayZone.METROPOLE,
         phone="01 99 00 10 00",
     )
-    orgs = {}
+    orgs: dict[str, Organisation] = {}
     for key, name, kind in [
         ("cd", "Département de l'Aisne", OrganisationKind.DEPARTEMENT),
         ("ft", "France Travail Laon", OrganisationKind.FRANCE_TRAVAIL),
@@ -99,8 +99,8 @@ async def seed(uow: UnitOfWork) -> dict[str, uuid.UUID]:
             kind=PlaceKind.PHONE,
         ),
     }
-    people = {}
-    for key, email, first, last, org, role in [
+    people: dict[str, Agent] = {}
+    for key, email, given, family, org, role in [
         ("admin", "admin@demo.rdv-spie.invalid", "Alex", "Admin", "cd", Role.ADMIN),
         (
             "camille",
@@ -114,7 +114,7 @@ async def seed(uow: UnitOfWork) -> dict[str, uuid.UUID]:
         ("julie", "julie.lefevre@demo.rdv-spie.invalid", "Julie", "Lefèvre", "ml", Role.REFERENT),
         ("sophie", "sophie.dubois@demo.rdv-spie.invalid", "Sophie", "Dubois", "cd", Role.ANIMATOR),
     ]:
-        agent = await _get_or_add(uow, Agent, {"email": email}, first_name=first, last_name=last)
+        agent = await _get_or_add(uow, Agent, {"email": email}, first_name=given, last_name=family)
         await _get_or_add(
             uow, Membership, {"agent_id": agent.id, "organisation_id": orgs[org].id}, role=role
         )
@@ -139,6 +139,8 @@ async def seed(uow: UnitOfWork) -> dict[str, uuid.UUID]:
         horizon_days=60,
         attendance=Attendance.TRIPARTITE,
     )
+    await uow.session.refresh(first, ["allowed_places"])
+    await uow.session.refresh(d360, ["allowed_places"])
     if not first.allowed_places:
         first.allowed_places = list(places.values())
         d360.allowed_places = [places["laon"], places["chauny"]]
@@ -206,37 +208,47 @@ async def _rule(
         valid_from=valid_from,
         valid_until=None,
     )
+    await uow.session.refresh(rule, ["appointment_types"])
     if not rule.appointment_types:
         rule.appointment_types = types
 
 
-async def _demo_key(uow: UnitOfWork, admin_id: uuid.UUID, path: Path) -> str:
-    if path.exists():
-        secret = path.read_text().strip()
-        known = await uow.session.scalar(
-            select(ApiKey.id).where(ApiKey.secret_hash == api_keys.hash_secret(secret))
+async def _demo_key(uow: UnitOfWork, admin_id: uuid.UUID, known: str | None) -> str:
+    """The demo key: the one already on disk when it is still valid, else a new one."""
+    if known:
+        found = await uow.session.scalar(
+            select(ApiKey.id).where(ApiKey.secret_hash == api_keys.hash_secret(known))
         )
-        if known is not None:
-            return secret
+        if found is not None:
+            return known
     issued = await api_keys.create_api_key(uow=uow, agent_id=admin_id, label="demo")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(issued.secret + "\n")
-    path.chmod(0o600)
     return issued.secret
 
 
-async def run(settings: Settings) -> int:
-    """Seed the demo and print what to try."""
+async def _seed(settings: Settings, known: str | None) -> tuple[dict[str, uuid.UUID], str, date]:
     db = Database(create_engine(settings))
+    clock = SystemClock(timedelta(days=settings.clock_offset_days))
     try:
-        async with db.unit_of_work(clock=SystemClock(timedelta(0))) as uow:
+        async with db.unit_of_work(clock=clock) as uow:
             ids = await seed(uow)
-            key_file = settings.migrations_dir.parent / "var" / "demo-api-key.txt"
-            secret = await _demo_key(uow, ids["admin"], key_file)
+            secret = await _demo_key(uow, ids["admin"], known)
     finally:
         await db.dispose()
+    return ids, secret, clock.now().date()
+
+
+def run(settings: Settings) -> int:
+    """Seed the demo and print what to try."""
+    key_file = settings.migrations_dir.parent / "var" / "demo-api-key.txt"
+    known = key_file.read_text().strip() if key_file.exists() else None
+    ids, secret, today = asyncio.run(_seed(settings, known))
+    if secret != known:
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secret + "\n")
+        key_file.chmod(0o600)
     base = settings.public_url.rstrip("/")
-    monday = date.today() + timedelta(days=7 - date.today().weekday())
+    monday = today + timedelta(days=7 - today.weekday())
+    week = f"from={monday}T00:00:00%2B01:00&to={monday + timedelta(days=7)}T00:00:00%2B01:00"
     print(f"""
 Demo territory "Aisne — Laon" is ready (re-running this changes nothing).
 
@@ -246,6 +258,6 @@ Demo territory "Aisne — Laon" is ready (re-running this changes nothing).
 Try:
   curl -H "Authorization: Bearer {secret}" {base}/api/v1/appointment-types
   curl -H "Authorization: Bearer {secret}" \\
-    "{base}/api/v1/slots?appointment_type_id={ids["first"]}&from={monday}T00:00:00%2B01:00&to={monday + timedelta(days=7)}T00:00:00%2B01:00"
+    "{base}/api/v1/slots?appointment_type_id={ids["first"]}&{week}"
 """)
     return 0

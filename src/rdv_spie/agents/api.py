@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from litestar import Controller, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody
 
 from rdv_spie.agents import service
 from rdv_spie.agents.schemas import AgentIn, AgentOut

@@ -14,6 +14,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy import select
 
 from rdv_spie.agents.guards import Actor, colleague_ids
+from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.deps import AppSettings, CurrentActor, Uow
 from rdv_spie.errors import Invalid, NotFound
 from rdv_spie.scheduling import booking, search, service

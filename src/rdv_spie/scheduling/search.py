@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select
@@ -44,7 +44,7 @@ class SearchContext:
     tz: ZoneInfo
     spec: engine.SlotSpec
     calendars: tuple[engine.AgentCalendar, ...]
-    holidays: frozenset
+    holidays: frozenset[date]
 
 
 async def load_type(uow: UnitOfWork, type_id: uuid.UUID) -> tuple[AppointmentType, Territory]:

@@ -23,7 +23,7 @@ _SUBDIVISION: dict[HolidayZone, str | None] = {
 
 @lru_cache(maxsize=256)
 def _year(zone: HolidayZone, year: int) -> frozenset[date]:
-    calendar = holidays_lib.France(subdiv=_SUBDIVISION[zone], years=year)
+    calendar = holidays_lib.country_holidays("FR", subdiv=_SUBDIVISION[zone], years=year)
     return frozenset(calendar.keys())
 
 

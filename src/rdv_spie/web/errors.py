@@ -7,6 +7,7 @@ from typing import Any
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import ExceptionHandlersMap
 
 from rdv_spie.errors import DomainError
 from rdv_spie.logging import get_logger
@@ -72,7 +73,9 @@ def on_validation_error(
     for item in exc.extra or []:
         if isinstance(item, dict):
             key = item.get("key") or item.get("source")
-            errors.append({"field": _PUBLIC_NAMES.get(key, key), "message": item.get("message")})
+            errors.append(
+                {"field": _PUBLIC_NAMES.get(str(key), key), "message": item.get("message")}
+            )
     first = errors[0] if errors else {}
     detail = exc.detail or "invalid request"
     if first.get("field"):
@@ -107,7 +110,7 @@ def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[A
     )
 
 
-EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     DomainError: on_domain_error,
     ValidationException: on_validation_error,
     HTTPException: on_http_error,

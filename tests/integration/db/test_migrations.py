@@ -12,12 +12,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, inspect, text
 from sqlalchemy.ext.asyncio import create_async_engine
+from tests.conftest import postgres_url
 
 from rdv_spie.db import migrate
 from rdv_spie.db.engine import create_engine
 from rdv_spie.models import Base
 from rdv_spie.settings import Settings
-from tests.conftest import postgres_url
 
 
 async def _create_database(admin_url: str, name: str) -> None:
@@ -87,5 +87,5 @@ def test_drift_check_notices_a_model_change(fresh_url: str) -> None:
     try:
         diff = _drift(fresh_url)
     finally:
-        table._columns.remove(column)  # noqa: SLF001 - undo the experiment
+        table._columns.remove(column)
     assert any("only_in_models" in repr(d) for d in diff)

@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 import httpx
+import pytest
+from tests.support import scenario as sc
 
 from rdv_spie.clock import FrozenClock
 from rdv_spie.db.uow import Database
-from tests.support import scenario as sc
 
 Client = httpx.AsyncClient
 WED_0900 = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)  # Wednesday 2 December, 09:00 in Paris

@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from tests.support import scenario as sc
+from tests.support.server import serve
 
 from rdv_spie.clock import FrozenClock
 from rdv_spie.db.uow import Database
-from tests.support import scenario as sc
-from tests.support.server import serve
 
 pytestmark = pytest.mark.slow
 PARIS = ZoneInfo("Europe/Paris")

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy.exc import IntegrityError
+from tests.support import scenario as sc
 
 from rdv_spie.clock import FrozenClock
 from rdv_spie.db.uow import Database
 from rdv_spie.scheduling.models import Appointment, AppointmentAgent, AttendeeRole
-from tests.support import scenario as sc
 
 AT = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
 
@@ -57,8 +57,12 @@ async def test_reactivating_into_a_clash_is_refused(db: Database, clock: FrozenC
     s = await sc.build(db, clock)
     cancelled = appointment(s, AT, active=False)
     await insert(db, clock, cancelled, appointment(s, AT + timedelta(minutes=30)))
-    with pytest.raises(IntegrityError):
+
+    async def reactivate() -> None:
         async with db.unit_of_work(clock=clock) as uow:
             row = await uow.session.get(AppointmentAgent, (cancelled.id, s.referent_ids[0]))
             assert row is not None
             row.active = True
+
+    with pytest.raises(IntegrityError):
+        await reactivate()

@@ -218,7 +218,9 @@ def test_allowed_places_and_order() -> None:
         (utc("2026-06-01T07:00"), PLACE_A),
         (utc("2026-06-01T07:00"), PLACE_B),
     ]
-    only_b = run(anne, spec=SlotSpec(duration=timedelta(minutes=45), place_ids=frozenset({PLACE_B})))
+    only_b = run(
+        anne, spec=SlotSpec(duration=timedelta(minutes=45), place_ids=frozenset({PLACE_B}))
+    )
     assert {s.place_id for s in only_b} == {PLACE_B}
     assert walls(only_b) == ["09:00", "09:15"]
 
@@ -229,7 +231,9 @@ def test_one_slot_per_start_and_place_listing_every_free_referent() -> None:
         calendar(ANNE, rule("09:00", "10:00"), busy=[busy(MONDAY, "09:00", "09:15")]),
         calendar(CLARA, rule("09:00", "10:00"), role=ANIMATOR),  # ignored: not tripartite
     )
-    assert [(w, s.referent_ids, s.animator_ids) for w, s in zip(walls(slots), slots, strict=True)] == [
+    assert [
+        (w, s.referent_ids, s.animator_ids) for w, s in zip(walls(slots), slots, strict=True)
+    ] == [
         ("09:00", (BRUNO,), ()),
         ("09:15", (ANNE, BRUNO), ()),
     ]
