@@ -42,6 +42,7 @@ def serve(
     workers: int = 1,
     extra_env: dict[str, str] | None = None,
     app: str = "rdv_spie.app:create_app",
+    ready_path: str = "/healthz",
 ) -> Iterator[Running]:
     """Start uvicorn on the given database; yields its URL and pid; always stops it."""
     port = free_port()
@@ -77,7 +78,7 @@ def serve(
             if process.poll() is not None:
                 raise RuntimeError(f"the server exited with {process.returncode}")
             try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=1) as r:
+                with urllib.request.urlopen(f"{base}{ready_path}", timeout=1) as r:
                     if r.status == 200:
                         break
             except OSError:

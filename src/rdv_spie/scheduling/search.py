@@ -6,10 +6,11 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import String, and_, or_, select, type_coerce
 
 from rdv_spie.agents.models import Agent, Membership, Role
 from rdv_spie.db.uow import UnitOfWork
@@ -28,6 +29,15 @@ from rdv_spie.territories.holidays import holidays_between
 from rdv_spie.territories.models import Organisation, Place, Territory
 
 MAX_WINDOW = timedelta(days=62)
+# No appointment plus its buffer lasts longer (service._TYPE_LIMITS caps 8 h + 4 h).
+MAX_APPOINTMENT_SPAN = timedelta(days=1)
+_WEEKDAYS = [frozenset(d for d in range(7) if mask & (1 << d)) for mask in range(128)]
+
+
+def _rule_order(rule: engine.WeeklyRule) -> tuple[str, int, object, object]:
+    return (str(rule.place_id), min(rule.weekdays), rule.start_time, rule.valid_from)
+
+
 _ROLE_FOR = {
     Role.REFERENT: engine.AttendeeRole.REFERENT,
     Role.ADMIN: engine.AttendeeRole.REFERENT,
@@ -101,7 +111,16 @@ async def load_context(
     last_day = (window_end.astimezone(tz) + timedelta(days=1)).date()
 
     rule_query = (
-        select(AvailabilityRule, Membership.role)
+        select(
+            AvailabilityRule.agent_id,
+            AvailabilityRule.place_id,
+            AvailabilityRule.weekdays,
+            AvailabilityRule.start_time,
+            AvailabilityRule.end_time,
+            AvailabilityRule.valid_from,
+            AvailabilityRule.valid_until,
+            Membership.role,
+        )
         .join(
             availability_rule_type,
             availability_rule_type.c.availability_rule_id == AvailabilityRule.id,
@@ -125,31 +144,37 @@ async def load_context(
     if agent_ids is not None:
         rule_query = rule_query.where(AvailabilityRule.agent_id.in_(agent_ids))
 
-    rules: dict[tuple[uuid.UUID, engine.AttendeeRole], dict[uuid.UUID, engine.WeeklyRule]] = (
-        defaultdict(dict)
-    )
-    for rule, role in (await uow.session.execute(rule_query)).all():
-        rules[(rule.agent_id, _ROLE_FOR[Role(role)])][rule.id] = engine.WeeklyRule(
-            place_id=rule.place_id,
-            weekdays=rule.weekday_set,
-            start_time=rule.start_time,
-            end_time=rule.end_time,
-            valid_from=rule.valid_from,
-            valid_until=rule.valid_until,
+    # Plain columns, not ORM objects: this runs on every slot search.
+    rules: dict[tuple[uuid.UUID, engine.AttendeeRole], set[engine.WeeklyRule]] = defaultdict(set)
+    for agent, place, mask, start, end, since, until, role in (
+        await uow.session.execute(rule_query)
+    ).all():
+        rules[(agent, _ROLE_FOR[Role(role)])].add(
+            engine.WeeklyRule(
+                place_id=place,
+                weekdays=_WEEKDAYS[mask],
+                start_time=start,
+                end_time=end,
+                valid_from=since,
+                valid_until=until,
+            )
         )
     agents = {agent for agent, _ in rules}
     busy = await load_busy(
         uow=uow,
         agent_ids=agents,
-        start=window_start - timedelta(days=1),
-        end=window_end + spec.duration + spec.buffer_after + timedelta(days=1),
+        start=window_start,
+        end=window_end + spec.duration + spec.buffer_after,
         ignore_appointment_id=ignore_appointment_id,
     )
     calendars = tuple(
         engine.AgentCalendar(
-            agent_id=agent, role=role, rules=tuple(by_id.values()), busy=tuple(busy.get(agent, ()))
+            agent_id=agent,
+            role=role,
+            rules=tuple(sorted(found, key=_rule_order)),
+            busy=tuple(busy.get(agent, ())),
         )
-        for (agent, role), by_id in sorted(rules.items(), key=lambda kv: (str(kv[0][0]), kv[0][1]))
+        for (agent, role), found in sorted(rules.items(), key=lambda kv: (str(kv[0][0]), kv[0][1]))
     )
     return SearchContext(
         appointment_type=appointment_type,
@@ -173,23 +198,41 @@ async def load_busy(
     busy: dict[uuid.UUID, list[engine.Interval]] = defaultdict(list)
     if not agent_ids:
         return busy
+    # Rows come back raw (no per-value type processing): this runs on every slot search and
+    # returns hundreds of rows; _instant() and `agents` do the conversion cheaply.
     taken = select(
-        AppointmentAgent.agent_id, AppointmentAgent.starts_at, AppointmentAgent.busy_until
+        _raw(AppointmentAgent.agent_id),
+        _raw(AppointmentAgent.starts_at),
+        _raw(AppointmentAgent.busy_until),
     ).where(
         AppointmentAgent.agent_id.in_(agent_ids),
         AppointmentAgent.active,
         AppointmentAgent.starts_at < end,
         AppointmentAgent.busy_until > start,
+        # A lower bound on starts_at lets the (agent_id, starts_at) index skip the past.
+        AppointmentAgent.starts_at > start - MAX_APPOINTMENT_SPAN,
     )
     if ignore_appointment_id is not None:
         taken = taken.where(AppointmentAgent.appointment_id != ignore_appointment_id)
-    away = select(Absence.agent_id, Absence.starts_at, Absence.ends_at).where(
+    away = select(_raw(Absence.agent_id), _raw(Absence.starts_at), _raw(Absence.ends_at)).where(
         and_(Absence.agent_id.in_(agent_ids), Absence.starts_at < end, Absence.ends_at > start)
     )
+    agents: dict[object, uuid.UUID] = {a: a for a in agent_ids} | {a.hex: a for a in agent_ids}
     for query in (taken, away):
         for agent, s, e in (await uow.session.execute(query)).all():
-            busy[agent].append(engine.Interval(s, e))
+            busy[agents[agent]].append(engine.Interval(_instant(s), _instant(e)))
     return busy
+
+
+def _raw(column: Any) -> Any:
+    return type_coerce(column, String)
+
+
+def _instant(value: str | datetime) -> datetime:
+    """A stored instant as an aware UTC datetime (SQLite: text written in UTC)."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return value if value.tzinfo is UTC else value.astimezone(UTC)
 
 
 def compute(

@@ -136,25 +136,27 @@ def compute_slots(
     chosen = sorted(
         (c for c in calendars if c.role in roles), key=lambda c: c.agent_id
     )  # by agent, so each list of free agents is built sorted and a repeat is its last item
-    # A start at a place is one int, start * len(places) + rank, the rank following str(place):
-    # cheap to hash, and sorting the ints gives the promised (starts_at, str(place_id)) order.
     places = sorted(
         {r.place_id for c in chosen for r in c.rules if allowed is None or r.place_id in allowed},
         key=str,
     )
     rank = {place: i for i, place in enumerate(places)}
     width = len(places)
+    # Cell i * width + rank holds the free agents at starts[i] and that place: reading the
+    # cells in order gives the promised (starts_at, str(place_id)) order without a sort.
+    empty: list[list[UUID] | None] = [None] * (len(starts) * width)
+    free = {role: empty.copy() for role in roles}
     boundaries: dict[tuple[date, time], int] = {}
     ranges: dict[WeeklyRule, list[tuple[int, int]]] = {}
-    free: dict[AttendeeRole, dict[int, list[UUID]]] = {r: {} for r in AttendeeRole}
+    same: dict[UUID, UUID] = {}  # one object per agent, so a repeat is found by identity
 
     for calendar in chosen:
         rules = [r for r in calendar.rules if r.place_id in rank]
         if not rules:
             continue
         busy_starts, busy_ends = _merged(calendar.busy)
-        found = free[calendar.role]
-        agent = calendar.agent_id
+        cells = free[calendar.role]
+        agent = same.setdefault(calendar.agent_id, calendar.agent_id)
         for rule in rules:
             spans = ranges.get(rule)
             if spans is None:
@@ -162,35 +164,37 @@ def compute_slots(
             place = rank[rule.place_id]
             for first, last in spans:
                 for p, q in _free_ranges(first, last, busy_starts, busy_ends, blocked):
-                    for s in starts[bisect_left(starts, p) : bisect_right(starts, q)]:
-                        key = s * width + place
-                        ids = found.get(key)
+                    for cell in range(
+                        bisect_left(starts, p) * width + place,
+                        bisect_right(starts, q) * width,
+                        width,
+                    ):
+                        ids = cells[cell]
                         if ids is None:
-                            found[key] = [agent]
-                        elif ids[-1] != agent:
+                            cells[cell] = [agent]
+                        elif ids[-1] is not agent:
                             ids.append(agent)
 
     referents = free[AttendeeRole.REFERENT]
-    animators = free[AttendeeRole.ANIMATOR]
-    if spec.tripartite:
-        keys = [k for k, r in referents.items() if _pair_exists(r, animators.get(k))]
-    else:
-        keys = list(referents)
-    keys.sort()
-    moments: dict[int, datetime] = {}
+    animators = free.get(AttendeeRole.ANIMATOR, empty)
     slots: list[Slot] = []
-    for key in keys:
-        s, place = divmod(key, width)
-        starts_at = moments.get(s)
-        if starts_at is None:
-            starts_at = moments[s] = _at(s)
+    for cell, found in enumerate(referents):
+        if found is None:
+            continue
+        paired: list[UUID] = []
+        if spec.tripartite:
+            paired = animators[cell] or []
+            if not _pair_exists(found, paired):
+                continue
+        index, place = divmod(cell, width)
+        starts_at = _at(starts[index])
         slots.append(
             Slot(
                 starts_at=starts_at,
                 ends_at=starts_at + spec.duration,
                 place_id=places[place],
-                referent_ids=tuple(referents[key]),
-                animator_ids=tuple(animators.get(key, ())),
+                referent_ids=tuple(found),
+                animator_ids=tuple(paired),
             )
         )
     return slots
@@ -204,7 +208,7 @@ def _at(us: int) -> datetime:
     return _EPOCH + timedelta(microseconds=us)
 
 
-def _pair_exists(referents: list[UUID], animators: list[UUID] | None) -> bool:
+def _pair_exists(referents: list[UUID], animators: list[UUID]) -> bool:
     # One person cannot hold both seats of a tripartite appointment.
     if not animators:
         return False

@@ -10,7 +10,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, settings, target
 from hypothesis import strategies as st
 
 from rdv_spie.scheduling.slots import (
@@ -425,7 +425,7 @@ def scenarios(draw: st.DrawFn) -> dict[str, object]:
             AgentCalendar(
                 agent_id=draw(st.sampled_from(POOL)),
                 # Alternating roles make tripartite slots common enough to be checked.
-                role=draw(st.sampled_from([REFERENT, ANIMATOR][n % 2 :] + [REFERENT])),
+                role=draw(st.sampled_from([ANIMATOR, REFERENT] if n % 2 else [REFERENT, ANIMATOR])),
                 rules=tuple(draw(st.lists(rules(anchor), min_size=1, max_size=3))),
                 busy=tuple(intervals),
             )
@@ -471,38 +471,59 @@ def applies(r: WeeklyRule, day: date, holidays: frozenset[date]) -> bool:
     )
 
 
-def free_for(cal: AgentCalendar, place: UUID, s: datetime, sc: dict[str, object]) -> bool:
-    """Whether one agent can take a start at a place: inside one opening, clear of busy time."""
+def parts(sc: dict[str, object]) -> tuple[SlotSpec, ZoneInfo, frozenset[date]]:
     spec, tz, holidays = sc["spec"], sc["tz"], sc["holidays"]
     assert isinstance(spec, SlotSpec) and isinstance(tz, ZoneInfo)
     assert isinstance(holidays, frozenset)
-    end, blocked_until = s + spec.duration, s + spec.duration + spec.buffer_after
-    if any(b.start < blocked_until and b.end > s for b in cal.busy):
-        return False
-    local_day = s.astimezone(tz).date()
-    for r in cal.rules:
-        if r.place_id != place or (spec.place_ids is not None and place not in spec.place_ids):
-            continue
-        for day in (local_day - timedelta(days=1), local_day, local_day + timedelta(days=1)):
-            if applies(r, day, holidays) and (
-                reference_instant(day, r.start_time, tz) <= s
-                and end <= reference_instant(day, r.end_time, tz)
-            ):
-                return True
-    return False
+    return spec, tz, holidays
+
+
+def overlaps_busy(cal: AgentCalendar, s: datetime, spec: SlotSpec) -> bool:
+    """Whether [s, s + duration + buffer) meets a busy interval (an empty one meets nothing)."""
+    until = s + spec.duration + spec.buffer_after
+    return any(b.start < b.end and b.start < until and b.end > s for b in cal.busy)
+
+
+def openings(
+    cal: AgentCalendar, days: Iterable[date], sc: dict[str, object]
+) -> list[tuple[UUID, datetime, datetime]]:
+    """Every (place, opens, closes) of an agent on these local days."""
+    spec, tz, holidays = parts(sc)
+    return [
+        (r.place_id, reference_instant(day, r.start_time, tz),
+         reference_instant(day, r.end_time, tz))
+        for r in cal.rules
+        if spec.place_ids is None or r.place_id in spec.place_ids
+        for day in days
+        if applies(r, day, holidays)
+    ]  # fmt: skip
+
+
+def free_for(cal: AgentCalendar, place: UUID, s: datetime, sc: dict[str, object]) -> bool:
+    """Whether one agent can take a start at a place: inside one opening, clear of busy time."""
+    spec, tz, _ = parts(sc)
+    day = s.astimezone(tz).date()
+    days = [day - timedelta(days=1), day, day + timedelta(days=1)]
+    return not overlaps_busy(cal, s, spec) and any(
+        p == place and opens <= s and s + spec.duration <= closes
+        for p, opens, closes in openings(cal, days, sc)
+    )
 
 
 Key = tuple[datetime, UUID, tuple[UUID, ...], tuple[UUID, ...]]
 
 
 def brute_force(sc: dict[str, object]) -> set[Key]:
-    """Every 5 minutes of the window, checked on its own against every agent and rule."""
-    spec, tz, now = sc["spec"], sc["tz"], sc["now"]
-    calendars, window_start, window_end = sc["calendars"], sc["window_start"], sc["window_end"]
-    assert isinstance(spec, SlotSpec) and isinstance(tz, ZoneInfo) and isinstance(now, datetime)
+    """Every 5 minutes of the window, checked on its own against every agent and opening."""
+    spec, tz, _ = parts(sc)
+    now, calendars = sc["now"], sc["calendars"]
+    window_start, window_end = sc["window_start"], sc["window_end"]
+    assert isinstance(now, datetime) and isinstance(calendars, list)
     assert isinstance(window_start, datetime) and isinstance(window_end, datetime)
-    assert isinstance(calendars, list)
     roles = {REFERENT, ANIMATOR} if spec.tripartite else {REFERENT}
+    first = window_start.astimezone(tz).date() - timedelta(days=1)
+    days = [first + timedelta(days=n) for n in range((window_end - window_start).days + 4)]
+    agents = [(c, openings(c, days, sc)) for c in calendars if c.role in roles]
     grid_minutes = spec.grid // MINUTES
     found: set[Key] = set()
     s = window_start
@@ -510,13 +531,18 @@ def brute_force(sc: dict[str, object]) -> set[Key]:
         local = s.astimezone(tz)
         aligned = local.second == 0 and (local.hour * 60 + local.minute) % grid_minutes == 0
         if aligned and now + spec.min_notice <= s < now + spec.horizon:
-            for place in (PLACE_A, PLACE_B, PLACE_C):
-                free = {
-                    role: tuple(sorted({c.agent_id for c in calendars
-                                        if c.role == role and free_for(c, place, s, sc)}))
-                    for role in roles
-                }  # fmt: skip
-                referents, animators = free[REFERENT], free.get(ANIMATOR, ())
+            free: dict[UUID, dict[AttendeeRole, set[UUID]]] = {}
+            for cal, spans in agents:
+                if overlaps_busy(cal, s, spec):
+                    continue
+                for place, opens, closes in spans:
+                    if opens <= s and s + spec.duration <= closes:
+                        free.setdefault(place, {REFERENT: set(), ANIMATOR: set()})[cal.role].add(
+                            cal.agent_id
+                        )
+            for place, by_role in free.items():
+                referents = tuple(sorted(by_role[REFERENT]))
+                animators = tuple(sorted(by_role[ANIMATOR]))
                 if not referents:
                     continue
                 if spec.tripartite and not (
@@ -538,14 +564,19 @@ PROPERTY_SETTINGS = settings(
 @given(scenarios())
 def test_matches_brute_force(sc: dict[str, object]) -> None:
     slots = compute_slots(**sc)  # type: ignore[arg-type]
+    # Steer away from scenarios with nothing to check, tripartite ones included.
+    target(float(len(slots)), label="slots")
+    spec, _, _ = parts(sc)
+    target(float(len(slots)) if spec.tripartite else 0.0, label="tripartite slots")
     got = {(s.starts_at, s.place_id, s.referent_ids, s.animator_ids) for s in slots}
     assert got == brute_force(sc)
 
 
-@settings(max_examples=250, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(scenarios())
 def test_invariants(sc: dict[str, object]) -> None:
     slots = compute_slots(**sc)  # type: ignore[arg-type]
+    target(float(len(slots)), label="slots")
     spec, tz, now, holidays = sc["spec"], sc["tz"], sc["now"], sc["holidays"]
     calendars, window_start, window_end = sc["calendars"], sc["window_start"], sc["window_end"]
     assert isinstance(spec, SlotSpec) and isinstance(tz, ZoneInfo) and isinstance(now, datetime)
@@ -579,7 +610,4 @@ def test_invariants(sc: dict[str, object]) -> None:
                 own = [c for c in calendars if c.agent_id == agent and c.role == role]
                 # Inside one opening of the agent at that place, clear of busy time and buffer.
                 assert any(free_for(c, slot.place_id, start, sc) for c in own)
-                blocked = end + spec.buffer_after
-                assert any(
-                    not any(b.start < blocked and b.end > start for b in c.busy) for c in own
-                )
+                assert any(not overlaps_busy(c, start, spec) for c in own)
