@@ -26,6 +26,8 @@ _MIDNIGHT = time(0)
 
 
 class AttendeeRole(StrEnum):
+    """The seat an agent takes in an appointment."""
+
     REFERENT = "referent"
     ANIMATOR = "animator"
 
