@@ -7,6 +7,7 @@ import uuid
 import msgspec
 
 from rdv_spie.agents.models import Agent, Membership, Role
+from rdv_spie.schemas import Name, Text
 
 
 class MembershipOut(msgspec.Struct, kw_only=True):
@@ -41,6 +42,6 @@ class AgentOut(msgspec.Struct, kw_only=True):
 class AgentIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     organisation_id: uuid.UUID
     role: Role
-    email: str
-    first_name: str
-    last_name: str
+    email: Text
+    first_name: Name
+    last_name: Name

@@ -125,7 +125,7 @@ class RuleController(Controller):
     ) -> RuleOut:
         """Replace a rule."""
         rule = await service.get_rule(uow=uow, actor=actor, rule_id=rule_id)
-        return RuleOut.of(await _save_rule(uow, actor, rule, data))
+        return RuleOut.of(await _save_rule(uow, actor, rule, data, default_agent=rule.agent_id))
 
     @delete("/{rule_id:uuid}")
     async def delete_rule(
@@ -136,13 +136,17 @@ class RuleController(Controller):
 
 
 async def _save_rule(
-    uow: UnitOfWork, actor: Actor, rule: AvailabilityRule | None, data: RuleIn
+    uow: UnitOfWork,
+    actor: Actor,
+    rule: AvailabilityRule | None,
+    data: RuleIn,
+    default_agent: uuid.UUID | None = None,
 ) -> AvailabilityRule:
     return await service.save_rule(
         uow=uow,
         actor=actor,
         rule=rule,
-        agent_id=data.agent_id or actor.agent_id,
+        agent_id=data.agent_id or default_agent or actor.agent_id,
         place_id=data.place_id,
         weekdays=data.weekdays,
         start_time=data.start_time,

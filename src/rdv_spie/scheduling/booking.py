@@ -100,7 +100,7 @@ async def book_appointment(
     await _require_place(uow, place_id, territory.id)
     person = await _person(uow, territory.id, person_id, new_person)
 
-    slot = await _take_slot(
+    slot, chosen = await _take_slot(
         uow=uow,
         type_id=appointment_type_id,
         place_id=place_id,
@@ -122,7 +122,7 @@ async def book_appointment(
         created_by_agent_id=actor.agent_id if actor else None,
         submission_key=key_hash,
     )
-    appointment.attendees = _attendees(slot, referent_id, slot.ends_at + buffer)
+    appointment.attendees = _attendees(slot, chosen, slot.ends_at + buffer)
     uow.session.add(appointment)
     await _flush_or_conflict(uow)
     return Booked(appointment, created=True)
@@ -138,7 +138,7 @@ async def move_appointment(
     grid_minutes: int = 15,
 ) -> Appointment:
     """Move a booked appointment to another slot, keeping its id (its calendar UID)."""
-    appointment = await get_appointment(uow=uow, actor=actor, appointment_id=appointment_id)
+    appointment = await _lock_appointment(uow, actor, appointment_id)
     now = uow.clock.now()
     if appointment.status != AppointmentStatus.BOOKED:
         raise Invalid(
@@ -157,7 +157,7 @@ async def move_appointment(
     current_referent = next(
         (a.agent_id for a in appointment.attendees if a.role == AttendeeRole.REFERENT), None
     )
-    slot = await _take_slot(
+    slot, chosen = await _take_slot(
         uow=uow,
         type_id=appointment.appointment_type_id,
         place_id=target_place,
@@ -171,7 +171,7 @@ async def move_appointment(
     busy_until = slot.ends_at + timedelta(minutes=appointment_type.buffer_after_minutes)
     appointment.attendees.clear()
     await uow.session.flush()
-    appointment.attendees.extend(_attendees(slot, current_referent, busy_until))
+    appointment.attendees.extend(_attendees(slot, chosen, busy_until))
     appointment.place_id = target_place
     appointment.starts_at = slot.starts_at
     appointment.ends_at = slot.ends_at
@@ -197,7 +197,7 @@ async def set_status(
     *, uow: UnitOfWork, actor: Actor | None, appointment_id: uuid.UUID, status: AppointmentStatus
 ) -> Appointment:
     """Change an appointment's status, freeing or re-holding its agents' time."""
-    appointment = await get_appointment(uow=uow, actor=actor, appointment_id=appointment_id)
+    appointment = await _lock_appointment(uow, actor, appointment_id)
     if appointment.status == status:
         return appointment
     if appointment.status in _FINAL:
@@ -226,11 +226,20 @@ async def set_status(
     return appointment
 
 
+async def _lock_appointment(
+    uow: UnitOfWork, actor: Actor | None, appointment_id: uuid.UUID
+) -> Appointment:
+    """Serialise writers of one appointment, then read it fresh: a move and a cancellation of
+    the same appointment never interleave."""
+    await uow.lock(f"appointment:{appointment_id}")
+    return await get_appointment(uow=uow, actor=actor, appointment_id=appointment_id, fresh=True)
+
+
 async def get_appointment(
-    *, uow: UnitOfWork, actor: Actor | None, appointment_id: uuid.UUID
+    *, uow: UnitOfWork, actor: Actor | None, appointment_id: uuid.UUID, fresh: bool = False
 ) -> Appointment:
     """An appointment the actor may see, or NotFound."""
-    appointment = await uow.session.get(Appointment, appointment_id)
+    appointment = await uow.session.get(Appointment, appointment_id, populate_existing=fresh)
     if appointment is None or (actor is not None and not await can_see(uow, actor, appointment)):
         raise NotFound("appointment not found", field="appointment_id")
     return appointment
@@ -254,17 +263,15 @@ async def _take_slot(
     grid_minutes: int,
     ignore_appointment_id: uuid.UUID | None = None,
     prefer: uuid.UUID | None = None,
-) -> engine.Slot:
-    """The slot at (starts_at, place) with its free agents, checked under the agents' locks."""
-    if starts_at.tzinfo is None:
-        raise Invalid(
-            "starts_at must carry a UTC offset, e.g. 2026-12-01T09:00:00+01:00", field="starts_at"
-        )
+) -> tuple[engine.Slot, tuple[uuid.UUID, uuid.UUID | None]]:
+    """The slot at (starts_at, place) and the agents chosen for it, checked under the agents'
+    locks."""
+    search.check_instant("starts_at", starts_at)
     now = uow.clock.now()
     if starts_at <= now:
         raise Invalid("starts_at is in the past", field="starts_at", code="in_the_past")
 
-    async def lookup(ignore_busy: bool = False) -> engine.Slot | None:
+    async def lookup(with_appointments: bool = True) -> engine.Slot | None:
         context = await search.load_context(
             uow=uow,
             type_id=type_id,
@@ -273,22 +280,20 @@ async def _take_slot(
             place_ids=frozenset({place_id}),
             ignore_appointment_id=ignore_appointment_id,
             grid_minutes=grid_minutes,
+            with_appointments=with_appointments,
         )
         found = search.compute(
-            context,
-            now=now,
-            window_start=starts_at,
-            window_end=starts_at + _TINY,
-            ignore_busy=ignore_busy,
+            context, now=now, window_start=starts_at, window_end=starts_at + _TINY
         )
         return found[0] if found else None
 
     first = await lookup()
     if first is None:
-        if await lookup(ignore_busy=True) is None:
+        if await lookup(with_appointments=False) is None:
             raise Invalid(
                 "no availability at that time and place for this appointment type (outside "
-                "opening hours, a holiday, too soon, beyond the booking horizon or off the grid)",
+                "opening hours, an absence, a holiday, too soon, beyond the booking horizon or "
+                "off the time grid)",
                 field="starts_at",
                 code="outside_availability",
             )
@@ -299,46 +304,39 @@ async def _take_slot(
         raise Conflict(
             "this slot has just been booked by someone else", field="starts_at", code=SLOT_TAKEN
         )
-    if referent_id is not None and referent_id not in slot.referent_ids:
-        raise Conflict(
-            "this referent is not free at that time", field="referent_id", code=SLOT_TAKEN
-        )
-    if prefer is not None and prefer in slot.referent_ids:
-        slot = engine.Slot(
-            slot.starts_at,
-            slot.ends_at,
-            slot.place_id,
-            (prefer, *[r for r in slot.referent_ids if r != prefer]),
-            slot.animator_ids,
-        )
-    return slot
+    return slot, _choose(slot, referent_id=referent_id, prefer=prefer)
+
+
+def _choose(
+    slot: engine.Slot, *, referent_id: uuid.UUID | None, prefer: uuid.UUID | None
+) -> tuple[uuid.UUID, uuid.UUID | None]:
+    """A referent (the requested one, else the preferred one, else the first free) and, for a
+    tripartite slot, an animator who is someone else."""
+    tripartite = bool(slot.animator_ids)
+    if referent_id is not None:
+        candidates = [referent_id] if referent_id in slot.referent_ids else []
+    else:
+        candidates = sorted(slot.referent_ids, key=lambda r: r != prefer)
+    for referent in candidates:
+        animator = next((a for a in slot.animator_ids if a != referent), None)
+        if not tripartite or animator is not None:
+            return referent, animator
+    raise Conflict("this referent is not free at that time", field="referent_id", code=SLOT_TAKEN)
 
 
 def _attendees(
-    slot: engine.Slot, referent_id: uuid.UUID | None, busy_until: datetime
+    slot: engine.Slot, chosen: tuple[uuid.UUID, uuid.UUID | None], busy_until: datetime
 ) -> list[AppointmentAgent]:
-    referent = referent_id or slot.referent_ids[0]
-    chosen = [
-        AppointmentAgent(
-            agent_id=referent,
-            role=AttendeeRole.REFERENT,
-            starts_at=slot.starts_at,
-            busy_until=busy_until,
-            active=True,
-        )
-    ]
-    animator = next((a for a in slot.animator_ids if a != referent), None)
+    referent, animator = chosen
+    roles = [(referent, AttendeeRole.REFERENT)]
     if animator is not None:
-        chosen.append(
-            AppointmentAgent(
-                agent_id=animator,
-                role=AttendeeRole.ANIMATOR,
-                starts_at=slot.starts_at,
-                busy_until=busy_until,
-                active=True,
-            )
+        roles.append((animator, AttendeeRole.ANIMATOR))
+    return [
+        AppointmentAgent(
+            agent_id=agent, role=role, starts_at=slot.starts_at, busy_until=busy_until, active=True
         )
-    return chosen
+        for agent, role in roles
+    ]
 
 
 async def _require_place(uow: UnitOfWork, place_id: uuid.UUID, territory_id: uuid.UUID) -> None:

@@ -16,6 +16,7 @@ from rdv_spie.scheduling.models import (
     AttendeeRole,
     AvailabilityRule,
 )
+from rdv_spie.schemas import Name, Phone, Text
 
 
 class AppointmentTypeOut(msgspec.Struct, kw_only=True):
@@ -49,7 +50,7 @@ class AppointmentTypeOut(msgspec.Struct, kw_only=True):
 
 class AppointmentTypeIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     territory_id: uuid.UUID
-    name: str
+    name: Text
     duration_minutes: int = msgspec.field(default=45)
     buffer_after_minutes: int = 0
     min_notice_minutes: int = 0
@@ -59,7 +60,7 @@ class AppointmentTypeIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True
 
 
 class AppointmentTypePatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    name: str | None = None
+    name: Text | None = None
     duration_minutes: int | None = None
     buffer_after_minutes: int | None = None
     min_notice_minutes: int | None = None
@@ -111,7 +112,7 @@ class AbsenceIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     agent_id: uuid.UUID | None = None  # default: yourself
     starts_at: datetime
     ends_at: datetime
-    title: str | None = None
+    title: Text | None = None
 
 
 class AbsenceOut(msgspec.Struct, kw_only=True):
@@ -138,10 +139,10 @@ class SlotOut(msgspec.Struct, kw_only=True):
 
 
 class PersonIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    first_name: str
-    last_name: str
-    phone: str | None = None
-    email: str | None = None
+    first_name: Name
+    last_name: Name
+    phone: Phone | None = None
+    email: Text | None = None
 
 
 class BookingIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

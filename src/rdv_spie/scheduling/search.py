@@ -102,6 +102,7 @@ async def load_context(
     agent_ids: frozenset[uuid.UUID] | None = None,
     ignore_appointment_id: uuid.UUID | None = None,
     grid_minutes: int = 15,
+    with_appointments: bool = True,
 ) -> SearchContext:
     """Load rules, absences, appointments and holidays around a window."""
     appointment_type, territory = await load_type(uow, type_id)
@@ -166,6 +167,7 @@ async def load_context(
         start=window_start,
         end=window_end + spec.duration + spec.buffer_after,
         ignore_appointment_id=ignore_appointment_id,
+        with_appointments=with_appointments,
     )
     calendars = tuple(
         engine.AgentCalendar(
@@ -193,8 +195,10 @@ async def load_busy(
     start: datetime,
     end: datetime,
     ignore_appointment_id: uuid.UUID | None = None,
+    with_appointments: bool = True,
 ) -> dict[uuid.UUID, list[engine.Interval]]:
-    """Absences and active appointments (with their buffer) of agents overlapping [start, end)."""
+    """Absences and (unless told not to) active appointments, with their buffer, of agents
+    overlapping [start, end)."""
     busy: dict[uuid.UUID, list[engine.Interval]] = defaultdict(list)
     if not agent_ids:
         return busy
@@ -218,7 +222,7 @@ async def load_busy(
         and_(Absence.agent_id.in_(agent_ids), Absence.starts_at < end, Absence.ends_at > start)
     )
     agents: dict[object, uuid.UUID] = {a: a for a in agent_ids} | {a.hex: a for a in agent_ids}
-    for query in (taken, away):
+    for query in (taken, away) if with_appointments else (away,):
         for agent, s, e in (await uow.session.execute(query)).all():
             busy[agents[agent]].append(engine.Interval(_instant(s), _instant(e)))
     return busy
@@ -241,18 +245,11 @@ def compute(
     now: datetime,
     window_start: datetime,
     window_end: datetime,
-    ignore_busy: bool = False,
 ) -> list[engine.Slot]:
     """Run the pure engine on a loaded context."""
-    calendars = context.calendars
-    if ignore_busy:
-        calendars = tuple(
-            engine.AgentCalendar(agent_id=c.agent_id, role=c.role, rules=c.rules, busy=())
-            for c in calendars
-        )
     return engine.compute_slots(
         spec=context.spec,
-        calendars=calendars,
+        calendars=context.calendars,
         tz=context.tz,
         holidays=context.holidays,
         now=now,
@@ -261,13 +258,22 @@ def compute(
     )
 
 
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def check_instant(name: str, value: datetime) -> None:
+    """Reject a naive or absurd instant, naming the field."""
+    if value.tzinfo is None:
+        raise Invalid(f"{name} must carry a UTC offset, e.g. 2026-12-01T09:00:00+01:00", field=name)
+    if not EARLIEST <= value < LATEST:
+        raise Invalid(f"{name} must be between 2000 and 2100", field=name)
+
+
 def check_window(window_start: datetime, window_end: datetime) -> None:
     """Reject naive datetimes, reversed or oversized windows, naming the field."""
-    for name, value in (("from", window_start), ("to", window_end)):
-        if value.tzinfo is None:
-            raise Invalid(
-                f"{name!r} must carry a UTC offset, e.g. 2026-12-01T00:00:00+01:00", field=name
-            )
+    check_instant("from", window_start)
+    check_instant("to", window_end)
     if window_end <= window_start:
         raise Invalid("'to' must be after 'from'", field="to")
     if window_end - window_start > MAX_WINDOW:

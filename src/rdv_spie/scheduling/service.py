@@ -14,6 +14,7 @@ from rdv_spie.agents.models import Membership
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.errors import Forbidden, Invalid, NotFound
 from rdv_spie.scheduling.models import Absence, AppointmentType, AvailabilityRule
+from rdv_spie.scheduling.search import check_instant
 from rdv_spie.territories.models import Organisation, Place
 
 # ---------------------------------------------------------------- appointment types
@@ -194,7 +195,14 @@ async def save_rule(
     appointment_type_ids: Sequence[uuid.UUID],
 ) -> AvailabilityRule:
     """Create (rule=None) or replace a rule after checking every field."""
+    if rule is not None and rule.agent_id != agent_id:
+        await require_can_manage_agent(uow, actor, rule.agent_id)
     await require_can_manage_agent(uow, actor, agent_id)
+    for name, value in (("start_time", start_time), ("end_time", end_time)):
+        if value.tzinfo is not None:
+            raise Invalid(
+                "give the territory's local time without an offset, e.g. 09:00:00", field=name
+            )
     if end_time <= start_time:
         raise Invalid(
             "end_time must be after start_time (a rule cannot cross midnight)", field="end_time"
@@ -333,9 +341,8 @@ async def create_absence(
 ) -> Absence:
     """Mark an agent unavailable; existing appointments are kept (the agent moves them)."""
     await require_can_manage_agent(uow, actor, agent_id)
-    for name, value in (("starts_at", starts_at), ("ends_at", ends_at)):
-        if value.tzinfo is None:
-            raise Invalid(f"{name} must carry a UTC offset", field=name)
+    check_instant("starts_at", starts_at)
+    check_instant("ends_at", ends_at)
     if ends_at <= starts_at:
         raise Invalid("ends_at must be after starts_at", field="ends_at")
     await uow.lock(f"agent:{agent_id}")

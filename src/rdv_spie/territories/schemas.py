@@ -6,6 +6,7 @@ import uuid
 
 import msgspec
 
+from rdv_spie.schemas import Phone, Postcode, Text
 from rdv_spie.territories.models import HolidayZone, OrganisationKind, Place, PlaceKind
 
 
@@ -56,19 +57,19 @@ class PlaceOut(msgspec.Struct, kw_only=True):
 
 class PlaceIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     organisation_id: uuid.UUID
-    name: str = msgspec.field()
+    name: Text = msgspec.field()
     kind: PlaceKind
-    address: str | None = None
-    postcode: str | None = None
-    city: str | None = None
-    phone: str | None = None
+    address: Text | None = None
+    postcode: Postcode | None = None
+    city: Text | None = None
+    phone: Phone | None = None
 
 
 class PlacePatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
-    name: str | None = None
+    name: Text | None = None
     kind: PlaceKind | None = None
-    address: str | None = None
-    postcode: str | None = None
-    city: str | None = None
-    phone: str | None = None
+    address: Text | None = None
+    postcode: Postcode | None = None
+    city: Text | None = None
+    phone: Phone | None = None
     active: bool | None = None

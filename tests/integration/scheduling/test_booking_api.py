@@ -321,3 +321,85 @@ async def test_openapi_schema_lists_the_api(client: Client) -> None:
         "/api/v1/appointment-types",
     ):
         assert path in paths
+
+
+async def test_absence_time_is_outside_availability_not_taken(
+    client: Client, s: sc.Scenario
+) -> None:
+    for referent in s.referent_ids:
+        await client.post(
+            "/api/v1/absences",
+            headers=s.auth(),
+            json={
+                "agent_id": str(referent),
+                "starts_at": "2026-12-02T09:00:00+01:00",
+                "ends_at": "2026-12-02T10:00:00+01:00",
+            },
+        )
+    r = await book(client, s, WED_0900)
+    assert r.status_code == 422 and r.json()["code"] == "outside_availability"
+
+
+async def test_replacing_a_colleagues_rule_needs_the_right_to(
+    client: Client, s: sc.Scenario
+) -> None:
+    rules = (
+        await client.get(
+            "/api/v1/availability-rules",
+            headers=s.auth(),
+            params={"agent_id": str(s.referent_ids[0])},
+        )
+    ).json()
+    body = {
+        k: rules[0][k]
+        for k in (
+            "place_id",
+            "weekdays",
+            "start_time",
+            "end_time",
+            "valid_from",
+            "appointment_type_ids",
+        )
+    }
+    url = f"/api/v1/availability-rules/{rules[0]['id']}"
+    r = await client.put(url, headers=s.auth(s.referent_ids[1]), json=body)
+    assert r.status_code == 403
+    r = await client.put(url, headers=s.auth(), json={**body, "end_time": "11:00:00"})
+    assert r.status_code == 200, r.text
+    assert r.json()["agent_id"] == str(s.referent_ids[0])  # the admin edits, C keeps the rule
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        (
+            "/api/v1/appointments",
+            {"person": {"first_name": "x" * 101, "last_name": "Y"}},
+            "person.first_name",
+        ),
+        ("/api/v1/availability-rules", {"start_time": "09:00:00+01:00"}, "start_time"),
+        ("/api/v1/appointments", {"starts_at": "9999-12-31T00:00:00+00:00"}, "starts_at"),
+    ],
+)
+async def test_bad_input_is_a_4xx_naming_the_field(
+    client: Client, s: sc.Scenario, path: str, body: dict[str, Any], field: str
+) -> None:
+    base: dict[str, Any] = (
+        {
+            "appointment_type_id": str(s.single_type_id),
+            "place_id": str(s.place_ids[0]),
+            "starts_at": WED_0900.isoformat(),
+        }
+        if path.endswith("appointments")
+        else {
+            "place_id": str(s.place_ids[0]),
+            "weekdays": [5],
+            "start_time": "09:00:00",
+            "end_time": "12:00:00",
+            "valid_from": "2026-12-01",
+            "appointment_type_ids": [str(s.single_type_id)],
+        }
+    )
+    r = await client.post(path, headers=s.auth(), json={**base, **body})
+    assert r.status_code in (400, 422), r.text
+    assert field in (r.json().get("field") or "") + r.json()["detail"]

@@ -77,3 +77,47 @@ async def test_tripartite_sharing_one_animator(
             server.url, s, s.tripartite_type_id, overlapping_starts(next_wednesday_0900())
         )
     assert outcome == Counter({201: 1, 409: ATTEMPTS - 1})
+
+
+async def test_concurrent_moves_and_cancel_of_one_appointment(
+    database_url: str, db: Database, clock: FrozenClock
+) -> None:
+    """Ten moves and a cancellation of the same appointment at once: no 5xx, and the rows that
+    hold agents' time agree with the final status and time."""
+    from sqlalchemy import select
+
+    from rdv_spie.scheduling.models import Appointment, AppointmentAgent
+
+    s = await sc.build(db, clock, referents=2, weekdays=0b1111111)
+    first = next_wednesday_0900()
+    with serve(database_url) as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
+            r = await client.post(
+                "/api/v1/appointments",
+                headers=s.auth(),
+                json={
+                    "appointment_type_id": str(s.single_type_id),
+                    "place_id": str(s.place_ids[0]),
+                    "starts_at": first.isoformat(),
+                },
+            )
+            assert r.status_code == 201
+            url = f"/api/v1/appointments/{r.json()['id']}"
+            calls = [
+                client.post(
+                    f"{url}/move",
+                    headers=s.auth(),
+                    json={"starts_at": (first + timedelta(minutes=15 * (i + 1))).isoformat()},
+                )
+                for i in range(10)
+            ]
+            calls.insert(5, client.post(f"{url}/cancel", headers=s.auth()))
+            statuses = [r.status_code for r in await asyncio.gather(*calls)]
+    assert all(code < 500 for code in statuses), statuses
+    async with db.unit_of_work(clock=clock, write=False) as uow:
+        appointment = (await uow.session.scalars(select(Appointment))).one()
+        rows = (await uow.session.scalars(select(AppointmentAgent))).all()
+    assert len(rows) == 1
+    assert rows[0].active == (appointment.status == "booked")
+    assert rows[0].starts_at == appointment.starts_at
+    assert appointment.sequence == sum(1 for code in statuses if code == 200)
