@@ -10,7 +10,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 
 from rdv_spie.agents import api_keys
-from rdv_spie.agents.guards import Actor, load_actor
+from rdv_spie.agents.guards import Actor
 from rdv_spie.clock import Clock
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.errors import Unauthorized
@@ -35,8 +35,7 @@ async def provide_actor(request: Request[Any, Any, Any], uow: Uow) -> Actor:
     secret = secret or request.headers.get("x-api-key", "").strip()
     if not secret:
         raise Unauthorized("missing API key: send 'Authorization: Bearer <key>'")
-    agent_id = await api_keys.authenticate(uow=uow, secret=secret)
-    return await load_actor(uow, agent_id)
+    return await api_keys.authenticate(uow=uow, secret=secret)
 
 
 def provide_clock(state: State) -> Clock:

@@ -9,9 +9,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from rdv_spie.agents.models import Agent, ApiKey
+from rdv_spie.agents.guards import Actor, actor_from_rows
+from rdv_spie.agents.models import Agent, ApiKey, Membership
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.errors import NotFound, Unauthorized
+from rdv_spie.territories.models import Organisation
 
 _PREFIX = "rdv_"
 
@@ -43,19 +45,27 @@ async def create_api_key(*, uow: UnitOfWork, agent_id: uuid.UUID, label: str) ->
     return IssuedKey(id=key.id, secret=secret)
 
 
-async def authenticate(*, uow: UnitOfWork, secret: str) -> uuid.UUID:
-    """The agent id behind a key, or Unauthorized (unknown, revoked, inactive agent)."""
+async def authenticate(*, uow: UnitOfWork, secret: str) -> Actor:
+    """The agent behind a key with their memberships, in one query, or Unauthorized (unknown
+    or revoked key, inactive agent)."""
     if not secret.startswith(_PREFIX):
         raise Unauthorized("invalid API key")
-    row = (
+    rows = (
         await uow.session.execute(
-            select(ApiKey.agent_id)
+            select(
+                ApiKey.agent_id,
+                Membership.organisation_id,
+                Membership.role,
+                Organisation.territory_id,
+            )
             .join(Agent, Agent.id == ApiKey.agent_id)
+            .outerjoin(Membership, Membership.agent_id == Agent.id)
+            .outerjoin(Organisation, Organisation.id == Membership.organisation_id)
             .where(
                 ApiKey.secret_hash == hash_secret(secret), ApiKey.revoked_at.is_(None), Agent.active
             )
         )
-    ).first()
-    if row is None:
+    ).all()
+    if not rows:
         raise Unauthorized("invalid API key")
-    return row[0]
+    return actor_from_rows(rows[0][0], [row[1:] for row in rows if row[1] is not None])

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 
 from rdv_spie.agents.models import Membership, Role
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.errors import Forbidden, NotFound
-from rdv_spie.territories.models import Organisation
 
 _MANAGERS = frozenset({Role.ADMIN, Role.ANIMATOR})
 
@@ -52,15 +53,8 @@ class Actor:
         return any(self.roles.get(org) in _MANAGERS for org in territory_orgs)
 
 
-async def load_actor(uow: UnitOfWork, agent_id: uuid.UUID) -> Actor:
-    """Build the Actor of an agent from their memberships."""
-    rows = (
-        await uow.session.execute(
-            select(Membership.organisation_id, Membership.role, Organisation.territory_id)
-            .join(Organisation, Organisation.id == Membership.organisation_id)
-            .where(Membership.agent_id == agent_id)
-        )
-    ).all()
+def actor_from_rows(agent_id: uuid.UUID, rows: Sequence[Sequence[Any]]) -> Actor:
+    """An Actor from (organisation id, role, territory id) rows."""
     return Actor(
         agent_id=agent_id,
         roles={org: Role(role) for org, role, _ in rows},

@@ -212,7 +212,7 @@ class SlotController(Controller):
     ) -> list[SlotOut]:
         """Bookable slots of an appointment type starting in [from, to), one per start and
         place."""
-        appointment_type, territory = await search.load_type(uow, appointment_type_id)
+        loaded = appointment_type, territory = await search.load_type(uow, appointment_type_id)
         actor.require_territory(territory.id, what="appointment_type")
         if territory_id is not None and territory_id != territory.id:
             raise Invalid("the appointment type belongs to another territory", field="territory_id")
@@ -224,6 +224,7 @@ class SlotController(Controller):
             window_end=window_end,
             place_ids=frozenset(place_id) if place_id else None,
             grid_minutes=settings.slot_grid_minutes,
+            loaded=loaded,
         )
         tz = zone(territory.timezone)
         return [

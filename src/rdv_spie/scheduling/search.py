@@ -103,9 +103,11 @@ async def load_context(
     ignore_appointment_id: uuid.UUID | None = None,
     grid_minutes: int = 15,
     with_appointments: bool = True,
+    loaded: tuple[AppointmentType, Territory] | None = None,
 ) -> SearchContext:
-    """Load rules, absences, appointments and holidays around a window."""
-    appointment_type, territory = await load_type(uow, type_id)
+    """Load rules, absences, appointments and holidays around a window (``loaded``: the type
+    and territory when the caller already has them)."""
+    appointment_type, territory = loaded or await load_type(uow, type_id)
     tz = timezones.zone(territory.timezone)
     spec = spec_for(appointment_type, grid_minutes=grid_minutes, place_ids=place_ids)
     first_day = (window_start.astimezone(tz) - timedelta(days=1)).date()
@@ -222,9 +224,9 @@ async def load_busy(
         and_(Absence.agent_id.in_(agent_ids), Absence.starts_at < end, Absence.ends_at > start)
     )
     agents: dict[object, uuid.UUID] = {a: a for a in agent_ids} | {a.hex: a for a in agent_ids}
-    for query in (taken, away) if with_appointments else (away,):
-        for agent, s, e in (await uow.session.execute(query)).all():
-            busy[agents[agent]].append(engine.Interval(_instant(s), _instant(e)))
+    query = taken.union_all(away) if with_appointments else away
+    for agent, s, e in (await uow.session.execute(query)).all():
+        busy[agents[agent]].append(engine.Interval(_instant(s), _instant(e)))
     return busy
 
 
@@ -289,12 +291,14 @@ async def find_slots(
     window_end: datetime,
     place_ids: frozenset[uuid.UUID] | None = None,
     grid_minutes: int = 15,
+    loaded: tuple[AppointmentType, Territory] | None = None,
 ) -> list[engine.Slot]:
     """Bookable slots of a type starting in [window_start, window_end)."""
     check_window(window_start, window_end)
     context = await load_context(
         uow=uow,
         type_id=type_id,
+        loaded=loaded,
         window_start=window_start,
         window_end=window_end,
         place_ids=place_ids,
