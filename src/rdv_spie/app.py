@@ -26,6 +26,7 @@ from rdv_spie.scheduling.api import (
     RuleController,
     SlotController,
 )
+from rdv_spie.scheduling.cache import SlotCache
 from rdv_spie.settings import Settings
 from rdv_spie.territories.api import OrganisationController, PlaceController, TerritoryController
 from rdv_spie.web.errors import EXCEPTION_HANDLERS
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
             "settings": settings,
             "clock": overrides.clock or SystemClock(timedelta(days=settings.clock_offset_days)),
             "db": overrides.database,
+            "slot_cache": SlotCache(),
         }
     )
 
@@ -86,6 +88,7 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
             "uow": Provide(deps.provide_uow),
             "clock": Provide(deps.provide_clock, sync_to_thread=False),
             "settings": Provide(deps.provide_settings, sync_to_thread=False),
+            "slot_cache": Provide(deps.provide_slot_cache, sync_to_thread=False),
         },
         lifespan=[lifespan],
         state=state,

@@ -14,6 +14,7 @@ from rdv_spie.agents.guards import Actor
 from rdv_spie.clock import Clock
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.errors import Unauthorized
+from rdv_spie.scheduling.cache import SlotCache
 from rdv_spie.settings import Settings
 
 _SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -48,6 +49,12 @@ def provide_settings(state: State) -> Settings:
     """The application's settings."""
     settings: Settings = state.settings
     return settings
+
+
+def provide_slot_cache(state: State) -> SlotCache:
+    """This process's cache of computed slots (validated by the database on every read)."""
+    cache: SlotCache = state.slot_cache
+    return cache
 
 
 # Handler parameters name their dependency explicitly (Litestar 3 drops inferred ones).

@@ -9,6 +9,7 @@ from rdv_spie.scheduling.models import (
     AppointmentAgent,
     AppointmentType,
     AvailabilityRule,
+    CalendarVersion,
 )
 from rdv_spie.territories.models import Organisation, Place, Territory
 
@@ -21,6 +22,7 @@ __all__ = [
     "AppointmentType",
     "AvailabilityRule",
     "Base",
+    "CalendarVersion",
     "Cohort",
     "Membership",
     "Organisation",

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, Response, delete, get, patch, post, put
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy import select
@@ -18,6 +19,7 @@ from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.deps import AppSettings, CurrentActor, Uow
 from rdv_spie.errors import Invalid, NotFound
 from rdv_spie.scheduling import booking, search, service
+from rdv_spie.scheduling.cache import SlotCache
 from rdv_spie.scheduling.models import Appointment, AppointmentAgent, AvailabilityRule
 from rdv_spie.scheduling.schemas import (
     AbsenceIn,
@@ -34,6 +36,7 @@ from rdv_spie.scheduling.schemas import (
     SlotOut,
     StatusIn,
 )
+from rdv_spie.territories.models import Territory
 from rdv_spie.territories.timezones import zone
 
 From = Annotated[datetime, QueryParameter(name="from", description="RFC 3339 instant with offset")]
@@ -204,6 +207,7 @@ class SlotController(Controller):
         uow: Uow,
         actor: CurrentActor,
         settings: AppSettings,
+        slot_cache: NamedDependency[SlotCache],
         appointment_type_id: FromQuery[uuid.UUID],
         window_start: From,
         window_end: To,
@@ -212,19 +216,24 @@ class SlotController(Controller):
     ) -> list[SlotOut]:
         """Bookable slots of an appointment type starting in [from, to), one per start and
         place."""
-        loaded = appointment_type, territory = await search.load_type(uow, appointment_type_id)
-        actor.require_territory(territory.id, what="appointment_type")
-        if territory_id is not None and territory_id != territory.id:
-            raise Invalid("the appointment type belongs to another territory", field="territory_id")
-        found = await search.find_slots(
+
+        def visible(territory: Territory) -> None:
+            actor.require_territory(territory.id, what="appointment_type")
+            if territory_id is not None and territory_id != territory.id:
+                raise Invalid(
+                    "the appointment type belongs to another territory", field="territory_id"
+                )
+
+        territory, found = await search.find_slots(
             uow=uow,
             now=uow.clock.now(),
-            type_id=appointment_type.id,
+            type_id=appointment_type_id,
             window_start=window_start,
             window_end=window_end,
             place_ids=frozenset(place_id) if place_id else None,
             grid_minutes=settings.slot_grid_minutes,
-            loaded=loaded,
+            cache=slot_cache,
+            visible=visible,
         )
         tz = zone(territory.timezone)
         return [

@@ -12,7 +12,7 @@ import uuid
 from datetime import date, datetime, time
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table
+from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Index, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rdv_spie.db.base import Base, Entity
@@ -205,3 +205,12 @@ class AppointmentAgent(Base):
     active: Mapped[bool] = mapped_column(default=True)
 
     appointment: Mapped[Appointment] = relationship(back_populates="attendees")
+
+
+class CalendarVersion(Base):
+    """One row whose counter grows with every change that can alter slots (see cache.py)."""
+
+    __tablename__ = "calendar_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)

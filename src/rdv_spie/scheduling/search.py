@@ -1,11 +1,13 @@
-"""Slot search: load what the pure engine needs, then ask it. Listing slots and checking a
-booking both go through ``find_slots`` so they can never disagree."""
+"""Slot search: load what the pure engine needs, then ask it. Listing slots (``find_slots``)
+and checking a booking (booking._take_slot) load through the same ``load_context`` and ask the
+same engine, so they can never disagree."""
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,12 +18,14 @@ from rdv_spie.agents.models import Agent, Membership, Role
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.errors import Invalid, NotFound
 from rdv_spie.scheduling import slots as engine
+from rdv_spie.scheduling.cache import SlotCache
 from rdv_spie.scheduling.models import (
     Absence,
     AppointmentAgent,
     AppointmentType,
     Attendance,
     AvailabilityRule,
+    CalendarVersion,
     availability_rule_type,
 )
 from rdv_spie.territories import timezones
@@ -59,16 +63,24 @@ class SearchContext:
 
 async def load_type(uow: UnitOfWork, type_id: uuid.UUID) -> tuple[AppointmentType, Territory]:
     """An active appointment type and its territory, or NotFound naming the field."""
+    appointment_type, territory, _ = await _load_type_and_version(uow, type_id)
+    return appointment_type, territory
+
+
+async def _load_type_and_version(
+    uow: UnitOfWork, type_id: uuid.UUID
+) -> tuple[AppointmentType, Territory, int | None]:
+    version = select(CalendarVersion.version).where(CalendarVersion.id == 1).scalar_subquery()
     row = (
         await uow.session.execute(
-            select(AppointmentType, Territory)
+            select(AppointmentType, Territory, version)
             .join(Territory, Territory.id == AppointmentType.territory_id)
             .where(AppointmentType.id == type_id)
         )
     ).first()
     if row is None or not row[0].active:
         raise NotFound("appointment type not found", field="appointment_type_id")
-    return row[0], row[1]
+    return row[0], row[1], row[2]
 
 
 def spec_for(
@@ -291,17 +303,51 @@ async def find_slots(
     window_end: datetime,
     place_ids: frozenset[uuid.UUID] | None = None,
     grid_minutes: int = 15,
-    loaded: tuple[AppointmentType, Territory] | None = None,
-) -> list[engine.Slot]:
-    """Bookable slots of a type starting in [window_start, window_end)."""
+    cache: SlotCache | None = None,
+    visible: Callable[[Territory], None] | None = None,
+) -> tuple[Territory, list[engine.Slot]]:
+    """Bookable slots of a type starting in [window_start, window_end), and its territory.
+
+    ``visible`` may refuse the territory before anything else is read. With a ``cache``, the
+    slots are computed without "now" under the current calendar version and filtered by the
+    clock here, so a cached entry stays right as time passes.
+    """
     check_window(window_start, window_end)
-    context = await load_context(
-        uow=uow,
-        type_id=type_id,
-        loaded=loaded,
-        window_start=window_start,
-        window_end=window_end,
-        place_ids=place_ids,
-        grid_minutes=grid_minutes,
-    )
-    return compute(context, now=now, window_start=window_start, window_end=window_end)
+    appointment_type, territory, version = await _load_type_and_version(uow, type_id)
+    if visible is not None:
+        visible(territory)
+    if version is None:  # the counter row is missing: never trust a cached entry
+        cache = None
+    key = (type_id, place_ids, window_start, window_end, grid_minutes, version)
+    found = cache.get(key) if cache is not None else None
+    if found is None:
+        context = await load_context(
+            uow=uow,
+            type_id=type_id,
+            window_start=window_start,
+            window_end=window_end,
+            place_ids=place_ids,
+            grid_minutes=grid_minutes,
+            loaded=(appointment_type, territory),
+        )
+        timeless = replace(
+            context.spec,
+            min_notice=timedelta(0),
+            horizon=window_end - window_start + timedelta(days=1),
+        )
+        found = tuple(
+            engine.compute_slots(
+                spec=timeless,
+                calendars=context.calendars,
+                tz=context.tz,
+                holidays=context.holidays,
+                now=window_start,
+                window_start=window_start,
+                window_end=window_end,
+            )
+        )
+        if cache is not None:
+            cache.put(key, found)
+    earliest = now + timedelta(minutes=appointment_type.min_notice_minutes)
+    latest = now + timedelta(days=appointment_type.horizon_days)
+    return territory, [s for s in found if earliest <= s.starts_at < latest]

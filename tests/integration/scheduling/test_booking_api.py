@@ -403,3 +403,31 @@ async def test_bad_input_is_a_4xx_naming_the_field(
     r = await client.post(path, headers=s.auth(), json={**base, **body})
     assert r.status_code in (400, 422), r.text
     assert field in (r.json().get("field") or "") + r.json()["detail"]
+
+
+async def test_listing_follows_the_clock_and_every_write(
+    client: Client, s: sc.Scenario, clock: FrozenClock
+) -> None:
+    """Slots are cached per calendar version but always filtered by the clock, and any write
+    (here a rule created through the API) shows up in the next search."""
+    tuesday = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # now: 09:00 Paris, notice 1 h
+    assert (await slots(client, s, tuesday))[0]["local_start"][11:16] == "10:00"
+    clock.advance(timedelta(minutes=20))
+    assert (await slots(client, s, tuesday))[0]["local_start"][11:16] == "10:30"
+    assert not [x for x in await slots(client, s, tuesday) if x["local_start"][11:13] == "15"]
+    r = await client.post(
+        "/api/v1/availability-rules",
+        headers=s.auth(),
+        json={
+            "agent_id": str(s.referent_ids[0]),
+            "place_id": str(s.place_ids[0]),
+            "weekdays": [1],
+            "start_time": "15:00:00",
+            "end_time": "16:00:00",
+            "valid_from": "2026-12-01",
+            "appointment_type_ids": [str(s.single_type_id)],
+        },
+    )
+    assert r.status_code == 201
+    afternoon = [x for x in await slots(client, s, tuesday) if x["local_start"][11:13] == "15"]
+    assert [x["local_start"][11:16] for x in afternoon] == ["15:00", "15:15"]
