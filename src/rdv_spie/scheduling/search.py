@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, and_, or_, select, type_coerce
+from sqlalchemy.orm import raiseload
 
 from rdv_spie.agents.models import Agent, Membership, Role
 from rdv_spie.db.uow import UnitOfWork
@@ -26,6 +27,7 @@ from rdv_spie.scheduling.models import (
     Attendance,
     AvailabilityRule,
     CalendarVersion,
+    appointment_type_place,
     availability_rule_type,
 )
 from rdv_spie.territories import timezones
@@ -62,7 +64,8 @@ class SearchContext:
 
 
 async def load_type(uow: UnitOfWork, type_id: uuid.UUID) -> tuple[AppointmentType, Territory]:
-    """An active appointment type and its territory, or NotFound naming the field."""
+    """An active appointment type and its territory, or NotFound naming the field. The type's
+    ``allowed_places`` is not loaded (reading it raises): slot code reads the place ids."""
     appointment_type, territory, _ = await _load_type_and_version(uow, type_id)
     return appointment_type, territory
 
@@ -74,6 +77,7 @@ async def _load_type_and_version(
     row = (
         await uow.session.execute(
             select(AppointmentType, Territory, version)
+            .options(raiseload(AppointmentType.allowed_places))  # load_context reads the ids
             .join(Territory, Territory.id == AppointmentType.territory_id)
             .where(AppointmentType.id == type_id)
         )
@@ -85,12 +89,13 @@ async def _load_type_and_version(
 
 def spec_for(
     appointment_type: AppointmentType,
+    allowed_place_ids: frozenset[uuid.UUID],
     *,
     grid_minutes: int = 15,
     place_ids: frozenset[uuid.UUID] | None = None,
 ) -> engine.SlotSpec:
     """The engine's view of an appointment type, optionally narrowed to some places."""
-    allowed = appointment_type.allowed_place_ids or None
+    allowed = allowed_place_ids or None
     if place_ids is not None:
         allowed = place_ids if allowed is None else allowed & place_ids
     return engine.SlotSpec(
@@ -121,7 +126,16 @@ async def load_context(
     and territory when the caller already has them)."""
     appointment_type, territory = loaded or await load_type(uow, type_id)
     tz = timezones.zone(territory.timezone)
-    spec = spec_for(appointment_type, grid_minutes=grid_minutes, place_ids=place_ids)
+    allowed_places = frozenset(
+        await uow.session.scalars(
+            select(appointment_type_place.c.place_id).where(
+                appointment_type_place.c.appointment_type_id == appointment_type.id
+            )
+        )
+    )
+    spec = spec_for(
+        appointment_type, allowed_places, grid_minutes=grid_minutes, place_ids=place_ids
+    )
     first_day = (window_start.astimezone(tz) - timedelta(days=1)).date()
     last_day = (window_end.astimezone(tz) + timedelta(days=1)).date()
 
