@@ -298,9 +298,20 @@ async def _take_slot(
                 code="outside_availability",
             )
         raise Conflict("this slot is already booked", field="starts_at", code=SLOT_TAKEN)
-    await uow.lock(*(f"agent:{a}" for a in (*first.referent_ids, *first.animator_ids)))
-    slot = await lookup()  # again, under the locks: another booking may just have committed
-    if slot is None:
+    locked = {*first.referent_ids, *first.animator_ids}
+    await uow.lock(*(f"agent:{a}" for a in locked))
+    # Again, under the locks: another booking may just have committed. Only agents locked
+    # here may be chosen, so no insert below ever waits on someone else's uncommitted row.
+    slot = await lookup()
+    if slot is not None:
+        slot = engine.Slot(
+            slot.starts_at,
+            slot.ends_at,
+            slot.place_id,
+            tuple(a for a in slot.referent_ids if a in locked),
+            tuple(a for a in slot.animator_ids if a in locked),
+        )
+    if slot is None or not slot.referent_ids or (first.animator_ids and not slot.animator_ids):
         raise Conflict(
             "this slot has just been booked by someone else", field="starts_at", code=SLOT_TAKEN
         )

@@ -41,14 +41,16 @@ _WATCHED = (
     Place,
     Territory,
 )
-_BUMPED = "calendar_version_bumped"
+_CHANGED = "calendar_changed"
 
 
 class SlotCache:
-    """A small LRU of slot lists keyed by what they were computed from."""
+    """An LRU of slot lists keyed by what they were computed from, bounded by the total number
+    of slots held (a caller choosing many distinct windows cannot grow it without limit)."""
 
-    def __init__(self, max_entries: int = 512) -> None:
-        self.max_entries = max_entries
+    def __init__(self, max_slots: int = 100_000) -> None:
+        self.max_slots = max_slots
+        self._held = 0
         self._entries: OrderedDict[Hashable, tuple[engine.Slot, ...]] = OrderedDict()
 
     def get(self, key: Hashable) -> tuple[engine.Slot, ...] | None:
@@ -61,26 +63,40 @@ class SlotCache:
     def put(self, key: Hashable, value: Iterable[engine.Slot]) -> tuple[engine.Slot, ...]:
         """Store and return ``value``; the least recently used entry goes when full."""
         stored = tuple(value)
+        if len(stored) > self.max_slots:
+            return stored
+        previous = self._entries.pop(key, ())
+        self._held += len(stored) - len(previous)
         self._entries[key] = stored
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
+        while self._held > self.max_slots:
+            _, evicted = self._entries.popitem(last=False)
+            self._held -= len(evicted)
         return stored
 
 
 @event.listens_for(Session, "after_flush")
-def _bump_calendar_version(session: Session, _ctx: object) -> None:
-    """Invalidate every cached search when a flush touches what slots depend on."""
-    if session.info.get(_BUMPED):
+def _note_calendar_change(session: Session, _ctx: object) -> None:
+    """Remember that this transaction touched what slots depend on."""
+    if session.info.get(_CHANGED):
         return
-    if any(isinstance(o, _WATCHED) for o in chain(session.new, session.dirty, session.deleted)):
+    touched = chain(
+        session.new, session.deleted, (o for o in session.dirty if session.is_modified(o))
+    )
+    if any(isinstance(o, _WATCHED) for o in touched):
+        session.info[_CHANGED] = True
+
+
+@event.listens_for(Session, "before_commit")
+def _bump_calendar_version(session: Session) -> None:
+    """Bump the counter last, just before COMMIT: the row lock it takes is then never held
+    while this transaction waits for anything else (advisory locks, constraint checks)."""
+    session.flush()
+    if session.info.pop(_CHANGED, False):
         session.connection().execute(
             update(CalendarVersion).values(version=CalendarVersion.version + 1)
         )
-        session.info[_BUMPED] = True
 
 
-@event.listens_for(Session, "after_commit")
 @event.listens_for(Session, "after_rollback")
 def _reset(session: Session) -> None:
-    session.info.pop(_BUMPED, None)
+    session.info.pop(_CHANGED, None)
