@@ -75,6 +75,43 @@ def _create_api_key(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(run())
 
 
+def _bootstrap(args: argparse.Namespace, settings: Settings) -> int:
+    from rdv_spie.clock import SystemClock
+    from rdv_spie.db.engine import create_engine
+    from rdv_spie.db.uow import Database
+    from rdv_spie.errors import DomainError
+    from rdv_spie.territories.bootstrap import bootstrap
+
+    async def run() -> int:
+        db = Database(create_engine(settings))
+        try:
+            async with db.unit_of_work(clock=SystemClock()) as uow:
+                done = await bootstrap(
+                    uow=uow,
+                    slug=args.slug,
+                    name=args.name,
+                    timezone=args.timezone,
+                    holiday_zone=args.holiday_zone,
+                    organisation=args.organisation,
+                    kind=args.kind,
+                    admin_email=args.admin_email,
+                    admin_first_name=args.admin_first_name,
+                    admin_last_name=args.admin_last_name,
+                )
+        except DomainError as exc:
+            print(f"{exc.field}: {exc.detail}", file=sys.stderr)
+            return 2
+        finally:
+            await db.dispose()
+        print(
+            f"territory {done.territory_id}\norganisation {done.organisation_id}\n"
+            f"admin {done.admin_id}\nNext: rdv-spie create-api-key --email {args.admin_email}"
+        )
+        return 0
+
+    return asyncio.run(run())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     parser = argparse.ArgumentParser(prog="rdv-spie", description=__doc__)
@@ -99,6 +136,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     key.add_argument("--email", required=True)
     key.add_argument("--label", default="cli")
     key.set_defaults(run=_create_api_key)
+
+    boot = commands.add_parser(
+        "bootstrap", help="create a territory, its first organisation and admin (idempotent)"
+    )
+    boot.add_argument("--slug", required=True, help="e.g. aisne-laon")
+    boot.add_argument("--name", required=True, help="e.g. 'Aisne — Laon'")
+    boot.add_argument("--timezone", default="Europe/Paris", help="IANA zone, e.g. America/Cayenne")
+    boot.add_argument(
+        "--holiday-zone",
+        default="metropole",
+        help="metropole, alsace_moselle, guadeloupe, martinique, guyane, reunion, mayotte",
+    )
+    boot.add_argument("--organisation", required=True, help="e.g. 'Département de l'Aisne'")
+    boot.add_argument("--kind", default="departement", help="departement, france_travail, …")
+    boot.add_argument("--admin-email", required=True)
+    boot.add_argument("--admin-first-name", required=True)
+    boot.add_argument("--admin-last-name", required=True)
+    boot.set_defaults(run=_bootstrap)
 
     args = parser.parse_args(argv)
     settings = Settings()

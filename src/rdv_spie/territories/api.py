@@ -11,6 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from rdv_spie.deps import CurrentActor, Uow
 from rdv_spie.territories import service
 from rdv_spie.territories.schemas import (
+    OrganisationIn,
     OrganisationOut,
     PlaceIn,
     PlaceOut,
@@ -62,6 +63,15 @@ class OrganisationController(Controller):
         """One organisation."""
         return _organisation(
             await service.get_organisation(uow=uow, actor=actor, organisation_id=organisation_id)
+        )
+
+    @post("/")
+    async def create_organisation(
+        self, uow: Uow, actor: CurrentActor, data: JSONBody[OrganisationIn]
+    ) -> OrganisationOut:
+        """Add a partner structure to your territory (admins)."""
+        return _organisation(
+            await service.create_organisation(uow=uow, actor=actor, **msgspec.structs.asdict(data))
         )
 
 

@@ -28,6 +28,14 @@ class OrganisationOut(msgspec.Struct, kw_only=True):
     email: str | None
 
 
+class OrganisationIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    territory_id: uuid.UUID
+    name: Text
+    kind: OrganisationKind
+    phone: Phone | None = None
+    email: Text | None = None
+
+
 class PlaceOut(msgspec.Struct, kw_only=True):
     id: uuid.UUID
     organisation_id: uuid.UUID

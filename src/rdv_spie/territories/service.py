@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import select
 
 from rdv_spie.agents.guards import Actor
+from rdv_spie.agents.models import Role
 from rdv_spie.db.uow import UnitOfWork
-from rdv_spie.errors import Invalid, NotFound
+from rdv_spie.errors import Forbidden, Invalid, NotFound
 from rdv_spie.territories.models import Organisation, Place, PlaceKind, Territory
 
 
@@ -48,6 +49,47 @@ async def get_organisation(
     organisation = await uow.session.get(Organisation, organisation_id)
     if organisation is None or organisation.territory_id not in actor.territory_ids:
         raise NotFound("organisation not found", field="organisation_id")
+    return organisation
+
+
+async def create_organisation(
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    territory_id: uuid.UUID,
+    name: str,
+    kind: str,
+    phone: str | None = None,
+    email: str | None = None,
+) -> Organisation:
+    """Add a partner structure to a territory (admins of an organisation on it)."""
+    actor.require_territory(territory_id)
+    admin_here = await uow.session.scalar(
+        select(Organisation.id).where(
+            Organisation.territory_id == territory_id,
+            Organisation.id.in_([o for o, r in actor.roles.items() if r == Role.ADMIN]),
+        )
+    )
+    if admin_here is None:
+        raise Forbidden(
+            "only an admin of an organisation of the territory can add one", field="territory_id"
+        )
+    clash = await uow.session.scalar(
+        select(Organisation.id).where(
+            Organisation.territory_id == territory_id, Organisation.name == name
+        )
+    )
+    if clash is not None:
+        raise Invalid(
+            f"the territory already has an organisation named {name!r}",
+            field="name",
+            code="duplicate",
+        )
+    organisation = Organisation(
+        territory_id=territory_id, name=name, kind=kind, phone=phone, email=email
+    )
+    uow.session.add(organisation)
+    await uow.session.flush()
     return organisation
 
 
