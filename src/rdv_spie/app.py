@@ -86,7 +86,6 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
         route_handlers=[api, healthz, readyz],
         dependencies={
             "uow": Provide(deps.provide_uow),
-            "clock": Provide(deps.provide_clock, sync_to_thread=False),
             "settings": Provide(deps.provide_settings, sync_to_thread=False),
             "slot_cache": Provide(deps.provide_slot_cache, sync_to_thread=False),
         },

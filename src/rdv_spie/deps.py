@@ -11,7 +11,6 @@ from litestar.di import NamedDependency
 
 from rdv_spie.agents import api_keys
 from rdv_spie.agents.guards import Actor
-from rdv_spie.clock import Clock
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.errors import Unauthorized
 from rdv_spie.scheduling.cache import SlotCache
@@ -37,12 +36,6 @@ async def provide_actor(request: Request[Any, Any, Any], uow: Uow) -> Actor:
     if not secret:
         raise Unauthorized("missing API key: send 'Authorization: Bearer <key>'")
     return await api_keys.authenticate(uow=uow, secret=secret)
-
-
-def provide_clock(state: State) -> Clock:
-    """The application's clock."""
-    clock: Clock = state.clock
-    return clock
 
 
 def provide_settings(state: State) -> Settings:

@@ -37,8 +37,3 @@ class Settings(BaseSettings):
         default=0.0, description="Shift the service clock (demo only: move through days)"
     )
     slot_grid_minutes: int = 15
-
-    @property
-    def is_sqlite(self) -> bool:
-        """True for the embedded SQLite database."""
-        return self.database_url.startswith("sqlite")
