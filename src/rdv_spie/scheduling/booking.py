@@ -26,9 +26,10 @@ from rdv_spie.scheduling.models import (
     Appointment,
     AppointmentAgent,
     AppointmentStatus,
+    AppointmentType,
     AttendeeRole,
 )
-from rdv_spie.territories.models import Organisation, Place
+from rdv_spie.territories.models import Organisation, Place, Territory
 
 _TINY = timedelta(microseconds=1)
 SLOT_TAKEN = "slot_taken"
@@ -102,7 +103,7 @@ async def book_appointment(
 
     slot, chosen = await _take_slot(
         uow=uow,
-        type_id=appointment_type_id,
+        loaded=(appointment_type, territory),
         place_id=place_id,
         starts_at=starts_at,
         referent_id=referent_id,
@@ -157,9 +158,10 @@ async def move_appointment(
     current_referent = next(
         (a.agent_id for a in appointment.attendees if a.role == AttendeeRole.REFERENT), None
     )
+    loaded = appointment_type, _ = await search.load_type(uow, appointment.appointment_type_id)
     slot, chosen = await _take_slot(
         uow=uow,
-        type_id=appointment.appointment_type_id,
+        loaded=loaded,
         place_id=target_place,
         starts_at=starts_at,
         referent_id=None,
@@ -167,7 +169,6 @@ async def move_appointment(
         ignore_appointment_id=appointment.id,
         prefer=current_referent,
     )
-    appointment_type, _ = await search.load_type(uow, appointment.appointment_type_id)
     busy_until = slot.ends_at + timedelta(minutes=appointment_type.buffer_after_minutes)
     appointment.attendees.clear()
     await uow.session.flush()
@@ -256,7 +257,7 @@ async def can_see(uow: UnitOfWork, actor: Actor, appointment: Appointment) -> bo
 async def _take_slot(
     *,
     uow: UnitOfWork,
-    type_id: uuid.UUID,
+    loaded: tuple[AppointmentType, Territory],
     place_id: uuid.UUID,
     starts_at: datetime,
     referent_id: uuid.UUID | None,
@@ -274,7 +275,8 @@ async def _take_slot(
     async def lookup(with_appointments: bool = True) -> engine.Slot | None:
         context = await search.load_context(
             uow=uow,
-            type_id=type_id,
+            type_id=loaded[0].id,
+            loaded=loaded,
             window_start=starts_at,
             window_end=starts_at + _TINY,
             place_ids=frozenset({place_id}),

@@ -53,10 +53,8 @@ _ROLE_FOR = {
 
 @dataclass(frozen=True, slots=True)
 class SearchContext:
-    """Everything loaded for one search: the type, its territory, its zone, the calendars."""
+    """Everything the engine needs for one search: the zone, the type's demands, the calendars."""
 
-    appointment_type: AppointmentType
-    territory: Territory
     tz: ZoneInfo
     spec: engine.SlotSpec
     calendars: tuple[engine.AgentCalendar, ...]
@@ -116,7 +114,6 @@ async def load_context(
     window_start: datetime,
     window_end: datetime,
     place_ids: frozenset[uuid.UUID] | None = None,
-    agent_ids: frozenset[uuid.UUID] | None = None,
     ignore_appointment_id: uuid.UUID | None = None,
     grid_minutes: int = 15,
     with_appointments: bool = True,
@@ -170,8 +167,6 @@ async def load_context(
     )
     if spec.place_ids is not None:
         rule_query = rule_query.where(AvailabilityRule.place_id.in_(spec.place_ids))
-    if agent_ids is not None:
-        rule_query = rule_query.where(AvailabilityRule.agent_id.in_(agent_ids))
 
     # Plain columns, not ORM objects: this runs on every slot search.
     rules: dict[tuple[uuid.UUID, engine.AttendeeRole], set[engine.WeeklyRule]] = defaultdict(set)
@@ -207,8 +202,6 @@ async def load_context(
         for (agent, role), found in sorted(rules.items(), key=lambda kv: (str(kv[0][0]), kv[0][1]))
     )
     return SearchContext(
-        appointment_type=appointment_type,
-        territory=territory,
         tz=tz,
         spec=spec,
         calendars=calendars,

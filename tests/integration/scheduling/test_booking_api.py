@@ -60,6 +60,19 @@ async def book(
     )
 
 
+async def absence(client: Client, headers: dict[str, str], agent: Any, until: str = "10:00") -> Any:
+    """Mark an agent absent on Wednesday 2 December from 09:00 to ``until`` (Paris)."""
+    return await client.post(
+        "/api/v1/absences",
+        headers=headers,
+        json={
+            "agent_id": str(agent),
+            "starts_at": "2026-12-02T09:00:00+01:00",
+            "ends_at": f"2026-12-02T{until}:00+01:00",
+        },
+    )
+
+
 async def test_slots_one_per_start_and_place(client: Client, s: sc.Scenario) -> None:
     found = await slots(client, s, WED_0900)
     # 09:00–12:00, 45 min on a 15-min grid: 09:00 … 11:15, one slot per start for 2 referents.
@@ -221,15 +234,7 @@ async def test_status_after_start_only(client: Client, s: sc.Scenario, clock: Fr
 
 async def test_absence_and_rules_shape_the_slots(client: Client, s: sc.Scenario) -> None:
     for referent in s.referent_ids:
-        r = await client.post(
-            "/api/v1/absences",
-            headers=s.auth(),
-            json={
-                "agent_id": str(referent),
-                "starts_at": "2026-12-02T09:00:00+01:00",
-                "ends_at": "2026-12-02T10:30:00+01:00",
-            },
-        )
+        r = await absence(client, s.auth(), referent, until="10:30")
         assert r.status_code == 201, r.text
     assert (await slots(client, s, WED_0900))[0]["local_start"][11:16] == "10:30"
     rule = {
@@ -281,30 +286,14 @@ async def test_agents_see_only_their_organisations(
     assert r.status_code == 404
     r = await client.post(f"/api/v1/appointments/{booked['id']}/cancel", headers=other.auth())
     assert r.status_code == 404
-    r = await client.post(
-        "/api/v1/absences",
-        headers=other.auth(),
-        json={
-            "agent_id": str(s.referent_ids[0]),
-            "starts_at": "2026-12-02T09:00:00+01:00",
-            "ends_at": "2026-12-02T10:00:00+01:00",
-        },
-    )
+    r = await absence(client, other.auth(), s.referent_ids[0])
     assert r.status_code == 404 and r.json()["field"] == "agent_id"
     r = await client.get(f"/api/v1/territories/{s.territory_id}", headers=other.auth())
     assert r.status_code == 404
     listed = (await client.get("/api/v1/agents", headers=other.auth())).json()
     assert {a["id"] for a in listed}.isdisjoint({str(x) for x in s.referent_ids})
     # A referent may not change a colleague's availability; the admin may.
-    r = await client.post(
-        "/api/v1/absences",
-        headers=s.auth(s.referent_ids[1]),
-        json={
-            "agent_id": str(s.referent_ids[0]),
-            "starts_at": "2026-12-02T09:00:00+01:00",
-            "ends_at": "2026-12-02T10:00:00+01:00",
-        },
-    )
+    r = await absence(client, s.auth(s.referent_ids[1]), s.referent_ids[0])
     assert r.status_code == 403
 
 
@@ -327,15 +316,7 @@ async def test_absence_time_is_outside_availability_not_taken(
     client: Client, s: sc.Scenario
 ) -> None:
     for referent in s.referent_ids:
-        await client.post(
-            "/api/v1/absences",
-            headers=s.auth(),
-            json={
-                "agent_id": str(referent),
-                "starts_at": "2026-12-02T09:00:00+01:00",
-                "ends_at": "2026-12-02T10:00:00+01:00",
-            },
-        )
+        assert (await absence(client, s.auth(), referent)).status_code == 201
     r = await book(client, s, WED_0900)
     assert r.status_code == 422 and r.json()["code"] == "outside_availability"
 
