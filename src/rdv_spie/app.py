@@ -19,6 +19,8 @@ from rdv_spie.clock import Clock, SystemClock
 from rdv_spie.db.engine import create_engine
 from rdv_spie.db.uow import Database
 from rdv_spie.logging import configure_logging
+from rdv_spie.notifications.webhooks import twilio_status
+from rdv_spie.people.api import CohortController
 from rdv_spie.scheduling.api import (
     AbsenceController,
     AppointmentController,
@@ -41,6 +43,35 @@ class Overrides:
     database: Database | None = None
 
 
+@asynccontextmanager
+async def _jobs(settings: Settings, clock: Clock, db: Database) -> AsyncGenerator[None, None]:
+    """With Redis, hand due messages to the arq worker; without, run the jobs in-process."""
+    if settings.redis_url:
+        from arq import create_pool
+
+        from rdv_spie.worker.queue import ArqQueue
+        from rdv_spie.worker.settings import QUEUE_NAME, redis_settings
+
+        pool = await create_pool(redis_settings(settings), default_queue_name=QUEUE_NAME)
+        db.on_due_notifications = ArqQueue(pool, QUEUE_NAME).wake
+        try:
+            yield
+        finally:
+            await pool.aclose()
+        return
+    from rdv_spie.worker.context import build_context
+    from rdv_spie.worker.inprocess import InProcessRunner
+
+    context = build_context(settings, clock, db=db)
+    runner = InProcessRunner(context, sweep_seconds=settings.inprocess_sweep_seconds)
+    runner.start()
+    try:
+        yield
+    finally:
+        await runner.stop()
+        await context.aclose()
+
+
 def create_app(settings: Settings | None = None, overrides: Overrides | None = None) -> Litestar:
     """Build the web application."""
     settings = settings or Settings()
@@ -52,11 +83,13 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
         if overrides.database is not None:  # owned by whoever passed it in
             yield
             return
-        app.state.db = Database(create_engine(settings))
-        try:
-            yield
-        finally:
-            await app.state.db.dispose()
+        db = Database(create_engine(settings))
+        app.state.db = db
+        async with _jobs(settings, app.state.clock, db):
+            try:
+                yield
+            finally:
+                await db.dispose()
 
     state = State(
         {
@@ -79,15 +112,18 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
             AbsenceController,
             SlotController,
             AppointmentController,
+            CohortController,
         ],
         dependencies={"actor": Provide(deps.provide_actor)},
     )
     return Litestar(
-        route_handlers=[api, healthz, readyz],
+        route_handlers=[api, healthz, readyz, twilio_status],
         dependencies={
             "uow": Provide(deps.provide_uow),
             "settings": Provide(deps.provide_settings, sync_to_thread=False),
             "slot_cache": Provide(deps.provide_slot_cache, sync_to_thread=False),
+            "database": Provide(deps.provide_database, sync_to_thread=False),
+            "clock": Provide(deps.provide_clock, sync_to_thread=False),
         },
         lifespan=[lifespan],
         state=state,

@@ -11,7 +11,8 @@ from litestar.di import NamedDependency
 
 from rdv_spie.agents import api_keys
 from rdv_spie.agents.guards import Actor
-from rdv_spie.db.uow import UnitOfWork
+from rdv_spie.clock import Clock
+from rdv_spie.db.uow import Database, UnitOfWork
 from rdv_spie.errors import Unauthorized
 from rdv_spie.scheduling.cache import SlotCache
 from rdv_spie.settings import Settings
@@ -24,7 +25,9 @@ async def provide_uow(
 ) -> AsyncGenerator[UnitOfWork, None]:
     """One transaction per request; committed after the handler and before the response, so
     a failed commit is an error response and never a false success."""
-    async with state.db.unit_of_work(clock=state.clock, write=request.method not in _SAFE) as uow:
+    # Handlers that write in their own batches (imports) read here: opt={"own_writes": True}.
+    write = request.method not in _SAFE and not request.route_handler.opt.get("own_writes")
+    async with state.db.unit_of_work(clock=state.clock, write=write) as uow:
         yield uow
 
 
@@ -36,6 +39,18 @@ async def provide_actor(request: Request[Any, Any, Any], uow: Uow) -> Actor:
     if not secret:
         raise Unauthorized("missing API key: send 'Authorization: Bearer <key>'")
     return await api_keys.authenticate(uow=uow, secret=secret)
+
+
+def provide_database(state: State) -> Database:
+    """The database, for handlers that open their own transactions."""
+    db: Database = state.db
+    return db
+
+
+def provide_clock(state: State) -> Clock:
+    """The service clock."""
+    clock: Clock = state.clock
+    return clock
 
 
 def provide_settings(state: State) -> Settings:
@@ -54,3 +69,5 @@ def provide_slot_cache(state: State) -> SlotCache:
 Uow = NamedDependency[UnitOfWork]
 CurrentActor = NamedDependency[Actor]
 AppSettings = NamedDependency[Settings]
+Db = NamedDependency[Database]
+AppClock = NamedDependency[Clock]

@@ -2,7 +2,9 @@
 
 from rdv_spie.agents.models import Agent, ApiKey, Membership
 from rdv_spie.db.base import Base
-from rdv_spie.people.models import Cohort, Person
+from rdv_spie.invitations.models import Invitation
+from rdv_spie.notifications.models import Notification
+from rdv_spie.people.models import Cohort, Journey, Person
 from rdv_spie.scheduling.models import (
     Absence,
     Appointment,
@@ -24,7 +26,10 @@ __all__ = [
     "Base",
     "CalendarVersion",
     "Cohort",
+    "Invitation",
+    "Journey",
     "Membership",
+    "Notification",
     "Organisation",
     "Person",
     "Place",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -37,3 +38,28 @@ class Settings(BaseSettings):
         default=0.0, description="Shift the service clock (demo only: move through days)"
     )
     slot_grid_minutes: int = 15
+    secret_key: str | None = Field(
+        default=None,
+        description="Derives invitation tokens (HMAC); unset = a key kept in var/secret-key",
+    )
+    # Delivery. Unset SMTP host or Twilio account = messages written as files under outbox_dir.
+    outbox_dir: Path = _PROJECT_ROOT / "var" / "outbox"
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_timeout_seconds: float = 30.0
+    smtp_ca_file: Path | None = Field(default=None, description="Extra CA bundle (tests)")
+    email_from_address: str = "rdv-spie@localhost"
+    email_from_name: str = "Service public de l'insertion et de l'emploi"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_messaging_service_sid: str | None = None
+    twilio_api_base: str | None = Field(
+        default=None, description="Twilio API origin override (tests: a loopback endpoint)"
+    )
+    twilio_timeout_seconds: float = 15.0
+    sms_sender: str = Field(default="SPIE", description="Alphanumeric sender, ≤ 11 characters")
+    # In-process jobs (no Redis): how often the web process sweeps the outbox and plans.
+    inprocess_sweep_seconds: float = 10.0

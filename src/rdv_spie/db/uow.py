@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import uuid
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
+import structlog
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from rdv_spie.clock import Clock
 from rdv_spie.db.engine import WRITE_OPTION
+
+_log = structlog.get_logger(__name__)
 
 
 class UnitOfWork:
@@ -20,6 +24,9 @@ class UnitOfWork:
         self.session = session
         self.clock = clock
         self.dialect = session.bind.dialect.name if session.bind is not None else "unknown"
+        # Notifications written in this transaction and due now: handed to the job queue
+        # after the commit (the sweeper finds them anyway if that hand-over is lost).
+        self.due_notifications: list[uuid.UUID] = []
 
     @property
     def is_postgres(self) -> bool:
@@ -52,6 +59,8 @@ class Database:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        # Set by the web process or the worker: wakes delivery of messages due now.
+        self.on_due_notifications: Callable[[list[uuid.UUID]], Awaitable[None]] | None = None
         self._read = async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
         self._write = async_sessionmaker(
             engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False, autoflush=True
@@ -70,6 +79,11 @@ class Database:
             except BaseException:
                 await session.rollback()
                 raise
+        if uow.due_notifications and self.on_due_notifications is not None:
+            try:
+                await self.on_due_notifications(uow.due_notifications)
+            except Exception:  # the sweeper re-enqueues them: a lost wake-up only delays
+                _log.warning("wake_up_failed", count=len(uow.due_notifications), exc_info=True)
 
     async def dispose(self) -> None:
         """Close every pooled connection."""

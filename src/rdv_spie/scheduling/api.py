@@ -280,6 +280,7 @@ class AppointmentController(Controller):
             new_person=booking.NewPerson(**msgspec.structs.asdict(data.person))
             if data.person
             else None,
+            journey_id=data.journey_id,
             referent_id=data.referent_id,
             submission_key=idempotency_key,
             grid_minutes=settings.slot_grid_minutes,

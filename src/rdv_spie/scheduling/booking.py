@@ -19,7 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from rdv_spie.agents.guards import Actor, colleague_ids
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.errors import Conflict, Invalid, NotFound
-from rdv_spie.people.models import Person
+from rdv_spie.notifications import triggers
+from rdv_spie.people.models import Journey, Person
 from rdv_spie.scheduling import search
 from rdv_spie.scheduling import slots as engine
 from rdv_spie.scheduling.models import (
@@ -67,6 +68,7 @@ async def book_appointment(
     starts_at: datetime,
     person_id: uuid.UUID | None = None,
     new_person: NewPerson | None = None,
+    journey_id: uuid.UUID | None = None,
     referent_id: uuid.UUID | None = None,
     submission_key: str | None = None,
     submission_scope: str | None = None,
@@ -99,6 +101,13 @@ async def book_appointment(
     if actor is not None:
         actor.require_territory(territory.id, what="appointment_type")
     await _require_place(uow, place_id, territory.id)
+    if journey_id is not None:
+        journey = await uow.session.get(Journey, journey_id)
+        if journey is None or journey.territory_id != territory.id:
+            raise NotFound("journey not found", field="journey_id")
+        if person_id is not None and person_id != journey.person_id:
+            raise Invalid("the journey belongs to another person", field="journey_id")
+        person_id, new_person = journey.person_id, None
     person = await _person(uow, territory.id, person_id, new_person)
 
     slot, chosen = await _take_slot(
@@ -115,6 +124,7 @@ async def book_appointment(
         appointment_type_id=appointment_type_id,
         place_id=place_id,
         person_id=person.id if person else None,
+        journey_id=journey_id,
         starts_at=slot.starts_at,
         ends_at=slot.ends_at,
         busy_until=slot.ends_at + buffer,
@@ -126,6 +136,7 @@ async def book_appointment(
     appointment.attendees = _attendees(slot, chosen, slot.ends_at + buffer)
     uow.session.add(appointment)
     await _flush_or_conflict(uow)
+    await triggers.appointment_booked(uow, appointment)
     return Booked(appointment, created=True)
 
 
@@ -179,6 +190,7 @@ async def move_appointment(
     appointment.busy_until = busy_until
     appointment.sequence += 1
     await _flush_or_conflict(uow)
+    await triggers.appointment_moved(uow, appointment)
     return appointment
 
 
@@ -224,6 +236,8 @@ async def set_status(
     for attendee in appointment.attendees:
         attendee.active = status.holds_time
     await _flush_or_conflict(uow)
+    if status in _FINAL:
+        await triggers.appointment_cancelled(uow, appointment)
     return appointment
 
 

@@ -169,6 +169,8 @@ class Appointment(Entity):
     )
     place_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("place.id"), index=True)
     person_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("person.id"), index=True)
+    # The journey this appointment answers (booked from an invitation or for a journey).
+    journey_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("journey.id"), index=True)
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
     busy_until: Mapped[datetime]  # ends_at + the type's buffer at booking time

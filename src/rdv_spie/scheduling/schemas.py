@@ -151,6 +151,7 @@ class BookingIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     starts_at: datetime
     person_id: uuid.UUID | None = None
     person: PersonIn | None = None
+    journey_id: uuid.UUID | None = None
     referent_id: uuid.UUID | None = None
 
 

@@ -56,6 +56,8 @@ class Territory(Entity):
     timezone: Mapped[str] = mapped_column(String(64))
     holiday_zone: Mapped[HolidayZone] = mapped_column(String(32))
     phone: Mapped[str | None] = mapped_column(String(32))
+    # Alphanumeric SMS sender (≤ 11 characters); unset = the service's default.
+    sms_sender: Mapped[str | None] = mapped_column(String(11))
 
 
 class Organisation(Entity):

@@ -1,0 +1,1 @@
+"""Calendars room: the iCalendar builder (pure) and, later, feeds."""

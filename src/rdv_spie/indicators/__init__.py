@@ -1,0 +1,1 @@
+"""Indicators room: what the entry-delay promise measures."""

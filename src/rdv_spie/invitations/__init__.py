@@ -1,0 +1,1 @@
+"""Invitations room: tokens, the reminder and sending-window policy, invitation jobs."""

@@ -1,0 +1,72 @@
+"""When messages may leave and when they are due: pure functions, no I/O.
+
+Local time only here, with the territory's zone; everything in and out is a UTC instant.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+MIN_GAP_SAME_CHANNEL = timedelta(hours=24)
+APPOINTMENT_REMINDER_BEFORE = timedelta(hours=48)
+MAX_ATTEMPTS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class SendingWindow:
+    """Local hours and weekdays when people may be written to (never at night)."""
+
+    start: time
+    end: time
+    weekdays: int  # bit i = date.weekday() == i allowed
+    zone: ZoneInfo
+
+    def allows(self, at: datetime) -> bool:
+        """True when ``at`` falls inside the window."""
+        local = at.astimezone(self.zone)
+        return bool(self.weekdays & (1 << local.weekday())) and (
+            self.start <= local.time() < self.end
+        )
+
+    def next_open(self, at: datetime) -> datetime:
+        """``at`` itself when inside the window, else the next opening (UTC)."""
+        if self.allows(at):
+            return at.astimezone(UTC)
+        local = at.astimezone(self.zone)
+        day = local.date()
+        for offset in range(8):
+            candidate_day = day + timedelta(days=offset)
+            if not self.weekdays & (1 << candidate_day.weekday()):
+                continue
+            opening = _local_instant(candidate_day, self.start, self.zone)
+            if opening > at.astimezone(UTC):
+                return opening
+        raise ValueError("a sending window needs at least one weekday")
+
+
+def _local_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
+    """The UTC instant of a local wall time. fold=0 maps a time skipped by DST (spring
+    forward) past the gap and a repeated one (fall back) to its first occurrence."""
+    return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
+
+
+def retry_at(now: datetime, attempts: int, rng: random.Random | None = None) -> datetime:
+    """When to try again after ``attempts`` failed tries: exponential backoff with ±20 %
+    jitter (30 s, 1 min, 2 min … capped at 1 h), so a provider outage does not get a
+    thundering herd when it comes back."""
+    base = min(30 * 2 ** max(attempts - 1, 0), 3600)
+    jitter = (rng or random.SystemRandom()).uniform(0.8, 1.2)
+    return now + timedelta(seconds=base * jitter)
+
+
+def local_day(at: datetime, zone: ZoneInfo) -> date:
+    """The local calendar day of an instant."""
+    return at.astimezone(zone).date()
+
+
+def end_of_local_day(day: date, zone: ZoneInfo) -> datetime:
+    """The first instant after ``day`` ends, local midnight, in UTC."""
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)

@@ -1,0 +1,1 @@
+"""Notifications room: the outbox, rendering, delivery, transports and the status webhook."""

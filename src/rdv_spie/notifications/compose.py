@@ -1,0 +1,281 @@
+"""Turn an outbox row into a message: who receives it, whether it is still relevant, and the
+context its template reads. Reads only; never sends, never writes."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from rdv_spie.agents.models import Agent
+from rdv_spie.db.uow import UnitOfWork
+from rdv_spie.invitations import tokens
+from rdv_spie.invitations.models import Invitation
+from rdv_spie.notifications.models import Notification
+from rdv_spie.people.models import Cohort, Journey, Person
+from rdv_spie.scheduling.models import (
+    Appointment,
+    AppointmentAgent,
+    AppointmentStatus,
+    AppointmentType,
+    AttendeeRole,
+)
+from rdv_spie.territories.models import Organisation, Place, Territory
+
+INVITATIONS = frozenset({"invitation", "invitation_reminder"})
+ICS_METHOD = {
+    "booking_confirmation": "REQUEST",
+    "appointment_reminder": "REQUEST",
+    "appointment_cancelled": "CANCEL",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """The message must not leave: ``cancelled`` (no longer relevant) or ``failed``
+    (no address, no consent)."""
+
+    status: str
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class Composed:
+    """Everything needed to render and address one message."""
+
+    name: str
+    channel: str
+    address: str  # E.164 phone or e-mail address: never logged
+    territory: Territory
+    organisation: Organisation | None
+    context: dict[str, Any]
+    appointment: Appointment | None = None
+    appointment_type: AppointmentType | None = None
+    place: Place | None = None
+
+
+async def compose(
+    uow: UnitOfWork, n: Notification, *, public_url: str, secret_key: bytes
+) -> Composed | Skip:
+    """The message of row ``n``, or why it must not leave."""
+    territory = await uow.session.get(Territory, n.territory_id)
+    assert territory is not None
+    now = uow.clock.now()
+    zone = ZoneInfo(territory.timezone)
+    journey = await uow.session.get(Journey, n.journey_id) if n.journey_id else None
+    cohort = await uow.session.get(Cohort, journey.cohort_id) if journey else None
+    organisation = (
+        await uow.session.get(Organisation, cohort.organisation_id)
+        if cohort and cohort.organisation_id
+        else None
+    )
+    context: dict[str, Any] = {
+        "territory": {"name": territory.name, "slug": territory.slug, "phone": territory.phone},
+        "public_url": public_url,
+    }
+
+    appointment = await uow.session.get(Appointment, n.appointment_id) if n.appointment_id else None
+    place = type_ = None
+    if appointment is not None:
+        place = await uow.session.get(Place, appointment.place_id)
+        type_ = await uow.session.get(AppointmentType, appointment.appointment_type_id)
+        if organisation is None and place is not None:
+            organisation = await uow.session.get(Organisation, place.organisation_id)
+        skip = _appointment_skip(n, appointment, now)
+        if skip is not None:
+            return skip
+        context["appointment"] = await _appointment_context(uow, appointment, place, type_, zone)
+    if organisation is None:
+        organisation = await uow.session.scalar(
+            select(Organisation).where(Organisation.territory_id == territory.id).limit(1)
+        )
+    context["organisation"] = {
+        "name": organisation.name if organisation else territory.name,
+        "phone": organisation.phone if organisation else None,
+        "email": organisation.email if organisation else None,
+    }
+
+    if n.person_id is not None:
+        person = await uow.session.get(Person, n.person_id)
+        assert person is not None
+        address, consent = (
+            (person.phone, person.sms_consent)
+            if n.channel == "sms"
+            else (person.email, person.email_consent)
+        )
+        if not address:
+            return Skip("failed", "no_address")
+        if not consent:
+            return Skip("cancelled", "no_consent")
+        context["person"] = {"first_name": person.first_name, "last_name": person.last_name}
+        if n.name in INVITATIONS:
+            skip = await _invitation_skip(uow, n, journey, now)
+            if skip is not None:
+                return skip
+        if journey is not None and cohort is not None:
+            context["book_by"] = journey.appointment_by_on
+            if cohort.appointment_type_id:
+                cohort_type = await uow.session.get(AppointmentType, cohort.appointment_type_id)
+                context["type_name"] = cohort_type.name if cohort_type else ""
+        if type_ is not None:
+            context["type_name"] = type_.name
+        context.setdefault("type_name", "Premier rendez-vous")
+        context["reminder_number"] = int(n.params.get("reminder_number", 1))
+        context["link"] = await _link(uow, n, journey, public_url, secret_key)
+        return Composed(
+            n.name, n.channel, address, territory, organisation, context, appointment, type_, place
+        )
+
+    agent = await uow.session.get(Agent, n.agent_id)
+    assert agent is not None
+    if not agent.active:
+        return Skip("cancelled", "agent_inactive")
+    context["agent"] = {"first_name": agent.first_name, "last_name": agent.last_name}
+    context["back_office_url"] = public_url.rstrip("/") + "/agents"
+    context.update(await _agent_context(uow, n))
+    return Composed(n.name, "email", agent.email, territory, organisation, context)
+
+
+def _appointment_skip(n: Notification, appointment: Appointment, now: datetime) -> Skip | None:
+    if n.name == "appointment_cancelled":
+        return None
+    if n.params.get("sequence") != appointment.sequence:
+        return Skip("cancelled", "appointment_changed")
+    if appointment.status != AppointmentStatus.BOOKED:
+        return Skip("cancelled", "appointment_not_booked")
+    if appointment.starts_at <= now:
+        return Skip("cancelled", "appointment_past")
+    return None
+
+
+async def _invitation_skip(
+    uow: UnitOfWork, n: Notification, journey: Journey | None, now: datetime
+) -> Skip | None:
+    """Invitations and reminders stop as soon as something is booked, or the link expired."""
+    if journey is None or journey.closed_at is not None:
+        return Skip("cancelled", "journey_closed")
+    live = await uow.session.scalar(
+        select(Appointment.id)
+        .where(
+            Appointment.journey_id == journey.id,
+            Appointment.status.in_(
+                [AppointmentStatus.BOOKED, AppointmentStatus.SEEN, AppointmentStatus.NOSHOW]
+            ),
+        )
+        .limit(1)
+    )
+    if live is not None:
+        return Skip("cancelled", "already_booked")
+    invitation = await uow.session.get(Invitation, n.invitation_id) if n.invitation_id else None
+    if invitation is None or invitation.revoked_at is not None or invitation.expires_at <= now:
+        return Skip("cancelled", "invitation_expired")
+    return None
+
+
+async def _link(
+    uow: UnitOfWork, n: Notification, journey: Journey | None, public_url: str, secret_key: bytes
+) -> str:
+    """The person's link: their invitation on this channel (or any channel) when they have one."""
+    invitation_id: uuid.UUID | None = n.invitation_id
+    if invitation_id is None and journey is not None:
+        rows = (
+            await uow.session.execute(
+                select(Invitation.id, Invitation.channel).where(Invitation.journey_id == journey.id)
+            )
+        ).all()
+        by_channel: dict[str, uuid.UUID] = {str(channel): id_ for id_, channel in rows}
+        invitation_id = by_channel.get(n.channel) or next(iter(by_channel.values()), None)
+    base = public_url.rstrip("/")
+    if invitation_id is None:
+        return base + "/"
+    return f"{base}/i/{tokens.derive(secret_key, invitation_id)}"
+
+
+async def _appointment_context(
+    uow: UnitOfWork,
+    appointment: Appointment,
+    place: Place | None,
+    type_: AppointmentType | None,
+    zone: ZoneInfo,
+) -> dict[str, Any]:
+    referent = await uow.session.scalar(
+        select(Agent)
+        .join(AppointmentAgent, AppointmentAgent.agent_id == Agent.id)
+        .where(
+            AppointmentAgent.appointment_id == appointment.id,
+            AppointmentAgent.role == AttendeeRole.REFERENT,
+        )
+    )
+    return {
+        "starts_at": appointment.starts_at.astimezone(zone),
+        "ends_at": appointment.ends_at.astimezone(zone),
+        "duration_minutes": int(
+            (appointment.ends_at - appointment.starts_at).total_seconds() // 60
+        ),
+        "type_name": type_.name if type_ else "",
+        "place": {
+            "name": place.name if place else "",
+            "kind": str(place.kind) if place else "address",
+            "address": place.address if place else None,
+            "postcode": place.postcode if place else None,
+            "city": place.city if place else None,
+            "phone": place.phone if place else None,
+        },
+        "referent_name": f"{referent.first_name} {referent.last_name}" if referent else None,
+    }
+
+
+async def _agent_context(uow: UnitOfWork, n: Notification) -> dict[str, Any]:
+    """Context of the alerts sent to agents; the row's params hold ids only."""
+    if n.name == "referent_deadline_alert":
+        ids = [uuid.UUID(i) for i in n.params.get("journey_ids", [])]
+        rows = await uow.session.execute(
+            select(Person.first_name, Person.last_name, Cohort.name, Journey.appointment_by_on)
+            .join(Journey, Journey.person_id == Person.id)
+            .join(Cohort, Cohort.id == Journey.cohort_id)
+            .where(Journey.id.in_(ids))
+            .order_by(Journey.appointment_by_on, Person.last_name)
+        )
+        return {
+            "journeys": [
+                {"first_name": f, "last_name": la, "cohort_name": c, "appointment_by": d}
+                for f, la, c, d in rows
+            ]
+        }
+    if n.name == "animator_no_slots_alert":
+        cohort = await uow.session.get(Cohort, uuid.UUID(n.params["cohort_id"]))
+        assert cohort is not None
+        type_ = (
+            await uow.session.get(AppointmentType, cohort.appointment_type_id)
+            if cohort.appointment_type_id
+            else None
+        )
+        return {
+            "cohort": {"name": cohort.name},
+            "waiting_count": int(n.params.get("waiting_count", 0)),
+            "type_name": type_.name if type_ else "",
+            "appointment_by_first": date.fromisoformat(n.params["appointment_by_first"]),
+        }
+    if n.name == "delivery_failed_alert":
+        person = await uow.session.get(Person, uuid.UUID(n.params["person_id"]))
+        return {
+            "person": {
+                "first_name": person.first_name if person else "",
+                "last_name": person.last_name if person else "",
+            },
+            "channel": n.params.get("channel", ""),
+            "reason_code": n.params.get("reason_code", ""),
+            "message_name": n.params.get("message_name", ""),
+        }
+    return {}
+
+
+def message_id(notification_id: uuid.UUID, public_url: str) -> str:
+    """A Message-ID stable across retries of one notification."""
+    host = urlsplit(public_url).hostname or "localhost"
+    return f"<{notification_id}@{host}>"

@@ -1,0 +1,225 @@
+"""The outbox: write messages in the caller's transaction, claim them, record outcomes.
+
+Writing is idempotent (``INSERT … ON CONFLICT DO NOTHING`` on the idempotency key), claiming
+is a compare-and-swap from ``pending`` to ``sending`` with a lease, and every outcome is
+recorded only by the claim that owns the row (same status, same attempt number), so a worker
+whose lease ran out can never overwrite what another one did.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from rdv_spie.clock import Clock
+from rdv_spie.db.uow import Database, UnitOfWork
+from rdv_spie.notifications.models import Notification, NotificationStatus
+
+S = NotificationStatus
+LEASE = timedelta(minutes=2)
+# A Twilio message whose outcome is unknown and that no status callback settled by then is
+# shown as failed to the referent (a person decides to resend; we never resend blindly).
+UNKNOWN_SETTLES_AFTER = timedelta(hours=6)
+# Monotonic order: a status never moves to a lower rank (callbacks arrive late or twice).
+RANK = {
+    S.PENDING: 0,
+    S.SENDING: 1,
+    S.UNKNOWN: 2,
+    S.SENT: 3,
+    S.DELIVERED: 4,
+    S.FAILED: 4,
+    S.CANCELLED: 4,
+}
+FINAL = frozenset({S.DELIVERED, S.FAILED, S.CANCELLED})
+
+
+async def add(
+    uow: UnitOfWork,
+    *,
+    territory_id: uuid.UUID,
+    name: str,
+    channel: str,
+    key: str,
+    not_before: datetime,
+    person_id: uuid.UUID | None = None,
+    agent_id: uuid.UUID | None = None,
+    journey_id: uuid.UUID | None = None,
+    appointment_id: uuid.UUID | None = None,
+    invitation_id: uuid.UUID | None = None,
+    params: dict[str, Any] | None = None,
+) -> uuid.UUID | None:
+    """Write one message in the caller's transaction; None when its key already exists."""
+    now = uow.clock.now()
+    values = {
+        "id": uuid.uuid4(),
+        "created_at": now,
+        "updated_at": now,
+        "territory_id": territory_id,
+        "name": name,
+        "channel": channel,
+        "idempotency_key": key,
+        "person_id": person_id,
+        "agent_id": agent_id,
+        "journey_id": journey_id,
+        "appointment_id": appointment_id,
+        "invitation_id": invitation_id,
+        "params": params or {},
+        "status": S.PENDING,
+        "not_before": not_before,
+        "attempts": 0,
+    }
+    dialect_insert = postgresql.insert if uow.is_postgres else sqlite.insert
+    stmt = (
+        dialect_insert(Notification)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(Notification.id)
+    )
+    new_id = (await uow.session.execute(stmt)).scalar_one_or_none()
+    if new_id is not None and not_before <= now:
+        uow.due_notifications.append(new_id)
+    return new_id
+
+
+async def cancel_pending(
+    uow: UnitOfWork,
+    *,
+    appointment_id: uuid.UUID | None = None,
+    journey_id: uuid.UUID | None = None,
+    names: Sequence[str],
+) -> int:
+    """Cancel messages of these names not yet sent (e.g. reminders of a moved appointment)."""
+    conditions = [Notification.status == S.PENDING, Notification.name.in_(names)]
+    if appointment_id is not None:
+        conditions.append(Notification.appointment_id == appointment_id)
+    if journey_id is not None:
+        conditions.append(Notification.journey_id == journey_id)
+    result = await uow.session.execute(
+        update(Notification)
+        .where(*conditions)
+        .values(status=S.CANCELLED, settled_at=uow.clock.now(), updated_at=uow.clock.now())
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def claim(db: Database, *, clock: Clock, notification_id: uuid.UUID) -> int | None:
+    """Take a due pending message (compare-and-swap); its attempt number, or None when
+    someone else has it, it is not due, or it is already settled."""
+    now = clock.now()
+    async with db.unit_of_work(clock=clock) as uow:
+        result = await uow.session.execute(
+            update(Notification)
+            .where(
+                Notification.id == notification_id,
+                Notification.status == S.PENDING,
+                Notification.not_before <= now,
+            )
+            .values(
+                status=S.SENDING,
+                attempts=Notification.attempts + 1,
+                lease_until=now + LEASE,
+                updated_at=now,
+            )
+            .returning(Notification.attempts)
+            .execution_options(synchronize_session=False)
+        )
+        attempt = result.scalar_one_or_none()
+    return attempt
+
+
+async def record(
+    uow: UnitOfWork,
+    *,
+    notification_id: uuid.UUID,
+    attempt: int,
+    status: NotificationStatus,
+    provider_id: str | None = None,
+    error_code: str | None = None,
+    not_before: datetime | None = None,
+) -> bool:
+    """Record the outcome of the claim ``attempt``; False when that claim no longer owns
+    the row (its lease ran out and the sweeper moved it on)."""
+    now = uow.clock.now()
+    values: dict[str, Any] = {"status": status, "lease_until": None, "updated_at": now}
+    if provider_id is not None:
+        values["provider_id"] = provider_id
+    if error_code is not None:
+        values["error_code"] = error_code
+    if status in (S.SENT, S.UNKNOWN):
+        values["sent_at"] = now
+    if status in FINAL:
+        values["settled_at"] = now
+    if not_before is not None:
+        values["not_before"] = not_before
+    result = await uow.session.execute(
+        update(Notification)
+        .where(
+            Notification.id == notification_id,
+            Notification.status == S.SENDING,
+            Notification.attempts == attempt,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def recover(db: Database, *, clock: Clock) -> tuple[int, int, int]:
+    """Move on what crashed or waited too long: expired e-mail leases go back to pending (resent
+    with the same Message-ID), expired SMS leases become unknown (never resent blindly), and
+    unknown SMS that no callback settled become failed. Returns the three counts."""
+    now = clock.now()
+    async with db.unit_of_work(clock=clock) as uow:
+        expired = and_(Notification.status == S.SENDING, Notification.lease_until < now)
+        emails = await uow.session.execute(
+            update(Notification)
+            .where(expired, Notification.channel == "email")
+            .values(status=S.PENDING, lease_until=None, not_before=now, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        sms = await uow.session.execute(
+            update(Notification)
+            .where(expired, Notification.channel == "sms")
+            .values(
+                status=S.UNKNOWN,
+                lease_until=None,
+                sent_at=now,
+                error_code="worker_lost",
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        settled = await uow.session.execute(
+            update(Notification)
+            .where(
+                Notification.status == S.UNKNOWN,
+                or_(
+                    Notification.sent_at.is_(None),
+                    Notification.sent_at < now - UNKNOWN_SETTLES_AFTER,
+                ),
+            )
+            .values(
+                status=S.FAILED, error_code="no_status_callback", settled_at=now, updated_at=now
+            )
+            .execution_options(synchronize_session=False)
+        )
+    return tuple(int(getattr(r, "rowcount", 0) or 0) for r in (emails, sms, settled))  # type: ignore[return-value]
+
+
+async def due(db: Database, *, clock: Clock, limit: int = 500) -> list[tuple[uuid.UUID, int]]:
+    """Pending messages whose time has come, oldest first, with their attempt count."""
+    now = clock.now()
+    async with db.unit_of_work(clock=clock, write=False) as uow:
+        rows = await uow.session.execute(
+            select(Notification.id, Notification.attempts)
+            .where(Notification.status == S.PENDING, Notification.not_before <= now)
+            .order_by(Notification.not_before)
+            .limit(limit)
+        )
+        return [(row[0], row[1]) for row in rows]

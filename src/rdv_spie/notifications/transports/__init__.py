@@ -1,0 +1,2 @@
+"""Transports: how a rendered message leaves (SMTP, Twilio, files). Only ``notifications``
+imports this package."""

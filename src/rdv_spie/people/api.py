@@ -1,0 +1,137 @@
+"""JSON API of the people room: cohorts, intake (CSV upload and JSON batch), journeys."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, get, patch, post
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from rdv_spie.deps import AppClock, CurrentActor, Db, Uow
+from rdv_spie.people import intake, service
+from rdv_spie.people.csvrows import read_rows
+from rdv_spie.people.schemas import (
+    CohortIn,
+    CohortOut,
+    CohortPatch,
+    ImportOut,
+    JourneyOut,
+    PeopleBatchIn,
+)
+
+MAX_CSV_BYTES = 64 * 1024 * 1024  # 100,000 rows of a département export fit well inside
+
+
+def _cohort(c: object) -> CohortOut:
+    return msgspec.convert(c, CohortOut, from_attributes=True)
+
+
+class CohortController(Controller):
+    path = "/cohorts"
+    tags = ["people"]
+
+    @get("/")
+    async def list_cohorts(self, uow: Uow, actor: CurrentActor) -> list[CohortOut]:
+        """Cohorts of your territories."""
+        return [_cohort(c) for c in await service.list_cohorts(uow=uow, actor=actor)]
+
+    @post("/")
+    async def create_cohort(
+        self, uow: Uow, actor: CurrentActor, data: JSONBody[CohortIn]
+    ) -> CohortOut:
+        """Create a cohort (admin or animator of the territory)."""
+        values = msgspec.structs.asdict(data)
+        return _cohort(await service.create_cohort(uow=uow, actor=actor, values=values))
+
+    @get("/{cohort_id:uuid}")
+    async def get_cohort(
+        self, uow: Uow, actor: CurrentActor, cohort_id: FromPath[uuid.UUID]
+    ) -> CohortOut:
+        """One cohort."""
+        return _cohort(await service.get_cohort(uow=uow, actor=actor, cohort_id=cohort_id))
+
+    @patch("/{cohort_id:uuid}")
+    async def update_cohort(
+        self,
+        uow: Uow,
+        actor: CurrentActor,
+        cohort_id: FromPath[uuid.UUID],
+        data: JSONBody[CohortPatch],
+    ) -> CohortOut:
+        """Change a cohort's delay or invitation settings (open journeys keep theirs)."""
+        values = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
+        return _cohort(
+            await service.update_cohort(uow=uow, actor=actor, cohort_id=cohort_id, values=values)
+        )
+
+    @post(
+        "/{cohort_id:uuid}/imports",
+        opt={"own_writes": True},
+        request_max_body_size=MAX_CSV_BYTES,
+        status_code=200,
+    )
+    async def import_csv(
+        self,
+        request: Request[Any, Any, Any],
+        uow: Uow,
+        actor: CurrentActor,
+        database: Db,
+        clock: AppClock,
+        cohort_id: FromPath[uuid.UUID],
+    ) -> ImportOut:
+        """Import a CSV file (body: the file, UTF-8 or Windows-1252, ';' or ','). Good rows go
+        in, bad rows are listed with their line and column; importing twice changes nothing."""
+        into = await intake.target(uow, cohort_id, actor)
+        await uow.session.rollback()  # release the read snapshot before writing batches
+        today = clock.now().astimezone(into.zone).date()
+        _, rows = read_rows(await request.body(), region=into.region, today=today)
+        report = await intake.import_rows(db=database, clock=clock, into=into, rows=rows)
+        return ImportOut.of(report)
+
+    @post("/{cohort_id:uuid}/people", opt={"own_writes": True}, status_code=200)
+    async def import_batch(
+        self,
+        uow: Uow,
+        actor: CurrentActor,
+        database: Db,
+        clock: AppClock,
+        cohort_id: FromPath[uuid.UUID],
+        data: JSONBody[PeopleBatchIn],
+    ) -> ImportOut:
+        """Push newly eligible people as JSON (other information systems); same rules and
+        report as a CSV import, ``line`` being the position in ``people`` (1-based)."""
+        into = await intake.target(uow, cohort_id, actor)
+        await uow.session.rollback()
+        today = clock.now().astimezone(into.zone).date()
+        people = [msgspec.to_builtins(p) for p in data.people]
+        rows = service.rows_from_json(people, region=into.region, today=today)
+        report = await intake.import_rows(db=database, clock=clock, into=into, rows=rows)
+        return ImportOut.of(report)
+
+    @get("/{cohort_id:uuid}/journeys")
+    async def list_journeys(
+        self,
+        uow: Uow,
+        actor: CurrentActor,
+        cohort_id: FromPath[uuid.UUID],
+        status: Annotated[str | None, QueryParameter(name="status")] = None,
+    ) -> list[JourneyOut]:
+        """Journeys of a cohort with their status (derived from facts), deadline first."""
+        pairs = await service.list_journeys(
+            uow=uow, actor=actor, cohort_id=cohort_id, status=status
+        )
+        return [
+            JourneyOut(
+                id=j.id,
+                person_id=j.person_id,
+                cohort_id=j.cohort_id,
+                referent_id=j.referent_id,
+                entered_on=j.entered_on,
+                invite_by_on=j.invite_by_on,
+                appointment_by_on=j.appointment_by_on,
+                status=str(s),
+            )
+            for j, s in pairs
+        ]

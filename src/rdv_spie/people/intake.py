@@ -1,0 +1,309 @@
+"""Intake: newly eligible people (CSV rows or JSON) become persons and journeys.
+
+Matching, in order: an external id (CAF number, France Travail id, département id), then
+e-mail + first name, then phone + first name. A match updates the person instead of creating a
+duplicate; a row whose external id contradicts its match is rejected. A person already on an
+open journey of the cohort gets no second one, so importing the same file twice changes
+nothing. Rows go in by batches, each in one transaction: a row is written whole or not at all.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select
+
+from rdv_spie.agents.guards import Actor
+from rdv_spie.clock import Clock
+from rdv_spie.db.uow import Database, UnitOfWork
+from rdv_spie.errors import Forbidden, NotFound
+from rdv_spie.people.csvrows import PersonRow, RowError
+from rdv_spie.people.models import Cohort, Journey, Person
+from rdv_spie.territories.models import HolidayZone, Organisation, Territory
+
+BATCH = 2000
+MAX_REPORTED_ERRORS = 1000
+EXTERNAL_IDS = ("caf_number", "france_travail_id", "departement_id")
+_UPDATABLE = (
+    "birth_on",
+    "phone",
+    "email",
+    "postcode",
+    *EXTERNAL_IDS,
+    "sms_consent",
+    "email_consent",
+    "prefers_call",
+)
+REGION = {
+    HolidayZone.METROPOLE: "FR",
+    HolidayZone.ALSACE_MOSELLE: "FR",
+    HolidayZone.GUADELOUPE: "GP",
+    HolidayZone.MARTINIQUE: "MQ",
+    HolidayZone.GUYANE: "GF",
+    HolidayZone.REUNION: "RE",
+    HolidayZone.MAYOTTE: "YT",
+}
+
+
+@dataclass(slots=True)
+class ImportReport:
+    """What an import did; ``rejected`` lists bad rows with their line and column."""
+
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    journeys_opened: int = 0
+    rejected_rows: int = 0
+    rejected: list[RowError] = field(default_factory=list)
+
+    def reject(self, error: RowError) -> None:
+        """Count and (up to a limit) keep one error."""
+        if len(self.rejected) < MAX_REPORTED_ERRORS:
+            self.rejected.append(error)
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """The cohort rows go into, with what the rows need to know."""
+
+    cohort_id: uuid.UUID
+    territory_id: uuid.UUID
+    region: str
+    zone: ZoneInfo
+    entry_delay_days: int
+    invite_within_days: int
+
+
+async def target(uow: UnitOfWork, cohort_id: uuid.UUID, actor: Actor | None) -> Target:
+    """The cohort, checked against the actor: an admin or animator of its territory."""
+    cohort = await uow.session.get(Cohort, cohort_id)
+    if cohort is None:
+        raise NotFound("cohort not found", field="cohort_id")
+    if actor is not None:
+        actor.require_territory(cohort.territory_id, what="cohort")
+        orgs = frozenset(
+            await uow.session.scalars(
+                select(Organisation.id).where(Organisation.territory_id == cohort.territory_id)
+            )
+        )
+        if not actor.manages_any_territory_org(orgs):
+            raise Forbidden(
+                "only an admin or an animator of the territory can import people",
+                field="cohort_id",
+            )
+    territory = await uow.session.get(Territory, cohort.territory_id)
+    assert territory is not None
+    return Target(
+        cohort_id=cohort.id,
+        territory_id=territory.id,
+        region=REGION.get(HolidayZone(territory.holiday_zone), "FR"),
+        zone=ZoneInfo(territory.timezone),
+        entry_delay_days=cohort.entry_delay_days,
+        invite_within_days=cohort.invite_within_days,
+    )
+
+
+async def import_rows(
+    *,
+    db: Database,
+    clock: Clock,
+    into: Target,
+    rows: Iterable[PersonRow | RowError],
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Write the good rows, batch by batch; report the bad ones."""
+    report = ImportReport()
+    for batch, errors in _batches(rows):
+        report.rows += len(batch) + len({e.line for e in errors})
+        report.rejected_rows += len({e.line for e in errors})
+        for error in errors:
+            report.reject(error)
+        if batch:
+            async with db.unit_of_work(clock=clock) as uow:
+                await uow.lock(f"intake:{into.territory_id}")
+                await _write_batch(uow, into, batch, report)
+        if progress is not None:
+            progress(report.rows)
+    report.rejected.sort(key=lambda e: (e.line, e.column or 0))
+    return report
+
+
+def _batches(
+    rows: Iterable[PersonRow | RowError],
+) -> Iterator[tuple[list[PersonRow], list[RowError]]]:
+    batch: list[PersonRow] = []
+    errors: list[RowError] = []
+    bad_lines: set[int] = set()
+    for row in rows:
+        if isinstance(row, RowError):
+            errors.append(row)
+            bad_lines.add(row.line)
+        elif row.line not in bad_lines:
+            batch.append(row)
+        if len(batch) >= BATCH:
+            yield batch, errors
+            batch, errors, bad_lines = [], [], set()
+    if batch or errors:
+        yield batch, errors
+
+
+def _fold(name: str) -> str:
+    """First names compared without case or accents ('Éloïse' = 'eloise')."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).strip()
+
+
+class _Index:
+    """Existing people of the batch's territory, by each way a row can match them."""
+
+    def __init__(self, people: Iterable[Person]) -> None:
+        self.by_id: dict[tuple[str, str], Person] = {}
+        self.by_email: dict[tuple[str, str], Person] = {}
+        self.by_phone: dict[tuple[str, str], Person] = {}
+        for person in people:
+            self.add(person)
+
+    def add(self, person: Person) -> None:
+        for name in EXTERNAL_IDS:
+            value = getattr(person, name)
+            if value:
+                self.by_id[(name, value)] = person
+        first = _fold(person.first_name)
+        if person.email:
+            self.by_email[(person.email.casefold(), first)] = person
+        if person.phone:
+            self.by_phone[(person.phone, first)] = person
+
+    def match(self, row: PersonRow) -> Person | RowError | None:
+        by_ids = {
+            self.by_id[(name, getattr(row, name))]
+            for name in EXTERNAL_IDS
+            if getattr(row, name) and (name, getattr(row, name)) in self.by_id
+        }
+        if len(by_ids) > 1:
+            return _conflict(row, "its external ids belong to different people")
+        if by_ids:
+            found = by_ids.pop()
+        else:
+            first = _fold(row.first_name)
+            found_or_none = (
+                self.by_email.get((row.email.casefold(), first)) if row.email else None
+            ) or (self.by_phone.get((row.phone, first)) if row.phone else None)
+            if found_or_none is None:
+                return None
+            found = found_or_none
+        for name in EXTERNAL_IDS:
+            mine, theirs = getattr(row, name), getattr(found, name)
+            if mine and theirs and mine != theirs:
+                return _conflict(row, f"{name} differs from the matching person's", name)
+        return found
+
+
+def _conflict(row: PersonRow, why: str, name: str | None = None) -> RowError:
+    return RowError(
+        line=row.line,
+        column=None,
+        header=None,
+        field=name,
+        code="conflicting_external_id",
+        detail=f"row blocked: {why}; fix the file or the person's record",
+    )
+
+
+async def _write_batch(
+    uow: UnitOfWork, into: Target, batch: list[PersonRow], report: ImportReport
+) -> None:
+    conditions = []
+    for name in EXTERNAL_IDS:
+        values = {getattr(r, name) for r in batch if getattr(r, name)}
+        if values:
+            conditions.append(getattr(Person, name).in_(values))
+    emails = {r.email for r in batch if r.email}
+    phones = {r.phone for r in batch if r.phone}
+    if emails:
+        conditions.append(Person.email.in_(emails))
+    if phones:
+        conditions.append(Person.phone.in_(phones))
+    existing = (
+        list(
+            await uow.session.scalars(
+                select(Person).where(Person.territory_id == into.territory_id, or_(*conditions))
+            )
+        )
+        if conditions
+        else []
+    )
+    index = _Index(existing)
+    matched: list[tuple[PersonRow, Person]] = []
+    for row in batch:
+        found = index.match(row)
+        if isinstance(found, RowError):
+            report.rejected_rows += 1
+            report.reject(found)
+            continue
+        if found is None:
+            found = Person(
+                id=uuid.uuid4(),
+                territory_id=into.territory_id,
+                first_name=row.first_name,
+                last_name=row.last_name,
+                **{name: getattr(row, name) for name in _UPDATABLE},
+            )
+            uow.session.add(found)
+            index.add(found)
+            report.created += 1
+        elif _update(found, row):
+            index.add(found)
+            report.updated += 1
+        else:
+            report.unchanged += 1
+        matched.append((row, found))
+    await uow.session.flush()
+
+    person_ids = {p.id for _, p in matched}
+    open_journeys = set(
+        await uow.session.scalars(
+            select(Journey.person_id).where(
+                Journey.cohort_id == into.cohort_id,
+                Journey.person_id.in_(person_ids),
+                Journey.closed_at.is_(None),
+            )
+        )
+    )
+    today = uow.clock.now().astimezone(into.zone).date()
+    for row, person in matched:
+        if person.id in open_journeys:
+            continue
+        entered = row.entered_on or today
+        uow.session.add(
+            Journey(
+                territory_id=into.territory_id,
+                person_id=person.id,
+                cohort_id=into.cohort_id,
+                entered_on=entered,
+                invite_by_on=entered + timedelta(days=into.invite_within_days),
+                appointment_by_on=entered + timedelta(days=into.entry_delay_days),
+            )
+        )
+        open_journeys.add(person.id)
+        report.journeys_opened += 1
+    await uow.session.flush()
+
+
+def _update(person: Person, row: PersonRow) -> bool:
+    """Bring a matched person up to date with the row; True when something changed. Empty
+    cells never erase what is known."""
+    changed = False
+    for name in _UPDATABLE:
+        value = getattr(row, name)
+        if value is None or getattr(person, name) == value:
+            continue
+        setattr(person, name, value)
+        changed = True
+    return changed

@@ -1,0 +1,213 @@
+"""Cohorts and journeys: create and configure cohorts, list journeys with their derived status,
+turn a JSON batch into the same rows as a CSV file."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections import defaultdict
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from rdv_spie.agents.guards import Actor
+from rdv_spie.db.uow import UnitOfWork
+from rdv_spie.errors import Invalid, NotFound
+from rdv_spie.invitations.models import Invitation
+from rdv_spie.people import status as journey_status
+from rdv_spie.people.csvrows import FIELDS, PersonRow, RowError, read_rows
+from rdv_spie.people.models import Cohort, Journey
+from rdv_spie.scheduling.models import Appointment, AppointmentType
+from rdv_spie.territories.models import Organisation, Territory
+
+MAX_LISTED = 1000
+
+
+async def _manager_of_territory(uow: UnitOfWork, actor: Actor, territory_id: uuid.UUID) -> None:
+    actor.require_territory(territory_id)
+    orgs = frozenset(
+        await uow.session.scalars(
+            select(Organisation.id).where(Organisation.territory_id == territory_id)
+        )
+    )
+    if not actor.manages_any_territory_org(orgs):
+        from rdv_spie.errors import Forbidden
+
+        raise Forbidden(
+            "only an admin or an animator of the territory can do this", field="territory_id"
+        )
+
+
+async def _check_links(uow: UnitOfWork, cohort: Cohort) -> None:
+    if cohort.appointment_type_id is not None:
+        type_ = await uow.session.get(AppointmentType, cohort.appointment_type_id)
+        if type_ is None or type_.territory_id != cohort.territory_id:
+            raise NotFound("appointment type not found", field="appointment_type_id")
+    if cohort.organisation_id is not None:
+        org = await uow.session.get(Organisation, cohort.organisation_id)
+        if org is None or org.territory_id != cohort.territory_id:
+            raise NotFound("organisation not found", field="organisation_id")
+    if cohort.send_window_end <= cohort.send_window_start:
+        raise Invalid("the sending window must end after it starts", field="send_window_end")
+
+
+async def create_cohort(*, uow: UnitOfWork, actor: Actor, values: dict[str, Any]) -> Cohort:
+    """A new cohort on a territory the actor runs."""
+    await _manager_of_territory(uow, actor, values["territory_id"])
+    taken = await uow.session.scalar(
+        select(Cohort.id).where(
+            Cohort.territory_id == values["territory_id"], Cohort.name == values["name"]
+        )
+    )
+    if taken is not None:
+        raise Invalid("a cohort of that name exists on the territory", field="name")
+    cohort = Cohort(**values)
+    await _check_links(uow, cohort)
+    uow.session.add(cohort)
+    await uow.session.flush()
+    return cohort
+
+
+async def get_cohort(*, uow: UnitOfWork, actor: Actor, cohort_id: uuid.UUID) -> Cohort:
+    """One cohort of the actor's territories."""
+    cohort = await uow.session.get(Cohort, cohort_id)
+    if cohort is None or cohort.territory_id not in actor.territory_ids:
+        raise NotFound("cohort not found", field="cohort_id")
+    return cohort
+
+
+async def update_cohort(
+    *, uow: UnitOfWork, actor: Actor, cohort_id: uuid.UUID, values: dict[str, Any]
+) -> Cohort:
+    """Change a cohort; journeys already open keep the deadlines they were promised."""
+    cohort = await get_cohort(uow=uow, actor=actor, cohort_id=cohort_id)
+    await _manager_of_territory(uow, actor, cohort.territory_id)
+    for name, value in values.items():
+        setattr(cohort, name, value)
+    await _check_links(uow, cohort)
+    await uow.session.flush()
+    return cohort
+
+
+async def list_cohorts(*, uow: UnitOfWork, actor: Actor) -> list[Cohort]:
+    """Cohorts of the actor's territories."""
+    return list(
+        await uow.session.scalars(
+            select(Cohort).where(Cohort.territory_id.in_(actor.territory_ids)).order_by(Cohort.name)
+        )
+    )
+
+
+async def list_journeys(
+    *, uow: UnitOfWork, actor: Actor, cohort_id: uuid.UUID, status: str | None = None
+) -> list[tuple[Journey, journey_status.JourneyStatus]]:
+    """Journeys of a cohort with their derived status (at most MAX_LISTED)."""
+    cohort = await get_cohort(uow=uow, actor=actor, cohort_id=cohort_id)
+    territory = await uow.session.get(Territory, cohort.territory_id)
+    assert territory is not None
+    journeys = list(
+        await uow.session.scalars(
+            select(Journey)
+            .where(Journey.cohort_id == cohort.id)
+            .order_by(Journey.appointment_by_on, Journey.id)
+            .limit(MAX_LISTED)
+        )
+    )
+    derived = await statuses(uow, journeys, ZoneInfo(territory.timezone))
+    pairs = [(j, derived[j.id]) for j in journeys]
+    if status is not None:
+        pairs = [(j, s) for j, s in pairs if s == status]
+    return pairs
+
+
+async def statuses(
+    uow: UnitOfWork, journeys: list[Journey], zone: ZoneInfo
+) -> dict[uuid.UUID, journey_status.JourneyStatus]:
+    """The derived status of each journey, from its invitations and appointments."""
+    ids = [j.id for j in journeys]
+    expiries: dict[uuid.UUID, list[Any]] = defaultdict(list)
+    facts: dict[uuid.UUID, list[journey_status.AppointmentFact]] = defaultdict(list)
+    if ids:
+        for journey_id, expires_at in await uow.session.execute(
+            select(Invitation.journey_id, Invitation.expires_at).where(
+                Invitation.journey_id.in_(ids)
+            )
+        ):
+            expiries[journey_id].append(expires_at)
+        for appointment_journey_id, status, starts_at in await uow.session.execute(
+            select(Appointment.journey_id, Appointment.status, Appointment.starts_at).where(
+                Appointment.journey_id.in_(ids)
+            )
+        ):
+            if appointment_journey_id is not None:
+                facts[appointment_journey_id].append(
+                    journey_status.AppointmentFact(str(status), starts_at)
+                )
+    now = uow.clock.now()
+    today = now.astimezone(zone).date()
+    return {
+        j.id: journey_status.derive(
+            journey_status.JourneyFacts(
+                appointment_by_on=j.appointment_by_on,
+                closed=j.closed_at is not None,
+                invitation_expiries=tuple(expiries[j.id]),
+                appointments=tuple(facts[j.id]),
+            ),
+            now=now,
+            today=today,
+        )
+        for j in journeys
+    }
+
+
+def rows_from_json(
+    people: list[dict[str, Any]], *, region: str, today: date
+) -> list[PersonRow | RowError]:
+    """Validate a JSON batch with the CSV rules; an error's ``line`` is the person's position
+    in the batch (1-based) and its ``header`` the JSON field."""
+    renamed = {"birth_date": "birth_on", "entry_date": "entered_on"}
+    names = [n for n in FIELDS]
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(names)
+    back = {v: k for k, v in renamed.items()}
+    for person in people:
+        values = {renamed.get(k, k): v for k, v in person.items()}
+        writer.writerow([_cell(values.get(name)) for name in names])
+    _, rows = read_rows(
+        out.getvalue().encode(), region=region, today=today, mapping={n: n for n in names}
+    )
+    result: list[PersonRow | RowError] = []
+    for row in rows:
+        if isinstance(row, RowError):
+            name = back.get(row.field or "", row.field)
+            result.append(
+                RowError(
+                    line=row.line - 1,
+                    column=None,
+                    header=name,
+                    field=name,
+                    code=row.code,
+                    detail=row.detail,
+                )
+            )
+        else:
+            result.append(_shift(row))
+    return result
+
+
+def _shift(row: PersonRow) -> PersonRow:
+    from dataclasses import replace
+
+    return replace(row, line=row.line - 1)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    return str(value)

@@ -1,0 +1,1 @@
+"""Worker room: arq settings, the job queue, the in-process runner."""

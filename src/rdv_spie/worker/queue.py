@@ -1,0 +1,63 @@
+"""The job queue: the only place besides ``settings.py`` that knows arq.
+
+Redis only wakes and schedules work; the database is the source of truth. A job id per
+(notification, attempt) lets arq drop duplicates while a retry still gets a fresh job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Protocol
+
+from arq.connections import ArqRedis
+
+
+class JobQueue(Protocol):
+    """Where due notifications are handed for sending."""
+
+    async def enqueue_notification(self, notification_id: uuid.UUID, attempts: int = 0) -> None:
+        """Ask for one notification to be sent."""
+
+    async def wake(self, notification_ids: list[uuid.UUID]) -> None:
+        """Hand over notifications committed just now (attempt 0)."""
+
+
+class ArqQueue:
+    """Jobs in Redis for the arq worker."""
+
+    def __init__(self, redis: ArqRedis, queue_name: str) -> None:
+        self.redis = redis
+        self.queue_name = queue_name
+
+    async def enqueue_notification(self, notification_id: uuid.UUID, attempts: int = 0) -> None:
+        """Enqueue ``send_notification``; a job already queued for this attempt is kept."""
+        await self.redis.enqueue_job(
+            "send_notification",
+            str(notification_id),
+            _job_id=f"send:{notification_id}:{attempts}",
+            _queue_name=self.queue_name,
+        )
+
+    async def wake(self, notification_ids: list[uuid.UUID]) -> None:
+        """Enqueue notifications committed just now."""
+        for notification_id in notification_ids:
+            await self.enqueue_notification(notification_id, 0)
+
+
+class InProcessQueue:
+    """Without Redis: ids go to the web process's runner (see ``inprocess.py``)."""
+
+    def __init__(self) -> None:
+        self.pending: asyncio.Queue[uuid.UUID] = asyncio.Queue()
+        self.woken = asyncio.Event()
+
+    async def enqueue_notification(self, notification_id: uuid.UUID, attempts: int = 0) -> None:
+        """Queue one id for the runner."""
+        self.pending.put_nowait(notification_id)
+        self.woken.set()
+
+    async def wake(self, notification_ids: list[uuid.UUID]) -> None:
+        """Queue ids committed just now."""
+        for notification_id in notification_ids:
+            await self.enqueue_notification(notification_id)

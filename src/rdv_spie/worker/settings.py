@@ -1,0 +1,82 @@
+"""arq wiring: the worker's functions, crons, start-up and shutdown (the other arq import is
+``queue.py``). Built from Settings when asked, never at import time."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from arq import cron
+from arq.connections import RedisSettings
+
+from rdv_spie.clock import Clock, SystemClock
+from rdv_spie.db.uow import Database
+from rdv_spie.logging import configure_logging
+from rdv_spie.notifications.transports.factory import Transports
+from rdv_spie.settings import Settings
+from rdv_spie.worker import jobs
+from rdv_spie.worker.context import build_context
+from rdv_spie.worker.queue import ArqQueue
+
+QUEUE_NAME = "rdv-spie"
+
+
+def _dumps(value: dict[str, Any]) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+def _loads(raw: bytes) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(raw)
+    return loaded
+
+
+def redis_settings(settings: Settings) -> RedisSettings:
+    """arq's connection settings from RDV_REDIS_URL."""
+    if not settings.redis_url:
+        raise ValueError("the worker needs RDV_REDIS_URL (without it the web process sends)")
+    return RedisSettings.from_dsn(settings.redis_url)
+
+
+def worker_settings(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    db: Database | None = None,
+    transports: Transports | None = None,
+) -> dict[str, Any]:
+    """Keyword arguments for ``arq.worker.Worker`` (tests pass a clock, a database and
+    transports pointed at loopback servers)."""
+    clock = clock or SystemClock(timedelta(days=settings.clock_offset_days))
+
+    async def on_startup(ctx: dict[str, Any]) -> None:
+        configure_logging(level=settings.log_level, json=settings.log_json)
+        context = build_context(settings, clock, db=db, transports=transports)
+        queue = ArqQueue(ctx["redis"], QUEUE_NAME)
+        context.db.on_due_notifications = queue.wake
+        ctx["jobs"] = context
+        ctx["queue"] = queue
+
+    async def on_shutdown(ctx: dict[str, Any]) -> None:
+        if "jobs" in ctx:
+            await ctx["jobs"].aclose()
+
+    functions: list[Callable[..., Any]] = [jobs.send_notification]
+    return {
+        "functions": functions,
+        "cron_jobs": [
+            cron(jobs.sweep_outbox, second={0, 30}, run_at_startup=True, timeout=120),
+            cron(jobs.plan_messages, minute=set(range(0, 60, 5)), run_at_startup=True, timeout=600),
+        ],
+        "on_startup": on_startup,
+        "on_shutdown": on_shutdown,
+        "redis_settings": redis_settings(settings),
+        "queue_name": QUEUE_NAME,
+        "job_serializer": _dumps,
+        "job_deserializer": _loads,
+        "keep_result": 0,  # a retry must be able to reuse nothing; the outbox keeps outcomes
+        "max_tries": 1,  # retries are the outbox's business (backoff, jitter, give-up)
+        "job_timeout": 120,
+        "max_jobs": 20,
+    }
