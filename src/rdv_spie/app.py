@@ -18,7 +18,10 @@ from rdv_spie.agents.api import AgentController
 from rdv_spie.clock import Clock, SystemClock
 from rdv_spie.db.engine import create_engine
 from rdv_spie.db.uow import Database
+from rdv_spie.indicators.api import IndicatorController
+from rdv_spie.invitations.pages import open_invitation
 from rdv_spie.logging import configure_logging
+from rdv_spie.notifications.render import Renderer
 from rdv_spie.notifications.webhooks import twilio_status
 from rdv_spie.people.api import CohortController
 from rdv_spie.scheduling.api import (
@@ -97,6 +100,7 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
             "clock": overrides.clock or SystemClock(timedelta(days=settings.clock_offset_days)),
             "db": overrides.database,
             "slot_cache": SlotCache(),
+            "renderer": Renderer(settings.templates_dir),
         }
     )
 
@@ -113,11 +117,12 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
             SlotController,
             AppointmentController,
             CohortController,
+            IndicatorController,
         ],
         dependencies={"actor": Provide(deps.provide_actor)},
     )
     return Litestar(
-        route_handlers=[api, healthz, readyz, twilio_status],
+        route_handlers=[api, healthz, readyz, twilio_status, open_invitation],
         dependencies={
             "uow": Provide(deps.provide_uow),
             "settings": Provide(deps.provide_settings, sync_to_thread=False),

@@ -1,4 +1,4 @@
-"""The ``rdv-spie`` command: db upgrade, demo seed, serve, create-api-key."""
+"""The ``rdv-spie`` command: db, demo seed, serve, worker, import, create-api-key, bootstrap."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import asyncio
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import BinaryIO
 
 from rdv_spie.settings import Settings
 
@@ -112,6 +113,74 @@ def _bootstrap(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(run())
 
 
+def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    from arq.worker import Worker, check_health
+
+    from rdv_spie.worker.settings import worker_settings
+
+    if not settings.redis_url:
+        print(
+            "RDV_REDIS_URL is not set: without Redis the web process sends messages itself",
+            file=sys.stderr,
+        )
+        return 2
+    options = worker_settings(settings)
+    if args.check:
+        return int(check_health(options))
+    Worker(**options).run()
+    return 0
+
+
+def _import(args: argparse.Namespace, settings: Settings) -> int:
+    import uuid
+
+    from rdv_spie.clock import SystemClock
+    from rdv_spie.db.engine import create_engine
+    from rdv_spie.db.uow import Database
+    from rdv_spie.errors import DomainError
+    from rdv_spie.people import intake
+    from rdv_spie.people.csvrows import read_rows
+
+    async def run(stream: BinaryIO) -> int:
+        db = Database(create_engine(settings))
+        clock = SystemClock(timedelta(days=settings.clock_offset_days))
+        try:
+            async with db.unit_of_work(clock=clock, write=False) as uow:
+                into = await intake.target(uow, uuid.UUID(args.cohort), actor=None)
+            today = clock.now().astimezone(into.zone).date()
+            _, rows = read_rows(stream, region=into.region, today=today)
+            report = await intake.import_rows(
+                db=db, clock=clock, into=into, rows=rows, progress=_progress
+            )
+        except DomainError as exc:
+            print(f"\n{args.file}: {exc.detail}", file=sys.stderr)
+            return 2
+        finally:
+            await db.dispose()
+        print(
+            f"\n{report.rows} rows: {report.created} created, {report.updated} updated, "
+            f"{report.unchanged} unchanged, {report.journeys_opened} journeys opened, "
+            f"{report.rejected_rows} rejected"
+        )
+        for error in report.rejected:
+            where = f"line {error.line}" + (f", column {error.column}" if error.column else "")
+            header = f" ({error.header})" if error.header else ""
+            print(f"  {where}{header}: {error.detail} [{error.code}]")
+        return 1 if report.rejected_rows else 0
+
+    try:
+        uuid.UUID(args.cohort)
+    except ValueError:
+        print(f"--cohort: not a cohort id: {args.cohort!r}", file=sys.stderr)
+        return 2
+    with open(args.file, "rb") as stream:
+        return asyncio.run(run(stream))
+
+
+def _progress(rows: int) -> None:
+    print(f"\r{rows:>9,} rows read".replace(",", " "), end="", file=sys.stderr, flush=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     parser = argparse.ArgumentParser(prog="rdv-spie", description=__doc__)
@@ -154,6 +223,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     boot.add_argument("--admin-first-name", required=True)
     boot.add_argument("--admin-last-name", required=True)
     boot.set_defaults(run=_bootstrap)
+
+    worker = commands.add_parser("worker", help="run the arq worker (needs RDV_REDIS_URL)")
+    worker.add_argument("--check", action="store_true", help="health check (exit 0 = alive)")
+    worker.set_defaults(run=_worker)
+
+    imp = commands.add_parser("import", help="import newly eligible people from a CSV file")
+    imp.add_argument("file", help="CSV file (UTF-8 or Windows-1252, ';' or ',')")
+    imp.add_argument("--cohort", required=True, help="cohort id")
+    imp.set_defaults(run=_import)
 
     args = parser.parse_args(argv)
     settings = Settings()

@@ -60,8 +60,8 @@ def appointment_calendar(
     event.add("UID", uid)
     event.add("SEQUENCE", sequence)
     event.add("DTSTAMP", dtstamp.astimezone(UTC))
-    event.add("DTSTART", local_start)
-    event.add("DTEND", local_end)
+    event.add("DTSTART", _wall_clock(local_start))
+    event.add("DTEND", _wall_clock(local_end))
     event.add("SUMMARY", summary)
     if location:
         event.add("LOCATION", location)
@@ -70,7 +70,6 @@ def appointment_calendar(
     if url:
         event.add("URL", url)
     event.add("STATUS", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
-    event.add("TRANSP", "TRANSPARENT" if method == "CANCEL" else "OPAQUE")
     organizer = vCalAddress(f"mailto:{organizer_email}")
     organizer.params["CN"] = organizer_name
     event.add("ORGANIZER", organizer)
@@ -88,7 +87,8 @@ def appointment_calendar(
     calendar.add("METHOD", method)
     calendar.add_component(_vtimezone(tzid, local_start.year, local_end.year))
     calendar.add_component(event)
-    return calendar.to_ical()
+    ical: bytes = calendar.to_ical()
+    return ical
 
 
 def _zone(tzid: str) -> ZoneInfo:
@@ -98,12 +98,20 @@ def _zone(tzid: str) -> ZoneInfo:
         raise ValueError(f"unknown IANA time zone {tzid!r}") from exc
 
 
+def _wall_clock(local: datetime) -> datetime:
+    # A wall-clock time with a TZID means its first occurrence (RFC 5545 §3.3.5): the second
+    # pass of a repeated hour (autumn) can only be written exactly in UTC.
+    if local.fold and local.replace(fold=0).utcoffset() != local.utcoffset():
+        return local.astimezone(UTC)
+    return local
+
+
 @lru_cache(maxsize=64)
 def _vtimezone(tzid: str, first_year: int, last_year: int) -> Timezone:
-    # icalendar derives the observances from the zone database. Bounded to the event's
-    # calendar years, each STANDARD / DAYLIGHT observance is a single onset with no RDATE list,
-    # which every calendar app reads, and the bytes depend only on the arguments. Never
-    # mutated once built, so sharing it between calendars is safe.
+    # icalendar derives the observances from the zone database. Bounded to the event's calendar
+    # year(s), the component stays small (one onset per change, an RDATE only when the event
+    # crosses New Year) and its bytes depend only on the arguments. Never mutated once built,
+    # so sharing it between calendars is safe.
     return Timezone.from_tzid(
         tzid, first_date=date(first_year, 1, 1), last_date=date(last_year + 1, 1, 1)
     )

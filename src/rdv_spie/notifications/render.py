@@ -1,9 +1,9 @@
-"""Rendering: turns a message name and a context into the words of an SMS or an e-mail.
+"""Rendering: turns a name and a context into the words of an SMS, an e-mail or a page.
 
-Owns the one Jinja environment (autoescaping ``.html`` templates only, so SMS and plain-text
-e-mails never carry ``&amp;``; undefined variables are errors), the French filters (dates,
-times, durations, phone numbers) and the territory overrides: a template under
-``templates/territories/<slug>/messages/`` wins over the one under ``templates/messages/``.
+Owns the one Jinja environment for messages and pages (autoescaping ``.html`` templates only,
+so SMS and plain-text e-mails never carry ``&amp;``; undefined variables are errors), the
+French filters (dates, times, durations, phone numbers) and the territory overrides: a template
+under ``templates/territories/<slug>/`` wins over the one at the same path under ``templates/``.
 
 Must never hold words itself (every word a person reads lives in ``templates/``), read the
 database, the clock or the settings, nor send anything. SMS always leave here as GSM-7.
@@ -25,6 +25,7 @@ from jinja2 import (
     StrictUndefined,
     Template,
     TemplateNotFound,
+    Undefined,
     select_autoescape,
 )
 
@@ -74,7 +75,7 @@ class RenderedEmail:
 
 
 class Renderer:
-    """Renders SMS and e-mails from ``templates_dir`` with one Jinja environment."""
+    """Renders SMS, e-mails and pages from ``templates_dir`` with one Jinja environment."""
 
     def __init__(self, templates_dir: Path) -> None:
         self._env = Environment(
@@ -85,13 +86,12 @@ class Renderer:
             undefined=StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
-            auto_reload=False,
         )
         self._env.filters.update(french_filters())
 
     @property
     def environment(self) -> Environment:
-        """The environment, for pages that want the same loader and filters."""
+        """The environment itself, for callers that need the same loader and filters."""
         return self._env
 
     def render_sms(
@@ -113,6 +113,17 @@ class Renderer:
         html = self._select(name, "email.html", territory_slug).render(values)
         return RenderedEmail(subject=subject, text=_tidy_text(text), html=html.strip() + "\n")
 
+    def render_page(
+        self, name: str, context: Mapping[str, Any], *, territory_slug: str | None = None
+    ) -> str:
+        """The HTML page ``templates/pages/<name>.html`` (escaped), territory override first."""
+        if not _NAME.fullmatch(name):
+            raise ValueError(f"invalid page name {name!r}")
+        names = [f"pages/{name}.html"]
+        if territory_slug is not None:
+            names.insert(0, f"territories/{_slug(territory_slug)}/pages/{name}.html")
+        return self._env.select_template(names).render(_base_context(context))
+
     def has_template(
         self, name: str, channel: Channel, *, territory_slug: str | None = None
     ) -> bool:
@@ -133,9 +144,7 @@ class Renderer:
     def _candidates(filename: str, territory_slug: str | None) -> list[str]:
         names = [f"messages/{filename}"]
         if territory_slug is not None:
-            if not _SLUG.fullmatch(territory_slug):
-                raise ValueError(f"invalid territory slug {territory_slug!r}")
-            names.insert(0, f"territories/{territory_slug}/messages/{filename}")
+            names.insert(0, f"territories/{_slug(territory_slug)}/messages/{filename}")
         return names
 
 
@@ -154,6 +163,7 @@ def french_filters() -> dict[str, Callable[..., Any]]:
 
 def date_fr(value: date, *, annee: bool = True) -> str:
     """``mardi 8 décembre 2026``, ``mardi 1er décembre`` (without the year)."""
+    _defined(value)
     day = "1er" if value.day == 1 else str(value.day)
     text = f"{_DAYS[value.weekday()]} {day} {_MONTHS[value.month - 1]}"
     return f"{text} {value.year}" if annee else text
@@ -161,21 +171,25 @@ def date_fr(value: date, *, annee: bool = True) -> str:
 
 def date_court(value: date, *, annee: bool = True) -> str:
     """``08/12/2026``, or ``08/12`` without the year."""
+    _defined(value)
     return f"{value:%d/%m/%Y}" if annee else f"{value:%d/%m}"
 
 
 def heure(value: datetime | time) -> str:
     """``14h30``, ``9h``: the wall-clock time of ``value`` as French public services write it."""
+    _defined(value)
     return f"{value.hour}h" if value.minute == 0 else f"{value.hour}h{value.minute:02d}"
 
 
 def jour_heure(value: datetime, *, annee: bool = True) -> str:
     """``mardi 8 décembre 2026 à 14h30``."""
+    _defined(value)
     return f"{date_fr(value, annee=annee)} à {heure(value)}"
 
 
 def duree(minutes: int) -> str:
     """``45 minutes``, ``1 heure``, ``1h30``."""
+    _defined(minutes)
     hours, rest = divmod(minutes, 60)
     if hours == 0:
         return f"{rest} minute" if rest == 1 else f"{rest} minutes"
@@ -186,6 +200,7 @@ def duree(minutes: int) -> str:
 
 def phone_fr(value: str | None) -> str:
     """``03 23 24 60 00`` from ``+33323246000``; foreign numbers in international form."""
+    _defined(value)
     if not value:
         return ""
     try:
@@ -213,6 +228,19 @@ def sms_fit(candidates: Iterable[str], max_segments: int = 1) -> str:
         if segments(_one_line(to_gsm7(chosen))) <= max_segments:
             return chosen
     return chosen
+
+
+def _slug(territory_slug: str) -> str:
+    if not _SLUG.fullmatch(territory_slug):
+        raise ValueError(f"invalid territory slug {territory_slug!r}")
+    return territory_slug
+
+
+def _defined(value: object) -> None:
+    # A filter receives a missing variable as an Undefined that formats without raising;
+    # StrictUndefined must still fail loudly, naming the variable.
+    if isinstance(value, Undefined):
+        value._fail_with_undefined_error()
 
 
 def _base_context(context: Mapping[str, Any]) -> dict[str, Any]:

@@ -8,9 +8,9 @@ echoed). The import service owns upserts; this module only says what each row me
 
 Streaming: the source is read in 64 KiB chunks and decoded incrementally, so a 100,000-row file
 is never held twice. Encoding: a BOM wins (UTF-8 or UTF-16); otherwise ASCII until the first
-chunk holding a non-ASCII byte, which is tried as strict UTF-8 and else read as Windows-1252
-(the first chunk is the "header + sample"). Bytes undecodable after that choice reject only
-their row (``invalid_encoding``).
+chunk holding a non-ASCII byte (the "header + sample"): UTF-8 when it decodes as such, or
+mostly so, else Windows-1252. Bytes undecodable after that choice reject only their row
+(``invalid_encoding``).
 """
 
 from __future__ import annotations
@@ -21,13 +21,14 @@ import io
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
+from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
 from phonenumbers import PhoneNumber, PhoneNumberType
 
 from rdv_spie.errors import Invalid
@@ -100,6 +101,7 @@ _BOOLEANS = {
     **dict.fromkeys(("non", "n", "no", "0", "faux", "false"), False),
 }
 _DOMAIN_CACHE_MAX = 4096
+_ROLE_MAILBOXES = frozenset(CASE_INSENSITIVE_MAILBOX_NAMES)  # lowercased by email-validator
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,23 +256,19 @@ class _Reader(Protocol):
     """What ``csv.reader`` returns: rows, and how many source lines it has consumed."""
 
     @property
-    def line_num(self) -> int:
-        """Source lines read so far."""
-        ...
-
-    def __next__(self) -> list[str]:
-        """The next row."""
-        ...
+    def line_num(self) -> int: ...
+    def __next__(self) -> list[str]: ...
 
 
 class _Decoder:
-    """Incremental bytes -> text, choosing the encoding at the first non-ASCII chunk."""
+    """Incremental bytes -> text, choosing the encoding at the first non-ASCII character."""
 
     def __init__(self) -> None:
         self.encoding = "ascii"
         self.lossy = False  # some bytes became U+DC80..U+DCFF: their rows get invalid_encoding
         self._decoder: codecs.IncrementalDecoder | None = None
-        self._first = True
+        self._held = b""  # the first bytes of a character, while still undecided
+        self._start = True
 
     def texts(self, chunks: Iterator[bytes]) -> Iterator[str]:
         try:
@@ -281,22 +279,28 @@ class _Decoder:
             raise CsvFormatError("undecodable", f"the file is not valid {self.encoding}") from None
 
     def _decode(self, chunk: bytes, *, final: bool) -> str:
-        if self._first and chunk:
-            self._first = False
-            if chunk.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
-                raise CsvFormatError("not_csv", "this is an Excel workbook: export it as CSV")
-            if chunk.startswith(codecs.BOM_UTF8):
-                self._choose("utf-8-sig")
-            elif chunk.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-                self._choose("utf-16")
+        if self._decoder is None:
+            chunk, self._held = self._held + chunk, b""
+            if self._start and chunk:
+                self._start = False
+                if chunk.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+                    raise CsvFormatError("not_csv", "this is an Excel workbook: export it as CSV")
+                if chunk.startswith(codecs.BOM_UTF8):
+                    self._choose("utf-8-sig")
+                elif chunk.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                    self._choose("utf-16")
         if self._decoder is None:
             if chunk.isascii():
                 return chunk.decode("ascii")
-            try:
-                codecs.getincrementaldecoder("utf-8")().decode(chunk, final=final)
-                self._choose("utf-8")
-            except UnicodeDecodeError:
-                self._choose("cp1252")
+            sample = codecs.getincrementaldecoder("utf-8")("surrogateescape").decode(chunk, final)
+            if sample.isascii():  # the chunk ends inside the first non-ASCII character
+                self._held = chunk[len(sample) :]
+                return sample
+            # Strict UTF-8 wins; a stray bad byte among many good characters does not turn a
+            # UTF-8 file into mojibake (that row alone gets invalid_encoding).
+            invalid = len(_UNDECODED.findall(sample))
+            valid = len(sample) - len(sample.encode("ascii", "ignore")) - invalid
+            self._choose("utf-8" if valid > invalid else "cp1252")
         assert self._decoder is not None
         text = self._decoder.decode(chunk, final)
         if not self.lossy and _UNDECODED.search(text):
@@ -395,6 +399,14 @@ def _stream(reader: _Reader, offset: int, checker: _RowChecker) -> Iterator[Pers
             yield from result
 
 
+class _Bad(Exception):
+    """A cell parser's verdict: the code and detail of its ``RowError``."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(code)
+        self.code, self.detail = code, detail
+
+
 class _RowChecker:
     """Turns the cells of one row into a ``PersonRow`` or its errors."""
 
@@ -402,13 +414,19 @@ class _RowChecker:
         self, layout: CsvLayout, header: list[str], region: str, today: date, decoder: _Decoder
     ) -> None:
         self.width = len(header)
-        self.columns = layout.columns
-        self.headers = {name: header[index] for name, index in layout.columns.items()}
-        self.region = region
-        self.today = today
-        self.decoder = decoder
+        self.region, self.today, self.decoder = region, today, decoder
         self.domains: dict[str, str | None] = {}
         self.entry_bounds = (_years_before(today, 2), today + timedelta(days=90))
+        parsers: dict[str, Callable[[str], object]] = {
+            "last_name": _name, "first_name": _name, "birth_on": self._birth_on,
+            "phone": self._phone, "email": self._email, "caf_number": _identifier,
+            "france_travail_id": _identifier, "departement_id": _identifier,
+            "postcode": _postcode, "entered_on": self._entered_on, "sms_consent": _boolean,
+            "email_consent": _boolean, "prefers_call": _boolean,
+        }  # fmt: skip
+        self.cells = tuple(
+            (name, index, header[index], parsers[name]) for name, index in layout.columns.items()
+        )
 
     def check(self, line: int, cells: list[str]) -> PersonRow | list[RowError]:
         """Validate one non-empty row."""
@@ -416,108 +434,112 @@ class _RowChecker:
             detail = f"the row has {len(cells)} cells but the header has {self.width}"
             return [RowError(line, None, None, None, "wrong_column_count", detail)]
         errors: list[RowError] = []
-        failed: set[str] = set()
-
-        def fail(name: str, code: str, detail: str) -> None:
-            index = self.columns[name]
-            errors.append(RowError(line, index + 1, self.headers[name], name, code, detail))
-            failed.add(name)
-
-        raw: dict[str, str | None] = {}
-        for name, index in self.columns.items():
-            value = " ".join(cells[index].split()) or None
-            if value is not None and self.decoder.lossy and _UNDECODED.search(value):
-                fail(name, "invalid_encoding", f"bytes that are not {self.decoder.encoding}")
-            raw[name] = value
-        get = raw.get
-        if failed:  # the undecodable cells are reported once, then read as empty
-            raw.update(dict.fromkeys(failed))
-        names: dict[str, str] = {}
-        for name in ("last_name", "first_name"):
-            value = get(name)
-            if value is None:
-                if name not in failed:
-                    fail(name, "missing_value", f"{name} is empty")
-            elif len(value) > NAME_MAX:
-                fail(name, "too_long", f"{len(value)} characters, at most {NAME_MAX}")
-            names[name] = value or ""
-        ids: dict[str, str | None] = {}
-        for name in ("caf_number", "france_travail_id", "departement_id"):
-            value = get(name)
-            if value is not None and len(value) > ID_MAX:
-                fail(name, "too_long", f"{len(value)} characters, at most {ID_MAX}")
-            ids[name] = value
-        postcode = get("postcode")
-        if postcode is not None:
-            postcode = postcode.replace(" ", "")
-            if len(postcode) == 4 and postcode.isdigit():
-                postcode = "0" + postcode  # a spreadsheet dropped the leading zero
-            if len(postcode) != 5 or not postcode.isdigit() or not postcode.isascii():
-                fail("postcode", "invalid_postcode", "expected a French postcode of 5 digits")
-                postcode = None
-        birth_on = self._date(get("birth_on"), "birth_on", fail)
-        if birth_on is not None and not _plausible_birth(birth_on, self.today):
-            detail = f"born {birth_on.isoformat()}: expected an age of 15 to 120 on {self.today}"
-            fail("birth_on", "implausible_birth_date", detail)
-        entered_on = self._date(get("entered_on"), "entered_on", fail)
-        low, high = self.entry_bounds
-        if entered_on is not None and not low <= entered_on <= high:
-            detail = f"{entered_on.isoformat()} is outside {low.isoformat()}..{high.isoformat()}"
-            fail("entered_on", "implausible_date", detail)
-        phone, sms_capable = None, False
-        if (raw_phone := get("phone")) is not None:
-            parsed = _phone(raw_phone, self.region)
-            if parsed is None:
-                fail("phone", "invalid_phone", f"not a valid phone number (region {self.region})")
-            else:
-                phone, sms_capable = parsed
-        email = None
-        if (raw_email := get("email")) is not None:
-            email = _email(raw_email, self.domains)
-            if email is None:
-                fail("email", "invalid_email", "not a valid e-mail address (name@domain.tld)")
-        flags: dict[str, bool | None] = {}
-        for name in ("sms_consent", "email_consent", "prefers_call"):
-            value = get(name)
-            flags[name] = None if value is None else _BOOLEANS.get(value.casefold())
-            if value is not None and flags[name] is None:
-                fail(name, "invalid_boolean", "expected oui/non, yes/no, 1/0, x, vrai/faux")
-        if raw_phone is None and raw_email is None and not failed & {"phone", "email"}:
-            errors.append(
-                RowError(line, None, None, None, "no_contact", "no phone number and no e-mail")
-            )
+        values: dict[str, Any] = {}
+        lossy = self.decoder.lossy
+        for name, index, header, parse in self.cells:
+            text = " ".join(cells[index].split())
+            try:
+                if not text:
+                    if name in REQUIRED_FIELDS:
+                        raise _Bad("missing_value", f"{name} is empty")
+                    value = None
+                elif lossy and _UNDECODED.search(text):
+                    raise _Bad("invalid_encoding", f"bytes that are not {self.decoder.encoding}")
+                else:
+                    value = parse(text)
+            except _Bad as bad:  # kept as the value, so a bad phone is not also "no contact"
+                value = bad
+                errors.append(RowError(line, index + 1, header, name, bad.code, bad.detail))
+            values[name] = value
+        get = values.get
+        if get("phone") is None and get("email") is None:
+            detail = "no phone number and no e-mail address"
+            errors.append(RowError(line, None, None, None, "no_contact", detail))
         if errors:
             return errors
+        phone, sms_capable = get("phone") or (None, False)
+        email = get("email")
         return PersonRow(
             line=line,
-            first_name=names["first_name"],
-            last_name=names["last_name"],
-            birth_on=birth_on,
+            first_name=values["first_name"],
+            last_name=values["last_name"],
+            birth_on=get("birth_on"),
             phone=phone,
             email=email,
-            caf_number=ids["caf_number"],
-            france_travail_id=ids["france_travail_id"],
-            departement_id=ids["departement_id"],
-            postcode=postcode,
-            entered_on=entered_on,
-            sms_consent=sms_capable and flags["sms_consent"] is not False,
-            email_consent=email is not None and flags["email_consent"] is not False,
-            prefers_call=phone is not None and flags["prefers_call"] is True,
+            caf_number=get("caf_number"),
+            france_travail_id=get("france_travail_id"),
+            departement_id=get("departement_id"),
+            postcode=get("postcode"),
+            entered_on=get("entered_on"),
+            sms_consent=sms_capable and get("sms_consent") is not False,
+            email_consent=email is not None and get("email_consent") is not False,
+            prefers_call=phone is not None and get("prefers_call") is True,
         )
 
-    @staticmethod
-    def _date(value: str | None, name: str, fail: _Fail) -> date | None:
-        if value is None:
-            return None
-        found = _parse_date(value)
+    def _birth_on(self, text: str) -> date:
+        born = _date(text)
+        today = self.today
+        age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+        if born < date(1900, 1, 1) or not 15 <= age <= 120:
+            detail = f"born {born.isoformat()}: expected an age of 15 to 120 on {today.isoformat()}"
+            raise _Bad("implausible_birth_date", detail)
+        return born
+
+    def _entered_on(self, text: str) -> date:
+        entered = _date(text)
+        low, high = self.entry_bounds
+        if not low <= entered <= high:
+            detail = f"{entered.isoformat()} is outside {low.isoformat()}..{high.isoformat()}"
+            raise _Bad("implausible_date", detail)
+        return entered
+
+    def _phone(self, text: str) -> tuple[str, bool]:
+        found = _phone(text, self.region)
         if found is None:
-            shown = repr(value) if _DATE_LIKE.fullmatch(value) else "the value"
-            fail(name, "invalid_date", f"{shown} is not a date: expected dd/mm/yyyy or yyyy-mm-dd")
+            raise _Bad("invalid_phone", f"not a valid phone number (region {self.region})")
+        return found
+
+    def _email(self, text: str) -> str:
+        found = _email(text, self.domains)
+        if found is None:
+            raise _Bad("invalid_email", "not a valid e-mail address (name@domain.tld)")
         return found
 
 
-class _Fail(Protocol):
-    def __call__(self, name: str, code: str, detail: str, /) -> None: ...
+def _name(text: str) -> str:
+    if len(text) > NAME_MAX:
+        raise _Bad("too_long", f"{len(text)} characters, at most {NAME_MAX}")
+    return text
+
+
+def _identifier(text: str) -> str:
+    if len(text) > ID_MAX:
+        raise _Bad("too_long", f"{len(text)} characters, at most {ID_MAX}")
+    return text
+
+
+def _postcode(text: str) -> str:
+    code = text.replace(" ", "")
+    if len(code) == 4 and code.isdigit():
+        code = "0" + code  # a spreadsheet dropped the leading zero
+    if len(code) != 5 or not (code.isdigit() and code.isascii()):
+        raise _Bad("invalid_postcode", "expected a French postcode of 5 digits")
+    return code
+
+
+def _boolean(text: str) -> bool:
+    found = _BOOLEANS.get(text.casefold())
+    if found is None:
+        raise _Bad("invalid_boolean", "expected oui/non, yes/no, 1/0, x, vrai/faux")
+    return found
+
+
+def _date(text: str) -> date:
+    found = _parse_date(text)
+    if found is None:
+        shown = repr(text) if _DATE_LIKE.fullmatch(text) else "the value"
+        raise _Bad("invalid_date", f"{shown} is not a date: expected dd/mm/yyyy or yyyy-mm-dd")
+    return found
 
 
 def _parse_date(value: str) -> date | None:
@@ -534,11 +556,6 @@ def _parse_date(value: str) -> date | None:
         return None
 
 
-def _plausible_birth(born: date, today: date) -> bool:
-    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-    return born >= date(1900, 1, 1) and 15 <= age <= 120
-
-
 def _years_before(day: date, years: int) -> date:
     try:
         return day.replace(year=day.year - years)
@@ -552,14 +569,19 @@ def _phone(raw: str, region: str) -> tuple[str, bool] | None:
     if own is not None:
         digits = raw.translate(_PHONE_JUNK)
         if match := _INTERNATIONAL.fullmatch(digits):
-            return _typed(PhoneNumber(country_code=int(match[1]), national_number=int(match[2])))
-        if match := _NATIONAL.fullmatch(digits):
-            national = int(match[1])
-            for code in (own, *(c for c in (33, 590, 594, 596, 262) if c != own)):
-                found = _typed(PhoneNumber(country_code=code, national_number=national))
-                if found is not None:
-                    return found
-            return None
+            codes: tuple[int, ...] = (int(match[1]),)
+        elif match := _NATIONAL.fullmatch(digits):
+            codes = (own, *(c for c in (33, 590, 594, 596, 262) if c != own))
+        else:
+            return _phone_slow(raw, region)
+        national = match[match.lastindex or 0]
+        for code in codes:
+            kind = phonenumbers.number_type(
+                PhoneNumber(country_code=code, national_number=int(national))
+            )
+            if kind != PhoneNumberType.UNKNOWN:  # E.164 is this plain when there is no leading 0
+                return f"+{code}{national}", kind in _SMS_TYPES
+        return None
     return _phone_slow(raw, region)
 
 
@@ -575,25 +597,18 @@ def _phone_slow(raw: str, region: str) -> tuple[str, bool] | None:
             return None
         if number.extension:
             return None
-        found = _typed(number)
-        if found is not None:
-            return found
+        # number_type() is UNKNOWN exactly when is_valid_number() is False (same region lookup).
+        kind = phonenumbers.number_type(number)
+        if kind != PhoneNumberType.UNKNOWN:
+            e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            return e164, kind in _SMS_TYPES
     return None
-
-
-def _typed(number: PhoneNumber) -> tuple[str, bool] | None:
-    # number_type() is UNKNOWN exactly when is_valid_number() is False (same region, same helper).
-    kind = phonenumbers.number_type(number)
-    if kind == PhoneNumberType.UNKNOWN:
-        return None
-    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    return e164, kind in _SMS_TYPES
 
 
 def _email(raw: str, domains: dict[str, str | None]) -> str | None:
     """Normalised address or None; plain ASCII addresses validate their domain once per file."""
     match = _PLAIN_EMAIL.fullmatch(raw)
-    if match is None or len(match[1]) > 64 or len(raw) > 254:
+    if match is None or len(match[1]) > 64 or len(raw) > 254 or match[1].lower() in _ROLE_MAILBOXES:
         return _email_slow(raw)
     key = match[2].lower()
     if key not in domains:

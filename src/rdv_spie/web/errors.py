@@ -93,6 +93,8 @@ def on_validation_error(
 def on_http_error(_request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     """Framework errors (404 route, 405…) in the same shape."""
     status = exc.status_code
+    if status >= 500:  # the framework's own 500s (e.g. a dependency that failed) are bugs too
+        _log.error("framework error", status=status, exc_info=exc)
     code = "not_found" if isinstance(exc, NotFoundException) else f"http_{status}"
     return problem(status, _TITLES.get(status, "Error"), exc.detail, code=code, headers=exc.headers)
 

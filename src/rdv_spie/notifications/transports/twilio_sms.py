@@ -12,6 +12,7 @@ exception is not chained.
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import re
 from types import TracebackType
@@ -54,7 +55,8 @@ class OriginOverrideHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
     ``https://messaging.twilio.com/...``); only their scheme and host are replaced, so the
     paths, form fields and basic auth stay exactly those of the official client. It also
     applies ``timeout`` to every request (the upstream async client stores it but ignores it),
-    and opens its aiohttp session on first use, inside the running event loop.
+    opens its aiohttp session on first use, inside the running event loop, and sends basic auth
+    as a header rather than through the deprecated ``aiohttp.BasicAuth``.
     """
 
     def __init__(self, *, timeout: float, api_base: str | None = None) -> None:
@@ -93,13 +95,18 @@ class OriginOverrideHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
         """Upstream ``request`` with the origin rewritten and the timeout defaulted."""
         if self.session is None:
             self.session = aiohttp.ClientSession()
+        if auth is not None:
+            # Upstream wraps ``auth`` in aiohttp.BasicAuth, deprecated since aiohttp 3.14:
+            # send the same header ourselves (RFC 7617).
+            token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
+            headers = {**(headers or {}), "Authorization": f"Basic {token}"}
         return await super().request(
             method,
             self.rewrite(url),
             params=params,
             data=data,
             headers=headers,
-            auth=auth,
+            auth=None,
             timeout=self._default_timeout if timeout is None else timeout,
             allow_redirects=allow_redirects,
         )
