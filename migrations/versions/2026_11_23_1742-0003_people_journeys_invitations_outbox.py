@@ -32,7 +32,9 @@ def upgrade() -> None:
         sa.Column(
             "waiting_for_slots_since", rdv_spie.db.base.UTCDateTime(timezone=True), nullable=True
         ),
-        sa.Column("deadline_alerted_at", rdv_spie.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "deadline_alerted_at", rdv_spie.db.base.UTCDateTime(timezone=True), nullable=True
+        ),
         sa.Column("closed_at", rdv_spie.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("closed_reason", sa.String(length=50), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),

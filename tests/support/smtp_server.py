@@ -263,6 +263,10 @@ class SmtpServer:
             values["smtp_username"], values["smtp_password"] = self.credentials
         return values
 
+    def environ(self) -> dict[str, str]:
+        """The same settings as ``RDV_*`` environment variables (for a worker subprocess)."""
+        return {f"RDV_{k.upper()}": str(v) for k, v in self.settings().items() if v is not None}
+
     # Programming
 
     def reply_next(self, code: int, text: str = "", *, at: Stage = "RCPT", times: int = 1) -> None:

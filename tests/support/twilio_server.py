@@ -172,6 +172,10 @@ class TwilioServer:
             "twilio_timeout_seconds": 5.0,
         }
 
+    def environ(self) -> dict[str, str]:
+        """The same settings as ``RDV_*`` environment variables (for a worker subprocess)."""
+        return {f"RDV_{k.upper()}": str(v) for k, v in self.settings().items() if v is not None}
+
     # Programming
 
     def fail_next(

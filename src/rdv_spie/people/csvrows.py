@@ -228,7 +228,9 @@ def read_rows(
     try:
         header = [" ".join(cell.split()) for cell in next(reader)]
     except csv.Error as exc:
-        raise CsvFormatError("malformed_csv", f"unreadable header: {exc}", line=1) from None
+        raise CsvFormatError(
+            "malformed_csv", f"unreadable header: {exc}", line=header_line
+        ) from None
     columns, ignored = _map_columns(header, overrides, header_line)
     layout = CsvLayout(decoder.encoding, delimiter, columns, ignored, header_line)
     checker = _RowChecker(layout, header, region, today, decoder)

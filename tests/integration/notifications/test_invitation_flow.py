@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from email.message import EmailMessage
 from datetime import timedelta
+from email.message import EmailMessage
 from typing import Any
 
 import httpx

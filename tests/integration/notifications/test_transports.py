@@ -5,6 +5,7 @@ server actually saw (or did not see) the message."""
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import ipaddress
@@ -291,6 +292,28 @@ async def test_server_down_is_transient_then_recovers(smtp: SmtpServer) -> None:
             smtp.start()
         await transport.send_email(_email())
     assert len(smtp.messages) == 2
+
+
+async def test_a_kept_connection_closed_by_the_server_is_replaced(smtp: SmtpServer) -> None:
+    async with SmtpTransport(Settings(**smtp.settings())) as transport:
+        await transport.send_email(_email())
+        # Restarted while our loop is not looking: the kept connection still looks open.
+        smtp.stop()
+        smtp.start()
+        before = smtp.connections
+        await transport.send_email(_email())
+    assert len(smtp.messages) == 2
+    assert smtp.connections - before == 1
+
+
+async def test_concurrent_sends_share_a_bounded_pool(smtp: SmtpServer) -> None:
+    before = smtp.connections
+    async with SmtpTransport(Settings(**smtp.settings()), pool_size=3) as transport:
+        ids = await asyncio.gather(
+            *(transport.send_email(_email(message_id=f"c-{n}@rdv-spie.test")) for n in range(12))
+        )
+    assert len(set(ids)) == 12 and len(smtp.messages) == 12
+    assert 1 <= smtp.connections - before <= 3
 
 
 async def test_timeout_before_end_of_data_is_transient(smtp: SmtpServer) -> None:

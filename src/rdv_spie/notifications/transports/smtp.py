@@ -55,6 +55,7 @@ from rdv_spie.settings import Settings
 _ENHANCED_STATUS = re.compile(r"^[245]\.\d{1,3}\.\d{1,3}\b")
 _LINE_ENDINGS = re.compile(rb"\r\n|\n|\r")
 _LEADING_DOT = re.compile(rb"(?m)^\.")
+_MESSAGE_ID = re.compile(r"[!-;=?-~]+@[!-;=?-~]+")  # printable ASCII but '<', '>' and space
 _QUIT_TIMEOUT_SECONDS = 2.0
 
 
@@ -93,14 +94,16 @@ def build_email_message(
 
 
 def message_id_of(message: OutgoingEmail, *, domain: str) -> str:
-    """The Message-ID header value: the caller's stable id in angle brackets, or a new one."""
-    given = message.message_id.strip()
+    """The Message-ID header value: the caller's stable id as ``<left@right>``, or a new one."""
+    given = message.message_id.strip().removeprefix("<").removesuffix(">")
     if not given:
         # With a domain, make_msgid never asks DNS for this host's name.
         return make_msgid(domain=domain)
-    if any(ch.isspace() for ch in given) or not given.isascii():
+    if "@" not in given:
+        given = f"{given}@{domain}"
+    if not _MESSAGE_ID.fullmatch(given):
         raise ValueError("invalid Message-ID")
-    return given if given.startswith("<") else f"<{given}>"
+    return f"<{given}>"
 
 
 def envelope_address(addr_spec: str) -> str:
