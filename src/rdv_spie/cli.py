@@ -139,7 +139,6 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
     from rdv_spie.db.uow import Database
     from rdv_spie.errors import DomainError
     from rdv_spie.people import intake
-    from rdv_spie.people.csvrows import read_rows
 
     async def run(stream: BinaryIO) -> int:
         db = Database(create_engine(settings))
@@ -148,7 +147,7 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
             async with db.unit_of_work(clock=clock, write=False) as uow:
                 into = await intake.target(uow, uuid.UUID(args.cohort), actor=None)
             today = clock.now().astimezone(into.zone).date()
-            _, rows = read_rows(stream, region=into.region, today=today)
+            rows = intake.parse_all(stream, region=into.region, today=today)
             report = await intake.import_rows(
                 db=db, clock=clock, into=into, rows=rows, progress=_progress
             )

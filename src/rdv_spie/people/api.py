@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Annotated, Any
 
@@ -11,7 +12,6 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from rdv_spie.deps import AppClock, CurrentActor, Db, Uow
 from rdv_spie.people import intake, service
-from rdv_spie.people.csvrows import read_rows
 from rdv_spie.people.schemas import (
     CohortIn,
     CohortOut,
@@ -86,7 +86,9 @@ class CohortController(Controller):
         into = await intake.target(uow, cohort_id, actor)
         await uow.session.rollback()  # release the read snapshot before writing batches
         today = clock.now().astimezone(into.zone).date()
-        _, rows = read_rows(await request.body(), region=into.region, today=today)
+        rows = await asyncio.to_thread(
+            intake.parse_all, await request.body(), region=into.region, today=today
+        )
         report = await intake.import_rows(db=database, clock=clock, into=into, rows=rows)
         return ImportOut.of(report)
 

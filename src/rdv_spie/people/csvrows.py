@@ -153,7 +153,15 @@ class CsvFormatError(Invalid):
     def __init__(
         self, code: str, detail: str, *, line: int | None = None, column: int | None = None
     ) -> None:
-        super().__init__(detail, code=code)
+        where = ", ".join(
+            part
+            for part in (
+                f"line {line}" if line is not None else "",
+                f"column {column}" if column is not None else "",
+            )
+            if part
+        )
+        super().__init__(f"{where}: {detail}" if where else detail, code=code, field="file")
         self.line = line
         self.column = column
 

@@ -13,7 +13,7 @@ import unicodedata
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
@@ -22,7 +22,7 @@ from rdv_spie.agents.guards import Actor
 from rdv_spie.clock import Clock
 from rdv_spie.db.uow import Database, UnitOfWork
 from rdv_spie.errors import Forbidden, NotFound
-from rdv_spie.people.csvrows import PersonRow, RowError
+from rdv_spie.people.csvrows import CsvSource, PersonRow, RowError, read_rows
 from rdv_spie.people.models import Cohort, Journey, Person
 from rdv_spie.territories.models import HolidayZone, Organisation, Territory
 
@@ -107,6 +107,14 @@ async def target(uow: UnitOfWork, cohort_id: uuid.UUID, actor: Actor | None) -> 
         entry_delay_days=cohort.entry_delay_days,
         invite_within_days=cohort.invite_within_days,
     )
+
+
+def parse_all(data: CsvSource, *, region: str, today: date) -> list[PersonRow | RowError]:
+    """Read and check the whole file before anything is written, so a file that breaks down
+    half-way (an unclosed quote…) is refused whole. CPU-bound: callers in the event loop run
+    it in a thread."""
+    _, rows = read_rows(data, region=region, today=today)
+    return list(rows)
 
 
 async def import_rows(

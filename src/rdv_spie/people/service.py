@@ -210,4 +210,5 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "oui" if value else "non"
-    return str(value)
+    # One physical line per person, so an error's line is the person's position.
+    return " ".join(str(value).split())

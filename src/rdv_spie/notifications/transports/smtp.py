@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.errors
+import functools
 import ipaddress
 import re
 import ssl
@@ -85,7 +86,11 @@ def build_email_message(
         for attachment in message.attachments:
             maintype, subtype, params = _content_type(attachment.content_type)
             mime.add_attachment(
-                attachment.content, maintype, subtype, filename=attachment.filename, params=params
+                attachment.content,
+                maintype,
+                subtype,
+                filename=attachment.filename,
+                params=dict(params),
             )
     except (ValueError, email.errors.MessageError):
         # The parser's message may quote the address: keep only the category.
@@ -114,6 +119,7 @@ def envelope_address(addr_spec: str) -> str:
         raise PermanentError("invalid_address") from None
 
 
+@functools.lru_cache(maxsize=256)  # the sender repeats; parsing costs more than the send
 def _address(addr_spec: str, display_name: str = "") -> Address:
     parsed = Address(addr_spec=addr_spec.strip())
     # Envelope and headers stay ASCII: an internationalised domain travels as IDNA.
@@ -121,10 +127,11 @@ def _address(addr_spec: str, display_name: str = "") -> Address:
     return Address(display_name=display_name, username=parsed.username, domain=domain)
 
 
-def _content_type(value: str) -> tuple[str, str, dict[str, str]]:
+@functools.lru_cache(maxsize=64)
+def _content_type(value: str) -> tuple[str, str, tuple[tuple[str, str], ...]]:
     header = EmailMessage()
     header["Content-Type"] = value
-    params = {key: str(val) for key, val in header["Content-Type"].params.items()}
+    params = tuple((key, str(val)) for key, val in header["Content-Type"].params.items())
     return header.get_content_maintype(), header.get_content_subtype(), params
 
 

@@ -1,0 +1,244 @@
+"""Delivery through the outbox under faults, with real components: the arq worker in burst
+mode on a real redis-server, the loopback SMTP server and the fake Twilio API.
+
+After each fault: no message lost, none sent twice (apart from the documented Twilio-unknown
+window, settled by the status callback), statuses right.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from arq.worker import Worker
+from sqlalchemy import select, update
+from tests.support import intake
+from tests.support import scenario as sc
+from tests.support.redis_server import RedisServer
+from tests.support.smtp_server import SmtpServer
+from tests.support.twilio_server import TwilioServer
+
+from rdv_spie.clock import FrozenClock
+from rdv_spie.db.uow import Database
+from rdv_spie.notifications.models import Notification
+from rdv_spie.people.models import Journey
+from rdv_spie.settings import Settings
+from rdv_spie.worker.context import JobContext
+from rdv_spie.worker.inprocess import InProcessRunner
+from rdv_spie.worker.queue import ArqQueue
+from rdv_spie.worker.settings import QUEUE_NAME, worker_settings
+
+pytestmark = pytest.mark.slow
+
+
+async def _setup(
+    client: httpx.AsyncClient, db: Database, clock: FrozenClock, count: int
+) -> tuple[sc.Scenario, list[intake.Person]]:
+    """A territory, a cohort and ``count`` people imported (journeys with a referent)."""
+    s = await sc.build(db, clock)
+    cohort = await intake.create_cohort(client, s)
+    people = intake.people(count)
+    r = await client.post(
+        f"/api/v1/cohorts/{cohort}/imports",
+        content=intake.csv_bytes(people),
+        headers={**s.auth(), "Content-Type": "text/csv"},
+    )
+    assert r.status_code == 200 and r.json()["journeys_opened"] == count, r.text
+    async with db.unit_of_work(clock=clock) as uow:
+        await uow.session.execute(update(Journey).values(referent_id=s.referent_ids[0]))
+    return s, people
+
+
+async def _rows(db: Database, clock: FrozenClock) -> list[Notification]:
+    async with db.unit_of_work(clock=clock, write=False) as uow:
+        return list(await uow.session.scalars(select(Notification)))
+
+
+def _statuses(rows: list[Notification], name: str = "invitation") -> Counter[str]:
+    return Counter(f"{n.channel}:{n.status}" for n in rows if n.name == name)
+
+
+async def _run_worker(settings: Settings, clock: FrozenClock, db: Database) -> Worker:
+    options = worker_settings(settings, clock=clock, db=db)
+    worker = Worker(**options, burst=True, handle_signals=False, poll_delay=0.05)
+    try:
+        await worker.async_run()
+    finally:
+        await worker.close()
+        db.on_due_notifications = None
+    return worker
+
+
+async def test_arq_worker_sends_each_message_once_even_after_a_redis_restart(
+    client: httpx.AsyncClient,
+    db: Database,
+    clock: FrozenClock,
+    flow_settings: Settings,
+    smtp: SmtpServer,
+    twilio: TwilioServer,
+    tmp_path: Path,
+) -> None:
+    await _setup(client, db, clock, 6)  # 4 phones, 4 e-mails
+    with RedisServer(tmp_path) as redis:
+        settings = flow_settings.model_copy(update={"redis_url": redis.url})
+        await _run_worker(settings, clock, db)  # cron at start-up: plan, then sweep, then send
+        assert len(twilio.messages) == 4 and len(smtp.messages) == 4
+        assert _statuses(await _rows(db, clock)) == {"sms:sent": 4, "email:sent": 4}
+
+        # Jobs queued in Redis, then Redis restarts and loses them: the sweeper finds the rows.
+        clock.advance(timedelta(days=3))
+        from arq import create_pool
+
+        from rdv_spie.worker.settings import redis_settings
+
+        pool = await create_pool(redis_settings(settings), default_queue_name=QUEUE_NAME)
+        db.on_due_notifications = ArqQueue(pool, QUEUE_NAME).wake
+        from rdv_spie.invitations import service as planner
+
+        await planner.plan(db=db, clock=clock, secret_key=b"unused-for-reminders")
+        db.on_due_notifications = None
+        assert await pool.zcard(QUEUE_NAME) == 8  # one reminder per channel, queued
+        await pool.aclose()
+        redis.restart()
+        await _run_worker(settings, clock, db)
+
+    rows = await _rows(db, clock)
+    assert _statuses(rows, "invitation_reminder") == {"sms:sent": 4, "email:sent": 4}
+    assert len(twilio.messages) == 8 and len(smtp.messages) == 8
+    assert len({(m.to, m.body) for m in twilio.messages}) == 8
+
+
+async def test_smtp_outage_and_refusals(
+    client: httpx.AsyncClient,
+    db: Database,
+    clock: FrozenClock,
+    jobs: JobContext,
+    smtp: SmtpServer,
+    twilio: TwilioServer,
+) -> None:
+    s, _ = await _setup(client, db, clock, 6)
+    runner = InProcessRunner(jobs, sweep_seconds=60)
+
+    smtp.stop()  # down: every e-mail waits, the SMS leave
+    await runner.run_once()
+    rows = await _rows(db, clock)
+    assert _statuses(rows) == {"sms:sent": 4, "email:pending": 4}
+    assert {n.error_code for n in rows if n.channel == "email"} == {"connection"}
+    assert all(n.attempts == 1 and n.not_before > clock.now() for n in rows if n.channel == "email")
+
+    smtp.start()  # back: 450 once (try later), 550 once (refused for good)
+    smtp.reply_next(450, at="RCPT")
+    smtp.reply_next(550, at="RCPT")
+    clock.advance(timedelta(minutes=5))
+    await runner.run_once()
+    clock.advance(timedelta(minutes=10))
+    await runner.run_once()
+    rows = await _rows(db, clock)
+    assert _statuses(rows) == {"sms:sent": 4, "email:sent": 3, "email:failed": 1}
+    failed = next(n for n in rows if n.status == "failed" and n.name == "invitation")
+    assert failed.error_code == "smtp_550"
+    # The referent hears about it, once; the e-mails that left, left once each.
+    alerts = [n for n in rows if n.name == "delivery_failed_alert"]
+    assert len(alerts) == 1 and alerts[0].agent_id == s.referent_ids[0]
+    invitations = [m for m in smtp.messages if m.rcpt_tos[0] != f"referent0@{'test'}.test"]
+    assert len(invitations) == 3 and len({m.rcpt_tos[0] for m in invitations}) == 3
+
+    clock.advance(timedelta(hours=2))
+    await runner.run_once()
+    assert len([m for m in smtp.messages if m.rcpt_tos[0] != "referent0@test.test"]) == 3
+
+
+async def test_twilio_errors(
+    client: httpx.AsyncClient,
+    db: Database,
+    clock: FrozenClock,
+    jobs: JobContext,
+    smtp: SmtpServer,
+    twilio: TwilioServer,
+) -> None:
+    await _setup(client, db, clock, 6)
+    runner = InProcessRunner(jobs, sweep_seconds=60)
+    twilio.fail_next(429)  # busy: retried
+    twilio.fail_next(500)  # maybe sent: never re-sent blindly
+    twilio.fail_next(400, code=21211)  # invalid number: failed
+    await runner.run_once()
+    for _ in range(3):
+        clock.advance(timedelta(minutes=30))
+        await runner.run_once()
+    rows = await _rows(db, clock)
+    sms = {n.status: n for n in rows if n.channel == "sms" and n.name == "invitation"}
+    assert _statuses(rows)["sms:sent"] == 2  # the one retried after 429, and one clean
+    assert sms["unknown"].error_code == "twilio_500"
+    assert sms["failed"].error_code == "twilio_21211"
+    assert len(twilio.messages) == 2  # the fake recorded only what it accepted
+
+    # Six hours without a callback: the unknown one is shown as failed, still never re-sent.
+    clock.advance(timedelta(hours=7))
+    await runner.run_once()
+    rows = await _rows(db, clock)
+    unknown = next(n for n in rows if n.id == sms["unknown"].id)
+    assert unknown.status == "failed" and unknown.error_code == "no_status_callback"
+    assert len(twilio.messages) == 2
+
+
+async def test_worker_killed_mid_send(
+    client: httpx.AsyncClient,
+    db: Database,
+    clock: FrozenClock,
+    jobs: JobContext,
+    smtp: SmtpServer,
+    twilio: TwilioServer,
+) -> None:
+    """A send that dies after its claim (the process was killed): the lease runs out, the
+    e-mail goes again with the same Message-ID, the SMS waits for its callback."""
+    await _setup(client, db, clock, 3)  # person 0: both channels, 1: phone, 2: e-mail
+    # Simulate the kill: claim every due row the way a worker does, then never finish.
+    from rdv_spie.notifications import outbox
+
+    due = await outbox.due(db, clock=clock)
+    assert due == []  # nothing planned yet
+    runner = InProcessRunner(jobs, sweep_seconds=60)
+    await runner.run_once(plan=False)
+    from rdv_spie.invitations import service as planner
+
+    await planner.plan(db=db, clock=clock, secret_key=jobs.secret_key)
+    due = await outbox.due(db, clock=clock)
+    assert len(due) == 4
+    for notification_id, _ in due:
+        assert await outbox.claim(db, clock=clock, notification_id=notification_id) == 1
+    # The SMS of person 0 did reach Twilio before the crash (the unknown window).
+    rows = await _rows(db, clock)
+    assert {n.status for n in rows} == {"sending"}
+
+    clock.advance(outbox.LEASE + timedelta(seconds=1))
+    await runner.run_once(plan=False)
+    rows = await _rows(db, clock)
+    assert _statuses(rows) == {"email:sent": 2, "sms:unknown": 2}
+    assert len(smtp.messages) == 2 and len(twilio.messages) == 0
+    ids = {m.message["Message-ID"] for m in smtp.messages}
+    assert ids == {f"<{n.id}@testserver.local>" for n in rows if n.channel == "email"}
+
+    # A callback settles an unknown SMS (it had left); the other is failed after 6 h.
+    settled = next(n for n in rows if n.channel == "sms")
+    url = f"http://testserver.local/webhooks/twilio/status?n={settled.id}"
+    params = {
+        "AccountSid": twilio.account_sid,
+        "MessageSid": "SM" + uuid.uuid4().hex,
+        "MessageStatus": "delivered",
+    }
+    from twilio.request_validator import RequestValidator
+
+    signature = RequestValidator(twilio.auth_token).compute_signature(url, params)
+    r = await client.post(url, data=params, headers={"X-Twilio-Signature": signature})
+    assert r.status_code == 204
+    clock.advance(timedelta(hours=7))
+    await runner.run_once(plan=False)
+    rows = await _rows(db, clock)
+    sms = {n.id: n for n in rows if n.channel == "sms"}
+    assert sms[settled.id].status == "delivered"
+    assert [n.error_code for n in sms.values() if n.id != settled.id] == ["no_status_callback"]
+    assert len(twilio.messages) == 0 and len(smtp.messages) == 2
