@@ -110,6 +110,7 @@ def upgrade() -> None:
         sa.Column("lease_until", rdv_spie.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("provider_id", sa.String(length=120), nullable=True),
         sa.Column("error_code", sa.String(length=64), nullable=True),
+        sa.Column("handed_at", rdv_spie.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("sent_at", rdv_spie.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("settled_at", rdv_spie.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),

@@ -83,6 +83,9 @@ class Deliverer:
             log.info("notification_skipped", code=built.code)
             return built.status
 
+        await outbox.mark_handed(
+            self.db, clock=self.clock, notification_id=notification_id, attempt=attempt
+        )
         try:
             if isinstance(outgoing, OutgoingSms):
                 provider_id = await self.transports.sms.send_sms(outgoing)

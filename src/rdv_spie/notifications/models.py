@@ -64,5 +64,8 @@ class Notification(Entity):
     lease_until: Mapped[datetime | None]
     provider_id: Mapped[str | None] = mapped_column(String(120), index=True)
     error_code: Mapped[str | None] = mapped_column(String(64))
+    # Set just before the provider is called: a crash before it is safe to retry, a crash
+    # after it leaves the outcome unknown.
+    handed_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     settled_at: Mapped[datetime | None]

@@ -133,6 +133,24 @@ async def claim(db: Database, *, clock: Clock, notification_id: uuid.UUID) -> in
     return attempt
 
 
+async def mark_handed(
+    db: Database, *, clock: Clock, notification_id: uuid.UUID, attempt: int
+) -> None:
+    """Note, in its own transaction, that the provider is about to be called."""
+    now = clock.now()
+    async with db.unit_of_work(clock=clock) as uow:
+        await uow.session.execute(
+            update(Notification)
+            .where(
+                Notification.id == notification_id,
+                Notification.status == S.SENDING,
+                Notification.attempts == attempt,
+            )
+            .values(handed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+
 async def record(
     uow: UnitOfWork,
     *,
@@ -147,6 +165,8 @@ async def record(
     the row (its lease ran out and the sweeper moved it on)."""
     now = uow.clock.now()
     values: dict[str, Any] = {"status": status, "lease_until": None, "updated_at": now}
+    if status is S.PENDING:
+        values["handed_at"] = None
     if provider_id is not None:
         values["provider_id"] = provider_id
     if error_code is not None:
@@ -171,9 +191,10 @@ async def record(
 
 
 async def recover(db: Database, *, clock: Clock) -> tuple[int, int, int]:
-    """Move on what crashed or waited too long: expired e-mail leases go back to pending (resent
-    with the same Message-ID), expired SMS leases become unknown (never resent blindly), and
-    unknown SMS that no callback settled become failed. Returns the three counts."""
+    """Move on what crashed or waited too long. An expired lease goes back to pending when the
+    provider was never called, and for e-mail in any case (resent with the same Message-ID);
+    an SMS handed to Twilio becomes unknown (never resent blindly); unknown SMS that no callback
+    settled become failed. Returns (back to pending, unknown, failed)."""
     now = clock.now()
     async with db.unit_of_work(clock=clock) as uow:
         expired = and_(Notification.status == S.SENDING, Notification.lease_until < now)
@@ -183,9 +204,15 @@ async def recover(db: Database, *, clock: Clock) -> tuple[int, int, int]:
             .values(status=S.PENDING, lease_until=None, not_before=now, updated_at=now)
             .execution_options(synchronize_session=False)
         )
+        unsent_sms = await uow.session.execute(
+            update(Notification)
+            .where(expired, Notification.channel == "sms", Notification.handed_at.is_(None))
+            .values(status=S.PENDING, lease_until=None, not_before=now, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
         sms = await uow.session.execute(
             update(Notification)
-            .where(expired, Notification.channel == "sms")
+            .where(expired, Notification.channel == "sms", Notification.handed_at.is_not(None))
             .values(
                 status=S.UNKNOWN,
                 lease_until=None,
@@ -209,7 +236,8 @@ async def recover(db: Database, *, clock: Clock) -> tuple[int, int, int]:
             )
             .execution_options(synchronize_session=False)
         )
-    return tuple(int(getattr(r, "rowcount", 0) or 0) for r in (emails, sms, settled))  # type: ignore[return-value]
+    counts = [int(getattr(r, "rowcount", 0) or 0) for r in (emails, unsent_sms, sms, settled)]
+    return counts[0] + counts[1], counts[2], counts[3]
 
 
 async def due(db: Database, *, clock: Clock, limit: int = 500) -> list[tuple[uuid.UUID, int]]:

@@ -7,9 +7,15 @@ window, settled by the status callback), statuses right.
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
 import uuid
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -21,6 +27,7 @@ from tests.support import scenario as sc
 from tests.support.redis_server import RedisServer
 from tests.support.smtp_server import SmtpServer
 from tests.support.twilio_server import TwilioServer
+from twilio.request_validator import RequestValidator
 
 from rdv_spie.clock import FrozenClock
 from rdv_spie.db.uow import Database
@@ -185,7 +192,7 @@ async def test_twilio_errors(
     assert len(twilio.messages) == 2
 
 
-async def test_worker_killed_mid_send(
+async def test_lost_leases_are_recovered(
     client: httpx.AsyncClient,
     db: Database,
     clock: FrozenClock,
@@ -193,8 +200,8 @@ async def test_worker_killed_mid_send(
     smtp: SmtpServer,
     twilio: TwilioServer,
 ) -> None:
-    """A send that dies after its claim (the process was killed): the lease runs out, the
-    e-mail goes again with the same Message-ID, the SMS waits for its callback."""
+    """Sends whose claims were never finished: the lease runs out, the e-mail goes again with
+    the same Message-ID, the SMS waits for its callback (see the SIGKILL test below)."""
     await _setup(client, db, clock, 3)  # person 0: both channels, 1: phone, 2: e-mail
     # Simulate the kill: claim every due row the way a worker does, then never finish.
     from rdv_spie.notifications import outbox
@@ -210,35 +217,112 @@ async def test_worker_killed_mid_send(
     assert len(due) == 4
     for notification_id, _ in due:
         assert await outbox.claim(db, clock=clock, notification_id=notification_id) == 1
-    # The SMS of person 0 did reach Twilio before the crash (the unknown window).
     rows = await _rows(db, clock)
     assert {n.status for n in rows} == {"sending"}
+    # One SMS had been handed to Twilio when the process died: its outcome is unknown.
+    handed = next(n for n in rows if n.channel == "sms")
+    await outbox.mark_handed(db, clock=clock, notification_id=handed.id, attempt=1)
 
     clock.advance(outbox.LEASE + timedelta(seconds=1))
     await runner.run_once(plan=False)
     rows = await _rows(db, clock)
-    assert _statuses(rows) == {"email:sent": 2, "sms:unknown": 2}
-    assert len(smtp.messages) == 2 and len(twilio.messages) == 0
+    assert _statuses(rows) == {"email:sent": 2, "sms:sent": 1, "sms:unknown": 1}
+    assert next(n for n in rows if n.id == handed.id).status == "unknown"
+    assert len(smtp.messages) == 2 and len(twilio.messages) == 1
     ids = {m.message["Message-ID"] for m in smtp.messages}
     assert ids == {f"<{n.id}@testserver.local>" for n in rows if n.channel == "email"}
 
-    # A callback settles an unknown SMS (it had left); the other is failed after 6 h.
-    settled = next(n for n in rows if n.channel == "sms")
-    url = f"http://testserver.local/webhooks/twilio/status?n={settled.id}"
+    # Its callback settles it (it had left); nothing is sent again.
+    url = f"http://testserver.local/webhooks/twilio/status?n={handed.id}"
     params = {
         "AccountSid": twilio.account_sid,
         "MessageSid": "SM" + uuid.uuid4().hex,
         "MessageStatus": "delivered",
     }
-    from twilio.request_validator import RequestValidator
-
     signature = RequestValidator(twilio.auth_token).compute_signature(url, params)
     r = await client.post(url, data=params, headers={"X-Twilio-Signature": signature})
     assert r.status_code == 204
     clock.advance(timedelta(hours=7))
     await runner.run_once(plan=False)
     rows = await _rows(db, clock)
-    sms = {n.id: n for n in rows if n.channel == "sms"}
-    assert sms[settled.id].status == "delivered"
-    assert [n.error_code for n in sms.values() if n.id != settled.id] == ["no_status_callback"]
-    assert len(twilio.messages) == 0 and len(smtp.messages) == 2
+    assert next(n for n in rows if n.id == handed.id).status == "delivered"
+    assert _statuses(rows) == {"email:sent": 2, "sms:sent": 1, "sms:delivered": 1}
+    assert len(twilio.messages) == 1 and len(smtp.messages) == 2
+
+
+async def test_worker_killed_with_sigkill_mid_send(
+    client: httpx.AsyncClient,
+    db: Database,
+    clock: FrozenClock,
+    jobs: JobContext,
+    flow_settings: Settings,
+    smtp: SmtpServer,
+    twilio: TwilioServer,
+    tmp_path: Path,
+) -> None:
+    """A real ``rdv-spie worker`` process is killed while its sends hang at the providers."""
+    await _setup(client, db, clock, 3)  # 2 SMS and 2 e-mails
+    from rdv_spie.invitations import service as planner
+
+    await planner.plan(db=db, clock=clock, secret_key=jobs.secret_key)
+    smtp.delay_next(8, at="RCPT", times=2)  # the e-mails hang before their data is sent
+    twilio.delay_next(8, times=2)  # the SMS requests reach Twilio, which answers late
+
+    with RedisServer(tmp_path) as redis:
+        offset = (clock.now() - datetime.now(UTC)).total_seconds() / 86400
+        env = {
+            **os.environ,
+            **{
+                f"RDV_{k.upper()}": str(v)
+                for k, v in flow_settings.model_dump().items()
+                if v is not None and k != "debug"
+            },
+            "RDV_REDIS_URL": redis.url,
+            "RDV_CLOCK_OFFSET_DAYS": repr(offset),
+        }
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "rdv_spie.cli", "worker"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                rows = await _rows(db, clock)
+                claimed = [n for n in rows if n.status == "sending"]
+                if len(claimed) == 4 and all(n.handed_at for n in claimed):
+                    await asyncio.sleep(0.5)  # the SMS requests are on the wire
+                    break
+                await asyncio.sleep(0.05)
+            else:
+                raise AssertionError(f"the worker did not claim: {_statuses(rows)}")
+        finally:
+            worker.send_signal(signal.SIGKILL)
+            worker.wait()
+
+    assert _statuses(await _rows(db, clock)) == {"sms:sending": 2, "email:sending": 2}
+    await asyncio.to_thread(twilio.wait_for, 2, 15.0)  # Twilio took both SMS after all
+    clock.advance(outbox_lease() + timedelta(minutes=1))
+    runner = InProcessRunner(jobs, sweep_seconds=60)
+    await runner.run_once(plan=False)
+    rows = await _rows(db, clock)
+    assert _statuses(rows) == {"sms:unknown": 2, "email:sent": 2}
+    assert len(smtp.messages) == 2 and len({m.rcpt_tos[0] for m in smtp.messages}) == 2
+
+    for message in twilio.messages:  # their callbacks settle them; nothing is sent again
+        url = message.status_callback
+        assert url is not None
+        params = twilio.callback_params(message.sid, "delivered")
+        signature = RequestValidator(twilio.auth_token).compute_signature(url, params)
+        r = await client.post(url, data=params, headers={"X-Twilio-Signature": signature})
+        assert r.status_code == 204
+    await runner.run_once(plan=False)
+    assert _statuses(await _rows(db, clock)) == {"sms:delivered": 2, "email:sent": 2}
+    assert len(twilio.messages) == 2 and len(smtp.messages) == 2
+
+
+def outbox_lease() -> timedelta:
+    from rdv_spie.notifications import outbox
+
+    return outbox.LEASE
