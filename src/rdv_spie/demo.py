@@ -19,6 +19,7 @@ from rdv_spie.clock import SystemClock
 from rdv_spie.db.base import Entity
 from rdv_spie.db.engine import create_engine
 from rdv_spie.db.uow import Database, UnitOfWork
+from rdv_spie.people import intake
 from rdv_spie.people.models import Cohort
 from rdv_spie.scheduling.models import AppointmentType, Attendance, AvailabilityRule
 from rdv_spie.settings import Settings
@@ -173,15 +174,21 @@ async def seed(uow: UnitOfWork) -> dict[str, uuid.UUID]:
     await _rule(
         uow, people["sophie"], places["chauny"], _mask(THU), time(14), time(17), start, [d360]
     )
-    for name in ("Jeunes 18-30 ans — Laon", "Familles monoparentales — La Fère/Chauny/Tergnier"):
-        await _get_or_add(
+    cohorts = {}
+    for key, name, org in (
+        ("young", "Jeunes 18-30 ans — Laon", "ml"),
+        ("families", "Familles monoparentales — La Fère/Chauny/Tergnier", "cd"),
+    ):
+        cohorts[key] = await _get_or_add(
             uow,
             Cohort,
             {"territory_id": t.id, "name": name},
             entry_delay_days=30,
             appointment_type_id=first.id,
+            organisation_id=orgs[org].id,
         )
     return {
+        "young": cohorts["young"].id,
         "territory": t.id,
         "admin": people["admin"].id,
         "first": first.id,
@@ -225,6 +232,15 @@ async def _demo_key(uow: UnitOfWork, admin_id: uuid.UUID, known: str | None) -> 
     return issued.secret
 
 
+# Fictional people (example.org addresses) so the demo has invitations to send at start-up;
+# with the embedded default they are written as files under var/outbox, never sent.
+DEMO_PEOPLE = b"""Nom;Pr\xc3\xa9nom;Date de naissance;T\xc3\xa9l\xc3\xa9phone;Courriel
+Lefebvre;Camille;14/02/1999;06 12 34 56 78;camille.lefebvre@example.org
+Moreau;Yanis;03/09/2001;;yanis.moreau@example.org
+Garnier;Sarah;21/06/1996;06 23 45 67 89;
+"""
+
+
 async def _seed(settings: Settings, known: str | None) -> tuple[dict[str, uuid.UUID], str, date]:
     db = Database(create_engine(settings))
     clock = SystemClock(timedelta(days=settings.clock_offset_days))
@@ -232,6 +248,11 @@ async def _seed(settings: Settings, known: str | None) -> tuple[dict[str, uuid.U
         async with db.unit_of_work(clock=clock) as uow:
             ids = await seed(uow)
             secret = await _demo_key(uow, ids["admin"], known)
+        async with db.unit_of_work(clock=clock, write=False) as uow:
+            into = await intake.target(uow, ids["young"], actor=None)
+        today = clock.now().astimezone(into.zone).date()
+        rows = intake.parse_all(DEMO_PEOPLE, region=into.region, today=today)
+        await intake.import_rows(db=db, clock=clock, into=into, rows=rows)
     finally:
         await db.dispose()
     return ids, secret, clock.now().date()
@@ -254,10 +275,15 @@ Demo territory "Aisne — Laon" is ready (re-running this changes nothing).
 
   API documentation   {base}/api/v1/schema
   API key (admin)     {secret}   (also in {key_file})
+  Messages            {settings.outbox_dir}  (.eml and .txt files: nothing leaves this machine;
+                      three demo people are invited once the server runs, 09:00–19:00 Mon–Sat)
 
 Try:
   curl -H "Authorization: Bearer {secret}" {base}/api/v1/appointment-types
   curl -H "Authorization: Bearer {secret}" \\
     "{base}/api/v1/slots?appointment_type_id={ids["first"]}&{week}"
+  curl -H "Authorization: Bearer {secret}" {base}/api/v1/cohorts/{ids["young"]}/journeys
+  curl -H "Authorization: Bearer {secret}" -H "Content-Type: text/csv" \\
+    --data-binary @people.csv {base}/api/v1/cohorts/{ids["young"]}/imports
 """)
     return 0

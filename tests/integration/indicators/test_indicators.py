@@ -406,8 +406,9 @@ async def test_csv_has_a_header_and_one_line_per_cohort_with_the_same_numbers(
     assert line_a["territory"] == "Territoire test" and line_a["cohort"] == "Cohorte A"
     assert line_a["entered"] == "7" and line_a["waiting_for_slots"] == "1"
     assert float(line_a["invited_within_3_days"]) == EXPECTED_A["invited_within_3_days"]
-    assert float(line_a["first_appointment_within_delay"]) == (
-        EXPECTED_A["first_appointment_within_delay"]
+    assert (
+        float(line_a["first_appointment_within_delay"])
+        == (EXPECTED_A["first_appointment_within_delay"])
     )
     assert float(line_a["median_days_to_first_appointment"]) == 24.5
     assert float(line_a["noshow_rate"]) == EXPECTED_A["noshow_rate"]

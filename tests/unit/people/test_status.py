@@ -79,7 +79,9 @@ def test_seen_once_stays_seen() -> None:
     # A follow-up booked later, or a no-show at a later appointment, changes nothing.
     assert status(facts(appointments=(("seen", PAST), ("booked", FUTURE)))) is S.SEEN
     assert status(facts(appointments=(("noshow", NOW), ("seen", PAST)))) is S.SEEN
-    assert status(facts(appointments=(("seen", PAST), ("noshow", PAST + timedelta(days=1))))) is S.SEEN
+    assert (
+        status(facts(appointments=(("seen", PAST), ("noshow", PAST + timedelta(days=1))))) is S.SEEN
+    )
     # Even after the deadline and with expired invitations.
     assert (
         status(
