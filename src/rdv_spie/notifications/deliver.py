@@ -18,7 +18,7 @@ import structlog
 
 from rdv_spie.calendars import ics
 from rdv_spie.clock import Clock
-from rdv_spie.db.uow import Database, UnitOfWork
+from rdv_spie.db.uow import Database
 from rdv_spie.invitations.policy import MAX_ATTEMPTS, retry_at
 from rdv_spie.notifications import compose, outbox
 from rdv_spie.notifications.models import Notification, NotificationStatus
@@ -102,7 +102,7 @@ class Deliverer:
                     status=S.FAILED,
                     error_code=exc.code,
                 ):
-                    await alert_referent(uow, n, exc.code)
+                    await outbox.alert_referent(uow, n, exc.code)
             log.warning("notification_failed", code=exc.code, attempt=attempt)
             return "failed"
         except UnknownOutcome as exc:
@@ -148,7 +148,7 @@ class Deliverer:
             if recorded and give_up:
                 n = await uow.session.get(Notification, notification_id)
                 assert n is not None
-                await alert_referent(uow, n, code)
+                await outbox.alert_referent(uow, n, code)
         log.warning(
             "notification_retry" if not give_up else "notification_gave_up",
             code=code,
@@ -223,28 +223,3 @@ def status_callback_url(public_url: str, notification_id: uuid.UUID) -> str:
     """Where Twilio reports on a message; the id lets a callback settle a message whose SID we
     never learnt (a 500 or a crash after the request left)."""
     return f"{public_url.rstrip('/')}{STATUS_CALLBACK_PATH}?n={notification_id}"
-
-
-async def alert_referent(uow: UnitOfWork, n: Notification, code: str) -> None:
-    """Tell the journey's referent that a message to their person will not arrive."""
-    if n.person_id is None or n.journey_id is None:
-        return
-    journey = await uow.session.get(Journey, n.journey_id)
-    if journey is None or journey.referent_id is None:
-        return
-    await outbox.add(
-        uow,
-        territory_id=n.territory_id,
-        name="delivery_failed_alert",
-        channel="email",
-        key=f"delivery_failed_alert:{n.id}",
-        not_before=uow.clock.now(),
-        agent_id=journey.referent_id,
-        journey_id=journey.id,
-        params={
-            "person_id": str(n.person_id),
-            "channel": n.channel,
-            "reason_code": code,
-            "message_name": n.name,
-        },
-    )

@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from rdv_spie.clock import Clock
 from rdv_spie.db.uow import Database, UnitOfWork
 from rdv_spie.notifications.models import Notification, NotificationStatus
+from rdv_spie.people.models import Journey
 
 S = NotificationStatus
 LEASE = timedelta(minutes=2)
@@ -222,22 +223,24 @@ async def recover(db: Database, *, clock: Clock) -> tuple[int, int, int]:
             )
             .execution_options(synchronize_session=False)
         )
-        settled = await uow.session.execute(
-            update(Notification)
-            .where(
-                Notification.status == S.UNKNOWN,
-                or_(
-                    Notification.sent_at.is_(None),
-                    Notification.sent_at < now - UNKNOWN_SETTLES_AFTER,
-                ),
+        stale = list(
+            await uow.session.scalars(
+                select(Notification).where(
+                    Notification.status == S.UNKNOWN,
+                    or_(
+                        Notification.sent_at.is_(None),
+                        Notification.sent_at < now - UNKNOWN_SETTLES_AFTER,
+                    ),
+                )
             )
-            .values(
-                status=S.FAILED, error_code="no_status_callback", settled_at=now, updated_at=now
-            )
-            .execution_options(synchronize_session=False)
         )
-    counts = [int(getattr(r, "rowcount", 0) or 0) for r in (emails, unsent_sms, sms, settled)]
-    return counts[0] + counts[1], counts[2], counts[3]
+        for n in stale:  # no callback came: a person decides whether to send again
+            n.status = S.FAILED
+            n.error_code = "no_status_callback"
+            n.settled_at = now
+            await alert_referent(uow, n, "no_status_callback")
+    counts = [int(getattr(r, "rowcount", 0) or 0) for r in (emails, unsent_sms, sms)]
+    return counts[0] + counts[1], counts[2], len(stale)
 
 
 async def due(db: Database, *, clock: Clock, limit: int = 500) -> list[tuple[uuid.UUID, int]]:
@@ -251,3 +254,28 @@ async def due(db: Database, *, clock: Clock, limit: int = 500) -> list[tuple[uui
             .limit(limit)
         )
         return [(row[0], row[1]) for row in rows]
+
+
+async def alert_referent(uow: UnitOfWork, n: Notification, code: str) -> None:
+    """Tell the journey's referent that a message to their person will not arrive."""
+    if n.person_id is None or n.journey_id is None:
+        return
+    journey = await uow.session.get(Journey, n.journey_id)
+    if journey is None or journey.referent_id is None:
+        return
+    await add(
+        uow,
+        territory_id=n.territory_id,
+        name="delivery_failed_alert",
+        channel="email",
+        key=f"delivery_failed_alert:{n.id}",
+        not_before=uow.clock.now(),
+        agent_id=journey.referent_id,
+        journey_id=journey.id,
+        params={
+            "person_id": str(n.person_id),
+            "channel": n.channel,
+            "reason_code": code,
+            "message_name": n.name,
+        },
+    )

@@ -14,7 +14,7 @@ from twilio.request_validator import RequestValidator
 
 from rdv_spie.deps import AppClock, AppSettings, Db
 from rdv_spie.errors import Forbidden
-from rdv_spie.notifications import deliver
+from rdv_spie.notifications import deliver, outbox
 from rdv_spie.notifications.models import Notification, NotificationStatus
 
 _log = structlog.get_logger(__name__)
@@ -81,6 +81,6 @@ async def twilio_status(
         if changed and target is S.FAILED:
             n = await uow.session.get(Notification, notification_id)
             if n is not None:
-                await deliver.alert_referent(uow, n, values["error_code"])
+                await outbox.alert_referent(uow, n, values["error_code"])
     _log.info("twilio_status", notification_id=str(notification_id), status=target, applied=changed)
     return Response(None, status_code=204)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import uuid
 from typing import Any
 
 import structlog
@@ -17,6 +18,7 @@ from rdv_spie.worker.queue import InProcessQueue
 
 _log = structlog.get_logger(__name__)
 PLAN_EVERY_SECONDS = 60.0
+CONCURRENT_SENDS = 8
 
 
 class InProcessRunner:
@@ -48,13 +50,24 @@ class InProcessRunner:
         await self._drain()
 
     async def _drain(self) -> None:
-        seen: set[object] = set()
+        """Deliver every queued id, a few at a time (like an arq worker's concurrent jobs)."""
+        ids: list[uuid.UUID] = []
         while not self.queue.pending.empty():
             notification_id = self.queue.pending.get_nowait()
-            if notification_id in seen:
-                continue
-            seen.add(notification_id)
-            await jobs.send_notification(self.ctx, str(notification_id))
+            if notification_id not in ids:
+                ids.append(notification_id)
+        if not ids:
+            return
+        gate = asyncio.Semaphore(CONCURRENT_SENDS)
+
+        async def send(notification_id: uuid.UUID) -> None:
+            async with gate:
+                try:
+                    await jobs.send_notification(self.ctx, str(notification_id))
+                except Exception:  # one bad row must not stop the others; its lease expires
+                    _log.exception("inprocess_send_failed", notification_id=str(notification_id))
+
+        await asyncio.gather(*(send(i) for i in ids))
 
     async def _loop(self) -> None:
         last_plan = 0.0
