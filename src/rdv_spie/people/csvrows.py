@@ -389,6 +389,9 @@ def _map_columns(
     return columns, tuple(ignored)
 
 
+MAX_LINES_PER_ROW = 20  # an address with line breaks needs a few, never this many
+
+
 def _stream(reader: _Reader, offset: int, checker: _RowChecker) -> Iterator[PersonRow | RowError]:
     line_num = reader.line_num
     while True:
@@ -399,7 +402,17 @@ def _stream(reader: _Reader, offset: int, checker: _RowChecker) -> Iterator[Pers
             return
         except csv.Error as exc:
             raise CsvFormatError("malformed_csv", f"unreadable CSV: {exc}", line=line) from None
+        spanned = reader.line_num - line_num
         line_num = reader.line_num
+        if spanned > MAX_LINES_PER_ROW:
+            # A quote opened and never closed swallows the rest of the file into one cell:
+            # refuse the file rather than lose those rows without a word.
+            raise CsvFormatError(
+                "malformed_csv",
+                f'a quote (") opened in this row is not closed: the row runs over {spanned} '
+                "lines; close the quote or remove it",
+                line=line,
+            )
         if not "".join(cells).strip():
             continue
         result = checker.check(line, cells)
