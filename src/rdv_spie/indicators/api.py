@@ -23,6 +23,15 @@ TerritoryId = Annotated[uuid.UUID | None, QueryParameter(name="territory_id")]
 COLUMNS = [f.name for f in dataclasses.fields(CohortFigures)]
 
 
+def _cell(value: object) -> object:
+    """A CSV cell a spreadsheet will not run: a name starting with = + - @ is quoted."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 class IndicatorController(Controller):
     path = "/indicators"
     tags = ["indicators"]
@@ -68,7 +77,7 @@ class IndicatorController(Controller):
         writer = csv.writer(out, delimiter=";")
         writer.writerow(COLUMNS)
         for f in figures:
-            writer.writerow(["" if v is None else v for v in dataclasses.astuple(f)])
+            writer.writerow([_cell(v) for v in dataclasses.astuple(f)])
         name = f"indicateurs-{entered_from.isoformat()}-{entered_to.isoformat()}.csv"
         return Response(
             out.getvalue(),

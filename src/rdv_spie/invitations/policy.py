@@ -35,22 +35,36 @@ class SendingWindow:
         """``at`` itself when inside the window, else the next opening (UTC)."""
         if self.allows(at):
             return at.astimezone(UTC)
-        local = at.astimezone(self.zone)
-        day = local.date()
+        day = at.astimezone(self.zone).date()
         for offset in range(8):
             candidate_day = day + timedelta(days=offset)
             if not self.weekdays & (1 << candidate_day.weekday()):
                 continue
-            opening = _local_instant(candidate_day, self.start, self.zone)
-            if opening > at.astimezone(UTC):
-                return opening
+            for opening in _openings(candidate_day, self.start, self.zone):
+                if opening > at and self.allows(opening):
+                    return opening
         raise ValueError("a sending window needs at least one weekday")
 
 
-def _local_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
-    """The UTC instant of a local wall time. fold=0 maps a time skipped by DST (spring
-    forward) past the gap and a repeated one (fall back) to its first occurrence."""
-    return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
+def _openings(day: date, start: time, zone: ZoneInfo) -> list[datetime]:
+    """The instants (UTC) when ``day`` reaches the local time ``start``: once on most days,
+    twice when the clocks go back over it, and at the jump when they go forward over it."""
+    wall = datetime.combine(day, start)
+    first = datetime.combine(day, start, tzinfo=zone)
+    both = sorted({first.astimezone(UTC), first.replace(fold=1).astimezone(UTC)})
+    real = [i for i in both if i.astimezone(zone).replace(tzinfo=None) == wall]
+    if real:
+        return real
+    # ``start`` does not exist that day: the window opens when the clocks jump past it.
+    low, high = int(both[0].timestamp()), int(both[-1].timestamp())
+    while high - low > 1:
+        middle = (low + high) // 2
+        local = datetime.fromtimestamp(middle, UTC).astimezone(zone).replace(tzinfo=None)
+        if local >= wall:
+            high = middle
+        else:
+            low = middle
+    return [datetime.fromtimestamp(high, UTC)]
 
 
 def retry_at(now: datetime, attempts: int, rng: random.Random | None = None) -> datetime:

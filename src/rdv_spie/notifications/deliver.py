@@ -32,7 +32,6 @@ from rdv_spie.notifications.transports.base import (
     UnknownOutcome,
 )
 from rdv_spie.notifications.transports.factory import Transports
-from rdv_spie.people.models import Journey
 from rdv_spie.settings import Settings
 
 _log = structlog.get_logger(__name__)
@@ -118,17 +117,15 @@ class Deliverer:
             return "unknown"
 
         async with self.db.unit_of_work(clock=self.clock) as uow:
-            recorded = await outbox.record(
+            await outbox.record(
                 uow,
                 notification_id=notification_id,
                 attempt=attempt,
                 status=S.SENT,
                 provider_id=provider_id,
             )
-            if recorded and n.journey_id is not None and n.name in compose.INVITATIONS:
-                journey = await uow.session.get(Journey, n.journey_id)
-                if journey is not None and journey.invited_at is None:
-                    journey.invited_at = self.clock.now()
+            # Even when a status callback overtook this answer and already moved the row on.
+            await outbox.provider_accepted(uow, n)
         log.info("notification_sent", channel=n.channel, name=n.name, attempt=attempt)
         return "sent"
 

@@ -191,6 +191,28 @@ async def record(
     return bool(getattr(result, "rowcount", 0))
 
 
+INVITATIONS = ("invitation", "invitation_reminder")
+
+
+async def provider_accepted(uow: UnitOfWork, n: Notification) -> None:
+    """The provider has the message, whichever told us first (its answer or its callback):
+    note when it left and, for an invitation, that the person is invited."""
+    now = uow.clock.now()
+    await uow.session.execute(
+        update(Notification)
+        .where(Notification.id == n.id, Notification.sent_at.is_(None))
+        .values(sent_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if n.journey_id is not None and n.name in INVITATIONS:
+        await uow.session.execute(
+            update(Journey)
+            .where(Journey.id == n.journey_id, Journey.invited_at.is_(None))
+            .values(invited_at=now, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+
 async def recover(db: Database, *, clock: Clock) -> tuple[int, int, int]:
     """Move on what crashed or waited too long. An expired lease goes back to pending when the
     provider was never called, and for e-mail in any case (resent with the same Message-ID);

@@ -78,9 +78,10 @@ async def twilio_status(
             .execution_options(synchronize_session=False)
         )
         changed = bool(getattr(result, "rowcount", 0))
-        if changed and target is S.FAILED:
-            n = await uow.session.get(Notification, notification_id)
-            if n is not None:
-                await outbox.alert_referent(uow, n, values["error_code"])
+        n = await uow.session.get(Notification, notification_id) if changed else None
+        if n is not None and target is S.FAILED:
+            await outbox.alert_referent(uow, n, values["error_code"])
+        elif n is not None:
+            await outbox.provider_accepted(uow, n)
     _log.info("twilio_status", notification_id=str(notification_id), status=target, applied=changed)
     return Response(None, status_code=204)

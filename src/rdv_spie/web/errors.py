@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from litestar import MediaType, Request, Response
@@ -62,7 +63,15 @@ def on_domain_error(_request: Request[Any, Any, Any], exc: DomainError) -> Respo
 
 
 # Python names of query parameters whose public name is a keyword ("from").
-_PUBLIC_NAMES = {"window_start": "from", "window_end": "to"}
+_PUBLIC_NAMES = {
+    "window_start": "from",
+    "window_end": "to",
+    "entered_from": "from",
+    "entered_to": "to",
+}
+_MISSING_PARAMETER = re.compile(
+    r"Missing required (?:query|path|header|cookie) parameter '([^']+)'"
+)
 
 
 def on_validation_error(
@@ -76,6 +85,11 @@ def on_validation_error(
             errors.append(
                 {"field": _PUBLIC_NAMES.get(str(key), key), "message": item.get("message")}
             )
+    if not errors and exc.detail:
+        missing = _MISSING_PARAMETER.search(exc.detail)
+        if missing:  # Litestar names a missing parameter in its text only
+            name = missing.group(1)
+            errors.append({"field": _PUBLIC_NAMES.get(name, name), "message": "is required"})
     first = errors[0] if errors else {}
     detail = exc.detail or "invalid request"
     if first.get("field"):

@@ -109,6 +109,16 @@ async def test_arq_worker_sends_each_message_once_even_after_a_redis_restart(
         await planner.plan(db=db, clock=clock, secret_key=b"unused-for-reminders")
         db.on_due_notifications = None
         assert await pool.zcard(QUEUE_NAME) == 8  # one reminder per channel, queued
+        # Jobs carry ids only: nothing in Redis names, reaches or links to a person.
+        dump = b""
+        for key in await pool.keys("*"):
+            if await pool.type(key) == b"string":
+                dump += key + (await pool.get(key) or b"")
+            else:
+                dump += key + b"".join(await pool.zrange(key, 0, -1))
+        assert b"send_notification" in dump
+        for marker in (b"@exemple.fr", b"+33", b"/i/", b"Nom", b"06 "):
+            assert marker not in dump
         await pool.aclose()
         redis.restart()
         await _run_worker(settings, clock, db)

@@ -20,6 +20,7 @@ from tests.support.twilio_server import TwilioServer
 
 from rdv_spie.clock import FrozenClock
 from rdv_spie.db.uow import Database
+from rdv_spie.logging import configure_logging
 from rdv_spie.notifications.models import Notification
 from rdv_spie.worker.context import JobContext
 from rdv_spie.worker.inprocess import InProcessRunner
@@ -59,7 +60,9 @@ async def test_intake_invitations_reminders(
     jobs: JobContext,
     smtp: SmtpServer,
     twilio: TwilioServer,
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
+    configure_logging()  # print to the stream captured now
     s = await sc.build(db, clock)
     cohort = await intake.create_cohort(client, s)
     people = intake.people(45)
@@ -165,3 +168,11 @@ async def test_intake_invitations_reminders(
     }
     assert statuses[booker["id"]] == "booked"
     assert set(statuses.values()) == {"booked", "invited"}
+
+    # The service's logs name ids and codes, never a person, an address or a link.
+    out, err = capfd.readouterr()
+    ours = [line for line in (out + err).splitlines() if "httpx" not in line]
+    assert any("notification_sent" in line for line in ours)
+    for line in ours:
+        assert "@exemple.fr" not in line and "+33" not in line and "/i/" not in line
+        assert "Prénom" not in line

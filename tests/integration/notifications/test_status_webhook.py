@@ -417,12 +417,6 @@ class _CallbackFirst:
         return sid
 
 
-@pytest.mark.xfail(
-    reason="deliver.py: a status callback that overtakes Twilio's answer moves the row out of "
-    "'sending', so outbox.record(status=SENT) matches nothing and returns False: "
-    "journey.invited_at and notification.sent_at are never set",
-    strict=True,
-)
 @pytest.mark.parametrize("status", ["sent", "delivered"])
 async def test_a_callback_overtaking_the_answer_still_counts_the_invitation(
     status: str,
@@ -456,11 +450,6 @@ async def test_a_callback_overtaking_the_answer_still_counts_the_invitation(
     assert n.sent_at == clock.now()
 
 
-@pytest.mark.xfail(
-    reason="webhooks.py: a callback settling an 'unknown' invitation SMS to sent/delivered "
-    "never sets journey.invited_at (only deliver.py does, and only when it records SENT)",
-    strict=True,
-)
 async def test_an_unknown_invitation_confirmed_by_callback_counts_as_invited(
     client: httpx.AsyncClient,
     db: Database,

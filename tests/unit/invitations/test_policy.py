@@ -153,35 +153,18 @@ def test_a_window_without_weekdays_is_refused() -> None:
 # Known DST defects of next_open (windows with a boundary between 02:00 and 03:00 local).
 
 
-@pytest.mark.xfail(
-    reason="policy.next_open: a window starting inside the spring-forward gap (02:30) opens "
-    "when clocks jump to 03:00 CEST, but next_open returns 03:30 CEST (fold=0 maps 02:30 to "
-    "02:30+01:00 = 01:30 UTC)",
-    strict=True,
-)
 def test_start_inside_the_spring_gap_opens_when_the_clock_jumps() -> None:
     w = window(start=time(2, 30), end=time(4), weekdays=EVERY_DAY)
     assert w.allows(utc("2027-03-28T01:00"))  # 03:00 CEST is inside [02:30, 04:00)
     assert w.next_open(utc("2027-03-28T00:00")) == utc("2027-03-28T01:00")
 
 
-@pytest.mark.xfail(
-    reason="policy.next_open: a window wholly inside the spring-forward gap (02:15-02:45) "
-    "does not exist that day, but next_open returns 03:15 CEST, which allows() refuses",
-    strict=True,
-)
 def test_window_inside_the_spring_gap_opens_the_next_day() -> None:
     w = window(start=time(2, 15), end=time(2, 45), weekdays=EVERY_DAY)
     opened = w.next_open(utc("2027-03-28T00:00"))
     assert w.allows(opened)
 
 
-@pytest.mark.xfail(
-    reason="policy.next_open: after the first pass of the repeated hour (02:50 CEST on "
-    "2026-10-25), a 02:30-02:45 window opens again at 02:30 CET (01:30 UTC), but next_open "
-    "only looks at the first occurrence and returns the next day",
-    strict=True,
-)
 def test_window_in_the_repeated_hour_opens_again_on_the_second_pass() -> None:
     w = window(start=time(2, 30), end=time(2, 45), weekdays=EVERY_DAY)
     assert w.allows(utc("2026-10-25T01:30"))

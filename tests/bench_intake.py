@@ -1,0 +1,501 @@
+"""``make bench`` (second part): intake of a large CSV and delivery of invitations on
+PostgreSQL, each figure printed next to a ceiling measured in the same run.
+
+1. Import 100,000 rows (French headers, a few dozen bad rows) into a cohort through
+   ``intake.parse_all`` + ``intake.import_rows``: target <= 60 s; importing it again must
+   change nothing.
+2. Plan invitations for a second cohort of 10,000 people (phone and e-mail), then deliver the
+   10,000 e-mails and 10,000 SMS through the production path (``Deliverer.deliver``, 20 at a
+   time like the arq worker's ``max_jobs``) to the loopback SMTP and Twilio fakes. Target:
+   e-mail rate >= 50 % of a plain aiosmtplib loop (one connection) against the same server;
+   the SMS rate is shown next to plain loops of the official Twilio client, for information.
+
+The fakes run in a child process, so their CPU is not charged to the code measured (as a real
+relay's would not be). The bench works in a database of its own, created and dropped here:
+another suite may drop the schema of the shared one. ``--quick`` divides the counts by 10.
+Run: ``python -m tests.bench_intake [--quick]`` with ``RDV_TEST_POSTGRES_ADMIN_URL`` set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import random
+import resource
+import secrets
+import sys
+import tempfile
+import time
+import unicodedata
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import event, func, select, text, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from tests.support import scenario as sc
+from tests.support.intake import HEADER
+from tests.support.smtp_bench import plain_loop
+from tests.support.smtp_server import SmtpServer
+from tests.support.twilio_server import TwilioServer
+from twilio.rest import Client
+
+from rdv_spie.clock import FrozenClock
+from rdv_spie.db import migrate
+from rdv_spie.db.engine import create_engine
+from rdv_spie.db.uow import Database
+from rdv_spie.invitations import service as planner
+from rdv_spie.logging import configure_logging
+from rdv_spie.notifications import outbox
+from rdv_spie.notifications.models import Notification
+from rdv_spie.notifications.transports.twilio_sms import OriginOverrideHttpClient
+from rdv_spie.people import intake
+from rdv_spie.people.models import Cohort
+from rdv_spie.settings import Settings
+from rdv_spie.worker.context import build_context
+
+PARIS = ZoneInfo("Europe/Paris")
+NOW = datetime(2026, 12, 1, 8, tzinfo=UTC)  # a Tuesday, 09:00 in Paris: the window is open
+IMPORT_ROWS, MESSAGES, BAD_ROWS = 100_000, 10_000, 40
+IMPORT_TARGET_S, EMAIL_SHARE_TARGET = 60.0, 0.5
+CONCURRENCY = 20  # the arq worker's max_jobs
+CEILING_EMAILS, CEILING_SMS = 3_000, 2_000
+VERDICT = {True: "ok", False: "MISSED"}
+
+LAST_NAMES = (
+    "Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy",
+    "Moreau", "Simon", "Laurent", "Lefèvre", "Michel", "Garcia", "David", "Bertrand", "Roux",
+    "Vincent", "Fournier", "Morel", "Girard", "André", "Mercier", "Dupont", "Lambert", "Bonnet",
+    "François", "Martinez", "N'Diaye", "Da Silva", "Nguyen", "Benali", "Le Gall", "Müller",
+)  # fmt: skip
+FIRST_NAMES = (
+    "Léa", "Hugo", "Inès", "Noah", "Zoé", "Lucas", "Chloé", "Gabriel", "Manon", "Adam",
+    "Camille", "Louis", "Jade", "Raphaël", "Emma", "Arthur", "Louise", "Jules", "Alice", "Maël",
+    "Éloïse", "Nathan", "Sarah", "Yanis", "Anaïs", "Mohamed", "Fatoumata", "Kévin", "Océane",
+    "Jean-Baptiste", "Marie-Thérèse", "Aïcha",
+)  # fmt: skip
+DOMAINS = ("gmail.com", "orange.fr", "free.fr", "laposte.net", "hotmail.fr", "yahoo.fr", "sfr.fr")
+# Metropolitan mobiles only: 06 39 and 06 90-06 97 are overseas (Mayotte, Guadeloupe…).
+MOBILE_PREFIXES = (*range(10, 39), *range(40, 90))
+BAD = (
+    "Martin;Léa;12/03/1990;01 02;lea.{n}@exemple.fr;;",  # invalid_phone
+    "Durand;Hugo;01/01/1985;;pas-un-courriel-{n};;",  # invalid_email
+    "Petit;Inès;31/02/1990;;ines.{n}@exemple.fr;;",  # invalid_date
+    ";Noah;05/05/1995;;noah.{n}@exemple.fr;;",  # missing_value
+    "Roux;Zoé;05/05/1995",  # wrong_column_count
+)
+
+
+def _ascii(text: str) -> str:
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in folded if c.isalnum() and c.isascii())
+
+
+def phone_numbers(count: int, rng: random.Random) -> list[str]:
+    """``count`` distinct metropolitan mobile numbers, as national digits (06XXXXXXXX)."""
+    picks = rng.sample(range(len(MOBILE_PREFIXES) * 1_000_000), count)
+    return [f"06{MOBILE_PREFIXES[k // 1_000_000]}{k % 1_000_000:06d}" for k in picks]
+
+
+def csv_file(
+    count: int, *, first: int, phones: list[str], entered: date | None, bad: int, seed: int
+) -> bytes:
+    """A département's export: ``count`` people numbered from ``first`` (unique e-mails and
+    phones), a CAF number on every other row, phone written several ways, ``bad`` bad rows
+    spread through the file. ``entered`` None: entry dates over the last 60 days."""
+    rng = random.Random(seed)
+    cafs = rng.sample(range(1_000_000, 9_999_999), count // 2 + 1)
+    lines = [HEADER]
+    every, inserted = (count // bad if bad else 0), 0
+    for i in range(count):
+        n = first + i
+        last, first_name = rng.choice(LAST_NAMES), rng.choice(FIRST_NAMES)
+        d = phones[i]
+        phone = rng.choice(
+            (
+                f"{d[:2]} {d[2:4]} {d[4:6]} {d[6:8]} {d[8:]}",
+                d,
+                f"+33 {d[1]} {d[2:4]} {d[4:6]} {d[6:8]} {d[8:]}",
+                f"{d[:2]}.{d[2:4]}.{d[4:6]}.{d[6:8]}.{d[8:]}",
+            )
+        )
+        email = f"{_ascii(first_name)}.{_ascii(last)}.{n}@{rng.choice(DOMAINS)}"
+        born = date(1965, 1, 1) + timedelta(days=rng.randrange(42 * 365))
+        came = entered or NOW.date() - timedelta(days=rng.randrange(60))
+        caf = str(cafs[i // 2]) if i % 2 == 0 else ""
+        lines.append(f"{last};{first_name};{born:%d/%m/%Y};{phone};{email};{caf};{came:%d/%m/%Y}")
+        if every and (i + 1) % every == 0 and inserted < bad:
+            lines.append(BAD[inserted % len(BAD)].format(n=n))
+            inserted += 1
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+@dataclass
+class Trips:
+    """What the engine sent PostgreSQL: statements, transactions, connection checkouts (each
+    one a pre-ping). Round trips ~ statements + 2 x transactions + checkouts."""
+
+    statements: int = 0
+    transactions: int = 0
+    checkouts: int = 0
+
+    def watch(self, engine: AsyncEngine) -> None:
+        def on_statement(*_: Any) -> None:
+            self.statements += 1
+
+        def on_begin(*_: Any) -> None:
+            self.transactions += 1
+
+        def on_checkout(*_: Any) -> None:
+            self.checkouts += 1
+
+        event.listen(engine.sync_engine, "before_cursor_execute", on_statement)
+        event.listen(engine.sync_engine, "begin", on_begin)
+        event.listen(engine.sync_engine.pool, "checkout", on_checkout)
+
+    def snapshot(self) -> tuple[int, int, int]:
+        return (self.statements, self.transactions, self.checkouts)
+
+    @staticmethod
+    def per(before: tuple[int, int, int], after: tuple[int, int, int], count: int) -> str:
+        s, t, c = (b - a for a, b in zip(before, after, strict=True))
+        trips = s + 2 * t + c
+        return (
+            f"{s / count:.1f} statements, {t / count:.1f} transactions, "
+            f"{c / count:.1f} checkouts = ~{trips / count:.1f} round trips"
+        )
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+# The fakes, in a child process
+
+
+def _serve(conn: Connection) -> None:
+    with SmtpServer() as smtp, TwilioServer() as twilio:
+        conn.send((smtp.host, smtp.port, smtp.settings(), twilio.settings()))
+        while (command := conn.recv()) != "stop":
+            if command == "reset":
+                smtp.reset()
+                twilio.reset()
+                conn.send(None)
+            else:
+                mails, sms = smtp.messages, twilio.messages
+                rcpts = {r for m in mails for r in m.rcpt_tos}
+                conn.send((len(mails), len(rcpts), len(sms), len({m.to for m in sms})))
+
+
+class Fakes:
+    """SmtpServer and TwilioServer served by a child process."""
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._conn, child = context.Pipe()
+        self._process = context.Process(target=_serve, args=(child,), daemon=True)
+
+    def __enter__(self) -> Fakes:
+        self._process.start()
+        self.host, self.port, self.smtp_settings, self.twilio_settings = self._conn.recv()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._conn.send("stop")
+        self._process.join(10)
+
+    def reset(self) -> None:
+        self._conn.send("reset")
+        self._conn.recv()
+
+    def counts(self) -> tuple[int, int, int, int]:
+        """E-mails, distinct recipients, SMS, distinct numbers."""
+        self._conn.send("counts")
+        return self._conn.recv()  # type: ignore[no-any-return]
+
+
+# Database
+
+
+async def create_database() -> tuple[str, str]:
+    """A fresh database on the test server, migrated; (its URL, its name)."""
+    admin = os.environ["RDV_TEST_POSTGRES_ADMIN_URL"]
+    name = f"rdv_bench_{secrets.token_hex(4)}"
+    engine = create_async_engine(admin, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    await engine.dispose()
+    url = make_url(admin).set(database=name).render_as_string(hide_password=False)
+    await asyncio.to_thread(migrate.upgrade, Settings(database_url=url))
+    return url, name
+
+
+async def drop_database(name: str) -> None:
+    engine = create_async_engine(
+        os.environ["RDV_TEST_POSTGRES_ADMIN_URL"], isolation_level="AUTOCOMMIT"
+    )
+    async with engine.connect() as conn:
+        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    await engine.dispose()
+
+
+async def new_cohort(db: Database, clock: FrozenClock, s: sc.Scenario, name: str) -> uuid.UUID:
+    async with db.unit_of_work(clock=clock) as uow:
+        cohort = Cohort(
+            territory_id=s.territory_id,
+            name=name,
+            appointment_type_id=s.single_type_id,
+            organisation_id=s.organisation_id,
+        )
+        uow.session.add(cohort)
+        await uow.session.flush()
+        return cohort.id
+
+
+async def import_file(
+    db: Database, clock: FrozenClock, cohort_id: uuid.UUID, data: bytes
+) -> tuple[intake.ImportReport, float, float]:
+    """Parse then write, as the API and the CLI do; (report, parse seconds, write seconds)."""
+    async with db.unit_of_work(clock=clock) as uow:
+        into = await intake.target(uow, cohort_id, None)
+    began = time.perf_counter()
+    rows = intake.parse_all(data, region=into.region, today=clock.now().astimezone(PARIS).date())
+    parsed = time.perf_counter()
+    report = await intake.import_rows(db=db, clock=clock, into=into, rows=rows)
+    return report, parsed - began, time.perf_counter() - parsed
+
+
+# 1. Intake
+
+
+async def bench_import(
+    db: Database, clock: FrozenClock, s: sc.Scenario, phones: list[str], trips: Trips
+) -> bool:
+    rows = len(phones)
+    print(f"\n== import {rows:,} rows (PostgreSQL)", flush=True)
+    data = csv_file(rows, first=0, phones=phones, entered=None, bad=BAD_ROWS, seed=2)
+    before = trips.snapshot()
+    cohort_id = await new_cohort(db, clock, s, "Bénéficiaires du RSA")
+    report, parse_s, write_s = await import_file(db, clock, cohort_id, data)
+    total = parse_s + write_s
+    good = rows
+    statements, transactions, _ = (b - a for a, b in zip(before, trips.snapshot(), strict=True))
+    print(f"  writing took {statements} statements in {transactions} transactions")
+    print(f"  file: {len(data) / 2**20:.1f} MiB, {rows + BAD_ROWS:,} lines of people")
+    print(
+        f"  parse {parse_s:.1f} s + write {write_s:.1f} s = {total:.1f} s, "
+        f"{report.rows / total:,.0f} rows/s; peak RSS {peak_rss_mib():,.0f} MiB"
+    )
+    print(
+        f"  created {report.created:,}, journeys {report.journeys_opened:,}, "
+        f"rejected {report.rejected_rows} ({dict(Counter(e.code for e in report.rejected))})"
+    )
+    imported = report.created == report.journeys_opened == good and report.rejected_rows == BAD_ROWS
+    print(
+        f"  import {total:.1f} s vs target <= {IMPORT_TARGET_S:.0f} s: "
+        f"{VERDICT[total <= IMPORT_TARGET_S]}"
+    )
+    again, parse2_s, write2_s = await import_file(db, clock, cohort_id, data)
+    unchanged = again.created == again.updated == again.journeys_opened == 0
+    print(
+        f"  same file again: parse {parse2_s:.1f} s + write {write2_s:.1f} s = "
+        f"{parse2_s + write2_s:.1f} s; created {again.created}, updated {again.updated}, "
+        f"journeys {again.journeys_opened}, unchanged {again.unchanged:,}: "
+        f"{'changed nothing' if unchanged else 'CHANGED SOMETHING'}"
+    )
+    if not imported:
+        print("  WRONG COUNTS in the first import")
+    async with db.unit_of_work(clock=clock) as uow:  # out of the planner's way
+        await uow.session.execute(update(Cohort).where(Cohort.id == cohort_id).values(active=False))
+    return total <= IMPORT_TARGET_S and imported and unchanged
+
+
+# 2. Delivery
+
+
+async def email_ceiling(fakes: Fakes, count: int) -> float:
+    """Plain aiosmtplib, one connection, one message after the other: best of two."""
+    best = float("inf")
+    for _ in range(2):
+        began = time.perf_counter()
+        await plain_loop(fakes, count)  # type: ignore[arg-type]
+        best = min(best, time.perf_counter() - began)
+    return count / best
+
+
+async def sms_ceilings(fakes: Fakes, count: int) -> tuple[float, float]:
+    """The official Twilio client (same HTTP client as ours): one at a time, 20 in flight."""
+    settings = fakes.twilio_settings
+    http = OriginOverrideHttpClient(timeout=5.0, api_base=settings["twilio_api_base"])
+    client = Client(settings["twilio_account_sid"], settings["twilio_auth_token"], http_client=http)
+
+    async def send(n: int) -> None:
+        await client.messages.create_async(
+            to=f"+3361{n:07d}", from_="SPIE", body=f"Bonjour, message de mesure n° {n}."
+        )
+
+    rates = []
+    try:
+        began = time.perf_counter()
+        for n in range(count):
+            await send(n)
+        rates.append(count / (time.perf_counter() - began))
+        slots = asyncio.Semaphore(CONCURRENCY)
+
+        async def bounded(n: int) -> None:
+            async with slots:
+                await send(n)
+
+        began = time.perf_counter()
+        await asyncio.gather(*(bounded(n) for n in range(count)))
+        rates.append(count / (time.perf_counter() - began))
+    finally:
+        await http.close()
+    return rates[0], rates[1]
+
+
+async def deliver_all(deliver: Any, ids: list[uuid.UUID]) -> tuple[float, Counter[str]]:
+    slots = asyncio.Semaphore(CONCURRENCY)
+    outcomes: Counter[str] = Counter()
+
+    async def one(notification_id: uuid.UUID) -> None:
+        async with slots:
+            outcomes[await deliver(notification_id)] += 1
+
+    began = time.perf_counter()
+    await asyncio.gather(*(one(i) for i in ids))
+    return time.perf_counter() - began, outcomes
+
+
+async def bench_delivery(
+    db: Database, url: str, clock: FrozenClock, s: sc.Scenario, phones: list[str], trips: Trips
+) -> bool:
+    count = len(phones)
+    print(f"\n== deliver {count:,} e-mails and {count:,} SMS (PostgreSQL)", flush=True)
+    data = csv_file(count, first=10**6, phones=phones, entered=NOW.date(), bad=5, seed=3)
+    cohort_id = await new_cohort(db, clock, s, "Jeunes 18-30 ans")
+    report, parse_s, write_s = await import_file(db, clock, cohort_id, data)
+    print(f"  imported {report.journeys_opened:,} journeys in {parse_s + write_s:.1f} s")
+
+    with Fakes() as fakes:
+        settings = Settings(
+            database_url=url,
+            public_url="http://bench.local",
+            secret_key="b" * 40,
+            outbox_dir=Path(tempfile.mkdtemp(prefix="rdv-bench-")) / "outbox",
+            **fakes.smtp_settings,
+            **fakes.twilio_settings,
+        )
+        context = build_context(settings, clock, db=db)
+
+        before = trips.snapshot()
+        began, passes, invited = time.perf_counter(), 0, 0
+        while (
+            plan := await planner.plan(db=db, clock=clock, secret_key=context.secret_key)
+        ).invited:
+            passes += 1
+            invited += plan.invited
+        plan_s = time.perf_counter() - began
+        print(
+            f"  planner: {invited:,} journeys invited in {passes} passes, {plan_s:.1f} s "
+            f"({invited / plan_s:,.0f} journeys/s); per journey: "
+            f"{Trips.per(before, trips.snapshot(), max(invited, 1))}"
+        )
+
+        email_rate_plain = await email_ceiling(fakes, min(CEILING_EMAILS, count))
+        sms_alone, sms_parallel = await sms_ceilings(fakes, min(CEILING_SMS, count))
+        fakes.reset()
+
+        due = [i for i, _ in await outbox.due(db, clock=clock, limit=4 * count)]
+        async with db.unit_of_work(clock=clock, write=False) as uow:
+            channel_of = dict(
+                (await uow.session.execute(select(Notification.id, Notification.channel))).all()
+            )
+        emails = [i for i in due if channel_of[i] == "email"]
+        texts = [i for i in due if channel_of[i] == "sms"]
+        before = trips.snapshot()
+        email_s, email_outcomes = await deliver_all(context.deliverer.deliver, emails)
+        middle = trips.snapshot()
+        sms_s, sms_outcomes = await deliver_all(context.deliverer.deliver, texts)
+        after = trips.snapshot()
+        await context.aclose()
+        mails, rcpts, sms, numbers = fakes.counts()
+
+    async with db.unit_of_work(clock=clock, write=False) as uow:
+        statuses = Counter(
+            {
+                (ch, st): n
+                for ch, st, n in await uow.session.execute(
+                    select(Notification.channel, Notification.status, func.count()).group_by(
+                        Notification.channel, Notification.status
+                    )
+                )
+            }
+        )
+    email_rate = len(emails) / email_s
+    sms_rate = len(texts) / sms_s
+    share = email_rate / email_rate_plain
+    print(f"  due: {len(emails):,} e-mails, {len(texts):,} SMS")
+    print(f"  {'':44}{'msg/s':>8}")
+    for name, rate in [
+        ("plain aiosmtplib loop, 1 connection", email_rate_plain),
+        (f"e-mails through Deliverer, {CONCURRENCY} in flight", email_rate),
+        ("plain Twilio client, 1 at a time", sms_alone),
+        (f"plain Twilio client, {CONCURRENCY} in flight", sms_parallel),
+        (f"SMS through Deliverer, {CONCURRENCY} in flight", sms_rate),
+    ]:
+        print(f"  {name:44}{rate:8.0f}")
+    print(f"  e-mails: {email_s:.1f} s; per message: {Trips.per(before, middle, len(emails))}")
+    print(f"  SMS:     {sms_s:.1f} s; per message: {Trips.per(middle, after, len(texts))}")
+    print(f"  outcomes: e-mail {dict(email_outcomes)}, SMS {dict(sms_outcomes)}")
+    print(f"  rows by (channel, status): {dict(sorted(statuses.items()))}")
+    arrived = mails == rcpts == count and sms == numbers == count
+    all_sent = statuses == Counter({("email", "sent"): count, ("sms", "sent"): count})
+    print(
+        f"  arrived: {mails:,} e-mails to {rcpts:,} recipients, {sms:,} SMS to {numbers:,} "
+        f"numbers, every row sent: {VERDICT[arrived and all_sent]}"
+    )
+    print(
+        f"  e-mail delivery {share:.0%} of the plain aiosmtplib loop vs target >= "
+        f"{EMAIL_SHARE_TARGET:.0%}: {VERDICT[share >= EMAIL_SHARE_TARGET]}"
+    )
+    print(
+        f"  SMS delivery {sms_rate / sms_parallel:.0%} of the plain Twilio client with "
+        f"{CONCURRENCY} in flight (information)"
+    )
+    return share >= EMAIL_SHARE_TARGET and arrived and all_sent
+
+
+async def bench(quick: bool) -> bool:
+    rows, count = (IMPORT_ROWS // 10, MESSAGES // 10) if quick else (IMPORT_ROWS, MESSAGES)
+    url, name = await create_database()
+    try:
+        db = Database(create_engine(Settings(database_url=url)))
+        trips = Trips()
+        trips.watch(db.engine)
+        clock = FrozenClock(NOW)
+        s = await sc.build(db, clock, slug="bench")
+        phones = phone_numbers(rows + count, random.Random(1))
+        imported = await bench_import(db, clock, s, phones[:rows], trips)
+        delivered = await bench_delivery(db, url, clock, s, phones[rows:], trips)
+        await db.dispose()
+    finally:
+        await drop_database(name)
+    return imported and delivered
+
+
+def main() -> int:
+    # Warnings only: one line per message sent would drown the figures.
+    configure_logging(level="WARNING")
+    return 0 if asyncio.run(bench("--quick" in sys.argv[1:])) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
