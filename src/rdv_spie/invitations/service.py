@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, exists, func, or_, select
 
 from rdv_spie.agents.models import Agent, Membership, Role
 from rdv_spie.clock import Clock
@@ -37,6 +37,7 @@ from rdv_spie.scheduling.models import Appointment, AppointmentStatus
 from rdv_spie.territories.models import Organisation, Territory
 
 BATCH = 500
+MAX_BATCHES_PER_PASS = 200  # 100,000 journeys
 _LIVE = (AppointmentStatus.BOOKED, AppointmentStatus.SEEN, AppointmentStatus.NOSHOW)
 
 
@@ -69,11 +70,17 @@ async def plan(
             await uow.session.scalars(select(Cohort.id).where(Cohort.active.is_(True)))
         )
     for cohort_id in cohort_ids:
-        async with db.unit_of_work(clock=clock) as uow:
-            await uow.lock(f"plan:{cohort_id}")
-            await plan_cohort(
-                uow, cohort_id, secret_key=secret_key, grid_minutes=grid_minutes, report=report
-            )
+        # Batch after batch (one transaction each) while invitations go out, so a large
+        # intake is planned in one pass instead of 500 people per cron run.
+        for _ in range(MAX_BATCHES_PER_PASS):
+            before = report.invited
+            async with db.unit_of_work(clock=clock) as uow:
+                await uow.lock(f"plan:{cohort_id}")
+                await plan_cohort(
+                    uow, cohort_id, secret_key=secret_key, grid_minutes=grid_minutes, report=report
+                )
+            if report.invited == before:
+                break
         report.cohorts.append(cohort_id)
     return report
 
@@ -121,7 +128,18 @@ async def _invite(
                     and_(Appointment.journey_id == Journey.id, Appointment.status.in_(_LIVE))
                 ),
             )
-            .order_by(Journey.appointment_by_on, Journey.entered_on)
+            .where(  # people reached by phone only are the referent's (never re-read here)
+                or_(
+                    and_(Person.sms_consent.is_(True), Person.phone.is_not(None)),
+                    and_(Person.email_consent.is_(True), Person.email.is_not(None)),
+                )
+            )
+            # Fresh journeys first: the ones already waiting for slots must not hide them.
+            .order_by(
+                Journey.waiting_for_slots_since.is_not(None),
+                Journey.appointment_by_on,
+                Journey.entered_on,
+            )
             .limit(BATCH)
         )
     ).all()
@@ -130,6 +148,7 @@ async def _invite(
     window = window_of(cohort, zone)
     has_slots: dict[date, bool] = {}
     waiting: list[Journey] = []
+    planned: list[tuple[Journey, Channel, Invitation, datetime]] = []
     for journey, sms_ok, phone, email_ok, email in rows:
         channels = [
             c
@@ -156,20 +175,22 @@ async def _invite(
             )
             invitation.token_hash = tokens.hash_token(tokens.derive(secret_key, invitation.id))
             uow.session.add(invitation)
-            await uow.session.flush()
-            await outbox.add(
-                uow,
-                territory_id=cohort.territory_id,
-                name="invitation",
-                channel=channel,
-                key=f"invitation:{invitation.id}",
-                not_before=send_at,
-                person_id=journey.person_id,
-                journey_id=journey.id,
-                invitation_id=invitation.id,
-            )
+            planned.append((journey, channel, invitation, send_at))
         journey.waiting_for_slots_since = None
         report.invited += 1
+    await uow.session.flush()  # the invitations, before the messages that point at them
+    for journey, channel, invitation, send_at in planned:
+        await outbox.add(
+            uow,
+            territory_id=cohort.territory_id,
+            name="invitation",
+            channel=channel,
+            key=f"invitation:{invitation.id}",
+            not_before=send_at,
+            person_id=journey.person_id,
+            journey_id=journey.id,
+            invitation_id=invitation.id,
+        )
     for journey in waiting:
         journey.waiting_for_slots_since = journey.waiting_for_slots_since or now
     if waiting:

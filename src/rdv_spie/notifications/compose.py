@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.orm import raiseload
 
 from rdv_spie.agents.models import Agent
 from rdv_spie.db.uow import UnitOfWork
@@ -27,6 +28,8 @@ from rdv_spie.scheduling.models import (
 )
 from rdv_spie.territories.models import Organisation, Place, Territory
 
+# Messages never need a type's allowed places (a selectin load per message otherwise).
+_NO_PLACES = [raiseload(AppointmentType.allowed_places)]
 INVITATIONS = frozenset({"invitation", "invitation_reminder"})
 ICS_METHOD = {
     "booking_confirmation": "REQUEST",
@@ -83,7 +86,9 @@ async def compose(
     place = type_ = None
     if appointment is not None:
         place = await uow.session.get(Place, appointment.place_id)
-        type_ = await uow.session.get(AppointmentType, appointment.appointment_type_id)
+        type_ = await uow.session.get(
+            AppointmentType, appointment.appointment_type_id, options=_NO_PLACES
+        )
         if organisation is None and place is not None:
             organisation = await uow.session.get(Organisation, place.organisation_id)
         skip = _appointment_skip(n, appointment, now)
@@ -120,7 +125,9 @@ async def compose(
         if journey is not None and cohort is not None:
             context["book_by"] = journey.appointment_by_on
             if cohort.appointment_type_id:
-                cohort_type = await uow.session.get(AppointmentType, cohort.appointment_type_id)
+                cohort_type = await uow.session.get(
+                    AppointmentType, cohort.appointment_type_id, options=_NO_PLACES
+                )
                 context["type_name"] = cohort_type.name if cohort_type else ""
         if type_ is not None:
             context["type_name"] = type_.name
@@ -251,7 +258,7 @@ async def _agent_context(uow: UnitOfWork, n: Notification) -> dict[str, Any]:
         cohort = await uow.session.get(Cohort, uuid.UUID(n.params["cohort_id"]))
         assert cohort is not None
         type_ = (
-            await uow.session.get(AppointmentType, cohort.appointment_type_id)
+            await uow.session.get(AppointmentType, cohort.appointment_type_id, options=_NO_PLACES)
             if cohort.appointment_type_id
             else None
         )

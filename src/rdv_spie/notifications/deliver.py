@@ -82,9 +82,10 @@ class Deliverer:
             log.info("notification_skipped", code=built.code)
             return built.status
 
-        await outbox.mark_handed(
-            self.db, clock=self.clock, notification_id=notification_id, attempt=attempt
-        )
+        if isinstance(outgoing, OutgoingSms):  # e-mail is resent after a crash either way
+            await outbox.mark_handed(
+                self.db, clock=self.clock, notification_id=notification_id, attempt=attempt
+            )
         try:
             if isinstance(outgoing, OutgoingSms):
                 provider_id = await self.transports.sms.send_sms(outgoing)
@@ -117,15 +118,15 @@ class Deliverer:
             return "unknown"
 
         async with self.db.unit_of_work(clock=self.clock) as uow:
-            await outbox.record(
+            recorded = await outbox.record(
                 uow,
                 notification_id=notification_id,
                 attempt=attempt,
                 status=S.SENT,
                 provider_id=provider_id,
             )
-            # Even when a status callback overtook this answer and already moved the row on.
-            await outbox.provider_accepted(uow, n)
+            # Also when a status callback overtook this answer and already moved the row on.
+            await outbox.provider_accepted(uow, n, sent_at_recorded=recorded)
         log.info("notification_sent", channel=n.channel, name=n.name, attempt=attempt)
         return "sent"
 

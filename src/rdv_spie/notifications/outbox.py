@@ -194,16 +194,19 @@ async def record(
 INVITATIONS = ("invitation", "invitation_reminder")
 
 
-async def provider_accepted(uow: UnitOfWork, n: Notification) -> None:
+async def provider_accepted(
+    uow: UnitOfWork, n: Notification, *, sent_at_recorded: bool = False
+) -> None:
     """The provider has the message, whichever told us first (its answer or its callback):
     note when it left and, for an invitation, that the person is invited."""
     now = uow.clock.now()
-    await uow.session.execute(
-        update(Notification)
-        .where(Notification.id == n.id, Notification.sent_at.is_(None))
-        .values(sent_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    if not sent_at_recorded:
+        await uow.session.execute(
+            update(Notification)
+            .where(Notification.id == n.id, Notification.sent_at.is_(None))
+            .values(sent_at=now)
+            .execution_options(synchronize_session=False)
+        )
     if n.journey_id is not None and n.name in INVITATIONS:
         await uow.session.execute(
             update(Journey)

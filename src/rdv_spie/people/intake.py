@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select
 
 from rdv_spie.agents.guards import Actor
 from rdv_spie.clock import Clock
@@ -249,6 +249,7 @@ async def _write_batch(
     )
     index = _Index(existing)
     matched: list[tuple[PersonRow, Person]] = []
+    created: list[Person] = []
     for row in batch:
         found = index.match(row)
         if isinstance(found, RowError):
@@ -263,7 +264,7 @@ async def _write_batch(
                 last_name=row.last_name,
                 **{name: getattr(row, name) for name in _UPDATABLE},
             )
-            uow.session.add(found)
+            created.append(found)  # inserted in bulk below, not through the ORM flush
             index.add(found)
             report.created += 1
         elif _update(found, row):
@@ -272,7 +273,24 @@ async def _write_batch(
         else:
             report.unchanged += 1
         matched.append((row, found))
-    await uow.session.flush()
+    await uow.session.flush()  # updates of people already known
+    now = uow.clock.now()
+    if created:
+        await uow.session.execute(
+            insert(Person),
+            [
+                {
+                    "id": p.id,
+                    "created_at": now,
+                    "updated_at": now,
+                    "territory_id": p.territory_id,
+                    "first_name": p.first_name,
+                    "last_name": p.last_name,
+                    **{name: getattr(p, name) for name in _UPDATABLE},
+                }
+                for p in created
+            ],
+        )
 
     person_ids = {p.id for _, p in matched}
     open_journeys = set(
@@ -284,24 +302,29 @@ async def _write_batch(
             )
         )
     )
-    today = uow.clock.now().astimezone(into.zone).date()
+    today = now.astimezone(into.zone).date()
+    journeys = []
     for row, person in matched:
         if person.id in open_journeys:
             continue
         entered = row.entered_on or today
-        uow.session.add(
-            Journey(
-                territory_id=into.territory_id,
-                person_id=person.id,
-                cohort_id=into.cohort_id,
-                entered_on=entered,
-                invite_by_on=entered + timedelta(days=into.invite_within_days),
-                appointment_by_on=entered + timedelta(days=into.entry_delay_days),
-            )
+        journeys.append(
+            {
+                "id": uuid.uuid4(),
+                "created_at": now,
+                "updated_at": now,
+                "territory_id": into.territory_id,
+                "person_id": person.id,
+                "cohort_id": into.cohort_id,
+                "entered_on": entered,
+                "invite_by_on": entered + timedelta(days=into.invite_within_days),
+                "appointment_by_on": entered + timedelta(days=into.entry_delay_days),
+            }
         )
         open_journeys.add(person.id)
-        report.journeys_opened += 1
-    await uow.session.flush()
+    if journeys:
+        await uow.session.execute(insert(Journey), journeys)
+    report.journeys_opened += len(journeys)
 
 
 def _update(person: Person, row: PersonRow) -> bool:
