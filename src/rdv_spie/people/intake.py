@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, or_, select
@@ -276,8 +277,9 @@ async def _write_batch(
     await uow.session.flush()  # updates of people already known
     now = uow.clock.now()
     if created:
-        await uow.session.execute(
-            insert(Person),
+        await _insert_many(
+            uow,
+            Person,
             [
                 {
                     "id": p.id,
@@ -323,8 +325,17 @@ async def _write_batch(
         )
         open_journeys.add(person.id)
     if journeys:
-        await uow.session.execute(insert(Journey), journeys)
+        await _insert_many(uow, Journey, journeys)
     report.journeys_opened += len(journeys)
+
+
+async def _insert_many(
+    uow: UnitOfWork, table: type[Person | Journey], rows: list[dict[str, Any]]
+) -> None:
+    """One Core executemany per table and batch: no ORM objects to flush, no RETURNING."""
+    if rows:
+        connection = await uow.session.connection()
+        await connection.execute(table.__table__.insert(), rows)
 
 
 def _update(person: Person, row: PersonRow) -> bool:
