@@ -21,6 +21,7 @@ from sqlalchemy import insert, or_, select
 
 from rdv_spie.agents.guards import Actor
 from rdv_spie.clock import Clock
+from rdv_spie.db.base import Base
 from rdv_spie.db.uow import Database, UnitOfWork
 from rdv_spie.errors import Forbidden, NotFound
 from rdv_spie.people.csvrows import CsvSource, PersonRow, RowError, read_rows
@@ -335,7 +336,7 @@ async def _insert_many(
     """One Core executemany per table and batch: no ORM objects to flush, no RETURNING."""
     if rows:
         connection = await uow.session.connection()
-        await connection.execute(table.__table__.insert(), rows)
+        await connection.execute(insert(Base.metadata.tables[table.__tablename__]), rows)
 
 
 def _update(person: Person, row: PersonRow) -> bool:
