@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import insert, select
 
 from rdv_spie.agents.guards import Actor
 from rdv_spie.clock import Clock
@@ -240,15 +240,15 @@ async def _write_batch(
         conditions.append(Person.email.in_(emails))
     if phones:
         conditions.append(Person.phone.in_(phones))
-    existing = (
-        list(
-            await uow.session.scalars(
-                select(Person).where(Person.territory_id == into.territory_id, or_(*conditions))
-            )
-        )
-        if conditions
-        else []
-    )
+    # One query per way of matching, each served by its own (territory, column) index: an OR
+    # of them makes PostgreSQL scan the whole table, which grows with every batch.
+    known: dict[uuid.UUID, Person] = {}
+    for condition in conditions:
+        for person in await uow.session.scalars(
+            select(Person).where(Person.territory_id == into.territory_id, condition)
+        ):
+            known[person.id] = person
+    existing = list(known.values())
     index = _Index(existing)
     matched: list[tuple[PersonRow, Person]] = []
     created: list[Person] = []

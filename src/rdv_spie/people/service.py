@@ -7,6 +7,7 @@ import csv
 import io
 import uuid
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,7 +16,7 @@ from sqlalchemy import select
 
 from rdv_spie.agents.guards import Actor
 from rdv_spie.db.uow import UnitOfWork
-from rdv_spie.errors import Invalid, NotFound
+from rdv_spie.errors import Forbidden, Invalid, NotFound
 from rdv_spie.invitations.models import Invitation
 from rdv_spie.people import status as journey_status
 from rdv_spie.people.csvrows import FIELDS, PersonRow, RowError, read_rows
@@ -34,8 +35,6 @@ async def _manager_of_territory(uow: UnitOfWork, actor: Actor, territory_id: uui
         )
     )
     if not actor.manages_any_territory_org(orgs):
-        from rdv_spie.errors import Forbidden
-
         raise Forbidden(
             "only an admin or an animator of the territory can do this", field="territory_id"
         )
@@ -169,7 +168,7 @@ def rows_from_json(
     """Validate a JSON batch with the CSV rules; an error's ``line`` is the person's position
     in the batch (1-based) and its ``header`` the JSON field."""
     renamed = {"birth_date": "birth_on", "entry_date": "entered_on"}
-    names = [n for n in FIELDS]
+    names = list(FIELDS)
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
     writer.writerow(names)
@@ -200,8 +199,6 @@ def rows_from_json(
 
 
 def _shift(row: PersonRow) -> PersonRow:
-    from dataclasses import replace
-
     return replace(row, line=row.line - 1)
 
 
