@@ -17,7 +17,8 @@ from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select
+from sqlalchemy import any_, bindparam, insert, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from rdv_spie.agents.guards import Actor
 from rdv_spie.clock import Clock
@@ -68,6 +69,29 @@ class ImportReport:
         """Count and (up to a limit) keep one error."""
         if len(self.rejected) < MAX_REPORTED_ERRORS:
             self.rejected.append(error)
+
+
+@dataclass(slots=True)
+class _NewPerson:
+    """A person first seen in this batch: a plain record (an ORM instance costs more to build
+    than to insert), inserted in bulk at the end of the batch."""
+
+    id: uuid.UUID
+    first_name: str
+    last_name: str
+    birth_on: date | None
+    phone: str | None
+    email: str | None
+    postcode: str | None
+    caf_number: str | None
+    france_travail_id: str | None
+    departement_id: str | None
+    sms_consent: bool
+    email_consent: bool
+    prefers_call: bool
+
+
+_Someone = Person | _NewPerson
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,13 +197,13 @@ class _Index:
     """Existing people of the batch's territory, by each way a row can match them."""
 
     def __init__(self, people: Iterable[Person]) -> None:
-        self.by_id: dict[tuple[str, str], Person] = {}
-        self.by_email: dict[tuple[str, str], Person] = {}
-        self.by_phone: dict[tuple[str, str], Person] = {}
+        self.by_id: dict[tuple[str, str], _Someone] = {}
+        self.by_email: dict[tuple[str, str], _Someone] = {}
+        self.by_phone: dict[tuple[str, str], _Someone] = {}
         for person in people:
             self.add(person)
 
-    def add(self, person: Person) -> None:
+    def add(self, person: _Someone) -> None:
         for name in EXTERNAL_IDS:
             value = getattr(person, name)
             if value:
@@ -190,7 +214,7 @@ class _Index:
         if person.phone:
             self.by_phone[(person.phone, first)] = person
 
-    def match(self, row: PersonRow) -> Person | RowError | None:
+    def match(self, row: PersonRow) -> _Someone | RowError | None:
         by_ids = {
             self.by_id[(name, getattr(row, name))]
             for name in EXTERNAL_IDS
@@ -230,16 +254,10 @@ async def _write_batch(
     uow: UnitOfWork, into: Target, batch: list[PersonRow], report: ImportReport
 ) -> None:
     conditions = []
-    for name in EXTERNAL_IDS:
-        values = {getattr(r, name) for r in batch if getattr(r, name)}
+    for name in (*EXTERNAL_IDS, "email", "phone"):
+        values = sorted({v for r in batch if (v := getattr(r, name))})
         if values:
-            conditions.append(getattr(Person, name).in_(values))
-    emails = {r.email for r in batch if r.email}
-    phones = {r.phone for r in batch if r.phone}
-    if emails:
-        conditions.append(Person.email.in_(emails))
-    if phones:
-        conditions.append(Person.phone.in_(phones))
+            conditions.append(_among(getattr(Person, name), values, uow.is_postgres))
     # One query per way of matching, each served by its own (territory, column) index: an OR
     # of them makes PostgreSQL scan the whole table, which grows with every batch.
     known: dict[uuid.UUID, Person] = {}
@@ -250,8 +268,8 @@ async def _write_batch(
             known[person.id] = person
     existing = list(known.values())
     index = _Index(existing)
-    matched: list[tuple[PersonRow, Person]] = []
-    created: list[Person] = []
+    matched: list[tuple[PersonRow, _Someone]] = []
+    created: list[_NewPerson] = []
     for row in batch:
         found = index.match(row)
         if isinstance(found, RowError):
@@ -259,14 +277,22 @@ async def _write_batch(
             report.reject(found)
             continue
         if found is None:
-            found = Person(
-                id=uuid.uuid4(),
-                territory_id=into.territory_id,
-                first_name=row.first_name,
-                last_name=row.last_name,
-                **{name: getattr(row, name) for name in _UPDATABLE},
+            found = _NewPerson(
+                uuid.uuid4(),
+                row.first_name,
+                row.last_name,
+                row.birth_on,
+                row.phone,
+                row.email,
+                row.postcode,
+                row.caf_number,
+                row.france_travail_id,
+                row.departement_id,
+                row.sms_consent,
+                row.email_consent,
+                row.prefers_call,
             )
-            created.append(found)  # inserted in bulk below, not through the ORM flush
+            created.append(found)
             index.add(found)
             report.created += 1
         elif _update(found, row):
@@ -286,7 +312,7 @@ async def _write_batch(
                     "id": p.id,
                     "created_at": now,
                     "updated_at": now,
-                    "territory_id": p.territory_id,
+                    "territory_id": into.territory_id,
                     "first_name": p.first_name,
                     "last_name": p.last_name,
                     **{name: getattr(p, name) for name in _UPDATABLE},
@@ -295,20 +321,24 @@ async def _write_batch(
             ],
         )
 
-    person_ids = {p.id for _, p in matched}
-    open_journeys = set(
-        await uow.session.scalars(
-            select(Journey.person_id).where(
-                Journey.cohort_id == into.cohort_id,
-                Journey.person_id.in_(person_ids),
-                Journey.closed_at.is_(None),
+    known_ids = sorted({p.id for _, p in matched if isinstance(p, Person)})
+    open_journeys = (
+        set(
+            await uow.session.scalars(
+                select(Journey.person_id).where(
+                    Journey.cohort_id == into.cohort_id,
+                    _among(Journey.person_id, known_ids, uow.is_postgres),
+                    Journey.closed_at.is_(None),
+                )
             )
         )
+        if known_ids
+        else set()
     )
     today = now.astimezone(into.zone).date()
     journeys = []
-    for row, person in matched:
-        if person.id in open_journeys:
+    for row, someone in matched:
+        if someone.id in open_journeys:
             continue
         entered = row.entered_on or today
         journeys.append(
@@ -317,14 +347,14 @@ async def _write_batch(
                 "created_at": now,
                 "updated_at": now,
                 "territory_id": into.territory_id,
-                "person_id": person.id,
+                "person_id": someone.id,
                 "cohort_id": into.cohort_id,
                 "entered_on": entered,
                 "invite_by_on": entered + timedelta(days=into.invite_within_days),
                 "appointment_by_on": entered + timedelta(days=into.entry_delay_days),
             }
         )
-        open_journeys.add(person.id)
+        open_journeys.add(someone.id)
     if journeys:
         await _insert_many(uow, Journey, journeys)
     report.journeys_opened += len(journeys)
@@ -339,7 +369,15 @@ async def _insert_many(
         await connection.execute(insert(Base.metadata.tables[table.__tablename__]), rows)
 
 
-def _update(person: Person, row: PersonRow) -> bool:
+def _among(column: Any, values: list[Any], postgres: bool) -> Any:
+    """``column IN values``; on PostgreSQL one array parameter (``= ANY``) instead of
+    thousands of bound values to render and send."""
+    if postgres:
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+    return column.in_(values)
+
+
+def _update(person: _Someone, row: PersonRow) -> bool:
     """Bring a matched person up to date with the row; True when something changed. Empty
     cells never erase what is known."""
     changed = False
