@@ -15,6 +15,9 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from rdv_spie import deps
 from rdv_spie.agents.api import AgentController
+from rdv_spie.calendars.api import CalendarFeedController
+from rdv_spie.calendars.cache import FeedCache
+from rdv_spie.calendars.feeds import serve_feed
 from rdv_spie.clock import Clock, SystemClock
 from rdv_spie.db.engine import create_engine
 from rdv_spie.db.uow import Database
@@ -100,6 +103,7 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
             "clock": overrides.clock or SystemClock(timedelta(days=settings.clock_offset_days)),
             "db": overrides.database,
             "slot_cache": SlotCache(),
+            "feed_cache": FeedCache(),
             "renderer": Renderer(settings.templates_dir),
         }
     )
@@ -118,15 +122,17 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
             AppointmentController,
             CohortController,
             IndicatorController,
+            CalendarFeedController,
         ],
         dependencies={"actor": Provide(deps.provide_actor)},
     )
     return Litestar(
-        route_handlers=[api, healthz, readyz, twilio_status, open_invitation],
+        route_handlers=[api, healthz, readyz, twilio_status, open_invitation, serve_feed],
         dependencies={
             "uow": Provide(deps.provide_uow),
             "settings": Provide(deps.provide_settings, sync_to_thread=False),
             "slot_cache": Provide(deps.provide_slot_cache, sync_to_thread=False),
+            "feed_cache": Provide(deps.provide_feed_cache, sync_to_thread=False),
             "database": Provide(deps.provide_database, sync_to_thread=False),
             "clock": Provide(deps.provide_clock, sync_to_thread=False),
         },

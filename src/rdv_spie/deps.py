@@ -11,6 +11,7 @@ from litestar.di import NamedDependency
 
 from rdv_spie.agents import api_keys
 from rdv_spie.agents.guards import Actor
+from rdv_spie.calendars.cache import FeedCache
 from rdv_spie.clock import Clock
 from rdv_spie.db.uow import Database, UnitOfWork
 from rdv_spie.errors import Unauthorized
@@ -62,6 +63,12 @@ def provide_settings(state: State) -> Settings:
 def provide_slot_cache(state: State) -> SlotCache:
     """This process's cache of computed slots (validated by the database on every read)."""
     cache: SlotCache = state.slot_cache
+    return cache
+
+
+def provide_feed_cache(state: State) -> FeedCache:
+    """This process's rendered calendar feeds (validated by the database on every read)."""
+    cache: FeedCache = state.feed_cache
     return cache
 
 

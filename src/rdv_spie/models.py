@@ -1,6 +1,7 @@
 """Every table, imported in one place for Alembic and the drift check."""
 
 from rdv_spie.agents.models import Agent, ApiKey, Membership
+from rdv_spie.calendars.models import CalendarFeed
 from rdv_spie.db.base import Base
 from rdv_spie.invitations.models import Invitation
 from rdv_spie.notifications.models import Notification
@@ -24,6 +25,7 @@ __all__ = [
     "AppointmentType",
     "AvailabilityRule",
     "Base",
+    "CalendarFeed",
     "CalendarVersion",
     "Cohort",
     "Invitation",

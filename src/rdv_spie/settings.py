@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -63,3 +64,10 @@ class Settings(BaseSettings):
     sms_sender: str = Field(default="SPIE", description="Alphanumeric sender, ≤ 11 characters")
     # In-process jobs (no Redis): how often the web process sweeps the outbox and plans.
     inprocess_sweep_seconds: float = 10.0
+    # Calendar feeds: a link lasts feed_valid_days, or until the programme's end when set.
+    feed_valid_days: int = Field(default=365, gt=0, description="Lifetime of a feed link")
+    feed_programme_end_on: date | None = Field(
+        default=None, description="Feed links expire at the end of this day (UTC) at the latest"
+    )
+    feed_past_days: int = Field(default=92, ge=0, description="Days of past events in a feed")
+    feed_future_days: int = Field(default=366, gt=0, description="Days ahead in a feed")

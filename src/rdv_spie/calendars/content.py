@@ -1,0 +1,229 @@
+"""What each kind of feed shows, read from the database and stripped for its audience.
+
+An agent feed carries the agent's appointments with the person as initials only (computed by
+the database, so names never reach this process for a feed); a territory feed carries the
+territory's appointments with no personal data at all. Each feed also has a cheap
+``fingerprint``: aggregates over exactly the rows its body is made of, which change whenever
+the body can change (every write stamps ``updated_at`` from the clock and bumps ``sequence``),
+so an unchanged feed is answered 304 without loading or rendering it.
+
+Reads only; never writes, never sees a token.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Select, func, select
+
+from rdv_spie.agents.models import Agent, Membership
+from rdv_spie.calendars.feed import FeedEvent, Status
+from rdv_spie.calendars.models import FeedKind
+from rdv_spie.calendars.service import ActiveFeed
+from rdv_spie.db.uow import UnitOfWork
+from rdv_spie.people.models import Person
+from rdv_spie.scheduling.models import (
+    Appointment,
+    AppointmentAgent,
+    AppointmentStatus,
+    AppointmentType,
+)
+from rdv_spie.territories.models import Organisation, Place, PlaceKind, Territory
+
+DEFAULT_TZID = "Europe/Paris"
+
+_STATUS: dict[str, tuple[Status, str]] = {
+    AppointmentStatus.BOOKED: ("CONFIRMED", "réservé"),
+    AppointmentStatus.SEEN: ("CONFIRMED", "honoré"),
+    AppointmentStatus.NOSHOW: ("CONFIRMED", "absence non excusée"),
+    AppointmentStatus.EXCUSED: ("CANCELLED", "excusé"),
+    AppointmentStatus.CANCELLED: ("CANCELLED", "annulé par la personne"),
+    AppointmentStatus.REVOKED: ("CANCELLED", "annulé par le service"),
+}
+_REMOTE = {PlaceKind.PHONE: "par téléphone", PlaceKind.VIDEO: "en visio"}
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The events a feed carries start in [starts_at, ends_at); whole UTC days, so the body
+    only moves with the date, never with the minute."""
+
+    starts_at: datetime
+    ends_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """Who or what a feed is about: its calendar's name and zone."""
+
+    name: str
+    tzid: str
+    changed_at: datetime
+
+
+def window(now: datetime, *, past_days: int, future_days: int) -> Window:
+    """From ``past_days`` before today (UTC) to ``future_days`` after."""
+    today = datetime.combine(now.astimezone(UTC).date(), time(0), UTC)
+    return Window(today - timedelta(days=past_days), today + timedelta(days=future_days))
+
+
+async def subject(uow: UnitOfWork, feed: ActiveFeed) -> Subject | None:
+    """The feed's subject, or None when it no longer exists."""
+    if feed.kind == FeedKind.AGENT:
+        zone = (
+            select(Territory.timezone)
+            .join(Organisation, Organisation.territory_id == Territory.id)
+            .join(Membership, Membership.organisation_id == Organisation.id)
+            .where(Membership.agent_id == Agent.id)
+            .order_by(Territory.slug)
+            .limit(1)
+            .scalar_subquery()
+        )
+        row = (
+            await uow.session.execute(
+                select(Agent.first_name, Agent.last_name, Agent.updated_at, zone).where(
+                    Agent.id == feed.subject_id, Agent.active.is_(True)
+                )
+            )
+        ).one_or_none()
+        if row is None:
+            return None
+        first, last, changed_at, tzid = row
+        return Subject(f"Rendez-vous — {first} {last}", tzid or DEFAULT_TZID, changed_at)
+    if feed.kind == FeedKind.TERRITORY:
+        row = (
+            await uow.session.execute(
+                select(Territory.name, Territory.timezone, Territory.updated_at).where(
+                    Territory.id == feed.subject_id
+                )
+            )
+        ).one_or_none()
+        if row is None:
+            return None
+        name, tzid, changed_at = row
+        return Subject(f"Rendez-vous SPIE — {name}", tzid, changed_at)
+    return None
+
+
+def _scope(statement: Select[Any], feed: ActiveFeed, w: Window) -> Select[Any]:
+    """The appointments of a feed: the agent attends them, or they are on the territory."""
+    statement = statement.where(
+        Appointment.starts_at >= w.starts_at, Appointment.starts_at < w.ends_at
+    )
+    if feed.kind == FeedKind.AGENT:
+        # appointment_agent.starts_at is the appointment's (a move replaces the rows): it lets
+        # the (agent_id, starts_at) index find them.
+        return statement.join(
+            AppointmentAgent,
+            (AppointmentAgent.appointment_id == Appointment.id)
+            & (AppointmentAgent.agent_id == feed.subject_id)
+            & (AppointmentAgent.starts_at >= w.starts_at)
+            & (AppointmentAgent.starts_at < w.ends_at),
+        )
+    return statement.where(Appointment.territory_id == feed.subject_id)
+
+
+async def fingerprint(uow: UnitOfWork, feed: ActiveFeed, w: Window) -> Hashable:
+    """Aggregates that change whenever the feed's body can: which appointments, their
+    sequences and last changes, and the last change of every type, place, territory and
+    person they show."""
+    columns: list[Any] = [
+        func.count(Appointment.id),
+        func.coalesce(func.sum(Appointment.sequence), 0),
+        func.max(Appointment.updated_at),
+        func.max(AppointmentType.updated_at),
+        func.max(Place.updated_at),
+        func.max(Territory.updated_at),
+    ]
+    statement = (
+        select(*columns)
+        .select_from(Appointment)
+        .join(AppointmentType, AppointmentType.id == Appointment.appointment_type_id)
+        .join(Place, Place.id == Appointment.place_id)
+        .join(Territory, Territory.id == Appointment.territory_id)
+    )
+    if feed.kind == FeedKind.AGENT:
+        statement = statement.outerjoin(Person, Person.id == Appointment.person_id).add_columns(
+            func.max(Person.updated_at)
+        )
+    row = (await uow.session.execute(_scope(statement, feed, w))).one()
+    return tuple(row)
+
+
+async def events(
+    uow: UnitOfWork, feed: ActiveFeed, w: Window, *, public_url: str
+) -> list[FeedEvent]:
+    """The feed's events, in start order, stripped for its audience."""
+    with_person = feed.kind == FeedKind.AGENT
+    columns: list[Any] = [
+        Appointment.id,
+        Appointment.starts_at,
+        Appointment.ends_at,
+        Appointment.status,
+        Appointment.sequence,
+        Appointment.updated_at,
+        AppointmentType.name,
+        Place.name,
+        Place.kind,
+        Place.address,
+        Place.postcode,
+        Place.city,
+        Territory.timezone,
+    ]
+    statement = (
+        select(*columns)
+        .select_from(Appointment)
+        .join(AppointmentType, AppointmentType.id == Appointment.appointment_type_id)
+        .join(Place, Place.id == Appointment.place_id)
+        .join(Territory, Territory.id == Appointment.territory_id)
+        .order_by(Appointment.starts_at, Appointment.id)
+    )
+    if with_person:
+        # Only the first letter of each name leaves the database.
+        statement = statement.outerjoin(Person, Person.id == Appointment.person_id).add_columns(
+            func.substr(Person.first_name, 1, 1), func.substr(Person.last_name, 1, 1)
+        )
+    rows = (await uow.session.execute(_scope(statement, feed, w))).all()
+    base = public_url.rstrip("/")
+    return [_event(row, base, with_person) for row in rows]
+
+
+def _event(row: Sequence[Any], base: str, with_person: bool) -> FeedEvent:
+    (id_, starts_at, ends_at, status, sequence, changed_at, type_name) = row[:7]
+    place_name, place_kind, address, postcode, city, tzid = row[7:13]
+    ical_status, label = _STATUS.get(status, ("CONFIRMED", str(status)))
+    summary = type_name
+    if with_person:
+        initials = " ".join(f"{c.upper()}." for c in row[13:15] if c)
+        if initials:
+            summary = f"{type_name} — {initials}"
+    if ical_status == "CANCELLED":
+        summary = f"Annulé — {summary}"
+    location = _REMOTE.get(place_kind) or ", ".join(
+        p for p in (place_name, address, " ".join(p for p in (postcode, city) if p)) if p
+    )
+    if place_kind in _REMOTE:
+        location = f"{place_name} ({location})"
+    url = f"{base}/api/v1/appointments/{id_}"
+    return FeedEvent(
+        uid=f"appointment-{id_}@rdv-spie",
+        sequence=sequence,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        changed_at=changed_at,
+        tzid=tzid,
+        summary=summary,
+        status=ical_status,
+        location=location,
+        description=f"{type_name}\nStatut : {label}\n{url}",
+        url=url,
+    )
+
+
+def feed_id_key(feed: ActiveFeed) -> tuple[str, uuid.UUID]:
+    """What two links of one subject share (a cached body serves both)."""
+    return (feed.kind, feed.subject_id)
