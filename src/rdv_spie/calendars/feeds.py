@@ -27,7 +27,7 @@ from rdv_spie.calendars.feed import render_feed
 from rdv_spie.deps import AppSettings, Uow
 from rdv_spie.web.errors import PROBLEM
 
-CALENDAR = "text/calendar; charset=utf-8"
+CALENDAR = "text/calendar"  # Litestar adds "; charset=utf-8" to text types
 # The link is a secret: no shared cache may keep it, and every poll revalidates (cheaply).
 _CACHE_CONTROL = "private, no-cache"
 _PRIVATE = {"Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex, nofollow"}
