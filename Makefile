@@ -30,10 +30,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests migrations
 	$(BIN)/mypy
 
-## bench: slot search and booking, then intake and delivery, each against a ceiling of the same run
+## bench: slot search and booking, intake and delivery, then calendar feeds, each against a ceiling of the same run
 bench: $(STAMP)
 	bash tests/tools/system-packages.sh
-	$(BIN)/python tests/tools/services.py -- sh -c 'status=0; $(BIN)/python -m tests.bench || status=1; $(BIN)/python -m tests.bench_intake || status=1; exit $$status'
+	$(BIN)/python tests/tools/services.py -- sh -c 'status=0; $(BIN)/python -m tests.bench || status=1; $(BIN)/python -m tests.bench_intake || status=1; $(BIN)/python -m tests.bench_feeds || status=1; exit $$status'
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

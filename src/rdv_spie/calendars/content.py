@@ -2,18 +2,14 @@
 
 An agent feed carries the agent's appointments with the person as initials only (computed by
 the database, so names never reach this process for a feed); a territory feed carries the
-territory's appointments with no personal data at all. Each feed also has a cheap
-``fingerprint``: aggregates over exactly the rows its body is made of, which change whenever
-the body can change (every write stamps ``updated_at`` from the clock and bumps ``sequence``),
-so an unchanged feed is answered 304 without loading or rendering it.
+territory's appointments with no personal data at all.
 
 Reads only; never writes, never sees a token.
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -127,33 +123,6 @@ def _scope(statement: Select[Any], feed: ActiveFeed, w: Window) -> Select[Any]:
     return statement.where(Appointment.territory_id == feed.subject_id)
 
 
-async def fingerprint(uow: UnitOfWork, feed: ActiveFeed, w: Window) -> Hashable:
-    """Aggregates that change whenever the feed's body can: which appointments, their
-    sequences and last changes, and the last change of every type, place, territory and
-    person they show."""
-    columns: list[Any] = [
-        func.count(Appointment.id),
-        func.coalesce(func.sum(Appointment.sequence), 0),
-        func.max(Appointment.updated_at),
-        func.max(AppointmentType.updated_at),
-        func.max(Place.updated_at),
-        func.max(Territory.updated_at),
-    ]
-    statement = (
-        select(*columns)
-        .select_from(Appointment)
-        .join(AppointmentType, AppointmentType.id == Appointment.appointment_type_id)
-        .join(Place, Place.id == Appointment.place_id)
-        .join(Territory, Territory.id == Appointment.territory_id)
-    )
-    if feed.kind == FeedKind.AGENT:
-        statement = statement.outerjoin(Person, Person.id == Appointment.person_id).add_columns(
-            func.max(Person.updated_at)
-        )
-    row = (await uow.session.execute(_scope(statement, feed, w))).one()
-    return tuple(row)
-
-
 async def events(
     uow: UnitOfWork, feed: ActiveFeed, w: Window, *, public_url: str
 ) -> list[FeedEvent]:
@@ -222,8 +191,3 @@ def _event(row: Sequence[Any], base: str, with_person: bool) -> FeedEvent:
         description=f"{type_name}\nStatut : {label}\n{url}",
         url=url,
     )
-
-
-def feed_id_key(feed: ActiveFeed) -> tuple[str, uuid.UUID]:
-    """What two links of one subject share (a cached body serves both)."""
-    return (feed.kind, feed.subject_id)

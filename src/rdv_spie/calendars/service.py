@@ -14,13 +14,15 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from rdv_spie.agents.guards import Actor
 from rdv_spie.agents.models import Role
 from rdv_spie.calendars.models import CalendarFeed, FeedKind
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.errors import Forbidden
+from rdv_spie.scheduling.models import CalendarVersion
 from rdv_spie.territories.models import Organisation
 
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
@@ -41,6 +43,7 @@ class ActiveFeed:
     id: uuid.UUID
     kind: FeedKind
     subject_id: uuid.UUID
+    calendar_version: int  # read with the link: what the feed's cached body is valid for
 
 
 def token_hash(token: str) -> str:
@@ -127,25 +130,29 @@ async def current_feed(
     return found
 
 
-async def find_active(*, uow: UnitOfWork, token: str) -> ActiveFeed | None:
+# The one statement a poll costs: the link's facts and the calendar counter, together.
+_FIND = select(
+    CalendarFeed.id,
+    CalendarFeed.kind,
+    CalendarFeed.subject_id,
+    CalendarFeed.expires_at,
+    CalendarFeed.revoked_at,
+    select(CalendarVersion.version).scalar_subquery(),
+).where(CalendarFeed.token_hash == bindparam("token_hash"))
+
+
+async def find_active(conn: AsyncConnection, *, token: str, now: datetime) -> ActiveFeed | None:
     """The link behind a token, or None when unknown, revoked or expired (callers answer all
-    three the same way)."""
+    three the same way). Takes a plain connection: polling is the hot path, and a session
+    would double its cost."""
     if not looks_like_token(token):
         return None
-    row = (
-        await uow.session.execute(
-            select(
-                CalendarFeed.id,
-                CalendarFeed.kind,
-                CalendarFeed.subject_id,
-                CalendarFeed.expires_at,
-                CalendarFeed.revoked_at,
-            ).where(CalendarFeed.token_hash == token_hash(token))
-        )
-    ).one_or_none()
-    if row is None or row.revoked_at is not None or row.expires_at <= uow.clock.now():
+    row = (await conn.execute(_FIND, {"token_hash": token_hash(token)})).one_or_none()
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
         return None
-    return ActiveFeed(id=row.id, kind=FeedKind(row.kind), subject_id=row.subject_id)
+    return ActiveFeed(
+        id=row.id, kind=FeedKind(row.kind), subject_id=row.subject_id, calendar_version=row[5]
+    )
 
 
 async def require_territory_manager(

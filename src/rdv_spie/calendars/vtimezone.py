@@ -167,7 +167,7 @@ def _rule(text: str, tz: str) -> tuple[int, int, int, int, int]:
     shortest = 28 if month == 2 else 30 if month in (4, 6, 9, 11) else 31
     low = (-7 if week == 5 else (week - 1) * 7 + 1) + shift
     if shift and not (
-        (-shortest <= low and low + 6 <= -1) if week == 5 else (1 <= low and low + 6 <= shortest)
+        (-shortest <= low and low + 6 <= -1) if week == 5 else (low >= 1 and low + 6 <= shortest)
     ):
         raise UnsupportedRule(f"{tz!r}: rule {text!r} moves the change into another month")
     return month, week, int(found["day"]), seconds, shift

@@ -74,6 +74,12 @@ class SlotCache:
         return stored
 
 
+def note_calendar_change(session: Session) -> None:
+    """Count this transaction as a calendar change (for rows another room watches: calendar
+    feeds also show people's initials)."""
+    session.info[_CHANGED] = True
+
+
 @event.listens_for(Session, "after_flush")
 def _note_calendar_change(session: Session, _ctx: object) -> None:
     """Remember that this transaction touched what slots depend on."""
