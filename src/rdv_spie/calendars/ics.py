@@ -5,7 +5,8 @@ REQUEST or CANCEL, one VEVENT with a stable UID and a growing SEQUENCE, local ti
 TZID and the matching VTIMEZONE, so a calendar app shows the right wall-clock time even on a
 daylight-saving weekend.
 
-Pure: no I/O, no clock (DTSTAMP comes from the caller), no database. The same arguments always
+Pure: no I/O (the VTIMEZONE comes from vtimezone.py, which reads the zone database once per
+zone), no clock (DTSTAMP comes from the caller), no database. The same arguments always
 give the same bytes, so a resent e-mail carries the same file. Must never decide what an event
 says (the caller passes summary, location and description) nor put a person's data in a file
 meant for partners (that is the feeds' job to strip before calling).
@@ -13,12 +14,14 @@ meant for partners (that is the feeds' job to strip before calling).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from icalendar import Calendar, Event, Timezone, vCalAddress
+
+from rdv_spie.calendars.vtimezone import vtimezone
 
 PRODID = "-//rdv-spie//rendez-vous SPIE//FR"
 
@@ -85,7 +88,7 @@ def appointment_calendar(
     calendar.add("VERSION", "2.0")
     calendar.add("CALSCALE", "GREGORIAN")
     calendar.add("METHOD", method)
-    calendar.add_component(_vtimezone(tzid, local_start.year, local_end.year))
+    calendar.add_component(_vtimezone(tzid))
     calendar.add_component(event)
     ical: bytes = calendar.to_ical()
     return ical
@@ -107,11 +110,9 @@ def _wall_clock(local: datetime) -> datetime:
 
 
 @lru_cache(maxsize=64)
-def _vtimezone(tzid: str, first_year: int, last_year: int) -> Timezone:
-    # icalendar derives the observances from the zone database. Bounded to the event's calendar
-    # year(s), the component stays small (one onset per change, an RDATE only when the event
-    # crosses New Year) and its bytes depend only on the arguments. Never mutated once built,
-    # so sharing it between calendars is safe.
-    return Timezone.from_tzid(
-        tzid, first_date=date(first_year, 1, 1), last_date=date(last_year + 1, 1, 1)
-    )
+def _vtimezone(tzid: str) -> Timezone:
+    # The same yearly-rule VTIMEZONE as the feeds (vtimezone.py): icalendar's own
+    # Timezone.from_tzid writes each onset in the offset after the change, where RFC 5545
+    # §3.6.5 wants the one before it. Never mutated once built, so sharing it is safe.
+    component: Timezone = Timezone.from_ical(vtimezone(tzid))
+    return component
