@@ -6,12 +6,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from functools import cache
+from typing import Any, Unpack
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import raiseload
+from sqlalchemy import Row, Select, bindparam, exists, select
+from sqlalchemy.orm import aliased, raiseload
 
 from rdv_spie.agents.models import Agent
 from rdv_spie.db.uow import UnitOfWork
@@ -30,6 +31,7 @@ from rdv_spie.territories.models import Organisation, Place, Territory
 
 # Messages never need a type's allowed places (a selectin load per message otherwise).
 _NO_PLACES = [raiseload(AppointmentType.allowed_places)]
+_LIVE = (AppointmentStatus.BOOKED, AppointmentStatus.SEEN, AppointmentStatus.NOSHOW)
 INVITATIONS = frozenset({"invitation", "invitation_reminder"})
 ICS_METHOD = {
     "booking_confirmation": "REQUEST",
@@ -66,6 +68,9 @@ async def compose(
     uow: UnitOfWork, n: Notification, *, public_url: str, secret_key: bytes
 ) -> Composed | Skip:
     """The message of row ``n``, or why it must not leave."""
+    # The identity map holds its objects weakly: keep the loaded rows alive while composing.
+    loaded = await _preload(uow, n)
+    booked = bool(loaded is not None and loaded.booked)
     territory = await uow.session.get(Territory, n.territory_id)
     assert territory is not None
     now = uow.clock.now()
@@ -119,7 +124,7 @@ async def compose(
             return Skip("cancelled", "no_consent")
         context["person"] = {"first_name": person.first_name, "last_name": person.last_name}
         if n.name in INVITATIONS:
-            skip = await _invitation_skip(uow, n, journey, now)
+            skip = await _invitation_skip(uow, n, journey, booked, now)
             if skip is not None:
                 return skip
         if journey is not None and cohort is not None:
@@ -160,23 +165,80 @@ def _appointment_skip(n: Notification, appointment: Appointment, now: datetime) 
     return None
 
 
+async def _preload(uow: UnitOfWork, n: Notification) -> Row[Any] | None:
+    """Load, in one query, the rows a message reads (territory, journey, cohort and its
+    structure and type, person, invitation, appointment, place and type) into the session, so
+    the ``session.get`` calls that follow are served from its identity map; ``booked`` tells
+    whether the journey already has an appointment booked, held or missed."""
+    result = await uow.session.execute(
+        _preload_statement(),
+        {
+            "territory_id": n.territory_id,
+            "journey_id": n.journey_id,
+            "person_id": n.person_id,
+            "invitation_id": n.invitation_id,
+            "appointment_id": n.appointment_id,
+        },
+    )
+    row: Row[Any] | None = result.one_or_none()
+    return row
+
+
+@cache
+def _preload_statement() -> Select[Unpack[tuple[Any, ...]]]:
+    """Built once: building it (aliases, joins) costs more than running it. A missing id
+    binds NULL, and ``= NULL`` joins nothing."""
+    cohort_type, appointment_type, booking = (
+        aliased(AppointmentType),
+        aliased(AppointmentType),
+        aliased(Appointment),
+    )
+    booked = (
+        exists()
+        .where(booking.journey_id == Journey.id, booking.status.in_(_LIVE))
+        .correlate(Journey)
+        .label("booked")
+    )
+    return (
+        select(
+            Territory,
+            Journey,
+            Cohort,
+            Organisation,
+            cohort_type,
+            Person,
+            Invitation,
+            Appointment,
+            Place,
+            appointment_type,
+            booked,
+        )
+        .select_from(Territory)
+        .outerjoin(Journey, Journey.id == bindparam("journey_id"))
+        .outerjoin(Cohort, Cohort.id == Journey.cohort_id)
+        .outerjoin(Organisation, Organisation.id == Cohort.organisation_id)
+        .outerjoin(cohort_type, cohort_type.id == Cohort.appointment_type_id)
+        .outerjoin(Person, Person.id == bindparam("person_id"))
+        .outerjoin(Invitation, Invitation.id == bindparam("invitation_id"))
+        .outerjoin(Appointment, Appointment.id == bindparam("appointment_id"))
+        .outerjoin(Place, Place.id == Appointment.place_id)
+        .outerjoin(appointment_type, appointment_type.id == Appointment.appointment_type_id)
+        .where(Territory.id == bindparam("territory_id"))
+        .options(
+            raiseload(cohort_type.allowed_places),
+            raiseload(appointment_type.allowed_places),
+            raiseload(Appointment.attendees),
+        )
+    )
+
+
 async def _invitation_skip(
-    uow: UnitOfWork, n: Notification, journey: Journey | None, now: datetime
+    uow: UnitOfWork, n: Notification, journey: Journey | None, booked: bool, now: datetime
 ) -> Skip | None:
     """Invitations and reminders stop as soon as something is booked, or the link expired."""
     if journey is None or journey.closed_at is not None:
         return Skip("cancelled", "journey_closed")
-    live = await uow.session.scalar(
-        select(Appointment.id)
-        .where(
-            Appointment.journey_id == journey.id,
-            Appointment.status.in_(
-                [AppointmentStatus.BOOKED, AppointmentStatus.SEEN, AppointmentStatus.NOSHOW]
-            ),
-        )
-        .limit(1)
-    )
-    if live is not None:
+    if booked:
         return Skip("cancelled", "already_booked")
     invitation = await uow.session.get(Invitation, n.invitation_id) if n.invitation_id else None
     if invitation is None or invitation.revoked_at is not None or invitation.expires_at <= now:

@@ -54,38 +54,41 @@ class Deliverer:
     async def deliver(self, notification_id: uuid.UUID) -> str:
         """Try to send one message; returns what happened (for logs and tests)."""
         log = _log.bind(notification_id=str(notification_id))
-        attempt = await outbox.claim(self.db, clock=self.clock, notification_id=notification_id)
-        if attempt is None:
-            return "not_claimed"
         try:
-            async with self.db.unit_of_work(clock=self.clock, write=False) as uow:
-                n = await uow.session.get(Notification, notification_id)
-                assert n is not None
+            # Claim, compose and render in one transaction: a message that must not leave is
+            # settled right there, and an SMS is marked handed to the provider when it
+            # commits, just before the call.
+            async with self.db.unit_of_work(clock=self.clock) as uow:
+                n = await outbox.claim_row(uow, notification_id)
+                if n is None:
+                    return "not_claimed"
+                attempt = n.attempts
                 built = await compose.compose(
                     uow, n, public_url=self.settings.public_url, secret_key=self.secret_key
                 )
-                outgoing = None if isinstance(built, compose.Skip) else self._render(n, built)
+                if isinstance(built, compose.Skip):
+                    await outbox.record(
+                        uow,
+                        notification_id=notification_id,
+                        attempt=attempt,
+                        status=S(built.status),
+                        error_code=built.code,
+                    )
+                    outgoing = None
+                else:
+                    outgoing = self._render(n, built)
+                    if isinstance(outgoing, OutgoingSms):  # e-mail is resent after a crash
+                        n.handed_at = self.clock.now()
         except Exception:
-            log.exception("compose_failed", attempt=attempt)
-            return await self._settle_transient(notification_id, attempt, "compose_error", log)
+            # Nothing of that transaction stands: claim again to count the attempt.
+            log.exception("compose_failed")
+            return await self._settle_transient(notification_id, None, "compose_error", log)
 
         if outgoing is None:
             assert isinstance(built, compose.Skip)
-            async with self.db.unit_of_work(clock=self.clock) as uow:
-                await outbox.record(
-                    uow,
-                    notification_id=notification_id,
-                    attempt=attempt,
-                    status=S(built.status),
-                    error_code=built.code,
-                )
             log.info("notification_skipped", code=built.code)
             return built.status
 
-        if isinstance(outgoing, OutgoingSms):  # e-mail is resent after a crash either way
-            await outbox.mark_handed(
-                self.db, clock=self.clock, notification_id=notification_id, attempt=attempt
-            )
         try:
             if isinstance(outgoing, OutgoingSms):
                 provider_id = await self.transports.sms.send_sms(outgoing)
@@ -131,10 +134,21 @@ class Deliverer:
         return "sent"
 
     async def _settle_transient(
-        self, notification_id: uuid.UUID, attempt: int, code: str, log: structlog.BoundLogger
+        self,
+        notification_id: uuid.UUID,
+        attempt: int | None,
+        code: str,
+        log: structlog.BoundLogger,
     ) -> str:
-        give_up = attempt >= MAX_ATTEMPTS
+        """Back to pending with a backoff, or failed after the last attempt. ``attempt`` None:
+        the claim did not stand (it rolled back with the compose), so claim again first."""
         async with self.db.unit_of_work(clock=self.clock) as uow:
+            if attempt is None:
+                claimed = await outbox.claim_row(uow, notification_id)
+                if claimed is None:
+                    return "not_claimed"
+                attempt = claimed.attempts
+            give_up = attempt >= MAX_ATTEMPTS
             recorded = await outbox.record(
                 uow,
                 notification_id=notification_id,

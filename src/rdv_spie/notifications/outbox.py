@@ -17,6 +17,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from rdv_spie.clock import Clock
+from rdv_spie.db.base import Base
 from rdv_spie.db.uow import Database, UnitOfWork
 from rdv_spie.notifications.models import Notification, NotificationStatus
 from rdv_spie.people.models import Journey
@@ -37,6 +38,7 @@ RANK = {
     S.CANCELLED: 4,
 }
 FINAL = frozenset({S.DELIVERED, S.FAILED, S.CANCELLED})
+_TABLE = Base.metadata.tables[Notification.__tablename__]
 
 
 async def add(
@@ -110,28 +112,33 @@ async def cancel_pending(
 
 
 async def claim(db: Database, *, clock: Clock, notification_id: uuid.UUID) -> int | None:
-    """Take a due pending message (compare-and-swap); its attempt number, or None when
-    someone else has it, it is not due, or it is already settled."""
-    now = clock.now()
+    """Take a due pending message in a transaction of its own; its attempt number, or None
+    when someone else has it, it is not due, or it is already settled."""
     async with db.unit_of_work(clock=clock) as uow:
-        result = await uow.session.execute(
-            update(Notification)
-            .where(
-                Notification.id == notification_id,
-                Notification.status == S.PENDING,
-                Notification.not_before <= now,
-            )
-            .values(
-                status=S.SENDING,
-                attempts=Notification.attempts + 1,
-                lease_until=now + LEASE,
-                updated_at=now,
-            )
-            .returning(Notification.attempts)
-            .execution_options(synchronize_session=False)
+        n = await claim_row(uow, notification_id)
+        return None if n is None else n.attempts
+
+
+async def claim_row(uow: UnitOfWork, notification_id: uuid.UUID) -> Notification | None:
+    """Take a due pending message (compare-and-swap) in the caller's transaction; the row as
+    claimed (``attempts`` is this attempt's number), or None."""
+    now = uow.clock.now()
+    return await uow.session.scalar(
+        update(Notification)
+        .where(
+            Notification.id == notification_id,
+            Notification.status == S.PENDING,
+            Notification.not_before <= now,
         )
-        attempt = result.scalar_one_or_none()
-    return attempt
+        .values(
+            status=S.SENDING,
+            attempts=Notification.attempts + 1,
+            lease_until=now + LEASE,
+            updated_at=now,
+        )
+        .returning(Notification)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def mark_handed(
@@ -178,17 +185,19 @@ async def record(
         values["settled_at"] = now
     if not_before is not None:
         values["not_before"] = not_before
-    result = await uow.session.execute(
-        update(Notification)
+    # Core on the session's connection: the ORM's bulk-update machinery costs more than the
+    # statement, and nothing in the session holds this row.
+    connection = await uow.session.connection()
+    result = await connection.execute(
+        update(_TABLE)
         .where(
-            Notification.id == notification_id,
-            Notification.status == S.SENDING,
-            Notification.attempts == attempt,
+            _TABLE.c.id == notification_id,
+            _TABLE.c.status == S.SENDING,
+            _TABLE.c.attempts == attempt,
         )
         .values(**values)
-        .execution_options(synchronize_session=False)
     )
-    return bool(getattr(result, "rowcount", 0))
+    return bool(result.rowcount)
 
 
 INVITATIONS = ("invitation", "invitation_reminder")
@@ -200,19 +209,19 @@ async def provider_accepted(
     """The provider has the message, whichever told us first (its answer or its callback):
     note when it left and, for an invitation, that the person is invited."""
     now = uow.clock.now()
+    connection = await uow.session.connection()
     if not sent_at_recorded:
-        await uow.session.execute(
-            update(Notification)
-            .where(Notification.id == n.id, Notification.sent_at.is_(None))
+        await connection.execute(
+            update(_TABLE)
+            .where(_TABLE.c.id == n.id, _TABLE.c.sent_at.is_(None))
             .values(sent_at=now)
-            .execution_options(synchronize_session=False)
         )
     if n.journey_id is not None and n.name in INVITATIONS:
-        await uow.session.execute(
-            update(Journey)
-            .where(Journey.id == n.journey_id, Journey.invited_at.is_(None))
+        journeys = Base.metadata.tables[Journey.__tablename__]
+        await connection.execute(
+            update(journeys)
+            .where(journeys.c.id == n.journey_id, journeys.c.invited_at.is_(None))
             .values(invited_at=now, updated_at=now)
-            .execution_options(synchronize_session=False)
         )
 
 
