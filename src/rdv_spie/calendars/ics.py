@@ -114,5 +114,6 @@ def _vtimezone(tzid: str) -> Timezone:
     # The same yearly-rule VTIMEZONE as the feeds (vtimezone.py): icalendar's own
     # Timezone.from_tzid writes each onset in the offset after the change, where RFC 5545
     # §3.6.5 wants the one before it. Never mutated once built, so sharing it is safe.
-    component: Timezone = Timezone.from_ical(vtimezone(tzid))
+    component = Timezone.from_ical(vtimezone(tzid))
+    assert isinstance(component, Timezone)
     return component
