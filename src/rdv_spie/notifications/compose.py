@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
-from typing import Any, Unpack
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -65,11 +65,18 @@ class Composed:
 
 
 async def compose(
-    uow: UnitOfWork, n: Notification, *, public_url: str, secret_key: bytes
+    uow: UnitOfWork,
+    n: Notification,
+    *,
+    public_url: str,
+    secret_key: bytes,
+    loaded: Row[Any] | None = None,
 ) -> Composed | Skip:
-    """The message of row ``n``, or why it must not leave."""
-    # The identity map holds its objects weakly: keep the loaded rows alive while composing.
-    loaded = await _preload(uow, n)
+    """The message of row ``n``, or why it must not leave. ``loaded``: its row from
+    ``preload`` when the caller loaded a batch (and keeps the rows alive)."""
+    if loaded is None:
+        # The identity map holds its objects weakly: keep the loaded row alive meanwhile.
+        loaded = (await preload(uow, [n.id])).get(n.id)
     booked = bool(loaded is not None and loaded.booked)
     territory = await uow.session.get(Territory, n.territory_id)
     assert territory is not None
@@ -165,29 +172,19 @@ def _appointment_skip(n: Notification, appointment: Appointment, now: datetime) 
     return None
 
 
-async def _preload(uow: UnitOfWork, n: Notification) -> Row[Any] | None:
-    """Load, in one query, the rows a message reads (territory, journey, cohort and its
+async def preload(uow: UnitOfWork, ids: list[uuid.UUID]) -> dict[uuid.UUID, Row[Any]]:
+    """Load, in one query, the rows these messages read (territory, journey, cohort and its
     structure and type, person, invitation, appointment, place and type) into the session, so
-    the ``session.get`` calls that follow are served from its identity map; ``booked`` tells
-    whether the journey already has an appointment booked, held or missed."""
-    result = await uow.session.execute(
-        _preload_statement(),
-        {
-            "territory_id": n.territory_id,
-            "journey_id": n.journey_id,
-            "person_id": n.person_id,
-            "invitation_id": n.invitation_id,
-            "appointment_id": n.appointment_id,
-        },
-    )
-    row: Row[Any] | None = result.one_or_none()
-    return row
+    the ``session.get`` calls of ``compose`` are served from its identity map; by message id,
+    each with ``booked``: the journey already has an appointment booked, held or missed.
+    Keep the result while composing: the identity map holds its objects weakly."""
+    result = await uow.session.execute(_preload_statement(), {"ids": ids})
+    return {row.id: row for row in result}
 
 
 @cache
-def _preload_statement() -> Select[Unpack[tuple[Any, ...]]]:
-    """Built once: building it (aliases, joins) costs more than running it. A missing id
-    binds NULL, and ``= NULL`` joins nothing."""
+def _preload_statement() -> Select[*tuple[Any, ...]]:
+    """Built once: building it (aliases, joins) costs more than running it."""
     cohort_type, appointment_type, booking = (
         aliased(AppointmentType),
         aliased(AppointmentType),
@@ -201,6 +198,7 @@ def _preload_statement() -> Select[Unpack[tuple[Any, ...]]]:
     )
     return (
         select(
+            Notification.id,
             Territory,
             Journey,
             Cohort,
@@ -213,17 +211,18 @@ def _preload_statement() -> Select[Unpack[tuple[Any, ...]]]:
             appointment_type,
             booked,
         )
-        .select_from(Territory)
-        .outerjoin(Journey, Journey.id == bindparam("journey_id"))
+        .select_from(Notification)
+        .join(Territory, Territory.id == Notification.territory_id)
+        .outerjoin(Journey, Journey.id == Notification.journey_id)
         .outerjoin(Cohort, Cohort.id == Journey.cohort_id)
         .outerjoin(Organisation, Organisation.id == Cohort.organisation_id)
         .outerjoin(cohort_type, cohort_type.id == Cohort.appointment_type_id)
-        .outerjoin(Person, Person.id == bindparam("person_id"))
-        .outerjoin(Invitation, Invitation.id == bindparam("invitation_id"))
-        .outerjoin(Appointment, Appointment.id == bindparam("appointment_id"))
+        .outerjoin(Person, Person.id == Notification.person_id)
+        .outerjoin(Invitation, Invitation.id == Notification.invitation_id)
+        .outerjoin(Appointment, Appointment.id == Notification.appointment_id)
         .outerjoin(Place, Place.id == Appointment.place_id)
         .outerjoin(appointment_type, appointment_type.id == Appointment.appointment_type_id)
-        .where(Territory.id == bindparam("territory_id"))
+        .where(Notification.id.in_(bindparam("ids", expanding=True)))
         .options(
             raiseload(cohort_type.allowed_places),
             raiseload(appointment_type.allowed_places),

@@ -18,9 +18,10 @@ import structlog
 
 from rdv_spie.calendars import ics
 from rdv_spie.clock import Clock
-from rdv_spie.db.uow import Database
+from rdv_spie.db.uow import Database, UnitOfWork
 from rdv_spie.invitations.policy import MAX_ATTEMPTS, retry_at
 from rdv_spie.notifications import compose, outbox
+from rdv_spie.notifications.batching import Coalescer
 from rdv_spie.notifications.models import Notification, NotificationStatus
 from rdv_spie.notifications.render import Renderer
 from rdv_spie.notifications.transports.base import (
@@ -39,9 +40,36 @@ S = NotificationStatus
 STATUS_CALLBACK_PATH = "/webhooks/twilio/status"
 
 
+BATCH = 50  # messages claimed, or outcomes recorded, in one transaction at most
+
+
+@dataclass(frozen=True, slots=True)
+class _Ready:
+    """A claimed message, composed and rendered, to hand to its transport."""
+
+    n: Notification
+    outgoing: OutgoingSms | OutgoingEmail
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """What the transport said about one attempt, to record."""
+
+    n: Notification
+    status: NotificationStatus
+    provider_id: str | None = None
+    error_code: str | None = None
+    alert: bool = False  # a person will not get it: tell their referent
+
+
 @dataclass(slots=True)
 class Deliverer:
-    """What sending needs, built once per process (worker start-up or web lifespan)."""
+    """What sending needs, built once per process (worker start-up or web lifespan).
+
+    Concurrent ``deliver`` calls share transactions: the claims made while a claim batch
+    runs go into the next one, and so do outcomes (``batching.Coalescer``). Each call still
+    returns only once its claim, then its outcome, is committed.
+    """
 
     db: Database
     clock: Clock
@@ -50,123 +78,146 @@ class Deliverer:
     renderer: Renderer
     secret_key: bytes
     rng: random.Random = field(default_factory=random.SystemRandom)
+    _claims: Coalescer[uuid.UUID, _Ready | str] = field(init=False)
+    _records: Coalescer[_Outcome, bool] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._claims = Coalescer(self._claim_batch, limit=BATCH)
+        self._records = Coalescer(self._record_batch, limit=BATCH)
 
     async def deliver(self, notification_id: uuid.UUID) -> str:
         """Try to send one message; returns what happened (for logs and tests)."""
-        log = _log.bind(notification_id=str(notification_id))
         try:
-            # Claim, compose and render in one transaction: a message that must not leave is
-            # settled right there, and an SMS is marked handed to the provider when it
-            # commits, just before the call.
+            ready = await self._claims.submit(notification_id)
+        except Exception:
+            # Its batch failed, then it failed alone: a database error while composing it.
+            # Nothing of that transaction stands; claim it again to count the attempt.
+            _log.exception("compose_failed", notification_id=str(notification_id))
             async with self.db.unit_of_work(clock=self.clock) as uow:
                 n = await outbox.claim_row(uow, notification_id)
                 if n is None:
                     return "not_claimed"
-                attempt = n.attempts
-                built = await compose.compose(
-                    uow, n, public_url=self.settings.public_url, secret_key=self.secret_key
-                )
-                if isinstance(built, compose.Skip):
-                    await outbox.record(
-                        uow,
-                        notification_id=notification_id,
-                        attempt=attempt,
-                        status=S(built.status),
-                        error_code=built.code,
-                    )
-                    outgoing = None
-                else:
-                    outgoing = self._render(n, built)
-                    if isinstance(outgoing, OutgoingSms):  # e-mail is resent after a crash
-                        n.handed_at = self.clock.now()
-        except Exception:
-            # Nothing of that transaction stands: claim again to count the attempt.
-            log.exception("compose_failed")
-            return await self._settle_transient(notification_id, None, "compose_error", log)
-
-        if outgoing is None:
-            assert isinstance(built, compose.Skip)
-            log.info("notification_skipped", code=built.code)
-            return built.status
-
+                return await self._settle(uow, _Outcome(n, S.PENDING, error_code="compose_error"))
+        if isinstance(ready, str):  # not claimed, or settled without sending
+            return ready
+        n, outgoing = ready.n, ready.outgoing
+        log = _log.bind(notification_id=str(n.id))
         try:
             if isinstance(outgoing, OutgoingSms):
                 provider_id = await self.transports.sms.send_sms(outgoing)
             else:
                 provider_id = await self.transports.email.send_email(outgoing)
         except TransientError as exc:
-            return await self._settle_transient(notification_id, attempt, exc.code, log)
+            give_up = n.attempts >= MAX_ATTEMPTS
+            await self._records.submit(_Outcome(n, S.PENDING, error_code=exc.code))
+            log.warning(
+                "notification_gave_up" if give_up else "notification_retry",
+                code=exc.code,
+                attempt=n.attempts,
+            )
+            return "failed" if give_up else "retry"
         except PermanentError as exc:
-            async with self.db.unit_of_work(clock=self.clock) as uow:
-                if await outbox.record(
-                    uow,
-                    notification_id=notification_id,
-                    attempt=attempt,
-                    status=S.FAILED,
-                    error_code=exc.code,
-                ):
-                    await outbox.alert_referent(uow, n, exc.code)
-            log.warning("notification_failed", code=exc.code, attempt=attempt)
+            await self._records.submit(_Outcome(n, S.FAILED, error_code=exc.code, alert=True))
+            log.warning("notification_failed", code=exc.code, attempt=n.attempts)
             return "failed"
         except UnknownOutcome as exc:
-            async with self.db.unit_of_work(clock=self.clock) as uow:
-                await outbox.record(
-                    uow,
-                    notification_id=notification_id,
-                    attempt=attempt,
-                    status=S.UNKNOWN,
-                    error_code=exc.code,
-                )
-            log.warning("notification_unknown", code=exc.code, attempt=attempt)
+            await self._records.submit(_Outcome(n, S.UNKNOWN, error_code=exc.code))
+            log.warning("notification_unknown", code=exc.code, attempt=n.attempts)
             return "unknown"
-
-        async with self.db.unit_of_work(clock=self.clock) as uow:
-            recorded = await outbox.record(
-                uow,
-                notification_id=notification_id,
-                attempt=attempt,
-                status=S.SENT,
-                provider_id=provider_id,
-            )
-            # Also when a status callback overtook this answer and already moved the row on.
-            await outbox.provider_accepted(uow, n, sent_at_recorded=recorded)
-        log.info("notification_sent", channel=n.channel, name=n.name, attempt=attempt)
+        await self._records.submit(_Outcome(n, S.SENT, provider_id=provider_id))
+        log.info("notification_sent", channel=n.channel, name=n.name, attempt=n.attempts)
         return "sent"
 
-    async def _settle_transient(
-        self,
-        notification_id: uuid.UUID,
-        attempt: int | None,
-        code: str,
-        log: structlog.BoundLogger,
-    ) -> str:
-        """Back to pending with a backoff, or failed after the last attempt. ``attempt`` None:
-        the claim did not stand (it rolled back with the compose), so claim again first."""
+    async def _claim_batch(self, ids: list[uuid.UUID]) -> list[_Ready | str]:
+        """Claim, compose and render in one transaction. A message that must not leave is
+        settled right there; an SMS is marked handed to the provider when this commits, just
+        before the call (a crash after that leaves it unknown, never resent blindly)."""
+        results: list[_Ready | str] = []
         async with self.db.unit_of_work(clock=self.clock) as uow:
-            if attempt is None:
-                claimed = await outbox.claim_row(uow, notification_id)
-                if claimed is None:
-                    return "not_claimed"
-                attempt = claimed.attempts
-            give_up = attempt >= MAX_ATTEMPTS
-            recorded = await outbox.record(
-                uow,
-                notification_id=notification_id,
-                attempt=attempt,
-                status=S.FAILED if give_up else S.PENDING,
-                error_code=code,
-                not_before=None if give_up else retry_at(self.clock.now(), attempt, self.rng),
-            )
-            if recorded and give_up:
-                n = await uow.session.get(Notification, notification_id)
-                assert n is not None
-                await outbox.alert_referent(uow, n, code)
-        log.warning(
-            "notification_retry" if not give_up else "notification_gave_up",
-            code=code,
-            attempt=attempt,
+            claimed = await outbox.claim_rows(uow, ids)
+            loaded = await compose.preload(uow, list(claimed)) if claimed else {}
+            handed: list[uuid.UUID] = []
+            for notification_id in ids:
+                n = claimed.get(notification_id)
+                if n is None:
+                    results.append("not_claimed")
+                    continue
+                try:
+                    built = await compose.compose(
+                        uow,
+                        n,
+                        public_url=self.settings.public_url,
+                        secret_key=self.secret_key,
+                        loaded=loaded.get(n.id),
+                    )
+                    outgoing = None if isinstance(built, compose.Skip) else self._render(n, built)
+                except Exception:
+                    # A bug in one message's data or template: retried later, alone if need
+                    # be (a database error fails the batch, which is then run item by item).
+                    _log.exception("compose_failed", notification_id=str(n.id))
+                    failed = _Outcome(n, S.PENDING, error_code="compose_error")
+                    results.append(await self._settle(uow, failed))
+                    continue
+                if isinstance(built, compose.Skip):
+                    await outbox.record(
+                        uow,
+                        notification_id=n.id,
+                        attempt=n.attempts,
+                        status=S(built.status),
+                        error_code=built.code,
+                    )
+                    _log.info("notification_skipped", notification_id=str(n.id), code=built.code)
+                    results.append(built.status)
+                    continue
+                assert outgoing is not None
+                if isinstance(outgoing, OutgoingSms):  # e-mail is resent after a crash
+                    handed.append(n.id)
+                results.append(_Ready(n, outgoing))
+            await outbox.mark_handed_rows(uow, handed)
+        return results
+
+    async def _settle(self, uow: UnitOfWork, outcome: _Outcome) -> str:
+        """Record a transient failure in ``uow``: back to pending with a backoff, or failed
+        (and the referent told) after the last attempt."""
+        n = outcome.n
+        give_up = n.attempts >= MAX_ATTEMPTS
+        code = outcome.error_code or "transient"
+        recorded = await outbox.record(
+            uow,
+            notification_id=n.id,
+            attempt=n.attempts,
+            status=S.FAILED if give_up else S.PENDING,
+            error_code=code,
+            not_before=None if give_up else retry_at(self.clock.now(), n.attempts, self.rng),
         )
+        if recorded and give_up:
+            await outbox.alert_referent(uow, n, code)
         return "failed" if give_up else "retry"
+
+    async def _record_batch(self, outcomes: list[_Outcome]) -> list[bool]:
+        """Record outcomes in one transaction; each only if its claim still owns the row."""
+        results: list[bool] = []
+        async with self.db.unit_of_work(clock=self.clock) as uow:
+            for outcome in outcomes:
+                n = outcome.n
+                if outcome.status is S.PENDING:
+                    results.append(await self._settle(uow, outcome) == "retry")
+                    continue
+                recorded = await outbox.record(
+                    uow,
+                    notification_id=n.id,
+                    attempt=n.attempts,
+                    status=outcome.status,
+                    provider_id=outcome.provider_id,
+                    error_code=outcome.error_code,
+                )
+                if recorded and outcome.alert:
+                    await outbox.alert_referent(uow, n, outcome.error_code or "failed")
+                if outcome.status is S.SENT:
+                    # Also when a status callback overtook this answer and moved the row on.
+                    await outbox.provider_accepted(uow, n, sent_at_recorded=recorded)
+                results.append(recorded)
+        return results
 
     def _render(self, n: Notification, built: compose.Composed) -> OutgoingSms | OutgoingEmail:
         slug = built.territory.slug

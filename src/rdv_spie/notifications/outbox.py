@@ -122,11 +122,16 @@ async def claim(db: Database, *, clock: Clock, notification_id: uuid.UUID) -> in
 async def claim_row(uow: UnitOfWork, notification_id: uuid.UUID) -> Notification | None:
     """Take a due pending message (compare-and-swap) in the caller's transaction; the row as
     claimed (``attempts`` is this attempt's number), or None."""
+    return (await claim_rows(uow, [notification_id])).get(notification_id)
+
+
+async def claim_rows(uow: UnitOfWork, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Notification]:
+    """``claim_row`` for several messages in one statement: those claimed, by id."""
     now = uow.clock.now()
-    return await uow.session.scalar(
+    claimed = await uow.session.scalars(
         update(Notification)
         .where(
-            Notification.id == notification_id,
+            Notification.id.in_(ids),
             Notification.status == S.PENDING,
             Notification.not_before <= now,
         )
@@ -139,6 +144,19 @@ async def claim_row(uow: UnitOfWork, notification_id: uuid.UUID) -> Notification
         .returning(Notification)
         .execution_options(synchronize_session=False)
     )
+    return {n.id: n for n in claimed}
+
+
+async def mark_handed_rows(uow: UnitOfWork, ids: Sequence[uuid.UUID]) -> None:
+    """Note in the caller's transaction, which commits just before the calls, that these
+    claimed messages are about to be handed to the provider."""
+    if ids:
+        connection = await uow.session.connection()
+        await connection.execute(
+            update(_TABLE)
+            .where(_TABLE.c.id.in_(ids), _TABLE.c.status == S.SENDING)
+            .values(handed_at=uow.clock.now())
+        )
 
 
 async def mark_handed(
