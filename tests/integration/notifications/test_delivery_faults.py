@@ -17,11 +17,12 @@ import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from arq.worker import Worker
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from tests.support import intake
 from tests.support import scenario as sc
 from tests.support.redis_server import RedisServer
@@ -30,10 +31,13 @@ from tests.support.twilio_server import TwilioServer
 from twilio.request_validator import RequestValidator
 
 from rdv_spie.clock import FrozenClock
-from rdv_spie.db.uow import Database
+from rdv_spie.db.uow import Database, UnitOfWork
+from rdv_spie.logging import configure_logging
+from rdv_spie.notifications import compose
 from rdv_spie.notifications.models import Notification
 from rdv_spie.people.models import Journey
 from rdv_spie.settings import Settings
+from rdv_spie.worker import jobs as worker_jobs
 from rdv_spie.worker.context import JobContext
 from rdv_spie.worker.inprocess import InProcessRunner
 from rdv_spie.worker.queue import ArqQueue
@@ -336,3 +340,53 @@ def outbox_lease() -> timedelta:
     from rdv_spie.notifications import outbox
 
     return outbox.LEASE
+
+
+async def test_a_message_that_cannot_be_composed_fails_alone(
+    client: httpx.AsyncClient,
+    db: Database,
+    clock: FrozenClock,
+    jobs: JobContext,
+    smtp: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """A template that cannot render, and a database error while composing (which aborts the
+    batch's transaction), each put their own message back to pending with a backoff; the
+    messages claimed in the same batches leave. Their tracebacks are logged without the
+    addresses their frames held."""
+    configure_logging()  # print to the stream captured now
+    await _setup(client, db, clock, 6)
+    runner = InProcessRunner(jobs, sweep_seconds=60)
+    await worker_jobs.plan_messages(runner.ctx)
+    emails = sorted(
+        (n for n in await _rows(db, clock) if n.name == "invitation" and n.channel == "email"),
+        key=lambda n: str(n.id),
+    )
+    no_template, db_error = emails[0].id, emails[1].id
+    async with db.unit_of_work(clock=clock) as uow:
+        await uow.session.execute(
+            update(Notification).where(Notification.id == no_template).values(name="no_such")
+        )
+    real = compose.compose
+
+    async def failing(uow: UnitOfWork, n: Notification, **kwargs: Any) -> Any:
+        if n.id == db_error:
+            await uow.session.execute(text("SELECT * FROM no_such_table"))
+        return await real(uow, n, **kwargs)
+
+    monkeypatch.setattr(compose, "compose", failing)
+    await runner.run_once(plan=False)
+
+    rows = {n.id: n for n in await _rows(db, clock)}
+    for broken in (no_template, db_error):
+        n = rows[broken]
+        assert (n.status, n.error_code, n.attempts) == ("pending", "compose_error", 1)
+        assert n.not_before > clock.now()
+    invitations = [n for n in rows.values() if n.name == "invitation"]
+    assert len(invitations) >= 6
+    assert all(n.status == "sent" for n in invitations if n.id != db_error)
+    assert len(smtp.messages) == len(emails) - 2
+    out, err = capfd.readouterr()
+    assert err.count("compose_failed") >= 2 and "no_such_table" in err
+    assert "@exemple.fr" not in out + err and "Prénom" not in out + err
