@@ -2,6 +2,7 @@
 
 from rdv_spie.agents.models import Agent, ApiKey, Membership
 from rdv_spie.calendars.models import CalendarFeed
+from rdv_spie.committees.models import CtoMember, CtoRequest, CtoSeries, CtoSession
 from rdv_spie.db.base import Base
 from rdv_spie.invitations.models import Invitation
 from rdv_spie.notifications.models import Notification
@@ -28,6 +29,10 @@ __all__ = [
     "CalendarFeed",
     "CalendarVersion",
     "Cohort",
+    "CtoMember",
+    "CtoRequest",
+    "CtoSeries",
+    "CtoSession",
     "Invitation",
     "Journey",
     "Membership",
