@@ -19,6 +19,7 @@ from rdv_spie.calendars.api import CalendarFeedController
 from rdv_spie.calendars.cache import FeedCache
 from rdv_spie.calendars.feeds import serve_feed
 from rdv_spie.clock import Clock, SystemClock
+from rdv_spie.committees.api import RequestController, SeriesController, SessionController
 from rdv_spie.db.engine import create_engine
 from rdv_spie.db.uow import Database
 from rdv_spie.indicators.api import IndicatorController
@@ -123,6 +124,9 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
             CohortController,
             IndicatorController,
             CalendarFeedController,
+            SeriesController,
+            SessionController,
+            RequestController,
         ],
         dependencies={"actor": Provide(deps.provide_actor)},
     )

@@ -15,6 +15,7 @@ from sqlalchemy import Row, Select, bindparam, exists, select
 from sqlalchemy.orm import aliased, raiseload
 
 from rdv_spie.agents.models import Agent
+from rdv_spie.committees import messages as cto_messages
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.invitations import tokens
 from rdv_spie.invitations.models import Invitation
@@ -37,6 +38,7 @@ ICS_METHOD = {
     "booking_confirmation": "REQUEST",
     "appointment_reminder": "REQUEST",
     "appointment_cancelled": "CANCEL",
+    **cto_messages.ICS_METHOD,
 }
 
 
@@ -144,6 +146,12 @@ async def compose(
         if type_ is not None:
             context["type_name"] = type_.name
         context.setdefault("type_name", "Premier rendez-vous")
+        if n.name in cto_messages.PERSON_MESSAGES:
+            cto = await cto_messages.for_person(uow, n)
+            if isinstance(cto, str):
+                return Skip("cancelled", cto)
+            context.update(cto.context)
+            organisation = cto.organisation or organisation
         context["reminder_number"] = int(n.params.get("reminder_number", 1))
         context["link"] = await _link(uow, n, journey, public_url, secret_key)
         return Composed(
@@ -156,6 +164,22 @@ async def compose(
         return Skip("cancelled", "agent_inactive")
     context["agent"] = {"first_name": agent.first_name, "last_name": agent.last_name}
     context["back_office_url"] = public_url.rstrip("/") + "/agents"
+    if n.name in cto_messages.AGENT_MESSAGES:
+        cto = await cto_messages.for_agent(uow, n, public_url=public_url)
+        if isinstance(cto, str):
+            return Skip("cancelled", cto)
+        context.update(cto.context)
+        return Composed(
+            n.name,
+            "email",
+            agent.email,
+            territory,
+            cto.organisation or organisation,
+            context,
+            cto.event,
+            cto.event_type,
+            cto.place,
+        )
     context.update(await _agent_context(uow, n))
     return Composed(n.name, "email", agent.email, territory, organisation, context)
 

@@ -1,6 +1,6 @@
 """Without Redis (the embedded default) the web process runs the same jobs itself: the
-planner, the sweeper and delivery, in one background task. Several web processes may do so
-at once: claims are compare-and-swaps, planning is idempotent."""
+planner, the committee cycle, the sweeper and delivery, in one background task. Several web
+processes may do so at once: claims are compare-and-swaps, planning is idempotent."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from rdv_spie.worker.queue import InProcessQueue
 
 _log = structlog.get_logger(__name__)
 PLAN_EVERY_SECONDS = 60.0
+GENERATE_EVERY_SECONDS = 86_400.0  # CTO sessions are generated months ahead
 CONCURRENT_SENDS = 8
 
 
@@ -46,6 +47,7 @@ class InProcessRunner:
         """One pass: plan, sweep, deliver everything due (tests call this directly)."""
         if plan:
             await jobs.plan_messages(self.ctx)
+            await jobs.run_committees(self.ctx)
         await jobs.sweep_outbox(self.ctx)
         await self._drain()
 
@@ -70,9 +72,12 @@ class InProcessRunner:
         await asyncio.gather(*(send(i) for i in ids))
 
     async def _loop(self) -> None:
-        last_plan = 0.0
+        last_plan = last_generate = -GENERATE_EVERY_SECONDS
         while True:
             try:
+                if time.monotonic() - last_generate >= GENERATE_EVERY_SECONDS:
+                    await jobs.generate_cto_sessions(self.ctx)
+                    last_generate = time.monotonic()
                 plan = time.monotonic() - last_plan >= PLAN_EVERY_SECONDS
                 await self.run_once(plan=plan)
                 if plan:

@@ -8,6 +8,7 @@ from typing import Any
 
 import structlog
 
+from rdv_spie.committees import cycle as committees
 from rdv_spie.invitations import service as invitations
 from rdv_spie.notifications import outbox
 from rdv_spie.worker.context import JobContext
@@ -59,3 +60,33 @@ async def plan_messages(ctx: dict[str, Any]) -> dict[str, int]:
     if any(counts.values()):
         _log.info("messages_planned", **counts)
     return counts
+
+
+async def generate_cto_sessions(ctx: dict[str, Any]) -> int:
+    """Create the sessions of every active CTO series about six months ahead (idempotent)."""
+    jobs = _jobs(ctx)
+    added = await committees.generate_all(jobs.db, jobs.clock)
+    if added:
+        _log.info("cto_sessions_generated", added=added)
+    return added
+
+
+async def freeze_cto_sessions(ctx: dict[str, Any]) -> int:
+    """Freeze the agendas whose time has come (D-3): at most the capacity, the rest carried
+    over with their referents told. A frozen session is never frozen again."""
+    jobs = _jobs(ctx)
+    return await committees.freeze_due(jobs.db, jobs.clock)
+
+
+async def dispatch_cto_agendas(ctx: dict[str, Any]) -> int:
+    """Send the frozen agendas whose time has come (D-2) to the members who accepted the
+    charter. A dispatched session is never sent again."""
+    jobs = _jobs(ctx)
+    return await committees.dispatch_due(jobs.db, jobs.clock)
+
+
+async def run_committees(ctx: dict[str, Any]) -> dict[str, int]:
+    """Freeze, then dispatch (what a cron pass does; the in-process runner calls this)."""
+    frozen = await freeze_cto_sessions(ctx)
+    dispatched = await dispatch_cto_agendas(ctx)
+    return {"frozen": frozen, "dispatched": dispatched}

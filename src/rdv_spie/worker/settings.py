@@ -68,6 +68,12 @@ def worker_settings(
         "cron_jobs": [
             cron(jobs.sweep_outbox, second={0, 30}, run_at_startup=True, timeout=120),
             cron(jobs.plan_messages, minute=set(range(0, 60, 5)), run_at_startup=True, timeout=600),
+            cron(
+                jobs.run_committees, minute=set(range(0, 60, 5)), run_at_startup=True, timeout=600
+            ),
+            cron(
+                jobs.generate_cto_sessions, hour={3}, minute={17}, run_at_startup=True, timeout=600
+            ),
         ],
         "on_startup": on_startup,
         "on_shutdown": on_shutdown,

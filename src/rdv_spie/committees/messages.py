@@ -1,0 +1,225 @@
+"""What committee messages say: the template context of each one, read when it is composed.
+
+Partners' messages (moved, cancelled, agenda) carry the session and, for the agenda, each
+situation as its number, thematics and requesting structure: never a person's name, contact,
+summary or history (the fiches are behind the authenticated agenda API). The .ics of a session
+rides on the appointment-shaped values the delivery code attaches (a transient ``Appointment``
+never added to the database; its UID is ``session_uid``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from rdv_spie.committees import notices
+from rdv_spie.committees.models import (
+    THEMATIC_LABELS,
+    CtoRequest,
+    CtoSeries,
+    CtoSession,
+    RequestStatus,
+    SessionStatus,
+)
+from rdv_spie.db.uow import UnitOfWork
+from rdv_spie.notifications.models import Notification
+from rdv_spie.people.models import Person
+from rdv_spie.scheduling.models import Appointment, AppointmentType
+from rdv_spie.territories.models import Organisation, Place, PlaceKind, Territory
+
+AGENT_MESSAGES = frozenset(
+    {
+        notices.SESSION_MOVED,
+        notices.SESSION_CANCELLED,
+        notices.AGENDA,
+        notices.ACKNOWLEDGED,
+        notices.CARRIED_OVER,
+    }
+)
+PERSON_MESSAGES = frozenset({notices.DECISION})
+ICS_METHOD = {
+    notices.SESSION_MOVED: "REQUEST",
+    notices.AGENDA: "REQUEST",
+    notices.SESSION_CANCELLED: "CANCEL",
+}
+
+
+def session_uid(session_id: uuid.UUID) -> str:
+    """The UID of a session in e-mailed .ics files and in feeds (the delivery code names
+    attachments ``appointment-<id>``; a session id never equals an appointment id)."""
+    return f"appointment-{session_id}@rdv-spie"
+
+
+def session_url(public_url: str, session_id: uuid.UUID) -> str:
+    """The authenticated page (API) of a session's agenda."""
+    return f"{public_url.rstrip('/')}/api/v1/cto-sessions/{session_id}/agenda"
+
+
+@dataclass(frozen=True, slots=True)
+class CtoMessage:
+    """A committee message's context, its sender and, for sessions, the event to attach."""
+
+    context: dict[str, Any]
+    organisation: Organisation | None = None
+    event: Appointment | None = None
+    event_type: AppointmentType | None = None
+    place: Place | None = None
+
+
+async def for_agent(uow: UnitOfWork, n: Notification, *, public_url: str) -> CtoMessage | str:
+    """The context of a message to an agent, or the code of why it must not leave."""
+    if n.name in (notices.ACKNOWLEDGED, notices.CARRIED_OVER):
+        return await _for_referent(uow, n, public_url)
+    session = await uow.session.get(CtoSession, uuid.UUID(n.params["session_id"]))
+    if session is None:
+        return "session_deleted"
+    if n.name == notices.SESSION_MOVED and int(n.params.get("sequence", -1)) != session.sequence:
+        return "session_changed"  # a later move or the cancellation says it better
+    if n.name == notices.AGENDA and session.status == SessionStatus.CANCELLED:
+        return "session_cancelled"
+    series = await uow.session.get(CtoSeries, session.series_id)
+    assert series is not None
+    zone = await _zone(uow, session.territory_id)
+    context = await _session_context(uow, series, session, zone, public_url)
+    if n.name == notices.AGENDA:
+        context["situations"] = await _agenda_lines(uow, session)
+    place = await uow.session.get(Place, series.place_id) if series.place_id else None
+    return CtoMessage(
+        context=context,
+        organisation=await uow.session.get(Organisation, series.organisation_id),
+        event=Appointment(
+            id=session.id,
+            sequence=session.sequence,
+            starts_at=session.starts_at,
+            ends_at=session.ends_at,
+            updated_at=session.updated_at,
+        ),
+        event_type=AppointmentType(name=f"CTO {series.name}"),
+        place=Place(
+            name=place.name if place else "En visio",
+            kind=place.kind if place else PlaceKind.VIDEO,
+            address=place.address if place else series.video_url,
+            postcode=place.postcode if place else None,
+            city=place.city if place else None,
+        ),
+    )
+
+
+async def _zone(uow: UnitOfWork, territory_id: uuid.UUID) -> ZoneInfo:
+    territory = await uow.session.get(Territory, territory_id)
+    assert territory is not None
+    return ZoneInfo(territory.timezone)
+
+
+async def _session_context(
+    uow: UnitOfWork, series: CtoSeries, session: CtoSession, zone: ZoneInfo, public_url: str
+) -> dict[str, Any]:
+    place = await uow.session.get(Place, series.place_id) if series.place_id else None
+    return {
+        "link": session_url(public_url, session.id),
+        "cto": {
+            "name": series.name,
+            "starts_at": session.starts_at.astimezone(zone),
+            "ends_at": session.ends_at.astimezone(zone),
+            "duration_minutes": int((session.ends_at - session.starts_at).total_seconds() // 60),
+            "deadline_at": session.deadline_at.astimezone(zone),
+            "place": None
+            if place is None
+            else {
+                "name": place.name,
+                "address": place.address,
+                "postcode": place.postcode,
+                "city": place.city,
+            },
+            "video_url": series.video_url,
+            "capacity": series.capacity,
+            "sequence": session.sequence,
+        },
+    }
+
+
+async def _agenda_lines(uow: UnitOfWork, session: CtoSession) -> list[dict[str, Any]]:
+    rows = await uow.session.execute(
+        select(CtoRequest.agenda_number, CtoRequest.thematics, CtoRequest.urgent, Organisation.name)
+        .join(Organisation, Organisation.id == CtoRequest.organisation_id)
+        .where(
+            CtoRequest.session_id == session.id,
+            CtoRequest.status.in_([RequestStatus.ON_AGENDA, RequestStatus.DECIDED]),
+        )
+        .order_by(CtoRequest.agenda_number)
+    )
+    return [
+        {
+            "number": number,
+            "thematics": [THEMATIC_LABELS.get(t, t) for t in thematics],
+            "urgent": urgent,
+            "structure": structure,
+        }
+        for number, thematics, urgent, structure in rows
+    ]
+
+
+async def _for_referent(uow: UnitOfWork, n: Notification, public_url: str) -> CtoMessage | str:
+    request = await uow.session.get(CtoRequest, uuid.UUID(n.params["request_id"]))
+    if request is None:
+        return "request_deleted"
+    if n.name == notices.CARRIED_OVER and request.status == RequestStatus.WITHDRAWN:
+        return "request_withdrawn"
+    person = await uow.session.get(Person, request.person_id)
+    zone = await _zone(uow, request.territory_id)
+    sessions: dict[str, Any] = {}
+    for key in ("from_session_id", "to_session_id"):
+        raw = n.params.get(key)
+        found = await uow.session.get(CtoSession, uuid.UUID(raw)) if raw else None
+        sessions[key.removesuffix("_session_id")] = (
+            None
+            if found is None
+            else {
+                "starts_at": found.starts_at.astimezone(zone),
+                "deadline_at": found.deadline_at.astimezone(zone),
+            }
+        )
+    current = await uow.session.get(CtoSession, request.session_id)
+    series = await uow.session.get(CtoSeries, current.series_id) if current else None
+    base = public_url.rstrip("/")
+    return CtoMessage(
+        context={
+            "request": {
+                "url": f"{base}/api/v1/cto-requests/{request.id}",
+                "person_name": f"{person.first_name} {person.last_name}" if person else "",
+                "submitted_at": request.submitted_at.astimezone(zone),
+            },
+            "cto": {
+                "name": series.name if series else "",
+                "starts_at": current.starts_at.astimezone(zone) if current else None,
+            },
+            "sessions": sessions,
+            "reason": n.params.get("reason", "full"),
+        },
+        organisation=await uow.session.get(Organisation, series.organisation_id)
+        if series
+        else None,
+    )
+
+
+async def for_person(uow: UnitOfWork, n: Notification) -> CtoMessage | str:
+    """The decision message to a person: the structure that asked, and the next steps."""
+    request = await uow.session.get(CtoRequest, uuid.UUID(n.params["request_id"]))
+    if request is None or request.status != RequestStatus.DECIDED:
+        return "request_not_decided"
+    organisation = await uow.session.get(Organisation, request.organisation_id)
+    return CtoMessage(
+        context={
+            "next_steps": request.next_steps,
+            "organisation": {
+                "name": organisation.name if organisation else "",
+                "phone": organisation.phone if organisation else None,
+                "email": organisation.email if organisation else None,
+            },
+        },
+        organisation=organisation,
+    )

@@ -1,0 +1,98 @@
+"""A CTO scenario on top of the scenario builder: partners, another structure, people."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from tests.support import scenario as sc
+
+from rdv_spie.agents import api_keys
+from rdv_spie.agents.models import Agent, Membership, Role
+from rdv_spie.clock import FrozenClock
+from rdv_spie.db.uow import Database
+from rdv_spie.people.models import Person
+
+
+@dataclass
+class Cto:
+    s: sc.Scenario
+    client: httpx.AsyncClient
+    db: Database
+    clock: FrozenClock
+    partner_org_id: uuid.UUID
+    partner_ids: list[uuid.UUID]  # the first two accepted the charter
+    other_org_id: uuid.UUID
+    other_referent_id: uuid.UUID
+    series_id: uuid.UUID = field(default_factory=lambda: uuid.UUID(int=0))
+    people: list[uuid.UUID] = field(default_factory=list)
+
+    def auth(self, agent_id: uuid.UUID | None = None) -> dict[str, str]:
+        return self.s.auth(agent_id)
+
+    @property
+    def animator(self) -> dict[str, str]:
+        return self.s.auth(self.s.animator_id)
+
+    async def sessions(self) -> list[dict[str, Any]]:
+        r = await self.client.get(
+            f"/api/v1/cto-series/{self.series_id}/sessions", headers=self.animator
+        )
+        assert r.status_code == 200, r.text
+        sessions: list[dict[str, Any]] = r.json()
+        return sessions
+
+    async def submit(
+        self,
+        session_id: str,
+        person: uuid.UUID,
+        *,
+        referent: uuid.UUID | None = None,
+        **extra: Any,
+    ) -> httpx.Response:
+        body = {
+            "session_id": session_id,
+            "person_id": str(person),
+            "thematics": ["logement", "mobilite"],
+            "summary": "Recherche un logement près d'une ligne de bus.",
+            "already_tried": "Demande de logement social déposée.",
+            "consent": True,
+            **extra,
+        }
+        return await self.client.post(
+            "/api/v1/cto-requests",
+            headers=self.auth(referent or self.s.referent_ids[0]),
+            json=body,
+        )
+
+    async def add_people(self, count: int, **fields: Any) -> list[uuid.UUID]:
+        async with self.db.unit_of_work(clock=self.clock) as uow:
+            rows = []
+            for i in range(count):
+                values: dict[str, Any] = {
+                    "territory_id": self.s.territory_id,
+                    "first_name": f"Prénom{i}",
+                    "last_name": f"Nom{i}",
+                    "email": f"personne{i}@exemple.fr",
+                    "phone": f"+336123456{i:02d}",
+                    "email_consent": True,
+                    "sms_consent": True,
+                    **fields,
+                }
+                rows.append(Person(**values))
+            uow.session.add_all(rows)
+            await uow.session.flush()
+            ids = [p.id for p in rows]
+        self.people.extend(ids)
+        return ids
+
+
+async def agent(uow: Any, s: sc.Scenario, org_id: uuid.UUID, name: str, role: Role) -> uuid.UUID:
+    a = Agent(email=f"{name}@partenaire.test", first_name=name.title(), last_name="Partenaire")
+    uow.session.add(a)
+    await uow.session.flush()
+    uow.session.add(Membership(agent_id=a.id, organisation_id=org_id, role=role))
+    s.keys[a.id] = (await api_keys.create_api_key(uow=uow, agent_id=a.id, label="t")).secret
+    return a.id
