@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 from typing import Any
 
 import httpx
+import icalendar
 from tests.support import scenario as sc
 
 from rdv_spie.agents import api_keys
@@ -96,3 +98,10 @@ async def agent(uow: Any, s: sc.Scenario, org_id: uuid.UUID, name: str, role: Ro
     uow.session.add(Membership(agent_id=a.id, organisation_id=org_id, role=role))
     s.keys[a.id] = (await api_keys.create_api_key(uow=uow, agent_id=a.id, label="t")).secret
     return a.id
+
+
+def calendar_of(message: EmailMessage) -> icalendar.Calendar:
+    """The one text/calendar part of an e-mail, parsed."""
+    parts = [p for p in message.walk() if p.get_content_type() == "text/calendar"]
+    assert len(parts) == 1
+    return icalendar.Calendar.from_ical(parts[0].get_payload(decode=True))

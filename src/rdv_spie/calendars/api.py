@@ -1,4 +1,5 @@
-"""JSON API of the calendars room: an agent's own feed link, a territory's feed link.
+"""JSON API of the calendars room: an agent's own feed link, a territory's feed link, a CTO
+series' feed link (for its partners).
 
 Creating a link when one exists rotates it (the old one stops working in the same
 transaction); the answer is the only place the link is ever shown.
@@ -12,9 +13,11 @@ from litestar import Controller, delete, get, post
 from litestar.params import FromPath
 from litestar.status_codes import HTTP_201_CREATED
 
+from rdv_spie.agents.guards import Actor
 from rdv_spie.calendars import service
 from rdv_spie.calendars.models import FeedKind
 from rdv_spie.calendars.schemas import FeedLinkOut, FeedStatusOut
+from rdv_spie.committees import access as committees
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.deps import AppSettings, CurrentActor, Uow
 from rdv_spie.settings import Settings
@@ -100,3 +103,38 @@ class CalendarFeedController(Controller):
         """The territory's link stops working."""
         await service.require_territory_manager(uow=uow, actor=actor, territory_id=territory_id)
         await service.revoke_feeds(uow=uow, kind=FeedKind.TERRITORY, subject_id=territory_id)
+
+    @get("/cto-series/{series_id:uuid}")
+    async def cto_series_feed(
+        self, uow: Uow, actor: CurrentActor, series_id: FromPath[uuid.UUID]
+    ) -> FeedStatusOut:
+        """Whether a CTO series has a working feed link (admins and animators)."""
+        await _series_manager(uow, actor, series_id)
+        feed = await service.current_feed(uow=uow, kind=FeedKind.CTO_SERIES, subject_id=series_id)
+        return FeedStatusOut.of(FeedKind.CTO_SERIES, series_id, feed)
+
+    @post("/cto-series/{series_id:uuid}", status_code=HTTP_201_CREATED)
+    async def create_cto_series_feed(
+        self,
+        uow: Uow,
+        actor: CurrentActor,
+        settings: AppSettings,
+        series_id: FromPath[uuid.UUID],
+    ) -> FeedLinkOut:
+        """A new link to a CTO series' sessions for its partners ("CTO <name> — N situations",
+        no personal data); any previous link stops working. Shown in this answer only."""
+        await _series_manager(uow, actor, series_id)
+        return await _issue(uow, settings, FeedKind.CTO_SERIES, series_id, actor.agent_id)
+
+    @delete("/cto-series/{series_id:uuid}")
+    async def revoke_cto_series_feed(
+        self, uow: Uow, actor: CurrentActor, series_id: FromPath[uuid.UUID]
+    ) -> None:
+        """The series' link stops working."""
+        await _series_manager(uow, actor, series_id)
+        await service.revoke_feeds(uow=uow, kind=FeedKind.CTO_SERIES, subject_id=series_id)
+
+
+async def _series_manager(uow: UnitOfWork, actor: Actor, series_id: uuid.UUID) -> None:
+    series = await committees.series_for(uow, actor, series_id)
+    await service.require_territory_manager(uow=uow, actor=actor, territory_id=series.territory_id)

@@ -2,7 +2,9 @@
 
 An agent feed carries the agent's appointments with the person as initials only (computed by
 the database, so names never reach this process for a feed); a territory feed carries the
-territory's appointments with no personal data at all.
+territory's appointments and CTO sessions with no personal data at all; a CTO series feed (for
+partners) carries its sessions as "CTO <name> — N situations", the place or video link and a
+link to the authenticated agenda: a count, never a person or a situation.
 
 Reads only; never writes, never sees a token.
 """
@@ -14,12 +16,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 
 from rdv_spie.agents.models import Agent, Membership
 from rdv_spie.calendars.feed import FeedEvent, Status
 from rdv_spie.calendars.models import FeedKind
 from rdv_spie.calendars.service import ActiveFeed
+from rdv_spie.committees.messages import session_uid, session_url
+from rdv_spie.committees.models import (
+    WAITING,
+    CtoRequest,
+    CtoSeries,
+    CtoSession,
+    RequestStatus,
+    SessionStatus,
+)
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.people.models import Person
 from rdv_spie.scheduling.models import (
@@ -90,6 +101,18 @@ async def subject(uow: UnitOfWork, feed: ActiveFeed) -> Subject | None:
             return None
         first, last, changed_at, tzid = row
         return Subject(f"Rendez-vous — {first} {last}", tzid or DEFAULT_TZID, changed_at)
+    if feed.kind == FeedKind.CTO_SERIES:
+        row = (
+            await uow.session.execute(
+                select(CtoSeries.name, Territory.timezone, CtoSeries.updated_at)
+                .join(Territory, Territory.id == CtoSeries.territory_id)
+                .where(CtoSeries.id == feed.subject_id)
+            )
+        ).one_or_none()
+        if row is None:
+            return None
+        name, tzid, changed_at = row
+        return Subject(f"CTO {name}", tzid, changed_at)
     if feed.kind == FeedKind.TERRITORY:
         row = (
             await uow.session.execute(
@@ -127,6 +150,8 @@ async def events(
     uow: UnitOfWork, feed: ActiveFeed, w: Window, *, public_url: str
 ) -> list[FeedEvent]:
     """The feed's events, in start order, stripped for its audience."""
+    if feed.kind == FeedKind.CTO_SERIES:
+        return await _cto_events(uow, CtoSession.series_id == feed.subject_id, w, public_url)
     with_person = feed.kind == FeedKind.AGENT
     columns: list[Any] = [
         Appointment.id,
@@ -158,7 +183,81 @@ async def events(
         )
     rows = (await uow.session.execute(_scope(statement, feed, w))).all()
     base = public_url.rstrip("/")
-    return [_event(row, base, with_person) for row in rows]
+    found = [_event(row, base, with_person) for row in rows]
+    if feed.kind == FeedKind.TERRITORY:
+        cto = await _cto_events(uow, CtoSession.territory_id == feed.subject_id, w, public_url)
+        found = sorted([*found, *cto], key=lambda e: (e.starts_at, e.uid))
+    return found
+
+
+_COUNTED = (*WAITING, RequestStatus.ON_AGENDA, RequestStatus.DECIDED)
+
+
+async def _cto_events(
+    uow: UnitOfWork, which: ColumnElement[bool], w: Window, public_url: str
+) -> list[FeedEvent]:
+    """CTO sessions as partners may see them: a count of situations, never one of them."""
+    count = (
+        select(func.count(CtoRequest.id))
+        .where(CtoRequest.session_id == CtoSession.id, CtoRequest.status.in_(_COUNTED))
+        .correlate(CtoSession)
+        .scalar_subquery()
+    )
+    rows = await uow.session.execute(
+        select(
+            CtoSession.id,
+            CtoSession.starts_at,
+            CtoSession.ends_at,
+            CtoSession.status,
+            CtoSession.sequence,
+            CtoSession.updated_at,
+            CtoSeries.name,
+            CtoSeries.video_url,
+            Place.name,
+            Place.address,
+            Place.postcode,
+            Place.city,
+            Territory.timezone,
+            count,
+        )
+        .join(CtoSeries, CtoSeries.id == CtoSession.series_id)
+        .join(Territory, Territory.id == CtoSession.territory_id)
+        .outerjoin(Place, Place.id == CtoSeries.place_id)
+        .where(which, CtoSession.starts_at >= w.starts_at, CtoSession.starts_at < w.ends_at)
+        .order_by(CtoSession.starts_at, CtoSession.id)
+    )
+    found = []
+    for row in rows:
+        (id_, starts_at, ends_at, status, sequence, changed_at, name, video) = row[:8]
+        place_name, address, postcode, city, tzid, n = row[8:]
+        cancelled = status == SessionStatus.CANCELLED
+        summary = f"CTO {name} — {n} situation{'s' if n > 1 else ''}"
+        if cancelled:
+            summary = f"Annulé — CTO {name}"
+        where = ", ".join(
+            p for p in (place_name, address, " ".join(p for p in (postcode, city) if p)) if p
+        )
+        url = session_url(public_url, id_)
+        lines = [f"Comité technique opérationnel — {name}"]
+        if video:
+            lines.append(f"Visio : {video}")
+        lines.append(f"Ordre du jour (accès authentifié) : {url}")
+        found.append(
+            FeedEvent(
+                uid=session_uid(id_),
+                sequence=sequence,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                changed_at=changed_at,
+                tzid=tzid,
+                summary=summary,
+                status="CANCELLED" if cancelled else "CONFIRMED",
+                location=where or (f"En visio ({video})" if video else None),
+                description="\n".join(lines),
+                url=url,
+            )
+        )
+    return found
 
 
 def _event(row: Sequence[Any], base: str, with_person: bool) -> FeedEvent:

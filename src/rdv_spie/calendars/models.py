@@ -17,11 +17,12 @@ from rdv_spie.db.base import Entity
 
 
 class FeedKind(StrEnum):
-    """What a feed shows; ``subject_id`` names the agent, the territory (or, later, the CTO
-    series) it is about."""
+    """What a feed shows; ``subject_id`` names the agent, the territory or the CTO series it
+    is about."""
 
     AGENT = "agent"  # the agent's appointments, people as initials only
-    TERRITORY = "territory"  # the territory's appointments, no personal data
+    TERRITORY = "territory"  # the territory's appointments and CTO sessions, no personal data
+    CTO_SERIES = "cto_series"  # a committee's sessions for its partners, no personal data
 
 
 class CalendarFeed(Entity):

@@ -5,12 +5,10 @@ with a valid .ics per member who accepted the charter), and both jobs run twice 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
 
-import icalendar
 import pytest
 from sqlalchemy import func, select
-from tests.support.cto import Cto
+from tests.support.cto import Cto, calendar_of
 from tests.support.smtp_server import SmtpServer
 from tests.support.twilio_server import TwilioServer
 
@@ -24,12 +22,6 @@ pytestmark = pytest.mark.slow
 SESSION_1 = datetime(2026, 12, 10, 7, 30, tzinfo=UTC)  # Thursday 08:30 in Paris
 FREEZE_1 = datetime(2026, 12, 7, 13, 0, tzinfo=UTC)  # Monday 14:00 in Paris: the deadline
 DISPATCH_1 = datetime(2026, 12, 8, 8, 0, tzinfo=UTC)  # Tuesday 09:00 in Paris
-
-
-def calendar_of(message: EmailMessage) -> icalendar.Calendar:
-    parts = [p for p in message.walk() if p.get_content_type() == "text/calendar"]
-    assert len(parts) == 1
-    return icalendar.Calendar.from_ical(parts[0].get_payload(decode=True))
 
 
 async def statuses(cto: Cto) -> dict[str, list[str]]:

@@ -1,0 +1,133 @@
+"""Moving and cancelling one session: SEQUENCE + 1, members who accepted the charter get the
+same UID with METHOD:REQUEST then METHOD:CANCEL, a cancelled session's requests go to the next
+one (their referents told), and the series feed keeps it as STATUS:CANCELLED."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import icalendar
+from tests.support.cto import Cto, calendar_of
+from tests.support.smtp_server import SmtpServer
+
+from rdv_spie.worker.context import JobContext
+from rdv_spie.worker.inprocess import InProcessRunner
+
+
+async def test_move_then_cancel(cto: Cto, jobs: JobContext, smtp: SmtpServer) -> None:
+    runner = InProcessRunner(jobs, sweep_seconds=60)
+    first, second = (await cto.sessions())[:2]
+    a, b = await cto.add_people(2)
+    one = (await cto.submit(first["id"], a)).json()
+    two = (await cto.submit(first["id"], b, referent=cto.s.referent_ids[1])).json()
+    feed = await cto.client.post(
+        f"/api/v1/calendar-feeds/cto-series/{cto.series_id}", headers=cto.animator
+    )
+    assert feed.status_code == 201, feed.text
+    feed_path = "/" + feed.json()["url"].split("/", 3)[3]
+
+    # Friday 11 December instead of Thursday 10, 09:00 in Paris.
+    denied = await cto.client.post(
+        f"/api/v1/cto-sessions/{first['id']}/move",
+        headers=cto.auth(cto.s.referent_ids[0]),
+        json={"starts_at": "2026-12-11T08:00:00+00:00"},
+    )
+    assert denied.status_code == 403
+    moved = await cto.client.post(
+        f"/api/v1/cto-sessions/{first['id']}/move",
+        headers=cto.animator,
+        json={"starts_at": "2026-12-11T08:00:00+00:00"},
+    )
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["sequence"] == 1 and moved.json()["status"] == "moved"
+    assert moved.json()["deadline_at"].startswith("2026-12-08T13:00")  # Tuesday 14:00
+    await runner.run_once()
+    told = smtp.wait_for(2)
+    assert sorted(m.rcpt_tos[0] for m in told) == [
+        "partenaire0@partenaire.test",
+        "partenaire1@partenaire.test",
+    ]
+    cal = calendar_of(told[0].message)
+    event = cal.walk("VEVENT")[0]
+    uid = str(event["UID"])
+    assert str(cal["METHOD"]) == "REQUEST" and int(event["SEQUENCE"]) == 1
+    assert event.decoded("DTSTART").astimezone(UTC) == datetime(2026, 12, 11, 8, tzinfo=UTC)
+    assert "changement" in told[0].message["Subject"] or "change" in told[0].message["Subject"]
+
+    smtp.reset()
+    cancelled = await cto.client.post(
+        f"/api/v1/cto-sessions/{first['id']}/cancel", headers=cto.animator
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["sequence"] == 2 and cancelled.json()["status"] == "cancelled"
+    await runner.run_once()
+    told = smtp.wait_for(4)
+    members = [m for m in told if m.rcpt_tos[0].startswith("partenaire")]
+    referents = [m for m in told if m.rcpt_tos[0].startswith("referent")]
+    assert len(members) == 2 and len(referents) == 2
+    cal = calendar_of(members[0].message)
+    event = cal.walk("VEVENT")[0]
+    assert str(cal["METHOD"]) == "CANCEL" and str(event["UID"]) == uid
+    assert int(event["SEQUENCE"]) == 2
+    assert all("reportée" in m.message["Subject"] for m in referents)
+    assert "annulée" in referents[0].message.get_body(("plain",)).get_content()
+    for request in (one, two):
+        r = await cto.client.get(f"/api/v1/cto-requests/{request['id']}", headers=cto.animator)
+        assert r.json()["session_id"] == second["id"] and r.json()["status"] == "carried_over"
+
+    body = (await cto.client.get(feed_path)).content
+    parsed = icalendar.Calendar.from_ical(body)
+    events = {str(e["UID"]): e for e in parsed.walk("VEVENT")}
+    assert str(events[uid]["STATUS"]) == "CANCELLED" and int(events[uid]["SEQUENCE"]) == 2
+    following = next(e for u, e in events.items() if second["id"] in u)
+    assert str(following["SUMMARY"]) == "CTO Laon — 2 situations"
+    assert "/api/v1/cto-sessions/" in str(following["URL"])
+    assert "visio.example.org" in str(following["DESCRIPTION"])
+    # A cancelled session cannot move; cancelling again changes nothing.
+    again = await cto.client.post(
+        f"/api/v1/cto-sessions/{first['id']}/move",
+        headers=cto.animator,
+        json={"starts_at": "2026-12-12T08:00:00+00:00"},
+    )
+    assert again.status_code == 409
+    twice = await cto.client.post(
+        f"/api/v1/cto-sessions/{first['id']}/cancel", headers=cto.animator
+    )
+    assert twice.json()["sequence"] == 2
+
+
+async def test_feeds_show_sessions_to_partners_and_the_territory(cto: Cto) -> None:
+    first = (await cto.sessions())[0]
+    (person,) = await cto.add_people(1)
+    await cto.submit(first["id"], person)
+    denied = await cto.client.post(
+        f"/api/v1/calendar-feeds/cto-series/{cto.series_id}", headers=cto.auth(cto.partner_ids[0])
+    )
+    assert denied.status_code == 403
+    made = await cto.client.post(
+        f"/api/v1/calendar-feeds/cto-series/{cto.series_id}", headers=cto.animator
+    )
+    path = "/" + made.json()["url"].split("/", 3)[3]
+    status = await cto.client.get(
+        f"/api/v1/calendar-feeds/cto-series/{cto.series_id}", headers=cto.animator
+    )
+    assert status.json()["active"] is True and status.json()["kind"] == "cto_series"
+    served = await cto.client.get(path)
+    assert served.status_code == 200 and served.headers["content-type"].startswith("text/calendar")
+    parsed = icalendar.Calendar.from_ical(served.content)
+    assert str(parsed["X-WR-CALNAME"]) == "CTO Laon"
+    summaries = [str(e["SUMMARY"]) for e in parsed.walk("VEVENT")]
+    assert summaries[0] == "CTO Laon — 1 situation" and summaries[1] == "CTO Laon — 0 situation"
+    etag = served.headers["etag"]
+    assert (await cto.client.get(path, headers={"If-None-Match": etag})).status_code == 304
+    (other,) = await cto.add_people(1)
+    await cto.submit(first["id"], other)
+    changed = await cto.client.get(path, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and b"CTO Laon \xe2\x80\x94 2 situations" in changed.content
+
+    territory = await cto.client.post(
+        f"/api/v1/calendar-feeds/territories/{cto.s.territory_id}", headers=cto.animator
+    )
+    body = (await cto.client.get("/" + territory.json()["url"].split("/", 3)[3])).content
+    names = [str(e["SUMMARY"]) for e in icalendar.Calendar.from_ical(body).walk("VEVENT")]
+    assert "CTO Laon — 2 situations" in names
