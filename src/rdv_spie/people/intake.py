@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import any_, bindparam, insert, select
+from sqlalchemy import any_, bindparam, insert, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from rdv_spie.agents.guards import Actor
@@ -161,6 +161,10 @@ async def import_rows(
         if batch:
             async with db.unit_of_work(clock=clock) as uow:
                 await uow.lock(f"intake:{into.territory_id}")
+                if uow.is_postgres:
+                    # The lookups are prepared statements on a table that grows by thousands
+                    # of rows a batch: a cached generic plan scans it whole (1 s a lookup).
+                    await uow.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
                 await _write_batch(uow, into, batch, report)
         if progress is not None:
             progress(report.rows)
