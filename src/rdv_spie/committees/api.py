@@ -15,6 +15,7 @@ from sqlalchemy import select
 from rdv_spie.committees import access, requests, series
 from rdv_spie.committees.models import CtoSeries, RequestStatus
 from rdv_spie.committees.schemas import (
+    AgendaItemOut,
     CharterIn,
     DecisionIn,
     MemberIn,
@@ -193,10 +194,18 @@ class SessionController(Controller):
     @get("/{session_id:uuid}/agenda")
     async def agenda(
         self, uow: Uow, actor: CurrentActor, session_id: FromPath[uuid.UUID]
-    ) -> list[RequestOut]:
+    ) -> list[AgendaItemOut]:
         """The agenda's full fiches, in order (members who accepted the charter, managers)."""
         found = await requests.agenda(uow=uow, actor=actor, session_id=session_id)
-        return [_out(r, RequestOut) for r in found]
+        return [
+            AgendaItemOut(
+                **msgspec.structs.asdict(_out(r, RequestOut)),
+                person_first_name=person.first_name,
+                person_last_name=person.last_name,
+                structure=structure,
+            )
+            for r, person, structure in found
+        ]
 
 
 class RequestController(Controller):

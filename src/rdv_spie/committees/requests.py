@@ -31,7 +31,7 @@ from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.errors import Conflict, Invalid, NotFound
 from rdv_spie.people.models import Journey, Person
 from rdv_spie.scheduling.cache import note_calendar_change
-from rdv_spie.territories.models import Territory
+from rdv_spie.territories.models import Organisation, Territory
 
 ACKNOWLEDGE_WITHIN = timedelta(hours=72)
 MAX_LISTED = 1000
@@ -254,21 +254,25 @@ async def list_requests(
     )
 
 
-async def agenda(*, uow: UnitOfWork, actor: Actor, session_id: uuid.UUID) -> list[CtoRequest]:
-    """The full fiches of a session's agenda: for its sworn members and the managers."""
+async def agenda(
+    *, uow: UnitOfWork, actor: Actor, session_id: uuid.UUID
+) -> list[tuple[CtoRequest, Person, str]]:
+    """The full fiches of a session's agenda, with the person and the requesting structure's
+    name: for its members who accepted the charter and the managers."""
     session = await access.session_for(uow, actor, session_id)
     if not (
         await access.is_sworn_member(uow, actor, session.series_id)
         or await access.is_manager(uow, actor, session.territory_id)
     ):
         raise NotFound("CTO session not found", field="session_id")
-    return list(
-        await uow.session.scalars(
-            select(CtoRequest)
-            .where(
-                CtoRequest.session_id == session.id,
-                CtoRequest.status.in_([RequestStatus.ON_AGENDA, RequestStatus.DECIDED]),
-            )
-            .order_by(CtoRequest.agenda_number)
+    rows = await uow.session.execute(
+        select(CtoRequest, Person, Organisation.name)
+        .join(Person, Person.id == CtoRequest.person_id)
+        .join(Organisation, Organisation.id == CtoRequest.organisation_id)
+        .where(
+            CtoRequest.session_id == session.id,
+            CtoRequest.status.in_([RequestStatus.ON_AGENDA, RequestStatus.DECIDED]),
         )
+        .order_by(CtoRequest.agenda_number)
     )
+    return [(r, p, name) for r, p, name in rows]

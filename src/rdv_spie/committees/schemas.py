@@ -155,3 +155,11 @@ class RequestOut(msgspec.Struct, kw_only=True):
     decision: str | None
     next_steps: str | None
     decided_at: datetime | None
+
+
+class AgendaItemOut(RequestOut, kw_only=True):
+    """A fiche on a frozen agenda, with whom it is about (sworn members and managers only)."""
+
+    person_first_name: str
+    person_last_name: str
+    structure: str

@@ -86,6 +86,8 @@ async def test_canary_never_reaches_partners(cto: Cto, jobs: JobContext, smtp: S
         f"/api/v1/cto-sessions/{first['id']}/agenda", headers=cto.auth(cto.partner_ids[0])
     )
     assert sworn.json()[0]["summary"] == "CANARY-SUMMARY"
+    assert sworn.json()[0]["person_last_name"] == "CanaryNom"
+    assert sworn.json()[0]["structure"] == "Département laon"
     await cto.client.post(
         f"/api/v1/cto-sessions/{first['id']}/move",
         headers=cto.animator,
