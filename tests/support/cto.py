@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
 
 import httpx
 import icalendar
+import vobject
+from ical.calendar_stream import IcsCalendarStream
 from tests.support import scenario as sc
 
 from rdv_spie.agents import api_keys
@@ -105,3 +108,23 @@ def calendar_of(message: EmailMessage) -> icalendar.Calendar:
     parts = [p for p in message.walk() if p.get_content_type() == "text/calendar"]
     assert len(parts) == 1
     return icalendar.Calendar.from_ical(parts[0].get_payload(decode=True))
+
+
+def parsed_instants(body: bytes) -> dict[str, list[tuple[str, datetime, datetime]]]:
+    """Each event's UID, start and end in UTC, as three independent parsers read them."""
+    text = body.decode()
+    calendar = IcsCalendarStream.calendar_from_ics(text)
+    return {
+        "icalendar": sorted(
+            (str(e["UID"]), e.start.astimezone(UTC), e.end.astimezone(UTC))
+            for e in icalendar.Calendar.from_ical(body).walk("VEVENT")
+        ),
+        "ical": sorted(
+            (e.uid, e.dtstart.astimezone(UTC), e.dtend.astimezone(UTC))  # type: ignore[union-attr]
+            for e in calendar.events
+        ),
+        "vobject": sorted(
+            (e.uid.value, e.dtstart.value.astimezone(UTC), e.dtend.value.astimezone(UTC))
+            for e in getattr(vobject.readOne(text), "vevent_list", [])
+        ),
+    }

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import icalendar
-from tests.support.cto import Cto, calendar_of
+from tests.support.cto import Cto, calendar_of, parsed_instants
 from tests.support.smtp_server import SmtpServer
 
 from rdv_spie.worker.context import JobContext
@@ -131,3 +131,33 @@ async def test_feeds_show_sessions_to_partners_and_the_territory(cto: Cto) -> No
     body = (await cto.client.get("/" + territory.json()["url"].split("/", 3)[3])).content
     names = [str(e["SUMMARY"]) for e in icalendar.Calendar.from_ical(body).walk("VEVENT")]
     assert "CTO Laon — 2 situations" in names
+
+
+async def test_series_feed_instants_across_the_spring_change(cto: Cto) -> None:
+    made = await cto.client.post(
+        "/api/v1/cto-series",
+        headers=cto.animator,
+        json={
+            "territory_id": str(cto.s.territory_id),
+            "organisation_id": str(cto.s.organisation_id),
+            "name": "Dimanche",
+            "rrule": "FREQ=WEEKLY;BYDAY=SU",
+            "starts_on": "2027-03-21",
+            "video_url": "https://visio.example.org/dimanche",
+        },
+    )
+    assert made.status_code == 201, made.text
+    feed = await cto.client.post(
+        f"/api/v1/calendar-feeds/cto-series/{made.json()['id']}", headers=cto.animator
+    )
+    body = (await cto.client.get("/" + feed.json()["url"].split("/", 3)[3])).content
+    parsed = parsed_instants(body)
+    assert parsed["icalendar"] == parsed["ical"] == parsed["vobject"]
+    starts = sorted(start for _, start, _ in parsed["icalendar"])[:3]
+    # 08:30 in Paris: CET before the last Sunday of March, CEST from it.
+    assert starts == [
+        datetime(2027, 3, 21, 7, 30, tzinfo=UTC),
+        datetime(2027, 3, 28, 6, 30, tzinfo=UTC),
+        datetime(2027, 4, 4, 6, 30, tzinfo=UTC),
+    ]
+    assert b"BEGIN:VTIMEZONE" in body and b"TZID:Europe/Paris" in body
