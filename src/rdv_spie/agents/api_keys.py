@@ -6,8 +6,10 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 
 from rdv_spie.agents.guards import Actor, actor_from_rows
 from rdv_spie.agents.models import Agent, ApiKey, Membership
@@ -45,26 +47,34 @@ async def create_api_key(*, uow: UnitOfWork, agent_id: uuid.UUID, label: str) ->
     return IssuedKey(id=key.id, secret=secret)
 
 
+@cache
+def _actor_statement() -> Select[*tuple[Any, ...]]:
+    """Built once (every API request runs it): a key's agent and memberships."""
+    return (
+        select(
+            ApiKey.agent_id,
+            Membership.organisation_id,
+            Membership.role,
+            Organisation.territory_id,
+        )
+        .join(Agent, Agent.id == ApiKey.agent_id)
+        .outerjoin(Membership, Membership.agent_id == Agent.id)
+        .outerjoin(Organisation, Organisation.id == Membership.organisation_id)
+        .where(
+            ApiKey.secret_hash == bindparam("secret_hash"),
+            ApiKey.revoked_at.is_(None),
+            Agent.active,
+        )
+    )
+
+
 async def authenticate(*, uow: UnitOfWork, secret: str) -> Actor:
     """The agent behind a key with their memberships, in one query, or Unauthorized (unknown
     or revoked key, inactive agent)."""
     if not secret.startswith(_PREFIX):
         raise Unauthorized("invalid API key")
     rows = (
-        await uow.session.execute(
-            select(
-                ApiKey.agent_id,
-                Membership.organisation_id,
-                Membership.role,
-                Organisation.territory_id,
-            )
-            .join(Agent, Agent.id == ApiKey.agent_id)
-            .outerjoin(Membership, Membership.agent_id == Agent.id)
-            .outerjoin(Organisation, Organisation.id == Membership.organisation_id)
-            .where(
-                ApiKey.secret_hash == hash_secret(secret), ApiKey.revoked_at.is_(None), Agent.active
-            )
-        )
+        await uow.session.execute(_actor_statement(), {"secret_hash": hash_secret(secret)})
     ).all()
     if not rows:
         raise Unauthorized("invalid API key")

@@ -9,10 +9,11 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, and_, or_, select, type_coerce
+from sqlalchemy import Select, String, and_, bindparam, or_, select, type_coerce
 from sqlalchemy.orm import raiseload
 
 from rdv_spie.agents.models import Agent, Membership, Role
@@ -68,18 +69,22 @@ async def load_type(uow: UnitOfWork, type_id: uuid.UUID) -> tuple[AppointmentTyp
     return appointment_type, territory
 
 
+@cache
+def _type_and_version() -> Select[*tuple[Any, ...]]:
+    """Built once (every slot search runs it): a type, its territory, the calendar version."""
+    version = select(CalendarVersion.version).where(CalendarVersion.id == 1).scalar_subquery()
+    return (
+        select(AppointmentType, Territory, version)
+        .options(raiseload(AppointmentType.allowed_places))  # load_context reads the ids
+        .join(Territory, Territory.id == AppointmentType.territory_id)
+        .where(AppointmentType.id == bindparam("type_id"))
+    )
+
+
 async def _load_type_and_version(
     uow: UnitOfWork, type_id: uuid.UUID
 ) -> tuple[AppointmentType, Territory, int | None]:
-    version = select(CalendarVersion.version).where(CalendarVersion.id == 1).scalar_subquery()
-    row = (
-        await uow.session.execute(
-            select(AppointmentType, Territory, version)
-            .options(raiseload(AppointmentType.allowed_places))  # load_context reads the ids
-            .join(Territory, Territory.id == AppointmentType.territory_id)
-            .where(AppointmentType.id == type_id)
-        )
-    ).first()
+    row = (await uow.session.execute(_type_and_version(), {"type_id": type_id})).first()
     if row is None or not row[0].active:
         raise NotFound("appointment type not found", field="appointment_type_id")
     return row[0], row[1], row[2]
