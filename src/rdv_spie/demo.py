@@ -16,6 +16,8 @@ from sqlalchemy import select
 from rdv_spie.agents import api_keys
 from rdv_spie.agents.models import Agent, ApiKey, Membership, Role
 from rdv_spie.clock import SystemClock
+from rdv_spie.committees import series as committees
+from rdv_spie.committees.models import DEFAULT_RRULE, CtoMember, CtoSeries
 from rdv_spie.db.base import Entity
 from rdv_spie.db.engine import create_engine
 from rdv_spie.db.uow import Database, UnitOfWork
@@ -114,6 +116,7 @@ async def seed(uow: UnitOfWork) -> dict[str, uuid.UUID]:
         ("karim", "karim.benali@demo.rdv-spie.invalid", "Karim", "Benali", "ft", Role.REFERENT),
         ("julie", "julie.lefevre@demo.rdv-spie.invalid", "Julie", "Lefèvre", "ml", Role.REFERENT),
         ("sophie", "sophie.dubois@demo.rdv-spie.invalid", "Sophie", "Dubois", "cd", Role.ANIMATOR),
+        ("nadia", "nadia.roux@demo.rdv-spie.invalid", "Nadia", "Roux", "caf", Role.PARTNER),
     ]:
         agent = await _get_or_add(uow, Agent, {"email": email}, first_name=given, last_name=family)
         await _get_or_add(
@@ -187,7 +190,27 @@ async def seed(uow: UnitOfWork) -> dict[str, uuid.UUID]:
             appointment_type_id=first.id,
             organisation_id=orgs[org].id,
         )
+    # The Laon CTO: every other Thursday at 08:30, requests until the Monday 14:00 before.
+    cto = await _get_or_add(
+        uow,
+        CtoSeries,
+        {"territory_id": t.id, "name": "Laon"},
+        organisation_id=orgs["cd"].id,
+        rrule=DEFAULT_RRULE,
+        starts_on=date(2026, 1, 8),
+        start_time=time(8, 30),
+        place_id=places["laon"].id,
+        video_url="https://visio.demo.rdv-spie.invalid/cto-laon",
+    )
+    await _get_or_add(
+        uow,
+        CtoMember,
+        {"series_id": cto.id, "agent_id": people["nadia"].id},
+        charter_accepted_on=date(2026, 1, 5),
+    )
+    await committees.generate_sessions(uow=uow, series=cto)
     return {
+        "cto": cto.id,
         "young": cohorts["young"].id,
         "territory": t.id,
         "admin": people["admin"].id,
@@ -283,6 +306,7 @@ Try:
   curl -H "Authorization: Bearer {secret}" \\
     "{base}/api/v1/slots?appointment_type_id={ids["first"]}&{week}"
   curl -H "Authorization: Bearer {secret}" {base}/api/v1/cohorts/{ids["young"]}/journeys
+  curl -H "Authorization: Bearer {secret}" {base}/api/v1/cto-series/{ids["cto"]}/sessions
   curl -H "Authorization: Bearer {secret}" -H "Content-Type: text/csv" \\
     --data-binary @people.csv {base}/api/v1/cohorts/{ids["young"]}/imports
 """)
