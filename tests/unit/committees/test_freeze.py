@@ -35,3 +35,15 @@ def test_never_over_capacity_and_nobody_lost(items: list[tuple[int, bool]], capa
     by_id = {c.id: c for c in candidates}
     order = [(not by_id[i].urgent, by_id[i].submitted_at) for i in agenda + carried]
     assert order == sorted(order)
+
+
+def test_the_worker_runs_the_committee_crons() -> None:
+    from rdv_spie.settings import Settings
+    from rdv_spie.worker.settings import worker_settings
+
+    settings = Settings(
+        redis_url="redis://127.0.0.1:9/0", database_url="sqlite+aiosqlite:///unused.sqlite3"
+    )
+    crons = {c.coroutine.__name__: c for c in worker_settings(settings)["cron_jobs"]}
+    assert {"run_committees", "generate_cto_sessions", "plan_messages"} <= set(crons)
+    assert crons["run_committees"].run_at_startup
