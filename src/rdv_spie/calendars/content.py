@@ -203,6 +203,14 @@ async def _cto_events(
         .correlate(CtoSession)
         .scalar_subquery()
     )
+    # The title's count changes with the requests, not the session row: DTSTAMP and
+    # LAST-MODIFIED follow the latest of both (SEQUENCE follows time and status changes).
+    touched = (
+        select(func.max(CtoRequest.updated_at))
+        .where(CtoRequest.session_id == CtoSession.id)
+        .correlate(CtoSession)
+        .scalar_subquery()
+    )
     rows = await uow.session.execute(
         select(
             CtoSession.id,
@@ -219,6 +227,7 @@ async def _cto_events(
             Place.city,
             Territory.timezone,
             count,
+            touched,
         )
         .join(CtoSeries, CtoSeries.id == CtoSession.series_id)
         .join(Territory, Territory.id == CtoSession.territory_id)
@@ -229,7 +238,9 @@ async def _cto_events(
     found = []
     for row in rows:
         (id_, starts_at, ends_at, status, sequence, changed_at, name, video) = row[:8]
-        place_name, address, postcode, city, tzid, n = row[8:]
+        place_name, address, postcode, city, tzid, n, requests_changed_at = row[8:]
+        if requests_changed_at is not None:
+            changed_at = max(changed_at, requests_changed_at)
         cancelled = status == SessionStatus.CANCELLED
         summary = f"CTO {name} — {n} situation{'s' if n > 1 else ''}"
         if cancelled:

@@ -4,7 +4,7 @@ one (their referents told), and the series feed keeps it as STATUS:CANCELLED."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import icalendar
 from tests.support.cto import Cto, calendar_of, parsed_instants
@@ -121,9 +121,15 @@ async def test_feeds_show_sessions_to_partners_and_the_territory(cto: Cto) -> No
     etag = served.headers["etag"]
     assert (await cto.client.get(path, headers={"If-None-Match": etag})).status_code == 304
     (other,) = await cto.add_people(1)
+    cto.clock.advance(timedelta(minutes=5))
     await cto.submit(first["id"], other)
     changed = await cto.client.get(path, headers={"If-None-Match": etag})
     assert changed.status_code == 200 and b"CTO Laon \xe2\x80\x94 2 situations" in changed.content
+    # The count changed: DTSTAMP follows the latest request, SEQUENCE stays (same time).
+    before = icalendar.Calendar.from_ical(served.content).walk("VEVENT")[0]
+    after = icalendar.Calendar.from_ical(changed.content).walk("VEVENT")[0]
+    assert after.decoded("DTSTAMP") - before.decoded("DTSTAMP") == timedelta(minutes=5)
+    assert int(after["SEQUENCE"]) == int(before["SEQUENCE"])
 
     territory = await cto.client.post(
         f"/api/v1/calendar-feeds/territories/{cto.s.territory_id}", headers=cto.animator
