@@ -26,10 +26,10 @@ from rdv_spie.committees.models import (
     SessionStatus,
 )
 from rdv_spie.db.uow import UnitOfWork
+from rdv_spie.notifications.events import CalendarEvent, place_location
 from rdv_spie.notifications.models import Notification
 from rdv_spie.people.models import Person
-from rdv_spie.scheduling.models import Appointment, AppointmentType
-from rdv_spie.territories.models import Organisation, Place, PlaceKind, Territory
+from rdv_spie.territories.models import Organisation, Place, Territory
 
 AGENT_MESSAGES = frozenset(
     {
@@ -49,9 +49,8 @@ ICS_METHOD = {
 
 
 def session_uid(session_id: uuid.UUID) -> str:
-    """The UID of a session in e-mailed .ics files and in feeds (the delivery code names
-    attachments ``appointment-<id>``; a session id never equals an appointment id)."""
-    return f"appointment-{session_id}@rdv-spie"
+    """The UID of a session in e-mailed .ics files and in feeds."""
+    return f"cto-session-{session_id}@rdv-spie"
 
 
 def session_url(public_url: str, session_id: uuid.UUID) -> str:
@@ -65,9 +64,7 @@ class CtoMessage:
 
     context: dict[str, Any]
     organisation: Organisation | None = None
-    event: Appointment | None = None
-    event_type: AppointmentType | None = None
-    place: Place | None = None
+    event: CalendarEvent | None = None
 
 
 async def for_agent(uow: UnitOfWork, n: Notification, *, public_url: str) -> CtoMessage | str:
@@ -91,20 +88,15 @@ async def for_agent(uow: UnitOfWork, n: Notification, *, public_url: str) -> Cto
     return CtoMessage(
         context=context,
         organisation=await uow.session.get(Organisation, series.organisation_id),
-        event=Appointment(
-            id=session.id,
+        event=CalendarEvent(
+            uid=session_uid(session.id),
             sequence=session.sequence,
             starts_at=session.starts_at,
             ends_at=session.ends_at,
-            updated_at=session.updated_at,
-        ),
-        event_type=AppointmentType(name=f"CTO {series.name}"),
-        place=Place(
-            name=place.name if place else "En visio",
-            kind=place.kind if place else PlaceKind.VIDEO,
-            address=place.address if place else series.video_url,
-            postcode=place.postcode if place else None,
-            city=place.city if place else None,
+            changed_at=session.updated_at,
+            summary=f"CTO {series.name}",
+            location=place_location(place) if place else f"En visio : {series.video_url or ''}",
+            filename="cto.ics",
         ),
     )
 

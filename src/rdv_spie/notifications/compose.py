@@ -19,6 +19,7 @@ from rdv_spie.committees import messages as cto_messages
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.invitations import tokens
 from rdv_spie.invitations.models import Invitation
+from rdv_spie.notifications.events import CalendarEvent, place_location
 from rdv_spie.notifications.models import Notification
 from rdv_spie.people.models import Cohort, Journey, Person
 from rdv_spie.scheduling.models import (
@@ -61,9 +62,24 @@ class Composed:
     territory: Territory
     organisation: Organisation | None
     context: dict[str, Any]
-    appointment: Appointment | None = None
-    appointment_type: AppointmentType | None = None
-    place: Place | None = None
+    event: CalendarEvent | None = None
+
+
+def _appointment_event(
+    appointment: Appointment | None, type_: AppointmentType | None, place: Place | None
+) -> CalendarEvent | None:
+    if appointment is None:
+        return None
+    return CalendarEvent(
+        uid=f"appointment-{appointment.id}@rdv-spie",
+        sequence=appointment.sequence,
+        starts_at=appointment.starts_at,
+        ends_at=appointment.ends_at,
+        changed_at=appointment.updated_at,
+        summary=type_.name if type_ else "Rendez-vous",
+        location=place_location(place),
+        filename="rendez-vous.ics",
+    )
 
 
 async def compose(
@@ -154,9 +170,8 @@ async def compose(
             organisation = cto.organisation or organisation
         context["reminder_number"] = int(n.params.get("reminder_number", 1))
         context["link"] = await _link(uow, n, journey, public_url, secret_key)
-        return Composed(
-            n.name, n.channel, address, territory, organisation, context, appointment, type_, place
-        )
+        event = _appointment_event(appointment, type_, place)
+        return Composed(n.name, n.channel, address, territory, organisation, context, event)
 
     agent = await uow.session.get(Agent, n.agent_id)
     assert agent is not None
@@ -177,8 +192,6 @@ async def compose(
             cto.organisation or organisation,
             context,
             cto.event,
-            cto.event_type,
-            cto.place,
         )
     context.update(await _agent_context(uow, n))
     return Composed(n.name, "email", agent.email, territory, organisation, context)

@@ -22,6 +22,7 @@ from rdv_spie.db.uow import Database, UnitOfWork
 from rdv_spie.invitations.policy import MAX_ATTEMPTS, retry_at
 from rdv_spie.notifications import compose, outbox
 from rdv_spie.notifications.batching import Coalescer
+from rdv_spie.notifications.events import CalendarEvent
 from rdv_spie.notifications.models import Notification, NotificationStatus
 from rdv_spie.notifications.render import Renderer
 from rdv_spie.notifications.transports.base import (
@@ -232,8 +233,8 @@ class Deliverer:
         email = self.renderer.render_email(n.name, built.context, territory_slug=slug)
         attachments: tuple[Attachment, ...] = ()
         method = compose.ICS_METHOD.get(n.name)
-        if method and built.appointment is not None:
-            attachments = (self._ics(built, method),)
+        if method and built.event is not None:
+            attachments = (self._ics(built, built.event, method),)
         organisation = built.organisation
         return OutgoingEmail(
             to=built.address,
@@ -247,36 +248,25 @@ class Deliverer:
             attachments=attachments,
         )
 
-    def _ics(self, built: compose.Composed, method: str) -> Attachment:
-        appointment = built.appointment
-        assert appointment is not None
-        place = built.place
-        location = None
-        if place is not None:
-            parts = [
-                place.name,
-                place.address,
-                " ".join(p for p in (place.postcode, place.city) if p),
-            ]
-            location = ", ".join(p for p in parts if p)
+    def _ics(self, built: compose.Composed, event: CalendarEvent, method: str) -> Attachment:
         body = ics.appointment_calendar(
             method="CANCEL" if method == "CANCEL" else "REQUEST",
-            uid=f"appointment-{appointment.id}@rdv-spie",
-            sequence=appointment.sequence,
-            starts_at=appointment.starts_at,
-            ends_at=appointment.ends_at,
+            uid=event.uid,
+            sequence=event.sequence,
+            starts_at=event.starts_at,
+            ends_at=event.ends_at,
             tzid=built.territory.timezone,
-            summary=built.appointment_type.name if built.appointment_type else "Rendez-vous",
-            location=location,
+            summary=event.summary,
+            location=event.location,
             description=None,
             organizer_email=self.settings.email_from_address,
             organizer_name=built.organisation.name if built.organisation else built.territory.name,
             attendee_email=None,
-            dtstamp=appointment.updated_at.astimezone(UTC),
+            dtstamp=event.changed_at.astimezone(UTC),
             url=built.context.get("link"),
         )
         return Attachment(
-            filename="rendez-vous.ics",
+            filename=event.filename,
             content_type=f"text/calendar; method={method}; charset=utf-8",
             content=body,
         )
