@@ -21,9 +21,18 @@ class Coalescer(Generic[T, R]):
     item, in order. A batch that raises is run again item by item, so one bad item fails
     alone."""
 
-    def __init__(self, run: Callable[[list[T]], Awaitable[Sequence[R]]], *, limit: int) -> None:
+    def __init__(
+        self,
+        run: Callable[[list[T]], Awaitable[Sequence[R]]],
+        *,
+        limit: int,
+        orphan: Callable[[R], Awaitable[None]] | None = None,
+    ) -> None:
+        """``orphan`` receives a result whose caller stopped waiting (cancelled) while its
+        batch ran, to undo what nobody will act on."""
         self._run = run
         self._limit = limit
+        self._orphan = orphan
         self._waiting: list[tuple[T, asyncio.Future[R]]] = []
         self._task: asyncio.Task[None] | None = None
 
@@ -38,20 +47,23 @@ class Coalescer(Generic[T, R]):
     async def _drain(self) -> None:
         while self._waiting:
             batch, self._waiting = self._waiting[: self._limit], self._waiting[self._limit :]
-            await self._settle(batch)
+            batch = [(item, future) for item, future in batch if not future.done()]
+            if batch:
+                await self._settle(batch)
 
     async def _settle(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
         try:
-            results = await self._run([item for item, _ in batch])
-        except Exception as exc:
-            if len(batch) > 1:
-                for one in batch:
-                    await self._settle([one])
+            try:
+                results = await self._run([item for item, _ in batch])
+            except Exception as exc:
+                if len(batch) > 1:
+                    for one in batch:
+                        await self._settle([one])
+                    return
+                _, future = batch[0]
+                if not future.done():
+                    future.set_exception(exc)
                 return
-            _, future = batch[0]
-            if not future.done():
-                future.set_exception(exc)
-            return
         except BaseException:  # cancelled (shutting down): nobody may wait forever
             for _, future in [*batch, *self._waiting]:
                 future.cancel()
@@ -60,3 +72,5 @@ class Coalescer(Generic[T, R]):
         for (_, future), result in zip(batch, results, strict=True):
             if not future.done():
                 future.set_result(result)
+            elif self._orphan is not None:
+                await self._orphan(result)

@@ -83,7 +83,7 @@ class Deliverer:
     _records: Coalescer[_Outcome, bool] = field(init=False)
 
     def __post_init__(self) -> None:
-        self._claims = Coalescer(self._claim_batch, limit=BATCH)
+        self._claims = Coalescer(self._claim_batch, limit=BATCH, orphan=self._release)
         self._records = Coalescer(self._record_batch, limit=BATCH)
 
     async def deliver(self, notification_id: uuid.UUID) -> str:
@@ -139,7 +139,7 @@ class Deliverer:
             loaded = await compose.preload(uow, list(claimed)) if claimed else {}
             handed: list[uuid.UUID] = []
             for notification_id in ids:
-                n = claimed.get(notification_id)
+                n = claimed.pop(notification_id, None)  # an id twice: claimed once
                 if n is None:
                     results.append("not_claimed")
                     continue
@@ -176,6 +176,21 @@ class Deliverer:
                 results.append(_Ready(n, outgoing))
             await outbox.mark_handed_rows(uow, handed)
         return results
+
+    async def _release(self, ready: _Ready | str) -> None:
+        """A claimed message whose send was cancelled while its claim committed (a worker
+        shutting down): back to pending now, ``handed_at`` cleared, as nobody called the
+        provider."""
+        if isinstance(ready, _Ready):
+            async with self.db.unit_of_work(clock=self.clock) as uow:
+                await outbox.record(
+                    uow,
+                    notification_id=ready.n.id,
+                    attempt=ready.n.attempts,
+                    status=S.PENDING,
+                    error_code="cancelled",
+                    not_before=self.clock.now(),
+                )
 
     async def _settle(self, uow: UnitOfWork, outcome: _Outcome) -> str:
         """Record a transient failure in ``uow``: back to pending with a backoff, or failed

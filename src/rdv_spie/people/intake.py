@@ -71,7 +71,7 @@ class ImportReport:
             self.rejected.append(error)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # identity: matching puts people in sets
 class _NewPerson:
     """A person first seen in this batch: a plain record (an ORM instance costs more to build
     than to insert), inserted in bulk at the end of the batch."""

@@ -78,6 +78,28 @@ async def test_matching_updates_and_conflicts_block(
     assert people[("Durand", "Hugo")].email == "hugo@exemple.fr"
 
 
+async def test_a_person_listed_twice_in_one_file_is_created_once(
+    client: httpx.AsyncClient, db: Database, clock: FrozenClock, s: sc.Scenario
+) -> None:
+    """The second line matches the person the first one created in the same batch (by CAF
+    number, then by phone), and brings what the first lacked."""
+    cohort = await intake.create_cohort(client, s)
+    body = HEADER + (
+        "Martin;Léa;06 12 34 56 78;;1234567\r\n"
+        "Martin;Léa;;lea@exemple.fr;1234567\r\n"
+        "Durand;Hugo;06 22 33 44 55;;\r\n"
+        "Durand;Hugo;06 22 33 44 55;hugo@exemple.fr;\r\n"
+    )
+    r = await _post(client, s, cohort, body.encode())
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert (report["created"], report["updated"], report["journeys_opened"]) == (2, 2, 2)
+    people = {p.first_name: p for p in await _people(db, clock)}
+    assert len(people) == 2
+    assert (people["Léa"].phone, people["Léa"].email) == ("+33612345678", "lea@exemple.fr")
+    assert people["Hugo"].email == "hugo@exemple.fr"
+
+
 async def test_windows_1252_and_commas(
     client: httpx.AsyncClient, db: Database, clock: FrozenClock, s: sc.Scenario
 ) -> None:

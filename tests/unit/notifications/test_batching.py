@@ -83,3 +83,38 @@ async def test_a_cancelled_drain_cancels_every_waiting_caller() -> None:
     # The coalescer still works afterwards.
     recorder.release.set()
     assert await coalescer.submit(4) == 8
+
+
+async def test_a_caller_cancelled_while_its_batch_runs_hands_its_result_to_orphan() -> None:
+    """A send cancelled while its claim commits: the claim is released, not left to expire."""
+    recorder = Recorder()
+    orphans: list[int] = []
+
+    async def orphan(result: int) -> None:
+        orphans.append(result)
+
+    coalescer = Coalescer(recorder.run, limit=10, orphan=orphan)
+    kept = asyncio.create_task(coalescer.submit(1))
+    dropped = asyncio.create_task(coalescer.submit(2))
+    await _let_tasks_run()
+    assert recorder.batches == [[1, 2]]  # both in the batch that is running
+    dropped.cancel()
+    recorder.release.set()
+    assert await kept == 2
+    with pytest.raises(asyncio.CancelledError):
+        await dropped
+    await _let_tasks_run()
+    assert orphans == [4]
+
+
+async def test_a_caller_cancelled_before_its_batch_starts_is_left_out_of_it() -> None:
+    recorder = Recorder()
+    coalescer = Coalescer(recorder.run, limit=10)
+    first = asyncio.create_task(coalescer.submit(1))
+    await _let_tasks_run()
+    gone, stays = (asyncio.create_task(coalescer.submit(i)) for i in (2, 3))
+    await _let_tasks_run()
+    gone.cancel()
+    recorder.release.set()
+    assert (await first, await stays) == (2, 6)
+    assert recorder.batches == [[1], [3]]
