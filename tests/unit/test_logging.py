@@ -21,6 +21,15 @@ def _fail(address: str) -> None:
     raise ValueError("template broken")
 
 
+def _fail_in_database(caf_number: str) -> None:
+    # What asyncpg puts in a unique violation's message (SQLAlchemy keeps it).
+    raise RuntimeError(
+        'duplicate key value violates unique constraint "uq_person_caf"\n'
+        f"DETAIL:  Key (territory_id, caf_number)=(t-1, {caf_number}) already exists.\n"
+        "[SQL: INSERT INTO person ...]"
+    )
+
+
 @pytest.mark.parametrize("json", [False, True], ids=["console", "json"])
 def test_tracebacks_carry_no_local_variables(
     json: bool, capsys: pytest.CaptureFixture[str]
@@ -34,3 +43,16 @@ def test_tracebacks_carry_no_local_variables(
     err = capsys.readouterr().err
     assert "compose_failed" in err and "template broken" in err and "_fail" in err
     assert "marqueur.personnel" not in err
+
+
+@pytest.mark.parametrize("json", [False, True], ids=["console", "json"])
+def test_database_error_details_are_hidden(json: bool, capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging(json=json)
+    caf_number = str(7_654_321 * 3)  # not in the source lines shown
+    try:
+        _fail_in_database(caf_number)
+    except RuntimeError:
+        structlog.get_logger("test").exception("import_failed")
+    err = capsys.readouterr().err
+    assert "duplicate key value" in err and "DETAIL: (hidden)" in err
+    assert caf_number not in err
