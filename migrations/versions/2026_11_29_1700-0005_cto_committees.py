@@ -99,6 +99,7 @@ def upgrade() -> None:
         sa.Column("dispatch_at", rdv_spie.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("sequence", sa.Integer(), nullable=False),
+        sa.Column("agenda_revision", sa.Integer(), nullable=False),
         sa.Column("frozen_at", rdv_spie.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("dispatched_at", rdv_spie.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),

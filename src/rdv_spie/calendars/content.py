@@ -204,7 +204,8 @@ async def _cto_events(
         .scalar_subquery()
     )
     # The title's count changes with the requests, not the session row: DTSTAMP and
-    # LAST-MODIFIED follow the latest of both (SEQUENCE follows time and status changes).
+    # LAST-MODIFIED follow the latest of both, and SEQUENCE adds the session's
+    # agenda_revision (bumped whenever that count changes) to its moves and cancellation.
     touched = (
         select(func.max(CtoRequest.updated_at))
         .where(CtoRequest.session_id == CtoSession.id)
@@ -217,7 +218,7 @@ async def _cto_events(
             CtoSession.starts_at,
             CtoSession.ends_at,
             CtoSession.status,
-            CtoSession.sequence,
+            CtoSession.sequence + CtoSession.agenda_revision,
             CtoSession.updated_at,
             CtoSeries.name,
             CtoSeries.video_url,

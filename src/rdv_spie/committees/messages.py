@@ -90,7 +90,7 @@ async def for_agent(uow: UnitOfWork, n: Notification, *, public_url: str) -> Cto
         organisation=await uow.session.get(Organisation, series.organisation_id),
         event=CalendarEvent(
             uid=session_uid(session.id),
-            sequence=session.sequence,
+            sequence=session.sequence + session.agenda_revision,  # as in the feeds
             starts_at=session.starts_at,
             ends_at=session.ends_at,
             changed_at=session.updated_at,

@@ -12,8 +12,18 @@ import uuid
 from datetime import date, datetime, time
 from enum import StrEnum
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    event,
+    inspect,
+    update,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from rdv_spie.db.base import Entity
 
@@ -134,7 +144,10 @@ class CtoSession(Entity):
     freeze_at: Mapped[datetime]
     dispatch_at: Mapped[datetime]
     status: Mapped[SessionStatus] = mapped_column(String(16), default=SessionStatus.SCHEDULED)
-    sequence: Mapped[int] = mapped_column(default=0)
+    sequence: Mapped[int] = mapped_column(default=0)  # grows when it moves or is cancelled
+    # Grows whenever the count of its situations changes (a request comes, is withdrawn or
+    # carried over): feeds show that count, so their SEQUENCE adds this (revisions.py).
+    agenda_revision: Mapped[int] = mapped_column(default=0)
     frozen_at: Mapped[datetime | None]
     dispatched_at: Mapped[datetime | None]
 
@@ -173,3 +186,34 @@ class CtoRequest(Entity):
     next_steps: Mapped[str | None] = mapped_column(String(1000))  # what the person is told
     decided_at: Mapped[datetime | None]
     decided_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agent.id"))
+
+
+@event.listens_for(Session, "before_flush")
+def _note_agenda_changes(session: Session, _ctx: object, _instances: object) -> None:
+    """Bump ``agenda_revision`` of every session whose count of situations this flush
+    changes: a request added or deleted, withdrawn, or moved to another session. Every write
+    path goes through here, so none can forget."""
+    touched: set[uuid.UUID] = set()
+    for obj in (*session.new, *session.deleted):
+        if isinstance(obj, CtoRequest) and obj.session_id is not None:
+            touched.add(obj.session_id)
+    for obj in session.dirty:
+        if not isinstance(obj, CtoRequest):
+            continue
+        state = inspect(obj)
+        moved = state.attrs.session_id.history
+        if moved.has_changes():
+            touched.update(s for s in (*moved.deleted, *moved.added) if s is not None)
+        status = state.attrs.status.history
+        if status.has_changes():
+            before = [s for s in status.deleted if s is not None]
+            was_counted = bool(before) and before[0] != RequestStatus.WITHDRAWN
+            if was_counted != (obj.status != RequestStatus.WITHDRAWN):
+                touched.add(obj.session_id)
+    if touched:
+        session.execute(
+            update(CtoSession)
+            .where(CtoSession.id.in_(touched))
+            .values(agenda_revision=CtoSession.agenda_revision + 1)
+            .execution_options(synchronize_session=False)
+        )

@@ -50,7 +50,8 @@ async def test_move_then_cancel(cto: Cto, jobs: JobContext, smtp: SmtpServer) ->
     cal = calendar_of(told[0].message)
     event = cal.walk("VEVENT")[0]
     uid = str(event["UID"])
-    assert str(cal["METHOD"]) == "REQUEST" and int(event["SEQUENCE"]) == 1
+    # SEQUENCE: the session's moves (1) and changes of its count of situations (2 requests).
+    assert str(cal["METHOD"]) == "REQUEST" and int(event["SEQUENCE"]) == 1 + 2
     assert event.decoded("DTSTART").astimezone(UTC) == datetime(2026, 12, 11, 8, tzinfo=UTC)
     assert "changement" in told[0].message["Subject"] or "change" in told[0].message["Subject"]
 
@@ -68,7 +69,7 @@ async def test_move_then_cancel(cto: Cto, jobs: JobContext, smtp: SmtpServer) ->
     cal = calendar_of(members[0].message)
     event = cal.walk("VEVENT")[0]
     assert str(cal["METHOD"]) == "CANCEL" and str(event["UID"]) == uid
-    assert int(event["SEQUENCE"]) == 2
+    assert int(event["SEQUENCE"]) == 2 + 4  # moved, cancelled; 2 requests came, then left
     assert all("reportée" in m.message["Subject"] for m in referents)
     assert "annulée" in referents[0].message.get_body(("plain",)).get_content()
     for request in (one, two):
@@ -78,7 +79,7 @@ async def test_move_then_cancel(cto: Cto, jobs: JobContext, smtp: SmtpServer) ->
     body = (await cto.client.get(feed_path)).content
     parsed = icalendar.Calendar.from_ical(body)
     events = {str(e["UID"]): e for e in parsed.walk("VEVENT")}
-    assert str(events[uid]["STATUS"]) == "CANCELLED" and int(events[uid]["SEQUENCE"]) == 2
+    assert str(events[uid]["STATUS"]) == "CANCELLED" and int(events[uid]["SEQUENCE"]) == 6
     following = next(e for u, e in events.items() if second["id"] in u)
     assert str(following["SUMMARY"]) == "CTO Laon — 2 situations"
     assert "/api/v1/cto-sessions/" in str(following["URL"])
@@ -122,21 +123,41 @@ async def test_feeds_show_sessions_to_partners_and_the_territory(cto: Cto) -> No
     assert (await cto.client.get(path, headers={"If-None-Match": etag})).status_code == 304
     (other,) = await cto.add_people(1)
     cto.clock.advance(timedelta(minutes=5))
-    await cto.submit(first["id"], other)
+    second = await cto.submit(first["id"], other)
     changed = await cto.client.get(path, headers={"If-None-Match": etag})
     assert changed.status_code == 200 and b"CTO Laon \xe2\x80\x94 2 situations" in changed.content
-    # The count changed: DTSTAMP follows the latest request, SEQUENCE stays (same time).
+    # The count changed: DTSTAMP follows the latest request, SEQUENCE + 1.
     before = icalendar.Calendar.from_ical(served.content).walk("VEVENT")[0]
     after = icalendar.Calendar.from_ical(changed.content).walk("VEVENT")[0]
     assert after.decoded("DTSTAMP") - before.decoded("DTSTAMP") == timedelta(minutes=5)
-    assert int(after["SEQUENCE"]) == int(before["SEQUENCE"])
+    assert int(after["SEQUENCE"]) == int(before["SEQUENCE"]) + 1
+
+    async def first_event() -> icalendar.Event:
+        body = (await cto.client.get(path)).content
+        event: icalendar.Event = icalendar.Calendar.from_ical(body).walk("VEVENT")[0]
+        return event
+
+    # An acknowledgement leaves the count as it is; a withdrawal changes it: SEQUENCE + 1.
+    request_id = second.json()["id"]
+    acked = await cto.client.post(
+        f"/api/v1/cto-requests/{request_id}/acknowledge", headers=cto.animator
+    )
+    assert acked.status_code == 200, acked.text
+    assert int((await first_event())["SEQUENCE"]) == int(after["SEQUENCE"])
+    withdrawn = await cto.client.post(
+        f"/api/v1/cto-requests/{request_id}/withdraw", headers=cto.auth(cto.s.referent_ids[0])
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    event = await first_event()
+    assert str(event["SUMMARY"]) == "CTO Laon — 1 situation"
+    assert int(event["SEQUENCE"]) == int(after["SEQUENCE"]) + 1
 
     territory = await cto.client.post(
         f"/api/v1/calendar-feeds/territories/{cto.s.territory_id}", headers=cto.animator
     )
     body = (await cto.client.get("/" + territory.json()["url"].split("/", 3)[3])).content
     names = [str(e["SUMMARY"]) for e in icalendar.Calendar.from_ical(body).walk("VEVENT")]
-    assert "CTO Laon — 2 situations" in names
+    assert "CTO Laon — 1 situation" in names
 
 
 async def test_series_feed_instants_across_the_spring_change(cto: Cto) -> None:
