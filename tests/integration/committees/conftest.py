@@ -5,78 +5,22 @@ its own referent, people with consent, and loopback SMTP and Twilio servers."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from litestar import Litestar
 from tests.support import scenario as sc
 from tests.support.cto import Cto, agent
-from tests.support.smtp_server import SmtpServer
-from tests.support.twilio_server import TwilioServer
+from tests.support.loopback import _fresh_servers, app, flow_settings, jobs, smtp, twilio
 
 from rdv_spie.agents.models import Role
-from rdv_spie.app import Overrides, create_app
 from rdv_spie.clock import FrozenClock
 from rdv_spie.db.uow import Database
-from rdv_spie.settings import Settings
 from rdv_spie.territories.models import Organisation, OrganisationKind
-from rdv_spie.worker.context import JobContext, build_context
 
-PUBLIC_URL = "http://testserver.local"
+__all__ = ["_fresh_servers", "app", "cto", "flow_settings", "jobs", "smtp", "twilio"]
 FIRST_THURSDAY = date(2026, 12, 10)  # sessions: 10 and 24 December, 7 January… 08:30 Paris
-
-
-@pytest.fixture(scope="session")
-def smtp() -> Iterator[SmtpServer]:
-    with SmtpServer() as server:
-        yield server
-
-
-@pytest.fixture(scope="session")
-def twilio() -> Iterator[TwilioServer]:
-    with TwilioServer() as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def _fresh_servers(smtp: SmtpServer, twilio: TwilioServer) -> None:
-    smtp.start()
-    smtp.reset()
-    twilio.reset()
-
-
-@pytest.fixture
-def flow_settings(
-    database_url: str, smtp: SmtpServer, twilio: TwilioServer, tmp_path: Path
-) -> Settings:
-    return Settings(
-        database_url=database_url,
-        public_url=PUBLIC_URL,
-        debug=True,
-        secret_key="test-secret-key-" + "x" * 32,
-        outbox_dir=tmp_path / "outbox",
-        **smtp.settings(),
-        **twilio.settings(),
-    )
-
-
-@pytest.fixture
-async def jobs(
-    flow_settings: Settings, db: Database, clock: FrozenClock
-) -> AsyncIterator[JobContext]:
-    context = build_context(flow_settings, clock, db=db)
-    yield context
-    db.on_due_notifications = None
-    await context.aclose()
-
-
-@pytest.fixture
-def app(flow_settings: Settings, db: Database, clock: FrozenClock) -> Litestar:
-    return create_app(flow_settings, Overrides(clock=clock, database=db))
 
 
 @pytest.fixture
