@@ -111,14 +111,6 @@ async def cancel_pending(
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-async def claim(db: Database, *, clock: Clock, notification_id: uuid.UUID) -> int | None:
-    """Take a due pending message in a transaction of its own; its attempt number, or None
-    when someone else has it, it is not due, or it is already settled."""
-    async with db.unit_of_work(clock=clock) as uow:
-        n = await claim_row(uow, notification_id)
-        return None if n is None else n.attempts
-
-
 async def claim_row(uow: UnitOfWork, notification_id: uuid.UUID) -> Notification | None:
     """Take a due pending message (compare-and-swap) in the caller's transaction; the row as
     claimed (``attempts`` is this attempt's number), or None."""
@@ -156,24 +148,6 @@ async def mark_handed_rows(uow: UnitOfWork, ids: Sequence[uuid.UUID]) -> None:
             update(_TABLE)
             .where(_TABLE.c.id.in_(ids), _TABLE.c.status == S.SENDING)
             .values(handed_at=uow.clock.now())
-        )
-
-
-async def mark_handed(
-    db: Database, *, clock: Clock, notification_id: uuid.UUID, attempt: int
-) -> None:
-    """Note, in its own transaction, that the provider is about to be called."""
-    now = clock.now()
-    async with db.unit_of_work(clock=clock) as uow:
-        await uow.session.execute(
-            update(Notification)
-            .where(
-                Notification.id == notification_id,
-                Notification.status == S.SENDING,
-                Notification.attempts == attempt,
-            )
-            .values(handed_at=now)
-            .execution_options(synchronize_session=False)
         )
 
 

@@ -229,13 +229,14 @@ async def test_lost_leases_are_recovered(
     await planner.plan(db=db, clock=clock, secret_key=jobs.secret_key)
     due = await outbox.due(db, clock=clock)
     assert len(due) == 4
-    for notification_id, _ in due:
-        assert await outbox.claim(db, clock=clock, notification_id=notification_id) == 1
+    async with db.unit_of_work(clock=clock) as uow:
+        claimed = await outbox.claim_rows(uow, [notification_id for notification_id, _ in due])
+        assert sorted(n.attempts for n in claimed.values()) == [1, 1, 1, 1]
+        # One SMS had been handed to Twilio when the process died: its outcome is unknown.
+        handed = next(n for n in claimed.values() if n.channel == "sms")
+        await outbox.mark_handed_rows(uow, [handed.id])
     rows = await _rows(db, clock)
     assert {n.status for n in rows} == {"sending"}
-    # One SMS had been handed to Twilio when the process died: its outcome is unknown.
-    handed = next(n for n in rows if n.channel == "sms")
-    await outbox.mark_handed(db, clock=clock, notification_id=handed.id, attempt=1)
 
     clock.advance(outbox.LEASE + timedelta(seconds=1))
     await runner.run_once(plan=False)
