@@ -60,7 +60,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url)
+    return Settings(database_url=database_url, allowed_hosts=["testserver.local", "127.0.0.1"])
 
 
 @pytest.fixture(scope="session")

@@ -6,12 +6,14 @@ from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from litestar import Litestar, Router
-from litestar.datastructures import State
+from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.static_files import create_static_files_router
 
 from rdv_spie import deps
 from rdv_spie.agents.api import AgentController
@@ -23,7 +25,7 @@ from rdv_spie.committees.api import RequestController, SeriesController, Session
 from rdv_spie.db.engine import create_engine
 from rdv_spie.db.uow import Database
 from rdv_spie.indicators.api import IndicatorController
-from rdv_spie.invitations.pages import open_invitation
+from rdv_spie.invitations import tokens
 from rdv_spie.logging import configure_logging
 from rdv_spie.notifications.render import Renderer
 from rdv_spie.notifications.webhooks import twilio_status
@@ -38,6 +40,7 @@ from rdv_spie.scheduling.api import (
 from rdv_spie.scheduling.cache import SlotCache
 from rdv_spie.settings import Settings
 from rdv_spie.territories.api import OrganisationController, PlaceController, TerritoryController
+from rdv_spie.web import auth, ratelimit, routes, security
 from rdv_spie.web.errors import EXCEPTION_HANDLERS
 from rdv_spie.web.health import healthz, readyz
 
@@ -85,24 +88,43 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
     overrides = overrides or Overrides()
     configure_logging(level=settings.log_level, json=settings.log_json)
 
+    clock = overrides.clock or SystemClock(timedelta(days=settings.clock_offset_days))
+    redis_client = None
+    counter: ratelimit.Counter
+    if settings.redis_url:
+        from redis.asyncio import Redis
+
+        redis_client = Redis.from_url(settings.redis_url)
+        counter = ratelimit.RedisCounter(redis_client)
+    else:
+        counter = ratelimit.DatabaseCounter(lambda: state.db, clock)
+
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
-        if overrides.database is not None:  # owned by whoever passed it in
-            yield
-            return
-        db = Database(create_engine(settings))
-        app.state.db = db
-        async with _jobs(settings, app.state.clock, db):
-            try:
+        try:
+            if overrides.database is not None:  # owned by whoever passed it in
                 yield
-            finally:
-                await db.dispose()
+                return
+            db = Database(create_engine(settings))
+            app.state.db = db
+            async with _jobs(settings, app.state.clock, db):
+                try:
+                    yield
+                finally:
+                    await db.dispose()
+        finally:
+            if redis_client is not None:
+                await redis_client.aclose()
 
     state = State(
         {
             "settings": settings,
-            "clock": overrides.clock or SystemClock(timedelta(days=settings.clock_offset_days)),
+            "clock": clock,
             "db": overrides.database,
+            "secret_key": tokens.load_secret_key(
+                settings.secret_key, settings.outbox_dir.parent / "secret-key"
+            ),
+            "rate_limiter": ratelimit.RateLimiter(counter, clock),
             "slot_cache": SlotCache(),
             "feed_cache": FeedCache(),
             "renderer": Renderer(settings.templates_dir),
@@ -129,10 +151,23 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
             RequestController,
         ],
         dependencies={"actor": Provide(deps.provide_actor)},
+        opt={"csrf_exempt": True},  # every call carries its API key; no cookie is read
     )
+    static = create_static_files_router(
+        path="/static",
+        directories=[settings.templates_dir / "static"],
+        cache_control=CacheControlHeader(max_age=3600, public=True),
+        include_in_schema=False,
+    )
+    hosts = [*settings.allowed_hosts]
+    public_host = urlsplit(settings.public_url).hostname
+    if public_host and public_host not in hosts:
+        hosts.append(public_host)
     return Litestar(
-        route_handlers=[api, healthz, readyz, twilio_status, open_invitation, serve_feed],
+        route_handlers=[api, healthz, readyz, twilio_status, serve_feed, static, *routes.PAGES],
         dependencies={
+            "office": Provide(auth.provide_office_user),
+            "visitor": Provide(auth.provide_visitor),
             "uow": Provide(deps.provide_uow),
             "settings": Provide(deps.provide_settings, sync_to_thread=False),
             "slot_cache": Provide(deps.provide_slot_cache, sync_to_thread=False),
@@ -142,6 +177,9 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
         },
         lifespan=[lifespan],
         state=state,
+        guards=[security.csrf_guard],
+        before_send=[security.before_send],
+        middleware=[security.AllowedHosts(hosts)],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(
             title="rdv-spie API",

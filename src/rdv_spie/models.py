@@ -16,6 +16,7 @@ from rdv_spie.scheduling.models import (
     CalendarVersion,
 )
 from rdv_spie.territories.models import Organisation, Place, Territory
+from rdv_spie.web.models import RateCounter, WebSession
 
 __all__ = [
     "Absence",
@@ -40,5 +41,7 @@ __all__ = [
     "Organisation",
     "Person",
     "Place",
+    "RateCounter",
     "Territory",
+    "WebSession",
 ]

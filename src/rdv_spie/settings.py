@@ -43,6 +43,23 @@ class Settings(BaseSettings):
         default=None,
         description="Derives invitation tokens (HMAC); unset = a key kept in var/secret-key",
     )
+    # Web pages: sessions, cookies, hosts, rate limits.
+    allowed_hosts: list[str] = Field(
+        default_factory=lambda: ["127.0.0.1", "localhost"],
+        description="Host names the web process answers for (the public_url's host is added)",
+    )
+    cookie_secure: bool | None = Field(
+        default=None, description="Secure cookie flag; unset = set when the request is HTTPS"
+    )
+    person_session_idle_minutes: int = Field(default=20, gt=0)
+    person_session_max_minutes: int = Field(default=120, gt=0)
+    agent_session_idle_minutes: int = Field(default=30, gt=0)
+    agent_session_max_minutes: int = Field(default=600, gt=0)
+    identity_max_tries: int = Field(default=5, gt=0, description="Wrong answers before a lock")
+    rate_limit_window_seconds: int = Field(default=60, gt=0)
+    rate_limit_token_hits: int = Field(default=30, gt=0, description="Link openings per IP")
+    rate_limit_identity_hits: int = Field(default=10, gt=0, description="Identity checks per IP")
+    rate_limit_login_hits: int = Field(default=10, gt=0, description="Logins per IP and per e-mail")
     # Delivery. Unset SMTP host or Twilio account = messages written as files under outbox_dir.
     outbox_dir: Path = _PROJECT_ROOT / "var" / "outbox"
     smtp_host: str | None = None

@@ -12,6 +12,7 @@ from litestar import get
 from litestar.datastructures import State
 from litestar.params import FromPath
 from litestar.response import Response
+from litestar.types import ControllerRouterHandler
 from sqlalchemy import select
 
 from rdv_spie.deps import Uow
@@ -66,3 +67,6 @@ async def open_invitation(token: FromPath[str], uow: Uow, state: State) -> Respo
     }
     body = renderer.render_page("invitation", context)
     return Response(body, media_type="text/html", headers=PRIVATE)
+
+
+ROUTES: list[ControllerRouterHandler] = [open_invitation]

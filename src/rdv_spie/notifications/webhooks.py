@@ -39,7 +39,12 @@ _REPLACES = {
 }
 
 
-@post(deliver.STATUS_CALLBACK_PATH, status_code=204, include_in_schema=False)
+@post(
+    deliver.STATUS_CALLBACK_PATH,
+    status_code=204,
+    include_in_schema=False,
+    opt={"csrf_exempt": True},  # signed by Twilio (X-Twilio-Signature), no cookie read
+)
 async def twilio_status(
     request: Request[Any, Any, Any], settings: AppSettings, database: Db, clock: AppClock
 ) -> Response[None]:

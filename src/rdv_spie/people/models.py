@@ -95,3 +95,6 @@ class Journey(Entity):
     deadline_alerted_at: Mapped[datetime | None]  # the referent was told the deadline is near
     closed_at: Mapped[datetime | None]
     closed_reason: Mapped[str | None] = mapped_column(String(50))
+    # The light identity check on the public pages: wrong answers, then a lock.
+    identity_failures: Mapped[int] = mapped_column(default=0)
+    identity_locked_at: Mapped[datetime | None]

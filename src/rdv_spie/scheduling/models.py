@@ -12,7 +12,16 @@ import uuid
 from datetime import date, datetime, time
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Index, String, Table
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rdv_spie.db.base import Base, Entity
@@ -88,6 +97,8 @@ class AppointmentType(Entity):
         CheckConstraint("buffer_after_minutes >= 0", name="buffer_not_negative"),
         CheckConstraint("min_notice_minutes >= 0", name="notice_not_negative"),
         CheckConstraint("horizon_days > 0", name="horizon_positive"),
+        CheckConstraint("cancel_cutoff_minutes >= 0", name="cancel_cutoff_not_negative"),
+        CheckConstraint("move_cutoff_minutes >= 0", name="move_cutoff_not_negative"),
     )
 
     territory_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("territory.id"), index=True)
@@ -98,6 +109,11 @@ class AppointmentType(Entity):
     horizon_days: Mapped[int] = mapped_column(default=60)
     attendance: Mapped[Attendance] = mapped_column(String(16), default=Attendance.SINGLE)
     active: Mapped[bool] = mapped_column(default=True)
+    # What a person may do online, and until when before the start.
+    online_cancel: Mapped[bool] = mapped_column(default=True)
+    cancel_cutoff_minutes: Mapped[int] = mapped_column(default=240)
+    move_cutoff_minutes: Mapped[int] = mapped_column(default=2880)
+    what_to_bring: Mapped[str | None] = mapped_column(Text)
 
     allowed_places: Mapped[list[Place]] = relationship(
         secondary=appointment_type_place, lazy="selectin", order_by=Place.name

@@ -12,6 +12,9 @@ from litestar.types import ExceptionHandlersMap
 
 from rdv_spie.errors import DomainError
 from rdv_spie.logging import get_logger
+from rdv_spie.web.auth import LoginRequired
+from rdv_spie.web.pages import redirect, render, wants_html
+from rdv_spie.web.ratelimit import TooManyRequests
 
 PROBLEM = "application/problem+json"
 _log = get_logger("rdv_spie.web")
@@ -55,11 +58,59 @@ _TITLES = {
 }
 
 
-def on_domain_error(_request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+_HEADINGS = {
+    400: "Demande incorrecte",
+    403: "Action refusée",
+    404: "Page introuvable",
+    405: "Action impossible",
+    409: "Action impossible",
+    410: "Lien expiré",
+    422: "Demande incorrecte",
+    429: "Trop d'essais",
+}
+
+
+def html_error(
+    request: Request[Any, Any, Any],
+    status: int,
+    code: str,
+    headers: dict[str, str] | None = None,
+    retry_after: int | None = None,
+) -> Response[Any]:
+    """The French error page (pages/error.html); a dead invitation session gets the very
+    page an unknown link gets."""
+    if code == "link_invalid":
+        return render(request, "invitation_invalid", {}, status=404, headers=headers)
+    context = {
+        "status": status,
+        "code": code,
+        "heading": _HEADINGS.get(status, "Erreur"),
+        "retry_minutes": max(1, ((retry_after or 60) + 59) // 60),
+    }
+    return render(request, "error", context, status=status, headers=headers)
+
+
+def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
     """A service said no: say why, and about which field."""
+    headers = None
+    retry_after = exc.retry_after if isinstance(exc, TooManyRequests) else None
+    if retry_after is not None:
+        headers = {"Retry-After": str(retry_after)}
+    if wants_html(request):
+        return html_error(request, exc.status, exc.code, headers, retry_after)
     return problem(
-        exc.status, _TITLES.get(exc.status, "Error"), exc.detail, code=exc.code, field=exc.field
+        exc.status,
+        _TITLES.get(exc.status, "Error"),
+        exc.detail,
+        code=exc.code,
+        field=exc.field,
+        headers=headers,
     )
+
+
+def on_login_required(request: Request[Any, Any, Any], exc: LoginRequired) -> Response[Any]:
+    """A back-office page without a live session: to the login form."""
+    return redirect(exc.login_path)
 
 
 # Python names of query parameters whose public name is a keyword ("from").
@@ -74,10 +125,10 @@ _MISSING_PARAMETER = re.compile(
 )
 
 
-def on_validation_error(
-    _request: Request[Any, Any, Any], exc: ValidationException
-) -> Response[Any]:
+def on_validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
     """The request did not parse: name each offending field (bad date, bad uuid…)."""
+    if wants_html(request):
+        return html_error(request, 400, "bad_request")
     errors = []
     for item in exc.extra or []:
         if isinstance(item, dict):
@@ -104,12 +155,14 @@ def on_validation_error(
     )
 
 
-def on_http_error(_request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     """Framework errors (404 route, 405…) in the same shape."""
     status = exc.status_code
     if status >= 500:  # the framework's own 500s (e.g. a dependency that failed) are bugs too
         _log.error("framework error", status=status, exc_info=exc)
     code = "not_found" if isinstance(exc, NotFoundException) else f"http_{status}"
+    if wants_html(request):
+        return html_error(request, status, code, headers=exc.headers)
     return problem(status, _TITLES.get(status, "Error"), exc.detail, code=code, headers=exc.headers)
 
 
@@ -118,6 +171,8 @@ def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[A
     _log.exception(
         "unhandled error", method=request.method, route=request.scope.get("path_template")
     )
+    if wants_html(request):
+        return html_error(request, HTTP_500_INTERNAL_SERVER_ERROR, "internal")
     return problem(
         HTTP_500_INTERNAL_SERVER_ERROR,
         "Internal server error",
@@ -127,6 +182,7 @@ def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[A
 
 
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    LoginRequired: on_login_required,
     DomainError: on_domain_error,
     ValidationException: on_validation_error,
     HTTPException: on_http_error,

@@ -8,6 +8,7 @@ window, settled by the status callback), statuses right.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -288,7 +289,7 @@ async def test_worker_killed_with_sigkill_mid_send(
         env = {
             **os.environ,
             **{
-                f"RDV_{k.upper()}": str(v)
+                f"RDV_{k.upper()}": json.dumps(v) if isinstance(v, list) else str(v)
                 for k, v in flow_settings.model_dump().items()
                 if v is not None and k != "debug"
             },

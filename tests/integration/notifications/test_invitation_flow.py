@@ -174,5 +174,6 @@ async def test_intake_invitations_reminders(
     ours = [line for line in (out + err).splitlines() if "httpx" not in line]
     assert any("notification_sent" in line for line in ours)
     for line in ours:
-        assert "@exemple.fr" not in line and "+33" not in line and "/i/" not in line
+        assert "@exemple.fr" not in line and "+33" not in line
+        assert "/i/" not in line.replace("path=/i/…", "")  # the access log masks the token
         assert "Prénom" not in line

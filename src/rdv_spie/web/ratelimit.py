@@ -1,0 +1,113 @@
+"""Rate limits on the endpoints an attacker would hammer: invitation links, the identity
+check, the login form.
+
+Fixed windows counted where every web process sees them: Redis when configured (INCR and
+EXPIRE in one transaction), else the database (one upsert in its own short transaction, so a
+refused request still counts). The window comes from the injected clock, so tests move time.
+Keys carry a purpose and a subject (an IP address, a hashed e-mail), never a token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import case
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from rdv_spie.clock import Clock
+from rdv_spie.db.uow import Database
+from rdv_spie.errors import DomainError
+from rdv_spie.web.models import RateCounter
+
+
+class TooManyRequests(DomainError):
+    """Too many tries: come back after ``retry_after`` seconds."""
+
+    status = 429
+    default_code = "rate_limited"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many requests; retry after {retry_after} s", code="rate_limited")
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """At most ``hits`` in each window of ``window_seconds``."""
+
+    hits: int
+    window_seconds: int
+
+
+class Counter(Protocol):
+    """Counts one more hit of ``key`` in the window starting at ``window_start``."""
+
+    async def incr(self, key: str, window_start: datetime, window_seconds: int) -> int: ...
+
+
+def subject(value: str) -> str:
+    """A short, non-reversible form of a subject (an e-mail) for a counter key."""
+    return hashlib.sha256(value.strip().lower().encode()).hexdigest()[:32]
+
+
+class RateLimiter:
+    """Checks limits against a shared counter."""
+
+    def __init__(self, counter: Counter, clock: Clock) -> None:
+        self._counter = counter
+        self._clock = clock
+
+    async def hit(self, purpose: str, who: str, limit: Limit) -> None:
+        """Count a hit; raise TooManyRequests once the window's allowance is spent."""
+        now = self._clock.now()
+        epoch = int(now.timestamp())
+        start = epoch - epoch % limit.window_seconds
+        window_start = datetime.fromtimestamp(start, UTC)
+        key = f"rl:{purpose}:{who}"
+        hits = await self._counter.incr(key, window_start, limit.window_seconds)
+        if hits > limit.hits:
+            remaining = window_start + timedelta(seconds=limit.window_seconds) - now
+            raise TooManyRequests(max(1, int(remaining.total_seconds() + 0.999)))
+
+
+class RedisCounter:
+    """Counters in Redis, one key per window, expiring with it."""
+
+    def __init__(self, redis: object) -> None:
+        self._redis = redis
+
+    async def incr(self, key: str, window_start: datetime, window_seconds: int) -> int:
+        full = f"{key}:{int(window_start.timestamp())}"
+        async with self._redis.pipeline(transaction=True) as pipe:  # type: ignore[attr-defined]
+            pipe.incr(full)
+            pipe.expire(full, window_seconds * 2)
+            hits, _ = await pipe.execute()
+        return int(hits)
+
+
+class DatabaseCounter:
+    """Counters in the ``rate_counter`` table, one row per key, reset when its window ends."""
+
+    def __init__(self, database: Callable[[], Database], clock: Clock) -> None:
+        self._database = database  # the app's, once its lifespan has opened it
+        self._clock = clock
+
+    async def incr(self, key: str, window_start: datetime, window_seconds: int) -> int:
+        async with self._database().unit_of_work(clock=self._clock) as uow:
+            insert = pg_insert if uow.is_postgres else sqlite_insert
+            stmt = insert(RateCounter).values(key=key, window_started_at=window_start, hits=1)
+            same_window = RateCounter.window_started_at == stmt.excluded.window_started_at
+            upsert = stmt.on_conflict_do_update(
+                index_elements=[RateCounter.key],
+                set_={
+                    "hits": case((same_window, RateCounter.hits + 1), else_=1),
+                    "window_started_at": stmt.excluded.window_started_at,
+                },
+            ).returning(RateCounter.hits)
+            hits = await uow.session.scalar(upsert)
+        return int(hits or 0)
