@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+E2E    := tests/e2e
+E2E_STAMP := $(E2E)/node_modules/.installed-stamp
+# The browser tests use Debian's Chromium: nothing may download one of its own.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 .PHONY: demo test lint bench clean
 
@@ -14,6 +18,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
 
+# axe-core for the browser tests, exactly as tests/e2e/package-lock.json pins it.
+$(E2E_STAMP): $(E2E)/package.json $(E2E)/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for tests/e2e (Debian: apt-get install npm)" >&2; exit 1; }
+	cd $(E2E) && npm ci --ignore-scripts --no-audit --no-fund
+	@touch $@
+
 ## demo: install, migrate a SQLite database under var/, seed the Aisne demo, serve on :8000
 demo: $(STAMP)
 	$(BIN)/rdv-spie db upgrade
@@ -21,7 +31,7 @@ demo: $(STAMP)
 	$(BIN)/rdv-spie serve
 
 ## test: lint, type-check, then the whole suite on SQLite and on a throwaway PostgreSQL
-test: $(STAMP) lint
+test: $(STAMP) $(E2E_STAMP) lint
 	bash tests/tools/system-packages.sh
 	$(BIN)/python tests/tools/services.py -- $(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -36,4 +46,4 @@ bench: $(STAMP)
 	$(BIN)/python tests/tools/services.py -- sh -c 'status=0; $(BIN)/python -m tests.bench || status=1; $(BIN)/python -m tests.bench_intake || status=1; $(BIN)/python -m tests.bench_feeds || status=1; exit $$status'
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis $(E2E)/node_modules

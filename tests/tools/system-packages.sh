@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Ensure the Debian packages the test suite needs are installed:
-# PostgreSQL (server binaries, incl. the btree_gist extension) and redis-server.
+# PostgreSQL (server binaries, incl. the btree_gist extension), redis-server, and
+# Chromium for the browser tests (tests/e2e drive Debian's /usr/bin/chromium through
+# Playwright; no browser is ever downloaded, `playwright install` is never run).
 #
 # Idempotent and fast when everything is already present. Services are never
 # started by this script: tests/tools/services.py runs throwaway servers on free
@@ -20,12 +22,19 @@ have_redis() {
     command -v redis-server >/dev/null 2>&1
 }
 
+have_chromium() {
+    [[ -x /usr/bin/chromium ]]
+}
+
 packages=()
 if ! have_postgres || ! have_btree_gist; then
     packages+=(postgresql)
 fi
 if ! have_redis; then
     packages+=(redis-server)
+fi
+if ! have_chromium; then
+    packages+=(chromium)
 fi
 
 if ((${#packages[@]} > 0)); then
@@ -71,6 +80,10 @@ if ((${#packages[@]} > 0)); then
     fi
     if ! have_redis; then
         echo "system-packages: redis-server still missing after install" >&2
+        exit 1
+    fi
+    if ! have_chromium; then
+        echo "system-packages: chromium (/usr/bin/chromium) still missing after install" >&2
         exit 1
     fi
 fi
