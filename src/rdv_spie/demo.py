@@ -7,13 +7,15 @@ fiction). The demo API key is random, written once to var/demo-api-key.txt and r
 from __future__ import annotations
 
 import asyncio
+import secrets
 import uuid
 from datetime import date, time, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import select
 
-from rdv_spie.agents import api_keys
+from rdv_spie.agents import api_keys, passwords
 from rdv_spie.agents.models import Agent, ApiKey, Membership, Role
 from rdv_spie.clock import SystemClock
 from rdv_spie.committees import series as committees
@@ -214,6 +216,7 @@ async def seed(uow: UnitOfWork) -> dict[str, uuid.UUID]:
         "young": cohorts["young"].id,
         "territory": t.id,
         "admin": people["admin"].id,
+        "camille": people["camille"].id,
         "first": first.id,
         "d360": d360.id,
         "laon": places["laon"].id,
@@ -264,13 +267,27 @@ Garnier;Sarah;21/06/1996;06 23 45 67 89;
 """
 
 
-async def _seed(settings: Settings, known: str | None) -> tuple[dict[str, uuid.UUID], str, date]:
+async def _demo_password(uow: UnitOfWork, agent_id: uuid.UUID, known: str | None) -> str:
+    """The demo referent's password: the one on disk when it still opens the account."""
+    agent = await uow.session.get(Agent, agent_id)
+    assert agent is not None
+    if known and agent.password_hash and passwords.matches(agent.password_hash, known):
+        return known
+    password = secrets.token_urlsafe(12)
+    agent.password_hash = passwords.hash_password(password)
+    return password
+
+
+async def _seed(
+    settings: Settings, known: str | None, known_password: str | None
+) -> tuple[dict[str, uuid.UUID], str, str, date]:
     db = Database(create_engine(settings))
     clock = SystemClock(timedelta(days=settings.clock_offset_days))
     try:
         async with db.unit_of_work(clock=clock) as uow:
             ids = await seed(uow)
             secret = await _demo_key(uow, ids["admin"], known)
+            password = await _demo_password(uow, ids["camille"], known_password)
         async with db.unit_of_work(clock=clock, write=False) as uow:
             into = await intake.target(uow, ids["young"], actor=None)
         today = clock.now().astimezone(into.zone).date()
@@ -278,28 +295,41 @@ async def _seed(settings: Settings, known: str | None) -> tuple[dict[str, uuid.U
         await intake.import_rows(db=db, clock=clock, into=into, rows=rows)
     finally:
         await db.dispose()
-    return ids, secret, clock.now().date()
+    return ids, secret, password, clock.now().date()
+
+
+def _keep(path: Path, value: str) -> None:
+    """Write a demo secret for the next run, readable by its owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(value + "\n")
+    path.chmod(0o600)
 
 
 def run(settings: Settings) -> int:
     """Seed the demo and print what to try."""
     key_file = settings.migrations_dir.parent / "var" / "demo-api-key.txt"
+    password_file = key_file.with_name("demo-password.txt")
     known = key_file.read_text().strip() if key_file.exists() else None
-    ids, secret, today = asyncio.run(_seed(settings, known))
+    known_password = password_file.read_text().strip() if password_file.exists() else None
+    ids, secret, password, today = asyncio.run(_seed(settings, known, known_password))
     if secret != known:
-        key_file.parent.mkdir(parents=True, exist_ok=True)
-        key_file.write_text(secret + "\n")
-        key_file.chmod(0o600)
+        _keep(key_file, secret)
+    if password != known_password:
+        _keep(password_file, password)
     base = settings.public_url.rstrip("/")
     monday = today + timedelta(days=7 - today.weekday())
     week = f"from={monday}T00:00:00%2B01:00&to={monday + timedelta(days=7)}T00:00:00%2B01:00"
     print(f"""
 Demo territory "Aisne — Laon" is ready (re-running this changes nothing).
 
+  Back office         {base}/agent/connexion
+                      camille.martin@demo.rdv-spie.invalid (referent)
+                      password {password}   (also in {password_file})
   API documentation   {base}/api/v1/schema
   API key (admin)     {secret}   (also in {key_file})
   Messages            {settings.outbox_dir}  (.eml and .txt files: nothing leaves this machine;
-                      three demo people are invited once the server runs, 09:00–19:00 Mon–Sat)
+                      three demo people are invited once the server runs, 09:00–19:00 Mon–Sat;
+                      each message holds the person's booking link /i/…)
 
 Try:
   curl -H "Authorization: Bearer {secret}" {base}/api/v1/appointment-types

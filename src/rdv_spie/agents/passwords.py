@@ -36,17 +36,21 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+def matches(stored: str, password: str) -> bool:
+    """Whether a password opens a stored hash."""
+    try:
+        return _hasher.verify(stored, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
 async def check_login(uow: UnitOfWork, email: str, password: str) -> Agent | None:
     """The active agent with this e-mail and password, else None; upgrades old hashes."""
     agent = await uow.session.scalar(
         select(Agent).where(func.lower(Agent.email) == email.strip().lower(), Agent.active)
     )
     stored = agent.password_hash if agent is not None and agent.password_hash else None
-    try:
-        _hasher.verify(stored or _dummy_hash(), password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return None
-    if agent is None or stored is None:
+    if not matches(stored or _dummy_hash(), password) or agent is None or stored is None:
         return None
     if _hasher.check_needs_rehash(stored):
         agent.password_hash = _hasher.hash(password)
