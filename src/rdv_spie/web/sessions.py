@@ -19,11 +19,12 @@ from datetime import timedelta
 from typing import Any
 
 from litestar import Request, Response
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 
-from rdv_spie.db.uow import UnitOfWork
+from rdv_spie.clock import Clock
+from rdv_spie.db.uow import Database, UnitOfWork
 from rdv_spie.settings import Settings
-from rdv_spie.web.models import SessionKind, WebSession
+from rdv_spie.web.models import RateCounter, SessionKind, WebSession
 
 SESSION_COOKIE = "rdv_session"
 CSRF_COOKIE = "rdv_csrf"  # forms shown before any session exists (login)
@@ -127,6 +128,27 @@ async def end_sessions_of(uow: UnitOfWork, *, journey_id: uuid.UUID) -> None:
         .where(WebSession.journey_id == journey_id, WebSession.ended_at.is_(None))
         .values(ended_at=now, updated_at=now)
     )
+
+
+KEEP_ENDED = timedelta(days=7)
+KEEP_COUNTERS = timedelta(days=1)
+
+
+async def purge(db: Database, clock: Clock) -> int:
+    """Delete sessions that ended or expired a week ago and stale rate counters (daily)."""
+    now = clock.now()
+    async with db.unit_of_work(clock=clock) as uow:
+        ended = await uow.session.execute(
+            delete(WebSession).where(
+                or_(
+                    WebSession.ended_at < now - KEEP_ENDED, WebSession.expires_at < now - KEEP_ENDED
+                )
+            )
+        )
+        stale = await uow.session.execute(
+            delete(RateCounter).where(RateCounter.window_started_at < now - KEEP_COUNTERS)
+        )
+    return int(getattr(ended, "rowcount", 0) or 0) + int(getattr(stale, "rowcount", 0) or 0)
 
 
 def _secure(request: Request[Any, Any, Any], settings: Settings) -> bool:

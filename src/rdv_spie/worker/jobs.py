@@ -11,6 +11,7 @@ import structlog
 from rdv_spie.committees import cycle as committees
 from rdv_spie.invitations import service as invitations
 from rdv_spie.notifications import outbox
+from rdv_spie.web import sessions
 from rdv_spie.worker.context import JobContext
 from rdv_spie.worker.queue import JobQueue
 
@@ -90,3 +91,12 @@ async def run_committees(ctx: dict[str, Any]) -> dict[str, int]:
     frozen = await freeze_cto_sessions(ctx)
     dispatched = await dispatch_cto_agendas(ctx)
     return {"frozen": frozen, "dispatched": dispatched}
+
+
+async def purge_web_state(ctx: dict[str, Any]) -> int:
+    """Delete browser sessions ended a week ago and stale rate counters (daily)."""
+    jobs = _jobs(ctx)
+    purged = await sessions.purge(jobs.db, jobs.clock)
+    if purged:
+        _log.info("web_state_purged", rows=purged)
+    return purged

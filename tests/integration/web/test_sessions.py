@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
+from sqlalchemy import select
 from tests.support.redis_server import RedisServer
 
 from rdv_spie.agents.models import Agent
@@ -16,7 +17,7 @@ from rdv_spie.clock import FrozenClock
 from rdv_spie.db.uow import Database
 from rdv_spie.settings import Settings
 from rdv_spie.web import ratelimit, sessions
-from rdv_spie.web.models import SessionKind
+from rdv_spie.web.models import RateCounter, SessionKind
 
 
 async def _agent(db: Database, clock: FrozenClock) -> uuid.UUID:
@@ -121,3 +122,29 @@ async def test_redis_counter_is_shared(clock: FrozenClock, tmp_path: Path) -> No
         finally:
             await first.aclose()
             await second.aclose()
+
+
+async def test_purge_keeps_live_sessions_and_current_counters(
+    db: Database, clock: FrozenClock, settings: Settings
+) -> None:
+    agent_id = await _agent(db, clock)
+    async with db.unit_of_work(clock=clock) as uow:
+        old, _ = await sessions.open_session(
+            uow, settings, kind=SessionKind.AGENT, agent_id=agent_id
+        )
+        await sessions.end_session(uow, old)
+    limiter = ratelimit.RateLimiter(ratelimit.DatabaseCounter(lambda: db, clock), clock)
+    await limiter.hit("login", "192.0.2.1", ratelimit.Limit(3, 60))
+    clock.advance(sessions.KEEP_ENDED + timedelta(minutes=1))
+    async with db.unit_of_work(clock=clock) as uow:
+        live, _ = await sessions.open_session(
+            uow, settings, kind=SessionKind.AGENT, agent_id=agent_id
+        )
+    await limiter.hit("login", "192.0.2.2", ratelimit.Limit(3, 60))
+
+    assert await sessions.purge(db, clock) == 2  # the ended session and the old counter
+    assert await sessions.purge(db, clock) == 0
+    assert await _current(db, clock, settings, live)
+    async with db.unit_of_work(clock=clock) as uow:
+        keys = set((await uow.session.scalars(select(RateCounter.key))).all())
+    assert keys == {"rl:login:192.0.2.2"}
