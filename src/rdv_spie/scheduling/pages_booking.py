@@ -1,0 +1,170 @@
+"""Booking on behalf of a person who called: choose the journey, the type, a slot of a week,
+confirm; then booking.book_appointment with the same guarantees as online (a double submit
+books once: a random key in the form; a lost race shows fresh slots).
+
+A journey outside the agent's organisations is the same 404 as an unknown one (followup).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.types import ControllerRouterHandler
+
+from rdv_spie.agents import office as ui
+from rdv_spie.db.uow import UnitOfWork
+from rdv_spie.deps import Uow
+from rdv_spie.errors import Conflict, Invalid
+from rdv_spie.people import followup
+from rdv_spie.scheduling import agenda, booking, search, service
+from rdv_spie.settings import Settings
+from rdv_spie.web.auth import Office, OfficeUser
+from rdv_spie.web.pages import redirect
+
+PATH = "/agent/prise-de-rdv"
+
+
+def _instant(value: str) -> datetime | None:
+    try:
+        found = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return found if found.tzinfo is not None else None
+
+
+async def _page(
+    request: Request[Any, Any, Any],
+    uow: UnitOfWork,
+    office: OfficeUser,
+    params: dict[str, str],
+    *,
+    error: str | None = None,
+    status: int = 200,
+) -> Response[str]:
+    actor = office.actor
+    where = await ui.where(uow, actor)
+    context: dict[str, Any] = {
+        "error": error,
+        "q": params.get("q", ""),
+        "chosen": None,
+        "journeys": [],
+        "confirm": False,
+        "days": {},
+    }
+    journey_id = ui.maybe_uuid(params.get("parcours"))
+    if params.get("parcours") and journey_id is None:
+        journey_id = uuid.UUID(int=0)  # a malformed id is the same 404 as an unknown one
+    if journey_id is None:
+        context["journeys"] = await followup.open_journeys(uow, actor, context["q"])
+        return ui.page(request, office, "booking", "prise", context, status=status)
+    chosen = await followup.visible_journey(uow, actor, journey_id)
+    types = [
+        t
+        for t in await service.list_types(
+            uow=uow, actor=actor, territory_id=chosen.journey.territory_id
+        )
+        if t.active
+    ]
+    type_id = ui.maybe_uuid(params.get("motif")) or chosen.cohort.appointment_type_id
+    type_ = next((t for t in types if t.id == type_id), types[0] if types else None)
+    places = {p.id: p for p in await agenda.places_of(uow, where.territory.id)}
+    place_id = ui.maybe_uuid(params.get("lieu"))
+    today = where.today(uow.clock.now())
+    monday = agenda.monday_of(today)
+    with contextlib.suppress(ValueError):
+        monday = agenda.monday_of(datetime.fromisoformat(params.get("semaine", "")).date())
+    context.update(
+        chosen=chosen,
+        types=types,
+        type=type_,
+        places=list(places.values()),
+        place_id=place_id,
+        monday=monday,
+        previous=(monday - timedelta(days=7)).isoformat(),
+        next=(monday + timedelta(days=7)).isoformat(),
+    )
+    starts_at = _instant(params.get("debut", ""))
+    if type_ is not None and starts_at is not None and place_id in places and not error:
+        context.update(
+            confirm=True,
+            starts=where.local(starts_at),
+            starts_iso=starts_at.isoformat(),
+            place=places[place_id],
+            key=secrets.token_urlsafe(16),
+        )
+        return ui.page(request, office, "booking", "prise", context, status=status)
+    days: dict[Any, list[Any]] = {}
+    if type_ is not None:
+        settings: Settings = request.app.state.settings
+        start, end = agenda.week_bounds(monday, where.zone)
+        _, found = await search.find_slots(
+            uow=uow,
+            now=uow.clock.now(),
+            type_id=type_.id,
+            window_start=start,
+            window_end=end,
+            place_ids=frozenset({place_id}) if place_id else None,
+            grid_minutes=settings.slot_grid_minutes,
+            cache=request.app.state.slot_cache,
+        )
+        for slot in found:
+            local = where.local(slot.starts_at)
+            days.setdefault(local.date(), []).append(
+                {
+                    "at": local,
+                    "iso": slot.starts_at.isoformat(),
+                    "place_id": slot.place_id,
+                    "place": places[slot.place_id].name if slot.place_id in places else "",
+                }
+            )
+    context["days"] = days
+    return ui.page(request, office, "booking", "prise", context, status=status)
+
+
+@get(PATH, include_in_schema=False)
+async def book_form(request: Request[Any, Any, Any], uow: Uow, office: Office) -> Response[str]:
+    """Choose the person, then the type, place and slot, then confirm."""
+    return await _page(request, uow, office, dict(request.query_params))
+
+
+@post(PATH, include_in_schema=False, status_code=303)
+async def book(request: Request[Any, Any, Any], uow: Uow, office: Office) -> Response[Any]:
+    """Book the confirmed slot for the journey (once, however often the form is sent)."""
+    form = await ui.Form.of(request)
+    params = form.values()
+    journey_id = ui.maybe_uuid(params.get("parcours")) or uuid.UUID(int=0)
+    chosen = await followup.visible_journey(uow, office.actor, journey_id)
+    settings: Settings = request.app.state.settings
+    starts_at = _instant(params.get("debut", ""))
+    key = params.get("cle", "")
+    try:
+        if starts_at is None or not 8 <= len(key) <= 64:
+            raise Invalid("Choisissez un créneau.", field="starts_at", code="form_value")
+        booked = await booking.book_appointment(
+            uow=uow,
+            actor=office.actor,
+            appointment_type_id=ui.parse_uuid(params.get("motif"), "motif"),
+            place_id=ui.parse_uuid(params.get("lieu"), "lieu"),
+            starts_at=starts_at,
+            journey_id=chosen.journey.id,
+            submission_key=key,
+            submission_scope=f"office:{office.actor.agent_id}",
+            grid_minutes=settings.slot_grid_minutes,
+        )
+    except (Conflict, Invalid) as exc:
+        await uow.session.rollback()
+        fresh = {k: v for k, v in params.items() if k in ("parcours", "motif", "lieu", "semaine")}
+        return await _page(request, uow, office, fresh, error=ui.french(exc), status=409)
+    local = booked.appointment.starts_at
+    monday = agenda.monday_of((await ui.where(uow, office.actor)).local(local).date())
+    return redirect(
+        f"/agent/agenda?semaine={monday.isoformat()}&equipe=1&fait=rdv#rdv-{booked.appointment.id}"
+    )
+
+
+ROUTES: list[ControllerRouterHandler] = [book_form, book]

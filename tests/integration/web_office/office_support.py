@@ -1,0 +1,108 @@
+"""Back-office test helpers: a territory (tests/support/scenario.py) whose first referent has a
+password, another organisation on another territory, people with open journeys, and a
+browser-like client that logs in through the form."""
+
+from __future__ import annotations
+
+import html
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+import httpx
+from tests.support import scenario as sc
+
+from rdv_spie.agents.models import Agent
+from rdv_spie.agents.passwords import hash_password
+from rdv_spie.clock import FrozenClock
+from rdv_spie.db.uow import Database
+from rdv_spie.people.models import Journey, Person
+
+PASSWORD = "un mot de passe assez long"
+_CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
+
+
+def body(response: httpx.Response) -> str:
+    """A page's text with HTML entities decoded (the templates escape apostrophes)."""
+    return html.unescape(response.text)
+
+
+def csrf(page: str) -> str:
+    """The form token of a page."""
+    found = _CSRF.search(page)
+    assert found, "no form token on the page"
+    return found.group(1)
+
+
+async def login(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:
+    """Open the login form, then post it (as a browser does)."""
+    page = await client.get("/agent/connexion")
+    return await client.post(
+        "/agent/connexion",
+        data={"csrf_token": csrf(page.text), "email": email, "password": password},
+    )
+
+
+async def post_form(
+    client: httpx.AsyncClient, path: str, data: dict[str, str | list[str]], *, token_from: str
+) -> httpx.Response:
+    """Post a form with the token of a page the browser just read."""
+    page = await client.get(token_from)
+    return await client.post(path, data={"csrf_token": csrf(page.text), **data})
+
+
+async def set_password(db: Database, clock: FrozenClock, agent_id: uuid.UUID) -> str:
+    async with db.unit_of_work(clock=clock) as uow:
+        agent = await uow.session.get(Agent, agent_id)
+        assert agent is not None
+        agent.password_hash = hash_password(PASSWORD)
+        return agent.email
+
+
+@dataclass
+class Office:
+    s: sc.Scenario
+    email: str  # referent 0, who has a password
+    other: sc.Scenario  # another organisation, on another territory
+    other_email: str
+    cohort_id: uuid.UUID
+    other_cohort_id: uuid.UUID
+
+
+async def add_journey(
+    db: Database,
+    clock: FrozenClock,
+    *,
+    territory_id: uuid.UUID,
+    cohort_id: uuid.UUID,
+    last_name: str,
+    appointment_by_on: date,
+    referent_id: uuid.UUID | None = None,
+    locked: bool = False,
+) -> uuid.UUID:
+    """A person (e-mail consent given) and their open journey."""
+    async with db.unit_of_work(clock=clock) as uow:
+        person = Person(
+            territory_id=territory_id,
+            first_name="Camille",
+            last_name=last_name,
+            email=f"{last_name.lower()}@exemple.fr",
+            email_consent=True,
+        )
+        uow.session.add(person)
+        await uow.session.flush()
+        journey = Journey(
+            territory_id=territory_id,
+            person_id=person.id,
+            cohort_id=cohort_id,
+            referent_id=referent_id,
+            entered_on=date(2026, 11, 10),
+            invite_by_on=date(2026, 11, 13),
+            appointment_by_on=appointment_by_on,
+            identity_failures=5 if locked else 0,
+            identity_locked_at=clock.now() if locked else None,
+        )
+        uow.session.add(journey)
+        await uow.session.flush()
+        return journey.id

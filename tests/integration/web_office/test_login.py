@@ -1,0 +1,161 @@
+"""Logging in and out of the back office: sessions, timeouts, rate limit, form tokens."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+from tests.integration.web_office.office_support import PASSWORD, Office, csrf, login
+
+from rdv_spie.clock import FrozenClock
+from rdv_spie.web.sessions import SESSION_COOKIE
+
+
+async def test_login_opens_a_new_session_and_goes_to_the_agenda(
+    client: httpx.AsyncClient, office: Office
+) -> None:
+    response = await login(client, office.email)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/agent"
+    assert client.cookies.get(SESSION_COOKIE)
+    agenda = await client.get("/agent/agenda")
+    assert agenda.status_code == 200
+    assert 'aria-current="page">Agenda' in agenda.text
+    assert agenda.headers["cache-control"] == "no-store"
+
+
+async def test_a_page_without_session_goes_to_login_and_comes_back(
+    client: httpx.AsyncClient, office: Office
+) -> None:
+    first = await client.get("/agent/personnes")
+    assert first.status_code == 303
+    assert first.headers["location"] == "/agent/connexion?suite=/agent/personnes"
+    page = await client.get(first.headers["location"])
+    response = await client.post(
+        "/agent/connexion",
+        data={
+            "csrf_token": csrf(page.text),
+            "email": office.email,
+            "password": PASSWORD,
+            "suite": "/agent/personnes",
+        },
+    )
+    assert response.headers["location"] == "/agent/personnes"
+
+
+async def test_suite_never_leaves_the_back_office(
+    client: httpx.AsyncClient, office: Office
+) -> None:
+    page = await client.get("/agent/connexion")
+    response = await client.post(
+        "/agent/connexion",
+        data={
+            "csrf_token": csrf(page.text),
+            "email": office.email,
+            "password": PASSWORD,
+            "suite": "//evil.example/agent",
+        },
+    )
+    assert response.headers["location"] == "/agent"
+
+
+async def test_wrong_password_and_unknown_email_get_the_same_answer(
+    client: httpx.AsyncClient, office: Office
+) -> None:
+    wrong = await login(client, office.email, "pas le bon mot de passe")
+    unknown = await login(client, "personne@nulle.part", PASSWORD)
+    for response in (wrong, unknown):
+        assert response.status_code == 400
+        assert "Adresse e-mail ou mot de passe incorrect" in response.text
+        assert SESSION_COOKIE not in response.cookies
+    assert (await client.get("/agent/agenda")).status_code == 303
+
+
+async def test_a_session_id_from_before_login_is_dead_after_it(
+    client: httpx.AsyncClient, office: Office
+) -> None:
+    await login(client, office.email)
+    planted = client.cookies[SESSION_COOKIE]
+    await login(client, office.email)  # logging in again, with that cookie in the browser
+    fresh = client.cookies[SESSION_COOKIE]
+    assert fresh != planted
+    client.cookies.set(SESSION_COOKIE, planted, domain="testserver.local")
+    assert (await client.get("/agent/agenda")).status_code == 303
+    client.cookies.set(SESSION_COOKIE, fresh, domain="testserver.local")
+    assert (await client.get("/agent/agenda")).status_code == 200
+
+
+async def test_logout_ends_the_session_on_the_server(
+    client: httpx.AsyncClient, office: Office
+) -> None:
+    await login(client, office.email)
+    token = client.cookies[SESSION_COOKIE]
+    page = await client.get("/agent/agenda")
+    response = await client.post("/agent/deconnexion", data={"csrf_token": csrf(page.text)})
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/agent/connexion")
+    client.cookies.set(SESSION_COOKIE, token, domain="testserver.local")  # replayed
+    again = await client.get("/agent/agenda")
+    assert again.status_code == 303
+    assert again.headers["location"].startswith("/agent/connexion")
+
+
+async def test_idle_timeout(client: httpx.AsyncClient, office: Office, clock: FrozenClock) -> None:
+    await login(client, office.email)
+    clock.advance(timedelta(minutes=29))
+    assert (await client.get("/agent/agenda")).status_code == 200
+    clock.advance(timedelta(minutes=29))  # active a minute ago: still alive
+    assert (await client.get("/agent/agenda")).status_code == 200
+    clock.advance(timedelta(minutes=31))
+    assert (await client.get("/agent/agenda")).status_code == 303
+
+
+async def test_absolute_timeout(
+    client: httpx.AsyncClient, office: Office, clock: FrozenClock
+) -> None:
+    await login(client, office.email)
+    for _ in range(20):  # 10 h less 20 s of steady use
+        clock.advance(timedelta(minutes=30) - timedelta(seconds=1))
+        assert (await client.get("/agent/agenda")).status_code == 200
+    clock.advance(timedelta(seconds=21))
+    assert (await client.get("/agent/agenda")).status_code == 303
+
+
+async def test_login_is_rate_limited(client: httpx.AsyncClient, office: Office) -> None:
+    page = await client.get("/agent/connexion")
+    token = csrf(page.text)
+    statuses = []
+    for _ in range(11):
+        response = await client.post(
+            "/agent/connexion",
+            data={"csrf_token": token, "email": office.email, "password": "mauvais mot de passe"},
+        )
+        statuses.append(response.status_code)
+    assert statuses[:10] == [400] * 10
+    assert statuses[10] == 429
+    assert int(response.headers["retry-after"]) >= 1
+    # The right password does not get through either, until the window ends.
+    blocked = await client.post(
+        "/agent/connexion",
+        data={"csrf_token": token, "email": office.email, "password": PASSWORD},
+    )
+    assert blocked.status_code == 429
+
+
+async def test_forms_without_or_with_a_wrong_token_are_refused(
+    client: httpx.AsyncClient, office: Office
+) -> None:
+    page = await client.get("/agent/connexion")
+    no_token = await client.post(
+        "/agent/connexion", data={"email": office.email, "password": PASSWORD}
+    )
+    assert no_token.status_code == 403
+    await login(client, office.email)
+    agenda = await client.get("/agent/agenda")
+    valid = csrf(agenda.text)
+    assert valid != csrf(page.text)  # bound to the new session
+    for path in ("/agent/disponibilites/absences", "/agent/calendrier", "/agent/deconnexion"):
+        for data in ({}, {"csrf_token": csrf(page.text)}, {"csrf_token": "0" * 64}):
+            response = await client.post(path, data=data)
+            assert response.status_code == 403, (path, data)
+    assert (await client.get("/agent/agenda")).status_code == 200  # still logged in
