@@ -10,14 +10,13 @@ import httpx
 import pytest
 from litestar import Litestar
 from sqlalchemy import update
+from tests.integration.web_public import browsing as b
 from tests.support import scenario as sc
 
 from rdv_spie.clock import FrozenClock
 from rdv_spie.db.uow import Database
 from rdv_spie.invitations.models import Invitation
 from rdv_spie.people.models import Journey
-
-from tests.integration.web_public import browsing as b
 
 
 @pytest.fixture

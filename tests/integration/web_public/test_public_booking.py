@@ -1,0 +1,277 @@
+"""Choosing and booking on the public pages: places nearest first, week paging and the next
+availability, booking end to end with its .ics, a double submission, the no-slot page and its
+alert, two people racing for one slot."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from litestar import Litestar
+from sqlalchemy import func, select, update
+from tests.integration.web_public import browsing as b
+from tests.support import scenario as sc
+
+from rdv_spie.clock import FrozenClock
+from rdv_spie.db.uow import Database
+from rdv_spie.invitations.models import Invitation
+from rdv_spie.notifications.models import Notification
+from rdv_spie.people.models import Journey
+from rdv_spie.scheduling.models import Absence, AppointmentStatus
+from rdv_spie.territories.models import Place
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def paris(*args: int) -> datetime:
+    return datetime(*args, tzinfo=PARIS).astimezone(UTC)  # type: ignore[misc]
+
+
+async def _places(db: Database, clock: FrozenClock, s: sc.Scenario) -> None:
+    """Lieu 0 in Amiens (80), Lieu 1 in Saint-Quentin (02), Lieu 2 in Laon (02000)."""
+    where = [("80000", "Amiens"), ("02100", "Saint-Quentin"), ("02000", "Laon")]
+    async with db.unit_of_work(clock=clock) as uow:
+        for place_id, (postcode, city) in zip(s.place_ids, where, strict=True):
+            await uow.session.execute(
+                update(Place).where(Place.id == place_id).values(postcode=postcode, city=city)
+            )
+
+
+def _order(page: str) -> list[str]:
+    cards = page.split('<ul class="places">', 1)[1].split("</ul>", 1)[0]
+    return [
+        line.split("<strong>")[1].split(" (")[0]
+        for line in cards.splitlines()
+        if "<strong>" in line
+    ]
+
+
+@pytest.mark.parametrize(
+    ("postcode", "expected"),
+    [
+        ("02000", ["Lieu 2", "Lieu 1", "Lieu 0"]),  # same postcode, same département, the rest
+        ("80090", ["Lieu 0", "Lieu 1", "Lieu 2"]),  # Amiens first, then by name
+        (None, ["Lieu 0", "Lieu 1", "Lieu 2"]),  # unknown: by name
+    ],
+)
+async def test_places_nearest_first(
+    client: httpx.AsyncClient,
+    db: Database,
+    clock: FrozenClock,
+    app: Litestar,
+    postcode: str | None,
+    expected: list[str],
+) -> None:
+    s = await sc.build(db, clock, places=3)
+    await _places(db, clock, s)
+    invited = await b.invite(db, clock, app, s, await b.cohort(db, clock, s), postcode=postcode)
+    await b.verified(client, invited.token)
+    page = await client.get("/rdv/creneaux")
+    assert page.status_code == 200
+    assert _order(page.text) == expected
+    # One place only: its slots alone, and the filter survives paging.
+    only = await client.get(f"/rdv/creneaux?lieu={s.place_ids[2]}")
+    links = b.slot_links(only.text)
+    assert links and all(f"lieu={s.place_ids[2]}" in link for link in links)
+    assert f"semaine=2026-12-07&amp;lieu={s.place_ids[2]}" in only.text
+
+
+async def test_weeks_and_next_availability(
+    client: httpx.AsyncClient, db: Database, clock: FrozenClock, app: Litestar
+) -> None:
+    s = await sc.build(db, clock)
+    async with db.unit_of_work(clock=clock) as uow:  # nobody works the week of 7 December
+        for referent in s.referent_ids:
+            uow.session.add(
+                Absence(
+                    agent_id=referent, starts_at=paris(2026, 12, 7), ends_at=paris(2026, 12, 12)
+                )
+            )
+    invited = await b.invite(db, clock, app, s, await b.cohort(db, clock, s))
+    await b.verified(client, invited.token)
+
+    first = await client.get("/rdv/creneaux")
+    assert "Semaine du lundi 30 novembre au dimanche 6 décembre" in first.text
+    assert "Mardi 1er décembre" in first.text and "Lundi 30 novembre" not in first.text
+    links = b.slot_links(first.text)
+    # Tuesday 09:00 Paris now, one hour's notice: 10h first, on the 15-minute grid.
+    assert links[0] == f"/rdv/creneaux/confirmer?debut=2026-12-01T09:00Z&lieu={s.place_ids[0]}"
+    assert not any("debut=2026-12-01T08:" in link for link in links)
+    assert "Semaine précédente" not in first.text
+    assert 'href="/rdv/creneaux?semaine=2026-12-07"' in first.text
+
+    empty = await client.get("/rdv/creneaux?semaine=2026-12-09")  # any day: its Monday
+    assert "Semaine du lundi 7 décembre" in empty.text
+    assert "Aucun horaire libre cette semaine" in empty.text and not b.slot_links(empty.text)
+    assert "Prochaine disponibilité : lundi 14 décembre à 9h" in empty.text
+    assert 'href="/rdv/creneaux?semaine=2026-12-14"' in empty.text
+    assert 'href="/rdv/creneaux?semaine=2026-11-30"' in empty.text
+
+    last = await client.get("/rdv/creneaux?semaine=2026-12-14")
+    assert "Vendredi 18 décembre" in last.text  # the last day of the delay
+    assert "Semaine suivante" not in last.text and "Prochaine disponibilité" not in last.text
+    # Beyond the delay or garbage: kept in range.
+    assert (
+        "Semaine du lundi 14 décembre"
+        in (await client.get("/rdv/creneaux?semaine=2027-03-01")).text
+    )
+    assert "Semaine du lundi 30 novembre" in (await client.get("/rdv/creneaux?semaine=xyz")).text
+
+
+async def test_booking_end_to_end(
+    client: httpx.AsyncClient, db: Database, clock: FrozenClock, app: Litestar
+) -> None:
+    s = await sc.build(db, clock)
+    cohort = await b.cohort(db, clock, s)
+    invited = await b.invite(
+        db, clock, app, s, cohort, expires_at=clock.now() + timedelta(minutes=30)
+    )
+    await b.verified(client, invited.token)
+    slots = await client.get("/rdv/creneaux")
+    confirm = await client.get(b.slot_links(slots.text)[0])
+    assert "Confirmez votre rendez-vous" in confirm.text
+    assert "Mardi 1er décembre 2026" in confirm.text and "10h" in confirm.text
+    assert "0 rue de l&#39;Exemple" in confirm.text
+    assert not await b.appointments(db, clock, invited.journey_id)  # GET books nothing
+
+    done = await client.post("/rdv/creneaux/confirmer", data=b.hidden_fields(confirm.text))
+    assert done.status_code == 303 and done.headers["location"] == "/rdv/confirmation"
+    [appointment] = await b.appointments(db, clock, invited.journey_id)
+    assert appointment.status == AppointmentStatus.BOOKED
+    assert appointment.starts_at == paris(2026, 12, 1, 10)
+    async with db.unit_of_work(clock=clock, write=False) as uow:
+        invitation = await uow.session.get(Invitation, invited.invitation_id)
+        assert invitation is not None and invitation.expires_at == appointment.ends_at
+
+    page = await client.get("/rdv/confirmation")
+    assert "Votre rendez-vous est confirmé" in page.text
+    assert "Mardi 1er décembre 2026" in page.text and "10h" in page.text
+    assert "Une pièce d&#39;identité" in page.text  # the default "what to bring"
+
+    ics = await client.get("/rdv/rendez-vous.ics")
+    assert ics.status_code == 200
+    assert ics.headers["content-type"].startswith("text/calendar")
+    assert ics.headers["content-disposition"] == 'attachment; filename="rendez-vous.ics"'
+    body = ics.text.replace("\r\n ", "")
+    assert f"UID:appointment-{appointment.id}@rdv-spie" in body
+    assert "DTSTART;TZID=Europe/Paris:20261201T100000" in body
+    assert "LOCATION:Lieu 0\\, 0 rue de l'Exemple\\, 02000 Laon" in body
+
+    # Coming back later through the link lands on the appointment; no second booking.
+    async with b.browser(app) as later:
+        await b.verified(later, invited.token)
+        assert (await later.get("/rdv")).headers["location"] == "/rdv/confirmation"
+        assert (await later.get("/rdv/creneaux")).headers["location"] == "/rdv/confirmation"
+    # The booking confirmation message is queued for the person.
+    assert (
+        await b.count(
+            db,
+            clock,
+            select(func.count())
+            .select_from(Notification)
+            .where(
+                Notification.journey_id == invited.journey_id,
+                Notification.name == "booking_confirmation",
+            ),
+        )
+        >= 1
+    )
+
+
+async def test_double_submission_books_once(
+    client: httpx.AsyncClient, db: Database, clock: FrozenClock, app: Litestar
+) -> None:
+    s = await sc.build(db, clock)
+    invited = await b.invite(db, clock, app, s, await b.cohort(db, clock, s))
+    await b.verified(client, invited.token)
+    slots = await client.get("/rdv/creneaux")
+    confirm = await client.get(b.slot_links(slots.text)[1])
+    fields = b.hidden_fields(confirm.text)
+    first = await client.post("/rdv/creneaux/confirmer", data=fields)
+    again = await client.post("/rdv/creneaux/confirmer", data=fields)
+    assert first.status_code == again.status_code == 303
+    assert again.headers["location"] == "/rdv/confirmation"
+    assert len(await b.appointments(db, clock, invited.journey_id)) == 1
+
+
+async def test_no_slot_left(
+    client: httpx.AsyncClient, db: Database, clock: FrozenClock, app: Litestar
+) -> None:
+    s = await sc.build(db, clock)
+    # The delay ends today at midnight and today's hours are all taken by an absence.
+    async with db.unit_of_work(clock=clock) as uow:
+        for referent in s.referent_ids:
+            uow.session.add(
+                Absence(agent_id=referent, starts_at=paris(2026, 12, 1), ends_at=paris(2026, 12, 2))
+            )
+    invited = await b.invite(
+        db, clock, app, s, await b.cohort(db, clock, s), appointment_by=clock.now().date()
+    )
+    await b.verified(client, invited.token)
+    for _ in range(2):
+        page = await client.get("/rdv/creneaux")
+        assert page.status_code == 200
+        assert "Il n'y a plus d'horaire libre en ligne" in page.text
+        assert 'href="tel:0199000000"' in page.text and "01 99 00 00 00" in page.text
+        assert not b.slot_links(page.text)
+    alerts = (
+        select(func.count())
+        .select_from(Notification)
+        .where(
+            Notification.name == "animator_no_slots_alert", Notification.agent_id == s.animator_id
+        )
+    )
+    assert await b.count(db, clock, alerts) == 1  # once a day per cohort
+    async with db.unit_of_work(clock=clock, write=False) as uow:
+        journey = await uow.session.get(Journey, invited.journey_id)
+        assert journey is not None and journey.waiting_for_slots_since == clock.now()
+    # A forged confirm step for a slot outside the delay books nothing.
+    forged = await client.get(
+        f"/rdv/creneaux/confirmer?debut=2026-12-02T09:00Z&lieu={s.place_ids[0]}"
+    )
+    assert "Il n'y a plus d'horaire libre" in forged.text
+    r = await client.post(
+        "/rdv/creneaux/confirmer",
+        data={
+            "csrf_token": b.csrf_for(app, client),
+            "debut": "2026-12-02T09:00Z",
+            "lieu": str(s.place_ids[0]),
+            "cle": "x" * 20,
+        },
+    )
+    assert r.status_code == 409
+    assert not await b.appointments(db, clock, invited.journey_id)
+
+
+async def test_two_people_race_for_one_slot(
+    db: Database, clock: FrozenClock, app: Litestar
+) -> None:
+    s = await sc.build(db, clock, referents=1)
+    cohort = await b.cohort(db, clock, s)
+    people = [
+        (await b.invite(db, clock, app, s, cohort, last_name=name), name[:3])
+        for name in ("Dupont", "Durand")
+    ]
+    async with b.browser(app) as one, b.browser(app) as two:
+        forms = []
+        for browser, (person, letters) in zip((one, two), people, strict=True):
+            await b.verified(browser, person.token, letters)
+            slots = await browser.get("/rdv/creneaux")
+            confirm = await browser.get(b.slot_links(slots.text)[0])
+            forms.append(b.hidden_fields(confirm.text))
+        assert forms[0]["debut"] == forms[1]["debut"]
+        answers = await asyncio.gather(
+            one.post("/rdv/creneaux/confirmer", data=forms[0]),
+            two.post("/rdv/creneaux/confirmer", data=forms[1]),
+        )
+    statuses = sorted(r.status_code for r in answers)
+    assert statuses == [303, 409]
+    lost = next(r for r in answers if r.status_code == 409)
+    assert "Ce créneau vient d'être réservé. Choisissez un autre horaire." in lost.text
+    fresh = b.slot_links(lost.text)
+    assert fresh and all(f"debut={forms[0]['debut']}&" not in link for link in fresh)
+    booked = [a for p, _ in people for a in await b.appointments(db, clock, p.journey_id)]
+    assert len(booked) == 1
