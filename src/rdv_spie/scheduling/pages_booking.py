@@ -145,19 +145,20 @@ async def book(request: Request[Any, Any, Any], uow: Uow, office: Office) -> Res
     try:
         if starts_at is None or not 8 <= len(key) <= 64:
             raise Invalid("Choisissez un créneau.", field="starts_at", code="form_value")
-        booked = await booking.book_appointment(
-            uow=uow,
-            actor=office.actor,
-            appointment_type_id=ui.parse_uuid(params.get("motif"), "motif"),
-            place_id=ui.parse_uuid(params.get("lieu"), "lieu"),
-            starts_at=starts_at,
-            journey_id=chosen.journey.id,
-            submission_key=key,
-            submission_scope=f"office:{office.actor.agent_id}",
-            grid_minutes=settings.slot_grid_minutes,
-        )
+        # A savepoint: a lost race rolls back the booking only, and the page can still read.
+        async with uow.session.begin_nested():
+            booked = await booking.book_appointment(
+                uow=uow,
+                actor=office.actor,
+                appointment_type_id=ui.parse_uuid(params.get("motif"), "motif"),
+                place_id=ui.parse_uuid(params.get("lieu"), "lieu"),
+                starts_at=starts_at,
+                journey_id=chosen.journey.id,
+                submission_key=key,
+                submission_scope=f"office:{office.actor.agent_id}",
+                grid_minutes=settings.slot_grid_minutes,
+            )
     except (Conflict, Invalid) as exc:
-        await uow.session.rollback()
         fresh = {k: v for k, v in params.items() if k in ("parcours", "motif", "lieu", "semaine")}
         return await _page(request, uow, office, fresh, error=ui.french(exc), status=409)
     local = booked.appointment.starts_at
