@@ -13,10 +13,12 @@ from sqlalchemy import update
 from tests.integration.web_public import browsing as b
 from tests.support import scenario as sc
 
+from rdv_spie.app import Overrides, create_app
 from rdv_spie.clock import FrozenClock
 from rdv_spie.db.uow import Database
 from rdv_spie.invitations.models import Invitation
 from rdv_spie.people.models import Journey
+from rdv_spie.settings import Settings
 
 
 @pytest.fixture
@@ -174,3 +176,26 @@ async def test_session_times_out(
     await b.verified(client, invited.token)
     clock.advance(timedelta(minutes=21))
     assert (await client.get("/rdv/creneaux")).status_code == 404
+
+
+async def test_link_and_check_are_rate_limited_per_address(
+    db: Database, clock: FrozenClock, settings: Settings, invited: b.Invited
+) -> None:
+    tight = settings.model_copy(update={"rate_limit_token_hits": 3, "rate_limit_identity_hits": 2})
+    app = create_app(tight, Overrides(clock=clock, database=db))
+    # The link derives from the app's secret key: the same key file, the same token.
+    async with b.browser(app) as c:
+        for _ in range(3):
+            await b.open_link(c, invited.token)
+        r = await c.get(f"/i/{invited.token}")
+        assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
+        assert "Vous avez fait beaucoup d'essais" in r.text
+        for _ in range(2):
+            assert (await b.answer(c, "MAR")).status_code == 422
+        assert (await b.answer(c, "DUP")).status_code == 429  # not even a right answer
+    async with db.unit_of_work(clock=clock, write=False) as uow:
+        journey = await uow.session.get(Journey, invited.journey_id)
+        assert journey is not None and journey.identity_failures == 2
+    clock.advance(timedelta(seconds=settings.rate_limit_window_seconds))
+    async with b.browser(app) as c:
+        await b.verified(c, invited.token)
