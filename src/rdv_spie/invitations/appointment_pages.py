@@ -24,7 +24,7 @@ from rdv_spie.scheduling import booking
 from rdv_spie.scheduling.models import Appointment, AppointmentStatus
 from rdv_spie.settings import Settings
 from rdv_spie.territories.models import PlaceKind
-from rdv_spie.web.auth import Person
+from rdv_spie.web.auth import Person, Visitor
 from rdv_spie.web.pages import redirect, render
 
 ICS_PATH = "/rdv/rendez-vous.ics"
@@ -73,7 +73,7 @@ async def confirmation_page(
 
 
 async def _seen_and_appointment(
-    uow: UnitOfWork, visitor: Any
+    uow: UnitOfWork, visitor: Visitor
 ) -> tuple[visit.Visit, Appointment] | None:
     seen = await verified_visit(uow, visitor)
     if seen is None:
