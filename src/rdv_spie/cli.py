@@ -1,4 +1,5 @@
-"""The ``rdv-spie`` command: db, demo seed, serve, worker, import, create-api-key, bootstrap."""
+"""The ``rdv-spie`` command: db, demo seed, serve, worker, import, create-api-key, bootstrap,
+set-password."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import asyncio
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import BinaryIO
+from typing import BinaryIO, TextIO
 
 from rdv_spie.settings import Settings
 
@@ -180,6 +181,57 @@ def _progress(rows: int) -> None:
     print(f"\r{rows:>9,} rows read".replace(",", " "), end="", file=sys.stderr, flush=True)
 
 
+def _read_password(stdin: TextIO) -> str | None:
+    """The new password: typed twice at a terminal (not echoed), else the first line of stdin."""
+    if stdin.isatty():
+        import getpass
+
+        first = getpass.getpass("Nouveau mot de passe : ")
+        if getpass.getpass("Le même, encore une fois : ") != first:
+            print("the two passwords differ", file=sys.stderr)
+            return None
+        return first
+    return stdin.readline().rstrip("\r\n")
+
+
+def _set_password(args: argparse.Namespace, settings: Settings) -> int:
+    from sqlalchemy import func, select
+
+    from rdv_spie.agents import passwords
+    from rdv_spie.agents.models import Agent
+    from rdv_spie.clock import SystemClock
+    from rdv_spie.db.engine import create_engine
+    from rdv_spie.db.uow import Database
+    from rdv_spie.errors import Invalid
+
+    password = _read_password(sys.stdin)
+    if password is None:
+        return 2
+    try:
+        hashed = passwords.hash_password(password)
+    except Invalid as exc:
+        print(exc.detail, file=sys.stderr)
+        return 2
+
+    async def run() -> int:
+        db = Database(create_engine(settings))
+        try:
+            async with db.unit_of_work(clock=SystemClock()) as uow:
+                agent = await uow.session.scalar(
+                    select(Agent).where(func.lower(Agent.email) == args.email.strip().lower())
+                )
+                if agent is None:
+                    print(f"no agent with e-mail {args.email!r}", file=sys.stderr)
+                    return 1
+                agent.password_hash = hashed
+        finally:
+            await db.dispose()
+        print("password set; the agent can log in at /agent/connexion", file=sys.stderr)
+        return 0
+
+    return asyncio.run(run())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     parser = argparse.ArgumentParser(prog="rdv-spie", description=__doc__)
@@ -231,6 +283,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     imp.add_argument("file", help="CSV file (UTF-8 or Windows-1252, ';' or ',')")
     imp.add_argument("--cohort", required=True, help="cohort id")
     imp.set_defaults(run=_import)
+
+    password = commands.add_parser(
+        "set-password", help="set an agent's password (prompted, or the first line of stdin)"
+    )
+    password.add_argument("email")
+    password.set_defaults(run=_set_password)
 
     args = parser.parse_args(argv)
     settings = Settings()

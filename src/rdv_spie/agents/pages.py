@@ -1,7 +1,114 @@
-"""Back-office pages of the agents room (HTML, French words in templates/pages/office_*)."""
+"""Back-office pages of the agents room: logging in and out (HTML, French words in
+templates/pages/office_*).
+
+Logging in always opens a new session and ends the one the browser had, so a session id
+planted before login is worthless; logging out ends the session on the server, not only in
+the browser. Never logs an e-mail address or a password.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.params import FromQuery
+from litestar.response import Redirect
 from litestar.types import ControllerRouterHandler
 
-ROUTES: list[ControllerRouterHandler] = []
+from rdv_spie.agents import passwords
+from rdv_spie.deps import Uow
+from rdv_spie.settings import Settings
+from rdv_spie.web import ratelimit, sessions
+from rdv_spie.web.auth import LOGIN_PATH
+from rdv_spie.web.models import SessionKind
+from rdv_spie.web.pages import redirect, render
+
+HOME = "/agent"
+BAD_LOGIN = "Adresse e-mail ou mot de passe incorrect."
+
+
+def safe_next(value: str | None) -> str:
+    """Where to go after login: a back-office path of this site, else the agenda."""
+    if not value or not value.startswith("/agent") or "\\" in value or value.startswith("//"):
+        return HOME
+    if value.startswith(LOGIN_PATH):
+        return HOME
+    return value
+
+
+def _login_page(
+    request: Request[Any, Any, Any],
+    *,
+    suite: str,
+    email: str = "",
+    error: str | None = None,
+    ended: bool = False,
+    status: int = 200,
+) -> Response[str]:
+    context = {
+        "suite": suite,
+        "email": email,
+        "error": error,
+        "ended": ended,
+        "menu": (),
+        "active": None,
+        "me": None,
+    }
+    return render(request, "office_login", context, status=status)
+
+
+@get(LOGIN_PATH, include_in_schema=False)
+async def login_form(
+    request: Request[Any, Any, Any], suite: FromQuery[str | None] = None
+) -> Response[str]:
+    """The login form."""
+    ended = request.query_params.get("fin") == "1"
+    return _login_page(request, suite=safe_next(suite), ended=ended)
+
+
+@post(LOGIN_PATH, include_in_schema=False, status_code=200)
+async def login(request: Request[Any, Any, Any], uow: Uow) -> Response[Any]:
+    """Check the password (rate-limited per address and per e-mail); a new session on success."""
+    form = await request.form()
+    email = str(form.get("email") or "").strip()[:254]
+    password = str(form.get("password") or "")[:1024]
+    suite = safe_next(str(form.get("suite") or ""))
+    settings: Settings = request.app.state.settings
+    limiter: ratelimit.RateLimiter = request.app.state.rate_limiter
+    limit = ratelimit.Limit(settings.rate_limit_login_hits, settings.rate_limit_window_seconds)
+    # Counted before the request's own transaction starts (SQLite: one writer at a time).
+    client = request.client.host if request.client else "unknown"
+    await limiter.hit("login-ip", client, limit)
+    if email:
+        await limiter.hit("login-email", ratelimit.subject(email), limit)
+    agent = await passwords.check_login(uow, email, password) if email and password else None
+    if agent is None:
+        return _login_page(request, suite=suite, email=email, error=BAD_LOGIN, status=400)
+    token, _ = await sessions.open_session(
+        uow,
+        settings,
+        kind=SessionKind.AGENT,
+        agent_id=agent.id,
+        replaces=request.cookies.get(sessions.SESSION_COOKIE),
+    )
+    response: Redirect = redirect(suite)
+    sessions.set_cookie(response, request, settings, sessions.SESSION_COOKIE, token)
+    return response
+
+
+@post("/agent/deconnexion", include_in_schema=False, status_code=303)
+async def logout(request: Request[Any, Any, Any], uow: Uow) -> Redirect:
+    """End the session on the server and in the browser."""
+    await sessions.end_session(uow, request.cookies.get(sessions.SESSION_COOKIE))
+    response = redirect(f"{LOGIN_PATH}?fin=1")
+    sessions.clear_cookie(response, sessions.SESSION_COOKIE)
+    return response
+
+
+@get(HOME, include_in_schema=False)
+async def home() -> Redirect:
+    """The back office opens on the agenda."""
+    return redirect("/agent/agenda")
+
+
+ROUTES: list[ControllerRouterHandler] = [login_form, login, logout, home]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, time
+from typing import Annotated
 
 import msgspec
 
@@ -18,6 +19,9 @@ from rdv_spie.scheduling.models import (
 )
 from rdv_spie.schemas import Name, Phone, Text
 
+# What to bring, shown on the confirmation page and in messages ("" clears it on PATCH).
+LongText = Annotated[str, msgspec.Meta(max_length=2000)]
+
 
 class AppointmentTypeOut(msgspec.Struct, kw_only=True):
     id: uuid.UUID
@@ -30,6 +34,10 @@ class AppointmentTypeOut(msgspec.Struct, kw_only=True):
     attendance: Attendance
     place_ids: list[uuid.UUID]
     active: bool
+    online_cancel: bool  # whether the person may cancel online (else: they call)
+    cancel_cutoff_minutes: int  # online cancelling stops this long before the start
+    move_cutoff_minutes: int  # online moving stops this long before the start
+    what_to_bring: str | None
 
     @classmethod
     def of(cls, t: AppointmentType) -> AppointmentTypeOut:
@@ -45,6 +53,10 @@ class AppointmentTypeOut(msgspec.Struct, kw_only=True):
             attendance=Attendance(t.attendance),
             place_ids=[p.id for p in t.allowed_places],
             active=t.active,
+            online_cancel=t.online_cancel,
+            cancel_cutoff_minutes=t.cancel_cutoff_minutes,
+            move_cutoff_minutes=t.move_cutoff_minutes,
+            what_to_bring=t.what_to_bring,
         )
 
 
@@ -57,6 +69,10 @@ class AppointmentTypeIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True
     horizon_days: int = 60
     attendance: Attendance = Attendance.SINGLE
     place_ids: list[uuid.UUID] = msgspec.field(default_factory=list)
+    online_cancel: bool = True
+    cancel_cutoff_minutes: int = 240
+    move_cutoff_minutes: int = 2880
+    what_to_bring: LongText | None = None
 
 
 class AppointmentTypePatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -68,6 +84,10 @@ class AppointmentTypePatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=T
     attendance: Attendance | None = None
     place_ids: list[uuid.UUID] | None = None
     active: bool | None = None
+    online_cancel: bool | None = None
+    cancel_cutoff_minutes: int | None = None
+    move_cutoff_minutes: int | None = None
+    what_to_bring: LongText | None = None  # "" clears it
 
 
 class RuleIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -87,6 +87,8 @@ _TYPE_LIMITS = {
     "buffer_after_minutes": (0, 4 * 60),
     "min_notice_minutes": (0, 30 * 24 * 60),
     "horizon_days": (1, 366),
+    "cancel_cutoff_minutes": (0, 30 * 24 * 60),
+    "move_cutoff_minutes": (0, 30 * 24 * 60),
 }
 
 
@@ -97,6 +99,8 @@ def _check_type_fields(fields: dict[str, Any]) -> None:
             raise Invalid(f"{name} must be between {low} and {high}", field=name)
     if "name" in fields and not (fields["name"] or "").strip():
         raise Invalid("the name cannot be empty", field="name")
+    if "what_to_bring" in fields:  # blank means nothing to bring
+        fields["what_to_bring"] = (fields["what_to_bring"] or "").strip() or None
 
 
 async def create_type(

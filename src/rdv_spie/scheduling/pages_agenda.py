@@ -1,0 +1,126 @@
+"""The back-office agenda: a week of the agent's (or their team's) appointments, and the
+status a referent records once an appointment has started (seen, excused, no-show).
+
+Status changes go through booking.set_status, which checks who may see the appointment (the
+same 404 for an unknown id and another organisation's) and refuses "seen" before the start.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.params import FromPath
+from litestar.types import ControllerRouterHandler
+
+from rdv_spie.agents import office as ui
+from rdv_spie.agents.guards import colleague_ids
+from rdv_spie.db.uow import UnitOfWork
+from rdv_spie.deps import Uow
+from rdv_spie.errors import Invalid
+from rdv_spie.scheduling import agenda, booking
+from rdv_spie.scheduling.models import AppointmentStatus
+from rdv_spie.web.auth import Office, OfficeUser
+from rdv_spie.web.pages import redirect
+
+PATH = "/agent/agenda"
+_SETTLE_VALUES = {s.value for s, _ in agenda.SETTLE}
+_DONE = {
+    "statut": "Le statut du rendez-vous est enregistré.",
+    "rdv": "Le rendez-vous est pris. La personne va recevoir sa confirmation.",
+}
+
+
+def _week_of(value: str | None, today: date) -> date:
+    try:
+        return agenda.monday_of(date.fromisoformat(value or ""))
+    except ValueError:
+        return agenda.monday_of(today)
+
+
+def agenda_path(monday: date, team: bool) -> str:
+    """The agenda URL of a week."""
+    return f"{PATH}?semaine={monday.isoformat()}" + ("&equipe=1" if team else "")
+
+
+async def _page(
+    request: Request[Any, Any, Any],
+    uow: UnitOfWork,
+    office: OfficeUser,
+    *,
+    monday: date | None = None,
+    team: bool | None = None,
+    error: tuple[uuid.UUID, str] | None = None,
+    status: int = 200,
+) -> Response[str]:
+    where = await ui.where(uow, office.actor)
+    query = request.query_params
+    if monday is None:
+        monday = _week_of(query.get("semaine"), where.today(uow.clock.now()))
+    if team is None:
+        team = query.get("equipe") == "1"
+    agents = await colleague_ids(uow, office.actor) if team else frozenset({office.actor.agent_id})
+    days = await agenda.week(uow, agent_ids=agents, monday=monday, zone=where.zone)
+    context = {
+        "days": days,
+        "monday": monday,
+        "sunday": monday + timedelta(days=6),
+        "team": team,
+        "previous": agenda_path(monday - timedelta(days=7), team),
+        "next": agenda_path(monday + timedelta(days=7), team),
+        "me_path": agenda_path(monday, False),
+        "team_path": agenda_path(monday, True),
+        "back": agenda_path(monday, team),
+        "error": error,
+        "done": _DONE.get(query.get("fait", "")),
+        "count": sum(len(rows) for rows in days.values()),
+    }
+    return ui.page(request, office, "agenda", "agenda", context, status=status)
+
+
+@get(PATH, include_in_schema=False)
+async def week_agenda(request: Request[Any, Any, Any], uow: Uow, office: Office) -> Response[str]:
+    """One week of appointments (?semaine=YYYY-MM-DD, &equipe=1 for the team)."""
+    return await _page(request, uow, office)
+
+
+@post("/agent/rendez-vous/{appointment_id:uuid}/statut", include_in_schema=False, status_code=303)
+async def settle(
+    request: Request[Any, Any, Any],
+    uow: Uow,
+    office: Office,
+    appointment_id: FromPath[uuid.UUID],
+) -> Response[Any]:
+    """Record seen, excused or no-show; refused before the start (said on the agenda)."""
+    form = await ui.Form.of(request)
+    where = await ui.where(uow, office.actor)
+    monday = _week_of(form.get("semaine"), where.today(uow.clock.now()))
+    team = form.get("equipe") == "1"
+    value = form.get("status")
+    # Another organisation's appointment is the same 404 as an unknown one, whatever the form.
+    await booking.get_appointment(uow=uow, actor=office.actor, appointment_id=appointment_id)
+    try:
+        if value not in _SETTLE_VALUES:
+            raise Invalid("Choisissez Venu, Excusé ou Absent.", field="status", code="form_value")
+        await booking.set_status(
+            uow=uow,
+            actor=office.actor,
+            appointment_id=appointment_id,
+            status=AppointmentStatus(value),
+        )
+    except Invalid as exc:
+        return await _page(
+            request,
+            uow,
+            office,
+            monday=monday,
+            team=team,
+            error=(appointment_id, ui.french(exc)),
+            status=422,
+        )
+    return redirect(agenda_path(monday, team) + "&fait=statut")
+
+
+ROUTES: list[ControllerRouterHandler] = [week_agenda, settle]
