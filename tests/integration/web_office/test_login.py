@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
+from litestar import Litestar
 from tests.integration.web_office.office_support import PASSWORD, Office, csrf, login
 
 from rdv_spie.clock import FrozenClock
@@ -159,3 +160,30 @@ async def test_forms_without_or_with_a_wrong_token_are_refused(
             response = await client.post(path, data=data)
             assert response.status_code == 403, (path, data)
     assert (await client.get("/agent/agenda")).status_code == 200  # still logged in
+
+
+async def test_the_limit_follows_the_email_across_addresses(
+    app: Litestar, client: httpx.AsyncClient, office: Office
+) -> None:
+    page = await client.get("/agent/connexion")
+    for _ in range(10):
+        await client.post(
+            "/agent/connexion",
+            data={"csrf_token": csrf(page.text), "email": office.email, "password": "mauvais !"},
+        )
+    elsewhere = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, client=("192.0.2.7", 4000)),
+        base_url="http://testserver.local",
+    )
+    async with elsewhere:
+        form = await elsewhere.get("/agent/connexion")
+        same_email = await elsewhere.post(
+            "/agent/connexion",
+            data={"csrf_token": csrf(form.text), "email": office.email, "password": PASSWORD},
+        )
+        assert same_email.status_code == 429
+        other_email = await elsewhere.post(
+            "/agent/connexion",
+            data={"csrf_token": csrf(form.text), "email": office.other_email, "password": PASSWORD},
+        )
+        assert other_email.status_code == 303
