@@ -140,6 +140,8 @@ async def _submit(
     starts_at = week.parse_instant(str(form.get("debut") or ""))
     place_id = week.parse_uuid(str(form.get("lieu") or ""))
     key = str(form.get("cle") or "")[:64] or None
+    # One booking or move of a journey at a time: two tabs never book two appointments.
+    await uow.lock(f"journey:{journey_id}")
     current = await _current(uow, seen)
     moving = None
     if mode is BOOK and current is not None:
@@ -150,7 +152,7 @@ async def _submit(
         moving = await _movable(uow, seen)
         if moving is None:
             return redirect(CONFIRMATION)
-    if starts_at is None or place_id is None:
+    if starts_at is None or place_id is None or (mode is BOOK and seen.type_ is None):
         return await slots_page(
             request, uow, seen, mode, state, notice=GONE, status=409, moving=moving
         )
@@ -172,7 +174,7 @@ async def _submit(
                 grid_minutes=settings.slot_grid_minutes,
             )
         else:
-            assert seen.type_ is not None
+            assert seen.type_ is not None  # checked above
             appointment = (
                 await booking.book_appointment(
                     uow=uow,

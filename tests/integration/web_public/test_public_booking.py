@@ -275,3 +275,19 @@ async def test_two_people_race_for_one_slot(
     assert fresh and all(f"debut={forms[0]['debut']}&" not in link for link in fresh)
     booked = [a for p, _ in people for a in await b.appointments(db, clock, p.journey_id)]
     assert len(booked) == 1
+
+
+async def test_two_tabs_book_one_appointment(
+    client: httpx.AsyncClient, db: Database, clock: FrozenClock, app: Litestar
+) -> None:
+    s = await sc.build(db, clock)
+    invited = await b.invite(db, clock, app, s, await b.cohort(db, clock, s))
+    await b.verified(client, invited.token)
+    links = b.slot_links((await client.get("/rdv/creneaux")).text)
+    forms = [b.hidden_fields((await client.get(link)).text) for link in (links[0], links[5])]
+    assert forms[0]["cle"] != forms[1]["cle"]
+    answers = await asyncio.gather(
+        *(client.post("/rdv/creneaux/confirmer", data=form) for form in forms)
+    )
+    assert [r.status_code for r in answers] == [303, 303]
+    assert len(await b.appointments(db, clock, invited.journey_id)) == 1
