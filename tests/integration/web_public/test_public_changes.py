@@ -16,6 +16,7 @@ from tests.support import scenario as sc
 from rdv_spie.clock import FrozenClock
 from rdv_spie.db.uow import Database
 from rdv_spie.scheduling.models import AppointmentStatus, AppointmentType
+from rdv_spie.territories.models import Place, PlaceKind
 
 PARIS = ZoneInfo("Europe/Paris")
 # Monday 7 December 2026, 09:00 in Paris: the first slot of the week after the suite's "now".
@@ -147,3 +148,18 @@ async def test_type_without_online_cancel_shows_the_phone(
     assert refused.status_code == 409
     [appointment] = await b.appointments(db, clock, booked.journey_id)
     assert appointment.status == AppointmentStatus.BOOKED
+
+
+async def test_remote_places_say_how(
+    client: httpx.AsyncClient, booked: b.Invited, db: Database, clock: FrozenClock
+) -> None:
+    async with db.unit_of_work(clock=clock) as uow:
+        await uow.session.execute(
+            update(Place).where(Place.id == booked.s.place_ids[0]).values(kind=PlaceKind.PHONE)
+        )
+    page = await client.get("/rdv/confirmation")
+    assert "Par téléphone. On vous appelle." in page.text
+    assert "rue de l" not in page.text
+    assert "Gardez votre téléphone chargé" in page.text
+    ics = (await client.get("/rdv/rendez-vous.ics")).text
+    assert "DTSTART;TZID=Europe/Paris:20261207T090000" in ics
