@@ -163,3 +163,31 @@ async def test_remote_places_say_how(
     assert "Gardez votre téléphone chargé" in page.text
     ics = (await client.get("/rdv/rendez-vous.ics")).text
     assert "DTSTART;TZID=Europe/Paris:20261207T090000" in ics
+
+
+async def test_move_to_a_slot_just_taken(
+    client: httpx.AsyncClient, db: Database, clock: FrozenClock, app: Litestar
+) -> None:
+    s = await sc.build(db, clock, referents=1)
+    cohort = await b.cohort(db, clock, s)
+    mover = await b.invite(db, clock, app, s, cohort)
+    other = await b.invite(db, clock, app, s, cohort, last_name="Martin")
+    await b.verified(client, mover.token)
+    await _book_monday(client)
+    slots = await client.get("/rdv/deplacer?semaine=2026-12-08")
+    target = next(link for link in b.slot_links(slots.text) if "2026-12-08T09:00Z" in link)
+    fields = b.hidden_fields((await client.get(target)).text)
+    async with b.browser(app) as quicker:
+        await b.verified(quicker, other.token, "mar")
+        confirm = await quicker.get(target.replace("/rdv/deplacer/", "/rdv/creneaux/"))
+        done = await quicker.post("/rdv/creneaux/confirmer", data=b.hidden_fields(confirm.text))
+        assert done.status_code == 303
+    lost = await client.post("/rdv/deplacer/confirmer", data=fields)
+    assert lost.status_code == 409
+    assert "Ce créneau vient d'être réservé. Choisissez un autre horaire." in lost.text
+    assert "Changer l'horaire de votre rendez-vous" in lost.text
+    fresh = b.slot_links(lost.text)
+    assert fresh and all(link.startswith("/rdv/deplacer/") for link in fresh)
+    assert not any("2026-12-08T09:00Z" in link for link in fresh)
+    [kept] = await b.appointments(db, clock, mover.journey_id)
+    assert kept.starts_at == MONDAY_9H and kept.sequence == 0
