@@ -20,6 +20,7 @@ from rdv_spie.agents.guards import Actor, colleague_ids
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.errors import Conflict, Invalid, NotFound
 from rdv_spie.notifications import triggers
+from rdv_spie.people import followup
 from rdv_spie.people.models import Journey, Person
 from rdv_spie.scheduling import search
 from rdv_spie.scheduling import slots as engine
@@ -102,6 +103,8 @@ async def book_appointment(
         actor.require_territory(territory.id, what="appointment_type")
     await _require_place(uow, place_id, territory.id)
     if journey_id is not None:
+        if actor is not None:  # an agent books only for journeys their organisations follow
+            await followup.visible_journey(uow, actor, journey_id)
         journey = await uow.session.get(Journey, journey_id)
         if journey is None or journey.territory_id != territory.id:
             raise NotFound("journey not found", field="journey_id")

@@ -19,6 +19,7 @@ from tests.integration.web_office.office_support import (
     set_password,
 )
 
+from rdv_spie.agents import api_keys
 from rdv_spie.agents.models import Agent, Membership, Role
 from rdv_spie.clock import FrozenClock
 from rdv_spie.db.uow import Database
@@ -160,3 +161,34 @@ async def test_another_organisation_sees_nothing_and_changes_nothing(
     mine = body(await client.get("/agent/personnes"))
     assert "Camille Cache" in mine
     assert re.search(r"Camille Secret", body(await client.get("/agent/agenda?semaine=2026-11-30")))
+
+
+async def test_the_api_books_only_for_journeys_the_organisation_follows(
+    client: httpx.AsyncClient, office: Office, db: Database, clock: FrozenClock
+) -> None:
+    s = office.s
+    stranger = await same_territory_stranger(db, clock, office)
+    journey = await add_journey(
+        db,
+        clock,
+        territory_id=s.territory_id,
+        cohort_id=office.cohort_id,
+        last_name="Secret",
+        appointment_by_on=date(2026, 12, 4),
+    )
+    async with db.unit_of_work(clock=clock) as uow:
+        agent_id = await uow.session.scalar(select(Agent.id).where(Agent.email == stranger))
+        assert agent_id is not None
+        key = (await api_keys.create_api_key(uow=uow, agent_id=agent_id, label="t")).secret
+    attempt = {
+        "appointment_type_id": str(s.single_type_id),
+        "place_id": str(s.place_ids[0]),
+        "starts_at": "2026-12-02T09:00:00Z",
+        "journey_id": str(journey),
+    }
+    refused = await client.post(
+        "/api/v1/appointments/", json=attempt, headers={"Authorization": f"Bearer {key}"}
+    )
+    assert refused.status_code == 404 and refused.json()["field"] == "journey_id"
+    allowed = await client.post("/api/v1/appointments/", json=attempt, headers=s.auth())
+    assert allowed.status_code == 201
