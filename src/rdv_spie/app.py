@@ -43,6 +43,7 @@ from rdv_spie.territories.api import OrganisationController, PlaceController, Te
 from rdv_spie.web import auth, ratelimit, routes, security
 from rdv_spie.web.errors import EXCEPTION_HANDLERS
 from rdv_spie.web.health import healthz, readyz
+from rdv_spie.web.home import home
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +165,16 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
     if public_host and public_host not in hosts:
         hosts.append(public_host)
     return Litestar(
-        route_handlers=[api, healthz, readyz, twilio_status, serve_feed, static, *routes.PAGES],
+        route_handlers=[
+            api,
+            home,
+            healthz,
+            readyz,
+            twilio_status,
+            serve_feed,
+            static,
+            *routes.PAGES,
+        ],
         dependencies={
             "office": Provide(auth.provide_office_user),
             "visitor": Provide(auth.provide_visitor),

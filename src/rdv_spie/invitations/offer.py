@@ -102,7 +102,7 @@ async def _no_slot(
     if mode is BOOK:
         journey = seen.journey
         journey.waiting_for_slots_since = journey.waiting_for_slots_since or uow.clock.now()
-        await service._alert_animators(uow, seen.cohort, seen.zone, [journey])
+        await service.alert_no_slots(uow, seen.cohort, seen.zone, [journey])
     context = {**seen.context(), "mode": mode.name}
     return render(request, "booking_none", context, status=status)
 

@@ -195,7 +195,7 @@ async def _invite(
         journey.waiting_for_slots_since = journey.waiting_for_slots_since or now
     if waiting:
         report.waiting += len(waiting)
-        report.no_slot_alerts += await _alert_animators(uow, cohort, zone, waiting)
+        report.no_slot_alerts += await alert_no_slots(uow, cohort, zone, waiting)
 
 
 async def _slots_before(
@@ -223,7 +223,7 @@ async def _slots_before(
     return False
 
 
-async def _alert_animators(
+async def alert_no_slots(
     uow: UnitOfWork, cohort: Cohort, zone: ZoneInfo, waiting: list[Journey]
 ) -> int:
     """At most one alert a day per cohort and animator: invitations wait for slots."""

@@ -86,6 +86,7 @@ def html_error(
         "code": code,
         "heading": _HEADINGS.get(status, "Erreur"),
         "retry_minutes": max(1, ((retry_after or 60) + 59) // 60),
+        "home": "/agent" if request.url.path.startswith("/agent") else "/",
     }
     return render(request, "error", context, status=status, headers=headers)
 

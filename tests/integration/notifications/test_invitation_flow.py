@@ -102,7 +102,10 @@ async def test_intake_invitations_reminders(
     assert len({t.group(1) for t in tokens if t}) == 60  # one link per person and channel
     for t in tokens[:5] + tokens[-5:]:
         assert t is not None
-        page = await client.get(f"/i/{t.group(1)}")
+        client.cookies.clear()
+        opened = await client.get(f"/i/{t.group(1)}")
+        assert opened.status_code == 303 and opened.headers["location"] == "/rdv"
+        page = await client.get("/rdv")  # the token is left behind for a session cookie
         assert page.status_code == 200 and "rendez-vous" in page.text
         assert page.headers["cache-control"] == "no-store"
     assert (await client.get("/i/" + "A" * 22)).status_code == 404

@@ -170,3 +170,12 @@ async def test_cookie_flag_can_be_forced(
     ) as c:
         r = await c.get("/essai/page")
     assert "Secure" in r.headers["set-cookie"]
+
+
+async def test_the_front_page_leads_to_the_link_or_the_login(web: httpx.AsyncClient) -> None:
+    r = await web.get("/")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert 'href="/agent/connexion"' in r.text and "Ouvrez le lien" in r.text
+    _assert_secured(r)
+    office_404 = await web.get("/agent/nulle-part")
+    assert office_404.status_code == 404 and 'href="/agent"' in office_404.text
