@@ -59,7 +59,11 @@ async def answer(
     """Check one answer: a wrong one counts (atomically, in the caller's transaction) and the
     last allowed one locks the journey and ends all its sessions; a right one resets the count.
     A locked journey refuses every answer, right or wrong."""
-    if journey.identity_locked_at is not None:
+    # Answers to one journey are checked one at a time, each on the row as the previous one
+    # left it: parallel guesses can never get more than ``max_tries`` looks at the name.
+    await uow.lock(f"identity:{journey.id}")
+    await uow.session.refresh(journey, ["identity_failures", "identity_locked_at"])
+    if journey.identity_locked_at is not None or journey.identity_failures >= max_tries:
         return Outcome(passed=False, tries_left=0)
     if matches(given, last_name):
         journey.identity_failures = 0

@@ -4,6 +4,7 @@ lock the journey, a right answer rotates the session, every form needs its token
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import httpx
@@ -199,3 +200,37 @@ async def test_link_and_check_are_rate_limited_per_address(
     clock.advance(timedelta(seconds=settings.rate_limit_window_seconds))
     async with b.browser(app) as c:
         await b.verified(c, invited.token)
+
+
+async def test_parallel_guesses_get_five_looks_at_most(
+    client: httpx.AsyncClient,
+    invited: b.Invited,
+    db: Database,
+    clock: FrozenClock,
+    app: Litestar,
+) -> None:
+    """Eight wrong answers sent at once (separate transactions on PostgreSQL): the answers are
+    checked one after the other, so five count, the rest meet the lock, then the right one
+    is refused too."""
+    await b.open_link(client, invited.token)
+    page = await client.get("/rdv")
+    token = b.csrf(page.text)
+    guesses = [f"x{chr(97 + i)}z" for i in range(8)]
+    replies = await asyncio.gather(
+        *(
+            client.post("/rdv/verification", data={"csrf_token": token, "lettres": g})
+            for g in guesses
+        )
+    )
+    assert all(r.status_code in (403, 404, 422) for r in replies), [r.status_code for r in replies]
+    async with db.unit_of_work(clock=clock, write=False) as uow:
+        journey = await uow.session.get(Journey, invited.journey_id)
+        assert journey is not None
+        assert journey.identity_failures == 5 and journey.identity_locked_at is not None
+    await b.open_link(client, invited.token)
+    locked = await client.get("/rdv")
+    assert locked.status_code == 403 and "bloqué" in locked.text
+    right = await client.post(
+        "/rdv/verification", data={"csrf_token": b.csrf_for(app, client), "lettres": "dup"}
+    )
+    assert right.status_code == 403 and "bloqué" in right.text
