@@ -1,0 +1,63 @@
+"""What the flow and accessibility tests share: the page width seen by the browser (through
+DevTools, so it works with JavaScript disabled too), the check made on every page at 320 px,
+and the scenario of a person invited on a territory (the seeding helpers of the public page
+tests, tests/integration/web_public/browsing.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from litestar import Litestar
+from playwright.async_api import Page
+from tests.e2e.axe import assert_no_violations, axe
+from tests.e2e.browser import Mode
+from tests.integration.web_public import browsing as b
+from tests.support import scenario as sc
+
+from rdv_spie.clock import FrozenClock
+from rdv_spie.db.uow import Database
+
+PARIS = ZoneInfo("Europe/Paris")
+PHONE_WIDTH = 320
+
+
+def paris(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    """A Paris wall-clock time as a UTC instant."""
+    return datetime(year, month, day, hour, minute, tzinfo=PARIS).astimezone(UTC)
+
+
+async def scroll_width(page: Page) -> int:
+    """document.documentElement.scrollWidth, read through DevTools (``page.evaluate`` never
+    returns in a context without JavaScript)."""
+    cdp = await page.context.new_cdp_session(page)
+    try:
+        answer = await cdp.send(
+            "Runtime.evaluate",
+            {"expression": "document.documentElement.scrollWidth", "returnByValue": True},
+        )
+    finally:
+        await cdp.detach()
+    return int(answer["result"]["value"])
+
+
+async def assert_fits_the_phone(page: Page, mode: Mode) -> None:
+    """At 320 px, nothing makes the page scroll sideways (WCAG 1.4.10 reflow)."""
+    if mode == "mobile":
+        width = await scroll_width(page)
+        assert width <= PHONE_WIDTH, f"{page.url} scrolls sideways at 320 px ({width} px wide)"
+
+
+async def audit(page: Page, mode: Mode, where: str) -> None:
+    """axe-core finds nothing, and at 320 px the page does not scroll sideways."""
+    await assert_fits_the_phone(page, mode)
+    assert_no_violations(await axe(page), where=f"{where} ({mode}, {page.url})")
+
+
+async def invited_person(
+    db: Database, clock: FrozenClock, app: Litestar, *, slug: str = "test", referents: int = 1
+) -> b.Invited:
+    """A territory (referents open 9h–12h on weekdays at one place), a cohort, and Camille
+    Dupré invited to book before Friday 18 December."""
+    s = await sc.build(db, clock, slug=slug, referents=referents)
+    return await b.invite(db, clock, app, s, await b.cohort(db, clock, s))
