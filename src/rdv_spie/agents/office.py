@@ -118,6 +118,7 @@ _BY_CODE = {
     "already_final": "Ce rendez-vous est annulé : son statut ne peut plus changer.",
     "already_started": "Ce rendez-vous a commencé : il ne peut plus être annulé.",
     "slot_taken": "Ce créneau vient d'être réservé. Choisissez-en un autre ci-dessous.",
+    "already_booked": "Cette personne a déjà un rendez-vous à venir : il est dans l'agenda.",
     "outside_availability": "Ce créneau n'est plus proposé. Choisissez-en un autre ci-dessous.",
     "in_the_past": "Ce créneau est déjà passé. Choisissez-en un autre ci-dessous.",
     "no_organisation": "Votre compte n'est rattaché à aucune structure.",

@@ -165,7 +165,7 @@ async def _submit(
         )
     try:
         if moving is not None:
-            appointment = await booking.move_appointment(
+            await booking.move_appointment(
                 uow=uow,
                 actor=None,
                 appointment_id=moving.id,
@@ -175,19 +175,17 @@ async def _submit(
             )
         else:
             assert seen.type_ is not None  # checked above
-            appointment = (
-                await booking.book_appointment(
-                    uow=uow,
-                    actor=None,
-                    appointment_type_id=seen.type_.id,
-                    place_id=place_id,
-                    starts_at=starts_at,
-                    journey_id=journey_id,
-                    submission_key=key,
-                    submission_scope=f"journey:{journey_id}",
-                    grid_minutes=settings.slot_grid_minutes,
-                )
-            ).appointment
+            await booking.book_appointment(
+                uow=uow,
+                actor=None,
+                appointment_type_id=seen.type_.id,
+                place_id=place_id,
+                starts_at=starts_at,
+                journey_id=journey_id,
+                submission_key=key,
+                submission_scope=f"journey:{journey_id}",
+                grid_minutes=settings.slot_grid_minutes,
+            )
     except (Conflict, Invalid) as exc:
         # The transaction may be broken (a refused insert): start over and show fresh slots.
         await uow.session.rollback()
@@ -197,8 +195,6 @@ async def _submit(
         return await slots_page(
             request, uow, fresh, mode, state, notice=notice, status=409, moving=moving
         )
-    await visit.keep_links_until(uow, journey_id, appointment.ends_at)
-    seen.journey.waiting_for_slots_since = None
     return redirect(CONFIRMATION)
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import raiseload
 
 from rdv_spie.db.uow import UnitOfWork
@@ -171,21 +171,6 @@ async def slots_until(
         found.extend(chunk)
         start = stop
     return sorted(found, key=lambda s: (s.starts_at, str(s.place_id)))
-
-
-async def keep_links_until(uow: UnitOfWork, journey_id: uuid.UUID, until: datetime) -> None:
-    """Every unrevoked link of the journey works at least until ``until``: the confirmation
-    and reminder messages carry it for moving or cancelling."""
-    await uow.session.execute(
-        update(Invitation)
-        .where(
-            Invitation.journey_id == journey_id,
-            Invitation.revoked_at.is_(None),
-            Invitation.expires_at < until,
-        )
-        .values(expires_at=until, updated_at=uow.clock.now())
-        .execution_options(synchronize_session=False)
-    )
 
 
 def place_context(place: Place) -> dict[str, object]:

@@ -13,12 +13,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from rdv_spie.agents.guards import Actor, colleague_ids
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.errors import Conflict, Invalid, NotFound
+from rdv_spie.invitations.models import Invitation
 from rdv_spie.notifications import triggers
 from rdv_spie.people import followup
 from rdv_spie.people.models import Journey, Person
@@ -102,12 +103,14 @@ async def book_appointment(
     if actor is not None:
         actor.require_territory(territory.id, what="appointment_type")
     await _require_place(uow, place_id, territory.id)
+    journey = None
     if journey_id is not None:
         if actor is not None:  # an agent books only for journeys their organisations follow
             await followup.visible_journey(uow, actor, journey_id)
         journey = await uow.session.get(Journey, journey_id)
         if journey is None or journey.territory_id != territory.id:
             raise NotFound("journey not found", field="journey_id")
+        await _refuse_second_booking(uow, journey_id)
         if person_id is not None and person_id != journey.person_id:
             raise Invalid("the journey belongs to another person", field="journey_id")
         person_id, new_person = journey.person_id, None
@@ -139,6 +142,9 @@ async def book_appointment(
     appointment.attendees = _attendees(slot, chosen, slot.ends_at + buffer)
     uow.session.add(appointment)
     await _flush_or_conflict(uow)
+    if journey is not None:
+        journey.waiting_for_slots_since = None
+        await _keep_links(uow, journey.id, appointment.ends_at)
     await triggers.appointment_booked(uow, appointment)
     return Booked(appointment, created=True)
 
@@ -193,6 +199,8 @@ async def move_appointment(
     appointment.busy_until = busy_until
     appointment.sequence += 1
     await _flush_or_conflict(uow)
+    if appointment.journey_id is not None:
+        await _keep_links(uow, appointment.journey_id, appointment.ends_at)
     await triggers.appointment_moved(uow, appointment)
     return appointment
 
@@ -242,6 +250,38 @@ async def set_status(
     if status in _FINAL:
         await triggers.appointment_cancelled(uow, appointment)
     return appointment
+
+
+async def _refuse_second_booking(uow: UnitOfWork, journey_id: uuid.UUID) -> None:
+    """A journey holds one booked appointment at a time (the next one is booked once it has
+    taken place): whoever books second — the person online, a referent, the API — is told."""
+    await uow.lock(f"journey:{journey_id}")
+    booked = await uow.session.scalar(
+        select(Appointment.id)
+        .where(Appointment.journey_id == journey_id, Appointment.status == AppointmentStatus.BOOKED)
+        .limit(1)
+    )
+    if booked is not None:
+        raise Conflict(
+            "the journey already has a booked appointment: move it instead",
+            field="journey_id",
+            code="already_booked",
+        )
+
+
+async def _keep_links(uow: UnitOfWork, journey_id: uuid.UUID, until: datetime) -> None:
+    """Every unrevoked link of the journey works at least until ``until``: the confirmation
+    and reminder messages carry it for moving or cancelling, whoever booked."""
+    await uow.session.execute(
+        update(Invitation)
+        .where(
+            Invitation.journey_id == journey_id,
+            Invitation.revoked_at.is_(None),
+            Invitation.expires_at < until,
+        )
+        .values(expires_at=until, updated_at=uow.clock.now())
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def _lock_appointment(

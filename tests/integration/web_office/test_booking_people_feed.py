@@ -19,6 +19,7 @@ from tests.integration.web_office.office_support import (
 
 from rdv_spie.clock import FrozenClock
 from rdv_spie.db.uow import Database
+from rdv_spie.invitations.models import Channel, Invitation
 from rdv_spie.notifications.models import Notification
 from rdv_spie.people.models import Journey
 from rdv_spie.scheduling.models import Appointment
@@ -199,3 +200,62 @@ async def test_a_new_feed_link_revokes_the_old_one(
     assert "Un lien fonctionne depuis le" in status
     assert urls[1] not in status  # shown once, at creation only
     assert "expire le mercredi 1er décembre 2027" in status  # 365 days after the suite's day
+
+
+async def test_one_booked_appointment_per_journey_and_links_kept(
+    client: httpx.AsyncClient, office: Office, db: Database, clock: FrozenClock
+) -> None:
+    """The agent's confirm step is open when the person books online: the agent's booking is
+    refused (nothing written); the API refuses a second one too. A booking from the back office
+    keeps the person's links valid until the appointment has passed and ends the wait for
+    slots."""
+    journey = await add_journey(
+        db,
+        clock,
+        territory_id=office.s.territory_id,
+        cohort_id=office.cohort_id,
+        last_name="Moreau",
+        appointment_by_on=date(2026, 12, 20),
+    )
+    async with db.unit_of_work(clock=clock) as uow:
+        row = await uow.session.get(Journey, journey)
+        assert row is not None
+        row.waiting_for_slots_since = clock.now()
+        invitation = Invitation(
+            journey_id=journey,
+            channel=Channel.SMS,
+            token_hash=uuid.uuid4().hex * 2,
+            expires_at=clock.now(),
+        )
+        uow.session.add(invitation)
+    await login(client, office.email)
+    links = _SLOT.findall((await client.get(f"{BOOK}?parcours={journey}")).text)
+    first = confirm_fields((await client.get(links[0].replace("&amp;", "&"))).text)
+    second = confirm_fields((await client.get(links[-1].replace("&amp;", "&"))).text)
+    assert first["debut"] != second["debut"]
+
+    booked = await client.post(BOOK, data=first)  # e.g. the person, online, a moment earlier
+    assert booked.status_code == 303
+    again = await client.post(BOOK, data=second)  # another key, another slot
+    assert again.status_code == 409
+    assert "déjà un rendez-vous à venir" in body(again)
+    api = await client.post(
+        "/api/v1/appointments/",
+        json={
+            "appointment_type_id": first["motif"],
+            "place_id": first["lieu"],
+            "starts_at": second["debut"],
+            "journey_id": str(journey),
+        },
+        headers=office.s.auth(),
+    )
+    assert api.status_code == 409 and api.json()["code"] == "already_booked"
+    async with db.unit_of_work(clock=clock) as uow:
+        appointments = (
+            await uow.session.scalars(select(Appointment).where(Appointment.journey_id == journey))
+        ).all()
+        assert len(appointments) == 1
+        kept = await uow.session.get(Invitation, invitation.id)
+        assert kept is not None and kept.expires_at == appointments[0].ends_at
+        row = await uow.session.get(Journey, journey)
+        assert row is not None and row.waiting_for_slots_since is None
