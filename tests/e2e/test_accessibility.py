@@ -1,7 +1,11 @@
 """axe-core finds no WCAG 2.1 A/AA violation, and nothing scrolls sideways at 320 px, on the
 public pages off the booking path of test_public_flow.py (which audits the check, slots,
 confirm, confirmation, cancel and cancelled pages) and on the main back-office pages; with
-JavaScript, and on a 320 px phone."""
+JavaScript, and on a 320 px phone.
+
+On SQLite only: what axe reads is the HTML and CSS, the same whichever engine holds the data,
+and a browser page costs about a second; the flows through these pages (test_public_flow.py,
+test_office_flow.py) run on both engines."""
 
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ from rdv_spie.people.models import Journey
 from rdv_spie.scheduling.models import Absence
 
 AUDITED: tuple[Mode, ...] = ("js", "mobile")
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 async def _heading(page: Page, text: str | re.Pattern[str]) -> None:
@@ -192,3 +197,9 @@ async def test_office_pages(
     await page.get_by_role("button", name="Créer un nouveau lien").click()
     await expect(page.get_by_label("Lien à copier")).to_have_value(re.compile(r"^http"))
     await audit(page, mode, "the calendar page with a new link")
+
+    await page.get_by_role("button", name="Se déconnecter").click()
+    await expect(page.get_by_role("status")).to_have_text("Vous êtes déconnecté.")
+    await audit(page, mode, "the login page after logging out")
+    await page.goto("/agent/agenda")  # the session ended on the server
+    await _heading(page, "Connexion à l'espace agent")
