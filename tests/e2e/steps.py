@@ -1,17 +1,19 @@
 """What the flow and accessibility tests share: the page width seen by the browser (through
 DevTools, so it works with JavaScript disabled too), the check made on every page at 320 px,
-and the scenario of a person invited on a territory (the seeding helpers of the public page
-tests, tests/integration/web_public/browsing.py)."""
+the scenario of a person invited on a territory (the seeding helpers of the public page
+tests, tests/integration/web_public/browsing.py), and a referent logging in."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from litestar import Litestar
-from playwright.async_api import Page
+from playwright.async_api import Page, expect
 from tests.e2e.axe import assert_no_violations, axe
-from tests.e2e.browser import Mode
+from tests.e2e.browser import Mode, NewPage
+from tests.integration.web_office.office_support import PASSWORD
 from tests.integration.web_public import browsing as b
 from tests.support import scenario as sc
 
@@ -61,3 +63,14 @@ async def invited_person(
     Dupré invited to book before Friday 18 December."""
     s = await sc.build(db, clock, slug=slug, referents=referents)
     return await b.invite(db, clock, app, s, await b.cohort(db, clock, s))
+
+
+async def log_in(new_page: NewPage, email: str, mode: Mode = "js") -> Page:
+    """A new browser whose referent logged in through the form; it lands on the agenda."""
+    page = await new_page(mode)
+    await page.goto("/agent/connexion")
+    await page.get_by_label("Adresse e-mail").fill(email)
+    await page.get_by_label("Mot de passe").fill(PASSWORD)
+    await page.get_by_role("button", name="Se connecter").click()
+    await expect(page).to_have_url(re.compile(r"/agent/agenda$"))
+    return page

@@ -18,8 +18,7 @@ from litestar import Litestar
 from playwright.async_api import Page, expect
 from sqlalchemy import update
 from tests.e2e.browser import Mode, NewPage
-from tests.e2e.steps import audit, invited_person, paris
-from tests.e2e.test_office_flow import log_in
+from tests.e2e.steps import audit, invited_person, log_in, paris
 from tests.integration.web_office.office_support import add_journey, set_password
 from tests.integration.web_public import browsing as b
 from tests.support import scenario as sc

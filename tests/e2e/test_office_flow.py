@@ -10,26 +10,15 @@ from datetime import date
 from litestar import Litestar
 from playwright.async_api import Page, expect
 from sqlalchemy import select
-from tests.e2e.browser import Mode, NewPage, Shot
-from tests.e2e.steps import invited_person
-from tests.integration.web_office.office_support import PASSWORD, add_journey, set_password
+from tests.e2e.browser import NewPage, Shot
+from tests.e2e.steps import invited_person, log_in
+from tests.integration.web_office.office_support import add_journey, set_password
 
 from rdv_spie.clock import FrozenClock
 from rdv_spie.db.uow import Database
 from rdv_spie.scheduling.models import Appointment, AppointmentStatus
 
 _PREVIEW = re.compile(r"(\d+) créneaux? libres? dans les 14 prochains jours")
-
-
-async def log_in(new_page: NewPage, email: str, mode: Mode = "js") -> Page:
-    """A new browser whose referent logged in through the form; it lands on the agenda."""
-    page = await new_page(mode)
-    await page.goto("/agent/connexion")
-    await page.get_by_label("Adresse e-mail").fill(email)
-    await page.get_by_label("Mot de passe").fill(PASSWORD)
-    await page.get_by_role("button", name="Se connecter").click()
-    await expect(page).to_have_url(re.compile(r"/agent/agenda$"))
-    return page
 
 
 async def preview_count(page: Page) -> int:
