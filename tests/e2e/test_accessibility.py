@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from litestar import Litestar
@@ -115,6 +115,29 @@ async def test_public_pages(
     await page.locator("ul.slots a").first.click()
     await _heading(page, "Confirmez le nouvel horaire")
     await audit(page, mode, "the move confirm page")
+
+    # Someone calls and gets that very slot meanwhile: the person's confirm loses the race.
+    s = invited.s
+    taken = await page.context.request.post(
+        "/api/v1/appointments/",
+        data={
+            "appointment_type_id": str(s.single_type_id),
+            "place_id": await page.locator('input[name="lieu"]').input_value(),
+            "starts_at": datetime.fromisoformat(
+                await page.locator('input[name="debut"]').input_value()
+            ).isoformat(),
+            "referent_id": str(s.referent_ids[0]),
+            "person": {"first_name": "Autre", "last_name": "Personne"},
+        },
+        headers=s.auth(),
+    )
+    assert taken.status == 201, await taken.text()
+    await page.get_by_role("button", name="Confirmer le nouvel horaire").click()
+    await expect(page.get_by_role("alert")).to_have_text(
+        "Ce créneau vient d'être réservé. Choisissez un autre horaire."
+    )
+    await _heading(page, "Changer l'horaire de votre rendez-vous")
+    await audit(page, mode, "the move slots page after a lost race")
 
     await page.goto(f"/i/{nothing_left}")
     await _answer(page, "DUP")
