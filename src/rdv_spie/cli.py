@@ -203,6 +203,7 @@ def _set_password(args: argparse.Namespace, settings: Settings) -> int:
     from rdv_spie.db.engine import create_engine
     from rdv_spie.db.uow import Database
     from rdv_spie.errors import Invalid
+    from rdv_spie.web import sessions
 
     password = _read_password(sys.stdin)
     if password is None:
@@ -224,6 +225,8 @@ def _set_password(args: argparse.Namespace, settings: Settings) -> int:
                     print(f"no agent with e-mail {args.email!r}", file=sys.stderr)
                     return 1
                 agent.password_hash = hashed
+                # Browsers logged in with the old password are logged out.
+                await sessions.end_sessions_of(uow, agent_id=agent.id)
         finally:
             await db.dispose()
         print("password set; the agent can log in at /agent/connexion", file=sys.stderr)

@@ -17,6 +17,7 @@ from rdv_spie.db.uow import Database, UnitOfWork
 from rdv_spie.errors import Unauthorized
 from rdv_spie.scheduling.cache import SlotCache
 from rdv_spie.settings import Settings
+from rdv_spie.web.pages import wants_html
 
 _SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -27,7 +28,12 @@ async def provide_uow(
     """One transaction per request; committed after the handler and before the response, so
     a failed commit is an error response and never a false success."""
     # Handlers that write in their own batches (imports) read here: opt={"own_writes": True}.
-    write = request.method not in _SAFE and not request.route_handler.opt.get("own_writes")
+    # Pages write on GET too (a session's last activity, a link opened): on SQLite a read
+    # transaction that later writes fails at once when another writer committed meanwhile,
+    # so page requests take the write lock up front (on PostgreSQL this changes nothing).
+    write = (request.method not in _SAFE or wants_html(request)) and not (
+        request.route_handler.opt.get("own_writes")
+    )
     async with state.db.unit_of_work(clock=state.clock, write=write) as uow:
         yield uow
 

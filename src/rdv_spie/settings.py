@@ -59,7 +59,12 @@ class Settings(BaseSettings):
     rate_limit_window_seconds: int = Field(default=60, gt=0)
     rate_limit_token_hits: int = Field(default=30, gt=0, description="Link openings per IP")
     rate_limit_identity_hits: int = Field(default=10, gt=0, description="Identity checks per IP")
-    rate_limit_login_hits: int = Field(default=10, gt=0, description="Logins per IP and per e-mail")
+    rate_limit_login_hits: int = Field(
+        default=10, gt=0, description="Logins per IP, and wrong passwords per e-mail"
+    )
+    rate_limit_login_daily_failures: int = Field(
+        default=100, gt=0, description="Wrong passwords per e-mail and day"
+    )
     # Delivery. Unset SMTP host or Twilio account = messages written as files under outbox_dir.
     outbox_dir: Path = _PROJECT_ROOT / "var" / "outbox"
     smtp_host: str | None = None

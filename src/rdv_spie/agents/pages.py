@@ -31,8 +31,8 @@ def safe_next(value: str | None) -> str:
     """Where to go after login: a back-office path of this site, else the agenda."""
     if not value or not value.startswith("/agent") or "\\" in value or value.startswith("//"):
         return HOME
-    if value.startswith(LOGIN_PATH):
-        return HOME
+    if value.startswith(LOGIN_PATH) or any(ord(c) < 32 or ord(c) == 127 for c in value):
+        return HOME  # a control character would split the Location header
     return value
 
 
@@ -76,13 +76,19 @@ async def login(request: Request[Any, Any, Any], uow: Uow) -> Response[Any]:
     settings: Settings = request.app.state.settings
     limiter: ratelimit.RateLimiter = request.app.state.rate_limiter
     limit = ratelimit.Limit(settings.rate_limit_login_hits, settings.rate_limit_window_seconds)
+    daily = ratelimit.Limit(settings.rate_limit_login_daily_failures, 86_400)
     # Counted before the request's own transaction starts (SQLite: one writer at a time).
-    client = request.client.host if request.client else "unknown"
-    await limiter.hit("login-ip", client, limit)
-    if email:
-        await limiter.hit("login-email", ratelimit.subject(email), limit)
+    await limiter.hit("login-ip", ratelimit.client(request), limit)
+    who = ratelimit.subject(email)
+    if email:  # only wrong passwords count per e-mail: a right one is never what locks it
+        await limiter.check("login-email", who, limit)
+        await limiter.check("login-email-day", who, daily)
     agent = await passwords.check_login(uow, email, password) if email and password else None
     if agent is None:
+        if email:
+            await uow.session.rollback()  # nothing written; frees SQLite's lock for the counter
+            await limiter.hit("login-email", who, limit)
+            await limiter.hit("login-email-day", who, daily)
         return _login_page(request, suite=suite, email=email, error=BAD_LOGIN, status=400)
     token, _ = await sessions.open_session(
         uow,

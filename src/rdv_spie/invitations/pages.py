@@ -23,7 +23,7 @@ from rdv_spie.errors import NotFound
 from rdv_spie.invitations import appointment_pages, booking_pages, identity, offer, tokens, visit
 from rdv_spie.invitations.models import Invitation
 from rdv_spie.settings import Settings
-from rdv_spie.web import auth, sessions
+from rdv_spie.web import auth, ratelimit, sessions
 from rdv_spie.web.auth import Person
 from rdv_spie.web.models import SessionKind
 from rdv_spie.web.pages import redirect, render
@@ -34,8 +34,8 @@ FIELD = "lettres"
 
 
 def client_ip(request: Request[Any, Any, Any]) -> str:
-    """Who a rate limit counts: the client address, never the token."""
-    return request.client.host if request.client else "unknown"
+    """Who a rate limit counts: the client address (an IPv6 /64), never the token."""
+    return ratelimit.client(request)
 
 
 def _invalid(request: Request[Any, Any, Any]) -> Response[Any]:

@@ -10,12 +10,14 @@ Keys carry a purpose and a subject (an IP address, a hashed e-mail), never a tok
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import case
+from litestar import Request
+from sqlalchemy import case, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -45,9 +47,26 @@ class Limit:
 
 
 class Counter(Protocol):
-    """Counts one more hit of ``key`` in the window starting at ``window_start``."""
+    """Counts hits of ``key`` in the window starting at ``window_start``."""
 
     async def incr(self, key: str, window_start: datetime, window_seconds: int) -> int: ...
+
+    async def get(self, key: str, window_start: datetime) -> int: ...
+
+
+def client(request: Request[Any, Any, Any]) -> str:
+    """Who is asking, for a counter key: the client address (the proxy's X-Forwarded-For once
+    uvicorn trusts it), IPv6 addresses grouped by /64 (one subscriber's whole prefix)."""
+    host = request.client.host if request.client else "unknown"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host[:64]
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
 
 
 def subject(value: str) -> str:
@@ -62,17 +81,28 @@ class RateLimiter:
         self._counter = counter
         self._clock = clock
 
-    async def hit(self, purpose: str, who: str, limit: Limit) -> None:
-        """Count a hit; raise TooManyRequests once the window's allowance is spent."""
+    def _window(self, limit: Limit) -> tuple[datetime, datetime]:
         now = self._clock.now()
         epoch = int(now.timestamp())
-        start = epoch - epoch % limit.window_seconds
-        window_start = datetime.fromtimestamp(start, UTC)
-        key = f"rl:{purpose}:{who}"
-        hits = await self._counter.incr(key, window_start, limit.window_seconds)
+        return now, datetime.fromtimestamp(epoch - epoch % limit.window_seconds, UTC)
+
+    def _refuse(self, now: datetime, window_start: datetime, limit: Limit) -> TooManyRequests:
+        remaining = window_start + timedelta(seconds=limit.window_seconds) - now
+        return TooManyRequests(max(1, int(remaining.total_seconds() + 0.999)))
+
+    async def hit(self, purpose: str, who: str, limit: Limit) -> None:
+        """Count a hit; raise TooManyRequests once the window's allowance is spent."""
+        now, window_start = self._window(limit)
+        hits = await self._counter.incr(f"rl:{purpose}:{who}", window_start, limit.window_seconds)
         if hits > limit.hits:
-            remaining = window_start + timedelta(seconds=limit.window_seconds) - now
-            raise TooManyRequests(max(1, int(remaining.total_seconds() + 0.999)))
+            raise self._refuse(now, window_start, limit)
+
+    async def check(self, purpose: str, who: str, limit: Limit) -> None:
+        """Raise TooManyRequests when the allowance is spent, without counting (failures are
+        counted afterwards with ``hit``: a login limit that counts only wrong passwords)."""
+        now, window_start = self._window(limit)
+        if await self._counter.get(f"rl:{purpose}:{who}", window_start) >= limit.hits:
+            raise self._refuse(now, window_start, limit)
 
 
 class RedisCounter:
@@ -88,6 +118,10 @@ class RedisCounter:
             pipe.expire(full, window_seconds * 2)
             hits, _ = await pipe.execute()
         return int(hits)
+
+    async def get(self, key: str, window_start: datetime) -> int:
+        value = await self._redis.get(f"{key}:{int(window_start.timestamp())}")  # type: ignore[attr-defined]
+        return int(value or 0)
 
 
 class DatabaseCounter:
@@ -110,4 +144,13 @@ class DatabaseCounter:
                 },
             ).returning(RateCounter.hits)
             hits = await uow.session.scalar(upsert)
+        return int(hits or 0)
+
+    async def get(self, key: str, window_start: datetime) -> int:
+        async with self._database().unit_of_work(clock=self._clock, write=False) as uow:
+            hits = await uow.session.scalar(
+                select(RateCounter.hits).where(
+                    RateCounter.key == key, RateCounter.window_started_at == window_start
+                )
+            )
         return int(hits or 0)

@@ -49,8 +49,9 @@ _HEADERS = {
 }
 HSTS = "max-age=31536000; includeSubDomains"
 _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_PROBES = frozenset({"/healthz", "/readyz"})
 # Paths whose second segment is a secret (invitation links, feed links).
-_TOKEN_PATH = re.compile(r"^/(i|feeds)/[^/]+")
+_TOKEN_PATH = re.compile(r"^/(i|feeds)/[^/]+", re.IGNORECASE)
 
 
 def masked_path(path: str) -> str:
@@ -117,7 +118,8 @@ class AllowedHosts(ASGIMiddleware):
                 host = value.decode("latin-1").lower()
                 break
         name = host.rsplit("]", 1)[0].lstrip("[") if host.startswith("[") else host.split(":")[0]
-        if name in self._hosts:
+        # Health checks come from the container runtime or the orchestrator by address.
+        if name in self._hosts or scope.get("path") in _PROBES:
             await next_app(scope, receive, send)
             return
         response = ASGIResponse(

@@ -120,12 +120,18 @@ async def end_session(uow: UnitOfWork, token: str | None) -> None:
     )
 
 
-async def end_sessions_of(uow: UnitOfWork, *, journey_id: uuid.UUID) -> None:
-    """End every session of a journey (its identity check just locked)."""
+async def end_sessions_of(
+    uow: UnitOfWork, *, journey_id: uuid.UUID | None = None, agent_id: uuid.UUID | None = None
+) -> None:
+    """End every session of a journey (its identity check just locked) or of an agent (their
+    password changed)."""
     now = uow.clock.now()
+    owner = WebSession.journey_id == journey_id if journey_id else WebSession.agent_id == agent_id
+    if journey_id is None and agent_id is None:
+        raise ValueError("whose sessions?")
     await uow.session.execute(
         update(WebSession)
-        .where(WebSession.journey_id == journey_id, WebSession.ended_at.is_(None))
+        .where(owner, WebSession.ended_at.is_(None))
         .values(ended_at=now, updated_at=now)
     )
 

@@ -132,15 +132,22 @@ async def test_the_api_and_webhooks_are_not_behind_the_form_token(web: httpx.Asy
     api = await web.post("/api/v1/organisations", json={})
     assert api.status_code == 401  # asks for a key, not for a form token
     hook = await web.post("/webhooks/twilio/status", data={"MessageStatus": "delivered"})
-    assert hook.status_code != 403 or "csrf" not in hook.text
+    assert hook.status_code == 403  # refused for its missing Twilio signature, as problem details
+    assert hook.headers["content-type"] == "application/problem+json"
+    assert "csrf" not in hook.text
 
 
 async def test_unknown_hosts_are_refused(web: httpx.AsyncClient) -> None:
-    forged = await web.get("/healthz", headers={"Host": "evil.example"})
+    forged = await web.get("/", headers={"Host": "evil.example"})
     assert forged.status_code == 400
     _assert_secured(forged)
-    with_port = await web.get("/healthz", headers={"Host": "testserver.local:8443"})
+    with_port = await web.get("/", headers={"Host": "testserver.local:8443"})
     assert with_port.status_code == 200
+    # The container's health check asks by address, whatever the configured host names.
+    probe = await web.get("/healthz", headers={"Host": "127.0.0.1:8000"})
+    assert probe.status_code == 200
+    probe = await web.get("/readyz", headers={"Host": "10.0.0.7:8000"})
+    assert probe.status_code != 400
 
 
 async def test_the_access_log_masks_tokens(
@@ -150,12 +157,14 @@ async def test_the_access_log_masks_tokens(
     invitation = secrets.token_urlsafe(16)
     feed = secrets.token_urlsafe(32)
     await web.get(f"/i/{invitation}")
+    await web.get(f"/I/{invitation}x")
     await web.get(f"/feeds/{feed}.ics")
     await web.get("/essai/page?nom=Dupont")
     _, err = capfd.readouterr()
     lines = [line for line in err.splitlines() if "request" in line and "method=GET" in line]
     assert len(lines) >= 3
     assert invitation not in err and feed not in err and "Dupont" not in err
+    assert "path=/I/…" in err
     assert any(re.search(r"path=/i/… status=404", line) for line in lines)
     assert any("path=/feeds/…" in line for line in lines)
 

@@ -80,8 +80,13 @@ async def test_rotation_and_logout_end_the_old_session(
     async with db.unit_of_work(clock=clock) as uow:
         await sessions.end_session(uow, second)
     assert not await _current(db, clock, settings, second)
-    async with db.unit_of_work(clock=clock) as uow:  # a person session is not an agent's
-        assert await sessions.current_session(uow, settings, "x" * 43, SessionKind.AGENT) is None
+    async with db.unit_of_work(clock=clock) as uow:  # one kind is never taken for the other
+        third, _ = await sessions.open_session(
+            uow, settings, kind=SessionKind.AGENT, agent_id=agent_id
+        )
+    async with db.unit_of_work(clock=clock) as uow:
+        assert await sessions.current_session(uow, settings, third, SessionKind.AGENT) is not None
+        assert await sessions.current_session(uow, settings, third, SessionKind.PERSON) is None
         assert await sessions.current_session(uow, settings, "x" * 500, SessionKind.AGENT) is None
 
 

@@ -45,6 +45,9 @@ async def test_set_password_lets_the_agent_log_in(
     response = await login(client, email, "tout nouveau mot de passe")
     assert response.status_code == 303
     assert "Referent1 Test" in body(await client.get("/agent/agenda"))
+    # A new password logs out the browsers that logged in with the old one.
+    assert await asyncio.to_thread(run, "encore un autre mot de passe") == 0
+    assert (await client.get("/agent/agenda")).status_code == 303
 
 
 async def test_types_carry_their_online_cut_offs(

@@ -187,3 +187,37 @@ async def test_the_limit_follows_the_email_across_addresses(
             data={"csrf_token": csrf(form.text), "email": office.other_email, "password": PASSWORD},
         )
         assert other_email.status_code == 303
+
+
+async def test_right_passwords_never_lock_the_account(
+    app: Litestar, client: httpx.AsyncClient, office: Office
+) -> None:
+    """Only wrong passwords count per e-mail: someone who knows the address cannot keep the
+    agent out by logging in (or trying) from elsewhere with fewer than ten mistakes."""
+    for i in range(12):
+        elsewhere = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, client=(f"192.0.2.{10 + i}", 4000)),
+            base_url="http://testserver.local",
+        )
+        async with elsewhere:
+            form = await elsewhere.get("/agent/connexion")
+            ok = await elsewhere.post(
+                "/agent/connexion",
+                data={"csrf_token": csrf(form.text), "email": office.email, "password": PASSWORD},
+            )
+            assert ok.status_code == 303, i
+    v6 = [f"2001:db8:1:2::{n}" for n in range(11)]  # one subscriber's /64 is one address
+    statuses = []
+    for address in v6:
+        other = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, client=(address, 4000)),
+            base_url="http://testserver.local",
+        )
+        async with other:
+            form = await other.get("/agent/connexion")
+            r = await other.post(
+                "/agent/connexion",
+                data={"csrf_token": csrf(form.text), "email": "x@y.test", "password": "z"},
+            )
+            statuses.append(r.status_code)
+    assert statuses[:10] == [400] * 10 and statuses[10] == 429

@@ -234,3 +234,21 @@ async def test_parallel_guesses_get_five_looks_at_most(
         "/rdv/verification", data={"csrf_token": b.csrf_for(app, client), "lettres": "dup"}
     )
     assert right.status_code == 403 and "bloqué" in right.text
+
+
+async def test_many_browsers_open_links_at_once(
+    app: Litestar, invited: b.Invited, db: Database, clock: FrozenClock
+) -> None:
+    """Opening a link writes (a session, the first opening): concurrent openings all succeed,
+    SQLite included (page requests take its write lock up front)."""
+
+    async def open_once() -> int:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver.local"
+        ) as c:
+            opened = await c.get(f"/i/{invited.token}")
+            page = await c.get("/rdv")
+            return opened.status_code * 1000 + page.status_code
+
+    results = await asyncio.gather(*(open_once() for _ in range(12)))
+    assert results == [303200] * 12
