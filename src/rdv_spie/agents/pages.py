@@ -95,19 +95,19 @@ async def login(request: Request[Any, Any, Any], uow: Uow) -> Response[Any]:
         settings,
         kind=SessionKind.AGENT,
         agent_id=agent.id,
-        replaces=request.cookies.get(sessions.SESSION_COOKIE),
+        replaces=request.cookies.get(sessions.AGENT_COOKIE),
     )
     response: Redirect = redirect(suite)
-    sessions.set_cookie(response, request, settings, sessions.SESSION_COOKIE, token)
+    sessions.set_cookie(response, request, settings, sessions.AGENT_COOKIE, token)
     return response
 
 
 @post("/agent/deconnexion", include_in_schema=False, status_code=303)
 async def logout(request: Request[Any, Any, Any], uow: Uow) -> Redirect:
     """End the session on the server and in the browser."""
-    await sessions.end_session(uow, request.cookies.get(sessions.SESSION_COOKIE))
+    await sessions.end_session(uow, request.cookies.get(sessions.AGENT_COOKIE))
     response = redirect(f"{LOGIN_PATH}?fin=1")
-    sessions.clear_cookie(response, sessions.SESSION_COOKIE)
+    sessions.clear_cookie(response, sessions.AGENT_COOKIE)
     return response
 
 

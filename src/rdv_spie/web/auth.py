@@ -92,7 +92,7 @@ async def provide_office_user(
 ) -> OfficeUser:
     """The logged-in agent, or LoginRequired."""
     settings: Settings = state.settings
-    token = request.cookies.get(sessions.SESSION_COOKIE)
+    token = request.cookies.get(sessions.AGENT_COOKIE)
     row = await sessions.current_session(uow, settings, token, SessionKind.AGENT)
     if row is None or row.agent_id is None or token is None:
         raise LoginRequired(_next_path(request))

@@ -26,7 +26,8 @@ from rdv_spie.db.uow import Database, UnitOfWork
 from rdv_spie.settings import Settings
 from rdv_spie.web.models import RateCounter, SessionKind, WebSession
 
-SESSION_COOKIE = "rdv_session"
+SESSION_COOKIE = "rdv_session"  # a person's, opened from an invitation link
+AGENT_COOKIE = "rdv_agent"  # an agent's: opening a link in the same browser leaves it alone
 CSRF_COOKIE = "rdv_csrf"  # forms shown before any session exists (login)
 CSRF_FIELD = "csrf_token"
 _TOUCH_EVERY = timedelta(seconds=60)  # last_seen_at is written at most once a minute
@@ -195,9 +196,15 @@ def csrf_token(secret_key: bytes, binding: str) -> str:
     return hmac.new(secret_key, b"csrf\x00" + binding.encode(), hashlib.sha256).hexdigest()
 
 
+def cookie_for(path: str) -> str:
+    """The session cookie a page reads: the agent's under /agent, else the person's."""
+    return AGENT_COOKIE if path == "/agent" or path.startswith("/agent/") else SESSION_COOKIE
+
+
 def csrf_binding(request: Request[Any, Any, Any]) -> str | None:
-    """The cookie value a form token is bound to: the session's, else the pre-session one."""
-    return request.cookies.get(SESSION_COOKIE) or request.cookies.get(CSRF_COOKIE)
+    """The cookie value a form token is bound to: the page's session, else the pre-session
+    one."""
+    return request.cookies.get(cookie_for(request.url.path)) or request.cookies.get(CSRF_COOKIE)
 
 
 def csrf_valid(secret_key: bytes, request: Request[Any, Any, Any], submitted: str | None) -> bool:
@@ -214,6 +221,7 @@ def new_pre_session_value() -> str:
 
 
 __all__ = [
+    "AGENT_COOKIE",
     "CSRF_COOKIE",
     "CSRF_FIELD",
     "SESSION_COOKIE",
@@ -221,6 +229,7 @@ __all__ = [
     "Timeouts",
     "WebSession",
     "clear_cookie",
+    "cookie_for",
     "csrf_token",
     "csrf_valid",
     "current_session",

@@ -7,9 +7,11 @@ from datetime import timedelta
 import httpx
 from litestar import Litestar
 from tests.integration.web_office.office_support import PASSWORD, Office, csrf, login
+from tests.integration.web_public import browsing as b
 
 from rdv_spie.clock import FrozenClock
-from rdv_spie.web.sessions import SESSION_COOKIE
+from rdv_spie.db.uow import Database
+from rdv_spie.web.sessions import AGENT_COOKIE
 
 
 async def test_login_opens_a_new_session_and_goes_to_the_agenda(
@@ -18,7 +20,7 @@ async def test_login_opens_a_new_session_and_goes_to_the_agenda(
     response = await login(client, office.email)
     assert response.status_code == 303
     assert response.headers["location"] == "/agent"
-    assert client.cookies.get(SESSION_COOKIE)
+    assert client.cookies.get(AGENT_COOKIE)
     agenda = await client.get("/agent/agenda")
     assert agenda.status_code == 200
     assert 'aria-current="page">Agenda' in agenda.text
@@ -68,7 +70,7 @@ async def test_wrong_password_and_unknown_email_get_the_same_answer(
     for response in (wrong, unknown):
         assert response.status_code == 400
         assert "Adresse e-mail ou mot de passe incorrect" in response.text
-        assert SESSION_COOKIE not in response.cookies
+        assert AGENT_COOKIE not in response.cookies
     assert (await client.get("/agent/agenda")).status_code == 303
 
 
@@ -76,13 +78,13 @@ async def test_a_session_id_from_before_login_is_dead_after_it(
     client: httpx.AsyncClient, office: Office
 ) -> None:
     await login(client, office.email)
-    planted = client.cookies[SESSION_COOKIE]
+    planted = client.cookies[AGENT_COOKIE]
     await login(client, office.email)  # logging in again, with that cookie in the browser
-    fresh = client.cookies[SESSION_COOKIE]
+    fresh = client.cookies[AGENT_COOKIE]
     assert fresh != planted
-    client.cookies.set(SESSION_COOKIE, planted, domain="testserver.local")
+    client.cookies.set(AGENT_COOKIE, planted, domain="testserver.local")
     assert (await client.get("/agent/agenda")).status_code == 303
-    client.cookies.set(SESSION_COOKIE, fresh, domain="testserver.local")
+    client.cookies.set(AGENT_COOKIE, fresh, domain="testserver.local")
     assert (await client.get("/agent/agenda")).status_code == 200
 
 
@@ -90,12 +92,12 @@ async def test_logout_ends_the_session_on_the_server(
     client: httpx.AsyncClient, office: Office
 ) -> None:
     await login(client, office.email)
-    token = client.cookies[SESSION_COOKIE]
+    token = client.cookies[AGENT_COOKIE]
     page = await client.get("/agent/agenda")
     response = await client.post("/agent/deconnexion", data={"csrf_token": csrf(page.text)})
     assert response.status_code == 303
     assert response.headers["location"].startswith("/agent/connexion")
-    client.cookies.set(SESSION_COOKIE, token, domain="testserver.local")  # replayed
+    client.cookies.set(AGENT_COOKIE, token, domain="testserver.local")  # replayed
     again = await client.get("/agent/agenda")
     assert again.status_code == 303
     assert again.headers["location"].startswith("/agent/connexion")
@@ -221,3 +223,20 @@ async def test_right_passwords_never_lock_the_account(
             )
             statuses.append(r.status_code)
     assert statuses[:10] == [400] * 10 and statuses[10] == 429
+
+
+async def test_a_person_link_opened_in_the_same_browser_keeps_the_agent_in(
+    app: Litestar, client: httpx.AsyncClient, office: Office, db: Database, clock: FrozenClock
+) -> None:
+    """The person's and the agent's sessions are separate cookies: a link opened (or planted
+    by another site) does not log the agent out, and the agent's forms keep working."""
+    await login(client, office.email)
+    agent_cookie = client.cookies[AGENT_COOKIE]
+    invited = await b.invite(db, clock, app, office.s, await b.cohort(db, clock, office.s))
+    await b.open_link(client, invited.token)
+    assert client.cookies[AGENT_COOKIE] == agent_cookie
+    agenda = await client.get("/agent/agenda")
+    assert agenda.status_code == 200
+    assert (await client.get("/rdv")).status_code == 200  # and the person's pages work too
+    out = await client.post("/agent/deconnexion", data={"csrf_token": csrf(agenda.text)})
+    assert out.status_code == 303
