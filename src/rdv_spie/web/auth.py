@@ -19,10 +19,10 @@ from litestar.di import NamedDependency
 from sqlalchemy import select
 
 from rdv_spie.agents.guards import Actor, actor_from_rows
-from rdv_spie.agents.models import Agent, Membership
+from rdv_spie.agents.models import Agent, Membership, Role
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.deps import Uow
-from rdv_spie.errors import NotFound
+from rdv_spie.errors import Forbidden, NotFound
 from rdv_spie.settings import Settings
 from rdv_spie.territories.models import Organisation
 from rdv_spie.web import sessions
@@ -68,15 +68,17 @@ class Visitor:
         return self.session.journey_id
 
 
-async def actor_of(uow: UnitOfWork, agent_id: uuid.UUID) -> Actor:
-    """The agent's roles per organisation, as the API's key lookup builds them."""
-    rows = (
-        await uow.session.execute(
-            select(Membership.organisation_id, Membership.role, Organisation.territory_id)
-            .join(Organisation, Organisation.id == Membership.organisation_id)
-            .where(Membership.agent_id == agent_id)
-        )
-    ).all()
+async def actor_of(uow: UnitOfWork, agent_id: uuid.UUID, *, office: bool = False) -> Actor:
+    """The agent's roles per organisation, as the API's key lookup builds them; for the back
+    office (``office``), without the organisations where they are only a partner."""
+    query = (
+        select(Membership.organisation_id, Membership.role, Organisation.territory_id)
+        .join(Organisation, Organisation.id == Membership.organisation_id)
+        .where(Membership.agent_id == agent_id)
+    )
+    if office:
+        query = query.where(Membership.role != Role.PARTNER)
+    rows = (await uow.session.execute(query)).all()
     return actor_from_rows(agent_id, rows)
 
 
@@ -100,7 +102,10 @@ async def provide_office_user(
     if agent is None or not agent.active:
         row.ended_at = uow.clock.now()
         raise LoginRequired(_next_path(request))
-    return OfficeUser(await actor_of(uow, agent.id), agent, row, token)
+    actor = await actor_of(uow, agent.id, office=True)
+    if not actor.roles:  # partners read committee agendas by e-mail and feed, not people
+        raise Forbidden("the back office is for referents, animators and admins", code="partner")
+    return OfficeUser(actor, agent, row, token)
 
 
 async def provide_visitor(request: Request[Any, Any, Any], uow: Uow, state: State) -> Visitor:

@@ -6,9 +6,16 @@ from datetime import timedelta
 
 import httpx
 from litestar import Litestar
-from tests.integration.web_office.office_support import PASSWORD, Office, csrf, login
+from tests.integration.web_office.office_support import (
+    PASSWORD,
+    Office,
+    csrf,
+    login,
+    set_password,
+)
 from tests.integration.web_public import browsing as b
 
+from rdv_spie.agents.models import Agent, Membership, Role
 from rdv_spie.clock import FrozenClock
 from rdv_spie.db.uow import Database
 from rdv_spie.web.sessions import AGENT_COOKIE
@@ -240,3 +247,23 @@ async def test_a_person_link_opened_in_the_same_browser_keeps_the_agent_in(
     assert (await client.get("/rdv")).status_code == 200  # and the person's pages work too
     out = await client.post("/agent/deconnexion", data={"csrf_token": csrf(agenda.text)})
     assert out.status_code == 303
+
+
+async def test_partners_have_no_back_office(
+    client: httpx.AsyncClient, office: Office, db: Database, clock: FrozenClock
+) -> None:
+    async with db.unit_of_work(clock=clock) as uow:
+        agent = Agent(email="partenaire@caf.test", first_name="Nadia", last_name="Roux")
+        uow.session.add(agent)
+        await uow.session.flush()
+        uow.session.add(
+            Membership(
+                agent_id=agent.id, organisation_id=office.s.organisation_id, role=Role.PARTNER
+            )
+        )
+    await set_password(db, clock, agent.id)
+    await login(client, "partenaire@caf.test")
+    for path in ("/agent/agenda", "/agent/personnes", "/agent/prise-de-rdv"):
+        page = await client.get(path)
+        assert page.status_code == 403, path
+        assert "réservé aux référents" in page.text and "Moreau" not in page.text
