@@ -1,7 +1,9 @@
 """What every back-office page shares: the agent's territory and time zone, reading a posted
-form, rendering an ``office_*`` page with the menu.
+form, rendering an ``office_*`` page, and the codes of a refused form.
 
-Page helpers only: no business rule lives here (services check permissions themselves).
+Page helpers only: no business rule lives here (services check permissions themselves), and
+no word a person reads (the menu is in templates/pages/office_base.html, the sentences for a
+refusal in templates/pages/office_messages.html, keyed by code and field).
 """
 
 from __future__ import annotations
@@ -18,19 +20,10 @@ from sqlalchemy import select
 
 from rdv_spie.agents.guards import Actor
 from rdv_spie.db.uow import UnitOfWork
-from rdv_spie.errors import DomainError, Invalid
+from rdv_spie.errors import DomainError, Invalid, NotFound
 from rdv_spie.territories.models import Territory
 from rdv_spie.web.auth import OfficeUser
 from rdv_spie.web.pages import render
-
-# The menu: (key, path, words). ``active`` in a page's context is one of the keys.
-MENU = (
-    ("agenda", "/agent/agenda", "Agenda"),
-    ("disponibilites", "/agent/disponibilites", "Disponibilités"),
-    ("personnes", "/agent/personnes", "Personnes à suivre"),
-    ("prise", "/agent/prise-de-rdv", "Prendre un rendez-vous"),
-    ("calendrier", "/agent/calendrier", "Mon calendrier"),
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +55,15 @@ async def where(uow: UnitOfWork, actor: Actor) -> Where:
     return Where(territory, ZoneInfo(territory.timezone))
 
 
+async def where_of(uow: UnitOfWork, actor: Actor, territory_id: uuid.UUID) -> Where:
+    """One of the agent's territories by id (a journey's, when booking on its behalf)."""
+    actor.require_territory(territory_id)
+    territory = await uow.session.get(Territory, territory_id)
+    if territory is None:
+        raise NotFound("territory not found", field="territory_id")
+    return Where(territory, ZoneInfo(territory.timezone))
+
+
 def page(
     request: Request[Any, Any, Any],
     office: OfficeUser,
@@ -71,9 +73,9 @@ def page(
     *,
     status: int = 200,
 ) -> Response[str]:
-    """A back-office page (``templates/pages/office_<name>.html``) with its menu."""
+    """A back-office page (``templates/pages/office_<name>.html``); ``active`` is the menu
+    item to mark as current (a key of the menu in office_base.html)."""
     values = dict(context or {})
-    values["menu"] = MENU
     values["active"] = active
     values["me"] = office.agent
     return render(request, f"office_{name}", values, status=status)
@@ -110,43 +112,18 @@ class Form:
         return out
 
 
-# What a person reads when a service refuses a form: by code, then by field.
-_BY_CODE = {
-    "overlapping_rule": "Cette plage chevauche une de vos plages existantes sur les mêmes jours.",
-    "not_started": "Ce rendez-vous n'a pas encore commencé : vous pourrez dire s'il a eu lieu "
-    "une fois l'heure passée.",
-    "already_final": "Ce rendez-vous est annulé : son statut ne peut plus changer.",
-    "already_started": "Ce rendez-vous a commencé : il ne peut plus être annulé.",
-    "slot_taken": "Ce créneau vient d'être réservé. Choisissez-en un autre ci-dessous.",
-    "already_booked": "Cette personne a déjà un rendez-vous à venir : il est dans l'agenda.",
-    "outside_availability": "Ce créneau n'est plus proposé. Choisissez-en un autre ci-dessous.",
-    "in_the_past": "Ce créneau est déjà passé. Choisissez-en un autre ci-dessous.",
-    "no_organisation": "Votre compte n'est rattaché à aucune structure.",
-}
-_BY_FIELD = {
-    "end_time": "L'heure de fin doit être après l'heure de début.",
-    "start_time": "Vérifiez l'heure de début.",
-    "valid_until": "La date de fin doit être le même jour ou après la date de début.",
-    "valid_from": "Vérifiez la date de début.",
-    "weekdays": "Cochez au moins un jour.",
-    "appointment_type_ids": "Cochez au moins un motif.",
-    "place_id": "Choisissez un lieu dans la liste.",
-    "ends_at": "La fin doit être après le début.",
-    "starts_at": "Vérifiez la date et l'heure de début.",
-    "title": "Le titre est trop long (200 caractères au plus).",
-}
-_OWN = "form_value"  # raised by the helpers below, already in French
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why a form was refused, for the page to say in French: the DomainError's code and
+    field (office_messages.html's ``error(code, field)`` holds the sentences)."""
+
+    code: str
+    field: str | None = None
 
 
-def french(exc: DomainError) -> str:
-    """The French sentence shown next to the field a service refused."""
-    if exc.code == _OWN:
-        return exc.detail
-    return (
-        _BY_CODE.get(exc.code)
-        or _BY_FIELD.get(exc.field or "")
-        or ("Cette valeur ne convient pas. Vérifiez-la et recommencez.")
-    )
+def refusal(exc: DomainError) -> Refusal:
+    """The code and field of a refused form."""
+    return Refusal(exc.code, exc.field)
 
 
 def parse_uuid(value: str | None, field: str) -> uuid.UUID:
@@ -154,7 +131,7 @@ def parse_uuid(value: str | None, field: str) -> uuid.UUID:
     try:
         return uuid.UUID(value or "")
     except ValueError:
-        raise Invalid("Choisissez une valeur dans la liste.", field=field, code=_OWN) from None
+        raise Invalid("not one of the listed values", field=field, code="not_listed") from None
 
 
 def maybe_uuid(value: str | None) -> uuid.UUID | None:
@@ -169,12 +146,12 @@ def parse_date(value: str | None, field: str, *, required: bool = True) -> date 
     """A date typed as YYYY-MM-DD (what <input type=date> sends)."""
     if not value:
         if required:
-            raise Invalid("Indiquez une date.", field=field, code=_OWN)
+            raise Invalid("a date is required", field=field, code="date_missing")
         return None
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise Invalid("Indiquez une date valide.", field=field, code=_OWN) from None
+        raise Invalid("not a YYYY-MM-DD date", field=field, code="date_invalid") from None
 
 
 def parse_time(value: str | None, field: str) -> time:
@@ -182,7 +159,7 @@ def parse_time(value: str | None, field: str) -> time:
     try:
         return time.fromisoformat(value or "")
     except ValueError:
-        raise Invalid("Indiquez une heure, par exemple 09:30.", field=field, code=_OWN) from None
+        raise Invalid("not an HH:MM time", field=field, code="time_invalid") from None
 
 
 def parse_local(value: str | None, field: str, zone: ZoneInfo) -> datetime:
@@ -191,12 +168,12 @@ def parse_local(value: str | None, field: str, zone: ZoneInfo) -> datetime:
     try:
         naive = datetime.fromisoformat(value or "")
     except ValueError:
-        raise Invalid("Indiquez une date et une heure.", field=field, code=_OWN) from None
+        raise Invalid("not a local date and time", field=field, code="datetime_invalid") from None
     if naive.tzinfo is not None:
-        raise Invalid("Indiquez une date et une heure.", field=field, code=_OWN)
+        raise Invalid("not a local date and time", field=field, code="datetime_invalid")
     aware = naive.replace(tzinfo=zone)
     if aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
         raise Invalid(
-            "Cette heure n'existe pas ce jour-là (changement d'heure).", field=field, code=_OWN
+            "this wall time does not exist that day (DST gap)", field=field, code="dst_gap"
         )
     return aware

@@ -24,7 +24,7 @@ from rdv_spie.web.models import SessionKind
 from rdv_spie.web.pages import redirect, render
 
 HOME = "/agent"
-BAD_LOGIN = "Adresse e-mail ou mot de passe incorrect."
+BAD_LOGIN = "bad_login"  # the code office_messages.html turns into a sentence
 
 
 def safe_next(value: str | None) -> str:
@@ -50,7 +50,6 @@ def _login_page(
         "email": email,
         "error": error,
         "ended": ended,
-        "menu": (),
         "active": None,
         "me": None,
     }

@@ -20,24 +20,25 @@ from rdv_spie.errors import Invalid
 from rdv_spie.invitations import cutoffs, visit
 from rdv_spie.invitations.offer import BOOK, CONFIRMATION, MOVE, verified_visit
 from rdv_spie.notifications.events import place_location
+from rdv_spie.notifications.render import Renderer
 from rdv_spie.scheduling import booking
-from rdv_spie.scheduling.models import Appointment, AppointmentStatus
+from rdv_spie.scheduling.models import Appointment, AppointmentStatus, AppointmentType
 from rdv_spie.settings import Settings
-from rdv_spie.territories.models import PlaceKind
+from rdv_spie.territories.models import Place
 from rdv_spie.web.auth import Person, Visitor
 from rdv_spie.web.pages import redirect, render
 
 ICS_PATH = "/rdv/rendez-vous.ics"
 CANCEL = "/rdv/annuler"
 CANCELLED = "/rdv/annulation"
-DEFAULT_TO_BRING = {
-    PlaceKind.ADDRESS: "Une pièce d'identité et, si vous les avez, votre attestation CAF ou "
-    "France Travail et votre CV.",
-    PlaceKind.PHONE: "Gardez votre téléphone chargé et allumé à l'heure du rendez-vous. "
-    "Ayez près de vous votre attestation CAF ou France Travail, si vous l'avez.",
-    PlaceKind.VIDEO: "Un téléphone ou un ordinateur avec une caméra et Internet. "
-    "Ayez près de vous votre attestation CAF ou France Travail, si vous l'avez.",
-}
+
+
+def _to_bring(renderer: Renderer, type_: AppointmentType, place: Place) -> str:
+    """The type's own "what to bring", else the default for the place's kind, as plain text
+    (pages/booking_to_bring.txt holds the words; a page escapes the text like any value)."""
+    return renderer.macro(
+        "pages/booking_to_bring.txt", "to_bring", str(place.kind), type_.what_to_bring
+    )
 
 
 async def confirmation_page(
@@ -59,7 +60,7 @@ async def confirmation_page(
         "at": appointment.starts_at.astimezone(seen.zone),
         "duration": type_.duration_minutes,
         "place": visit.place_context(place),
-        "to_bring": type_.what_to_bring or DEFAULT_TO_BRING[place.kind],
+        "to_bring": _to_bring(request.app.state.renderer, type_, place),
         "past": appointment.starts_at <= now or appointment.status != AppointmentStatus.BOOKED,
         "can_cancel": cutoffs.can_cancel(appointment, type_, now),
         "can_move": cutoffs.can_move(appointment, type_, now),
@@ -111,7 +112,7 @@ async def calendar_file(uow: Uow, visitor: Person, state: State) -> Response[Any
         tzid=seen.territory.timezone,
         summary=type_.name,
         location=place_location(place),
-        description=type_.what_to_bring or DEFAULT_TO_BRING[place.kind],
+        description=_to_bring(state.renderer, type_, place),
         organizer_email=settings.email_from_address,
         organizer_name=seen.inviter,
         attendee_email=None,

@@ -124,6 +124,12 @@ class Renderer:
             names.insert(0, f"territories/{_slug(territory_slug)}/pages/{name}.html")
         return self._env.select_template(names).render(_base_context(context))
 
+    def macro(self, template: str, name: str, *args: Any) -> str:
+        """The text of macro ``name`` in ``templates/<template>`` (words a page also shows,
+        needed outside a page, e.g. in an .ics file)."""
+        function = getattr(self._env.get_template(template).module, name)
+        return str(function(*args))
+
     def has_template(
         self, name: str, channel: Channel, *, territory_slug: str | None = None
     ) -> bool:

@@ -26,20 +26,9 @@ from rdv_spie.scheduling.models import (
 )
 from rdv_spie.territories.models import Organisation, Place
 
-STATUS_WORDS = {
-    AppointmentStatus.BOOKED: "Prévu",
-    AppointmentStatus.SEEN: "Venu",
-    AppointmentStatus.EXCUSED: "Excusé",
-    AppointmentStatus.NOSHOW: "Absent (non excusé)",
-    AppointmentStatus.CANCELLED: "Annulé par la personne",
-    AppointmentStatus.REVOKED: "Annulé par le service",
-}
-# What the referent may record once the appointment has started.
-SETTLE = (
-    (AppointmentStatus.SEEN, "Venu"),
-    (AppointmentStatus.EXCUSED, "Excusé"),
-    (AppointmentStatus.NOSHOW, "Absent"),
-)
+# What the referent may record once the appointment has started (office_agenda.html words
+# them, and every status).
+SETTLE = (AppointmentStatus.SEEN, AppointmentStatus.EXCUSED, AppointmentStatus.NOSHOW)
 _SETTLEABLE = frozenset(
     {
         AppointmentStatus.BOOKED,
@@ -61,10 +50,9 @@ class Row:
     place_name: str
     person_name: str | None
     status: AppointmentStatus
-    status_words: str
     agents: tuple[str, ...]
     started: bool
-    settle: tuple[tuple[str, str], ...]  # (status value, words) the referent may record
+    settle: tuple[str, ...]  # the status values the referent may record
 
 
 def monday_of(day: date) -> date:
@@ -125,13 +113,10 @@ async def week(
                 place_name=place_name,
                 person_name=f"{first} {last}" if first is not None else None,
                 status=status,
-                status_words=STATUS_WORDS[status],
                 agents=tuple(names.get(a.agent_id, "") for a in appointment.attendees),
                 started=started,
                 settle=tuple(
-                    (s.value, words)
-                    for s, words in SETTLE
-                    if started and status in _SETTLEABLE and s != status
+                    s.value for s in SETTLE if started and status in _SETTLEABLE and s != status
                 ),
             )
         )

@@ -3,7 +3,7 @@ with a preview of the slots they open (the agenda and booking on behalf live in
 pages_agenda.py and pages_booking.py; ROUTES gathers the three).
 
 Writes go through scheduling/service.py, which checks permissions; a refused field is shown
-next to it, in French.
+next to it (the page passes the refusal's code and field; the French is in the templates).
 """
 
 from __future__ import annotations
@@ -34,12 +34,8 @@ PATH = "/agent/disponibilites"
 WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 PREVIEW_DAYS = 14
 PREVIEW_SLOTS = 8
-_DONE = {
-    "plage": "La plage d'ouverture est enregistrée.",
-    "plage-supprimee": "La plage d'ouverture est supprimée.",
-    "absence": "L'absence est enregistrée.",
-    "absence-supprimee": "L'absence est supprimée.",
-}
+# ?fait= keys after a write (office_messages.html's ``done`` says them).
+_DONE = frozenset({"plage", "plage-supprimee", "absence", "absence-supprimee"})
 
 
 async def preview(
@@ -87,7 +83,7 @@ async def _page(
     uow: UnitOfWork,
     office: OfficeUser,
     *,
-    errors: dict[str, str] | None = None,
+    errors: dict[str, ui.Refusal] | None = None,
     rule_form: dict[str, Any] | None = None,
     absence_form: dict[str, str] | None = None,
     status: int = 200,
@@ -144,10 +140,14 @@ async def _page(
         "errors": errors or {},
         "rule_form": rule_form or {"valid_from": today.isoformat(), "weekdays": [], "types": []},
         "absence_form": absence_form or {},
-        "done": _DONE.get(request.query_params.get("fait", "")),
+        "done": _done(request.query_params.get("fait")),
         "zone": where.territory.timezone,
     }
     return ui.page(request, office, "availability", "disponibilites", context, status=status)
+
+
+def _done(key: str | None) -> str | None:
+    return key if key in _DONE else None
 
 
 @get(PATH, include_in_schema=False)
@@ -169,9 +169,7 @@ async def add_rule(request: Request[Any, Any, Any], uow: Uow, office: Office) ->
         weekdays = []
         for day in values["weekdays"]:
             if not day.isdigit():
-                raise Invalid(
-                    "Cochez des jours dans la liste.", field="weekdays", code="form_value"
-                )
+                raise Invalid("not a weekday number", field="weekdays", code="weekday_invalid")
             weekdays.append(int(day))
         valid_from = ui.parse_date(form.get("valid_from"), "valid_from")
         assert valid_from is not None  # required=True
@@ -193,7 +191,7 @@ async def add_rule(request: Request[Any, Any, Any], uow: Uow, office: Office) ->
     except (Invalid, NotFound) as exc:
         if isinstance(exc, NotFound) and exc.field not in ("place_id", "appointment_type_ids"):
             raise
-        errors = {exc.field or "rule": ui.french(exc)}
+        errors = {exc.field or "rule": ui.refusal(exc)}
         return await _page(request, uow, office, errors=errors, rule_form=values, status=422)
     return redirect(f"{PATH}?fait=plage")
 
@@ -223,7 +221,7 @@ async def add_absence(request: Request[Any, Any, Any], uow: Uow, office: Office)
             title=title,
         )
     except Invalid as exc:
-        errors = {"absence_" + (exc.field or "form"): ui.french(exc)}
+        errors = {"absence_" + (exc.field or "form"): ui.refusal(exc)}
         return await _page(
             request, uow, office, errors=errors, absence_form=form.values(), status=422
         )

@@ -26,11 +26,9 @@ from rdv_spie.web.auth import Office, OfficeUser
 from rdv_spie.web.pages import redirect
 
 PATH = "/agent/agenda"
-_SETTLE_VALUES = {s.value for s, _ in agenda.SETTLE}
-_DONE = {
-    "statut": "Le statut du rendez-vous est enregistré.",
-    "rdv": "Le rendez-vous est pris. La personne va recevoir sa confirmation.",
-}
+_SETTLE_VALUES = {s.value for s in agenda.SETTLE}
+# ?fait= keys after a write (office_messages.html's ``done`` says them).
+_DONE = frozenset({"statut", "rdv"})
 
 
 def _week_of(value: str | None, today: date) -> date:
@@ -52,7 +50,7 @@ async def _page(
     *,
     monday: date | None = None,
     team: bool | None = None,
-    error: tuple[uuid.UUID, str] | None = None,
+    error: tuple[uuid.UUID, ui.Refusal] | None = None,
     status: int = 200,
 ) -> Response[str]:
     where = await ui.where(uow, office.actor)
@@ -74,7 +72,7 @@ async def _page(
         "team_path": agenda_path(monday, True),
         "back": agenda_path(monday, team),
         "error": error,
-        "done": _DONE.get(query.get("fait", "")),
+        "done": query.get("fait") if query.get("fait") in _DONE else None,
         "count": sum(len(rows) for rows in days.values()),
     }
     return ui.page(request, office, "agenda", "agenda", context, status=status)
@@ -103,7 +101,7 @@ async def settle(
     await booking.get_appointment(uow=uow, actor=office.actor, appointment_id=appointment_id)
     try:
         if value not in _SETTLE_VALUES:
-            raise Invalid("Choisissez Venu, Excusé ou Absent.", field="status", code="form_value")
+            raise Invalid("not a status to record", field="status", code="status_invalid")
         await booking.set_status(
             uow=uow,
             actor=office.actor,
@@ -117,7 +115,7 @@ async def settle(
             office,
             monday=monday,
             team=team,
-            error=(appointment_id, ui.french(exc)),
+            error=(appointment_id, ui.refusal(exc)),
             status=422,
         )
     return redirect(agenda_path(monday, team) + "&fait=statut")

@@ -3,6 +3,7 @@ confirm; then booking.book_appointment with the same guarantees as online (a dou
 books once: a random key in the form; a lost race shows fresh slots).
 
 A journey outside the agent's organisations is the same 404 as an unknown one (followup).
+Places and times are the journey's territory's, which need not be the agent's first one.
 """
 
 from __future__ import annotations
@@ -43,11 +44,10 @@ async def _page(
     office: OfficeUser,
     params: dict[str, str],
     *,
-    error: str | None = None,
+    error: ui.Refusal | None = None,
     status: int = 200,
 ) -> Response[str]:
     actor = office.actor
-    where = await ui.where(uow, actor)
     context: dict[str, Any] = {
         "error": error,
         "q": params.get("q", ""),
@@ -63,6 +63,7 @@ async def _page(
         context["journeys"] = await followup.open_journeys(uow, actor, context["q"])
         return ui.page(request, office, "booking", "prise", context, status=status)
     chosen = await followup.visible_journey(uow, actor, journey_id)
+    where = await ui.where_of(uow, actor, chosen.journey.territory_id)
     types = [
         t
         for t in await service.list_types(
@@ -144,7 +145,7 @@ async def book(request: Request[Any, Any, Any], uow: Uow, office: Office) -> Res
     key = params.get("cle", "")
     try:
         if starts_at is None or not 8 <= len(key) <= 64:
-            raise Invalid("Choisissez un créneau.", field="starts_at", code="form_value")
+            raise Invalid("no slot chosen", field="starts_at", code="slot_missing")
         # A savepoint: a lost race rolls back the booking only, and the page can still read.
         async with uow.session.begin_nested():
             booked = await booking.book_appointment(
@@ -160,9 +161,9 @@ async def book(request: Request[Any, Any, Any], uow: Uow, office: Office) -> Res
             )
     except (Conflict, Invalid) as exc:
         fresh = {k: v for k, v in params.items() if k in ("parcours", "motif", "lieu", "semaine")}
-        return await _page(request, uow, office, fresh, error=ui.french(exc), status=409)
-    local = booked.appointment.starts_at
-    monday = agenda.monday_of((await ui.where(uow, office.actor)).local(local).date())
+        return await _page(request, uow, office, fresh, error=ui.refusal(exc), status=409)
+    where = await ui.where_of(uow, office.actor, chosen.journey.territory_id)
+    monday = agenda.monday_of(where.local(booked.appointment.starts_at).date())
     return redirect(
         f"/agent/agenda?semaine={monday.isoformat()}&equipe=1&fait=rdv#rdv-{booked.appointment.id}"
     )

@@ -58,18 +58,6 @@ _TITLES = {
 }
 
 
-_HEADINGS = {
-    400: "Demande incorrecte",
-    403: "Action refusée",
-    404: "Page introuvable",
-    405: "Action impossible",
-    409: "Action impossible",
-    410: "Lien expiré",
-    422: "Demande incorrecte",
-    429: "Trop d'essais",
-}
-
-
 def html_error(
     request: Request[Any, Any, Any],
     status: int,
@@ -84,7 +72,6 @@ def html_error(
     context = {
         "status": status,
         "code": code,
-        "heading": _HEADINGS.get(status, "Erreur"),
         "retry_minutes": max(1, ((retry_after or 60) + 59) // 60),
         "home": "/agent" if request.url.path.startswith("/agent") else "/",
     }
