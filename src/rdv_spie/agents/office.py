@@ -134,14 +134,6 @@ def parse_uuid(value: str | None, field: str) -> uuid.UUID:
         raise Invalid("not one of the listed values", field=field, code="not_listed") from None
 
 
-def maybe_uuid(value: str | None) -> uuid.UUID | None:
-    """A uuid, or None when the value is not one."""
-    try:
-        return uuid.UUID(value or "")
-    except ValueError:
-        return None
-
-
 def parse_date(value: str | None, field: str, *, required: bool = True) -> date | None:
     """A date typed as YYYY-MM-DD (what <input type=date> sends)."""
     if not value:

@@ -35,8 +35,9 @@ from rdv_spie.invitations.policy import end_of_local_day, local_day
 from rdv_spie.scheduling import booking
 from rdv_spie.scheduling.models import Appointment, AppointmentStatus
 from rdv_spie.settings import Settings
+from rdv_spie.territories.timezones import monday_of
 from rdv_spie.web.auth import Person, Visitor
-from rdv_spie.web.pages import redirect, render
+from rdv_spie.web.pages import query_uuid, redirect, render
 
 
 async def _current(uow: UnitOfWork, seen: visit.Visit) -> Appointment | None:
@@ -97,7 +98,7 @@ async def _confirm_form(
         moving = await _movable(uow, seen)
         if moving is None:
             return redirect(CONFIRMATION)
-    starts_at, place_id = week.parse_instant(debut), week.parse_uuid(lieu)
+    starts_at, place_id = week.parse_instant(debut), query_uuid(lieu)
     offer = await offer_for(uow, seen, mode, state, moving)
     slot = next(
         (
@@ -122,7 +123,7 @@ async def _confirm_form(
         "lieu": str(slot.place_id),
         "key": secrets.token_urlsafe(16),
         "action": mode.confirm_path,
-        "back": f"{mode.list_path}?semaine={week.monday(local_day(slot.starts_at, seen.zone))}",
+        "back": f"{mode.list_path}?semaine={monday_of(local_day(slot.starts_at, seen.zone))}",
         "moving": moving_context(moving, seen) if moving else None,
     }
     return render(request, "booking_confirm", context)
@@ -138,7 +139,7 @@ async def _submit(
         return redirect("/rdv")
     form = await request.form()
     starts_at = week.parse_instant(str(form.get("debut") or ""))
-    place_id = week.parse_uuid(str(form.get("lieu") or ""))
+    place_id = query_uuid(str(form.get("lieu") or ""))
     key = str(form.get("cle") or "")[:64] or None
     # One booking or move of a journey at a time: two tabs never book two appointments.
     await uow.lock(f"journey:{journey_id}")

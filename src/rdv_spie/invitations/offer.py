@@ -22,8 +22,9 @@ from rdv_spie.notifications.render import heure
 from rdv_spie.scheduling.models import Appointment
 from rdv_spie.scheduling.slots import Slot
 from rdv_spie.settings import Settings
+from rdv_spie.territories.timezones import monday_of
 from rdv_spie.web.auth import Visitor
-from rdv_spie.web.pages import render
+from rdv_spie.web.pages import query_uuid, render
 
 CONFIRMATION = "/rdv/confirmation"
 TAKEN = "taken"  # the notice: "Ce créneau vient d'être réservé."
@@ -127,7 +128,7 @@ async def slots_page(
     person = await visit.person_of(uow, seen)
     by_id = await visit.places(uow, {s.place_id for s in offer.slots})
     ordered = places.nearest_first(by_id.values(), person.postcode)
-    chosen = week.parse_uuid(lieu)
+    chosen = query_uuid(lieu)
     if chosen not in by_id:
         chosen = None
     shown = [s for s in offer.slots if chosen is None or s.place_id == chosen]
@@ -170,7 +171,7 @@ async def slots_page(
             {
                 "at": following.starts_at.astimezone(seen.zone),
                 "href": f"{mode.list_path}?semaine="
-                f"{week.monday(local_day(following.starts_at, seen.zone))}{suffix}",
+                f"{monday_of(local_day(following.starts_at, seen.zone))}{suffix}",
             }
             if following
             else None

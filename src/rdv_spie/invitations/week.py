@@ -3,20 +3,15 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from rdv_spie.scheduling.slots import Slot
+from rdv_spie.territories.timezones import monday_of
 
 _INSTANT = "%Y-%m-%dT%H:%MZ"
-
-
-def monday(day: date) -> date:
-    """The Monday of ``day``'s week."""
-    return day - timedelta(days=day.weekday())
 
 
 def parse_day(value: str | None) -> date | None:
@@ -36,14 +31,6 @@ def parse_instant(value: str | None) -> datetime | None:
     """The inverse of ``format_instant``; None when malformed."""
     try:
         return datetime.strptime(value or "", _INSTANT).replace(tzinfo=UTC)
-    except ValueError:
-        return None
-
-
-def parse_uuid(value: str | None) -> uuid.UUID | None:
-    """A UUID query value, or None."""
-    try:
-        return uuid.UUID(value) if value else None
     except ValueError:
         return None
 
@@ -72,11 +59,11 @@ def week_view(
 ) -> WeekView:
     """The week ``asked`` (default: the week of the first slot, else this week), kept between
     this week and the week of ``last_day``."""
-    first, last = monday(today), monday(last_day)
+    first, last = monday_of(today), monday_of(last_day)
     if asked is not None:
-        start = monday(asked)
+        start = monday_of(asked)
     elif slots:
-        start = monday(slots[0].starts_at.astimezone(zone).date())
+        start = monday_of(slots[0].starts_at.astimezone(zone).date())
     else:
         start = first
     start = min(max(start, first), max(first, last))

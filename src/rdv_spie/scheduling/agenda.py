@@ -55,11 +55,6 @@ class Row:
     settle: tuple[str, ...]  # the status values the referent may record
 
 
-def monday_of(day: date) -> date:
-    """The Monday of the week of ``day``."""
-    return day - timedelta(days=day.weekday())
-
-
 def week_bounds(monday: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
     """Local Monday 00:00 to the next Monday 00:00, as aware instants."""
     start = datetime.combine(monday, time(0), zone)

@@ -22,6 +22,7 @@ from rdv_spie.deps import Uow
 from rdv_spie.errors import Invalid
 from rdv_spie.scheduling import agenda, booking
 from rdv_spie.scheduling.models import AppointmentStatus
+from rdv_spie.territories.timezones import monday_of
 from rdv_spie.web.auth import Office, OfficeUser
 from rdv_spie.web.pages import redirect
 
@@ -33,9 +34,9 @@ _DONE = frozenset({"statut", "rdv"})
 
 def _week_of(value: str | None, today: date) -> date:
     try:
-        return agenda.monday_of(date.fromisoformat(value or ""))
+        return monday_of(date.fromisoformat(value or ""))
     except ValueError:
-        return agenda.monday_of(today)
+        return monday_of(today)
 
 
 def agenda_path(monday: date, team: bool) -> str:

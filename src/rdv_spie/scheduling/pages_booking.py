@@ -24,8 +24,9 @@ from rdv_spie.errors import Conflict, Invalid
 from rdv_spie.people import followup
 from rdv_spie.scheduling import agenda, booking, search, service
 from rdv_spie.settings import Settings
+from rdv_spie.territories.timezones import monday_of
 from rdv_spie.web.auth import Office, OfficeUser
-from rdv_spie.web.pages import redirect
+from rdv_spie.web.pages import query_uuid, redirect
 
 PATH = "/agent/prise-de-rdv"
 
@@ -56,7 +57,7 @@ async def _page(
         "confirm": False,
         "days": {},
     }
-    journey_id = ui.maybe_uuid(params.get("parcours"))
+    journey_id = query_uuid(params.get("parcours"))
     if params.get("parcours") and journey_id is None:
         journey_id = uuid.UUID(int=0)  # a malformed id is the same 404 as an unknown one
     if journey_id is None:
@@ -71,14 +72,14 @@ async def _page(
         )
         if t.active
     ]
-    type_id = ui.maybe_uuid(params.get("motif")) or chosen.cohort.appointment_type_id
+    type_id = query_uuid(params.get("motif")) or chosen.cohort.appointment_type_id
     type_ = next((t for t in types if t.id == type_id), types[0] if types else None)
     places = {p.id: p for p in await agenda.places_of(uow, where.territory.id)}
-    place_id = ui.maybe_uuid(params.get("lieu"))
+    place_id = query_uuid(params.get("lieu"))
     today = where.today(uow.clock.now())
-    monday = agenda.monday_of(today)
+    monday = monday_of(today)
     with contextlib.suppress(ValueError):
-        monday = agenda.monday_of(datetime.fromisoformat(params.get("semaine", "")).date())
+        monday = monday_of(datetime.fromisoformat(params.get("semaine", "")).date())
     context.update(
         chosen=chosen,
         types=types,
@@ -138,7 +139,7 @@ async def book(request: Request[Any, Any, Any], uow: Uow, office: Office) -> Res
     """Book the confirmed slot for the journey (once, however often the form is sent)."""
     form = await ui.Form.of(request)
     params = form.values()
-    journey_id = ui.maybe_uuid(params.get("parcours")) or uuid.UUID(int=0)
+    journey_id = query_uuid(params.get("parcours")) or uuid.UUID(int=0)
     chosen = await followup.visible_journey(uow, office.actor, journey_id)
     settings: Settings = request.app.state.settings
     starts_at = _instant(params.get("debut", ""))
@@ -163,7 +164,7 @@ async def book(request: Request[Any, Any, Any], uow: Uow, office: Office) -> Res
         fresh = {k: v for k, v in params.items() if k in ("parcours", "motif", "lieu", "semaine")}
         return await _page(request, uow, office, fresh, error=ui.refusal(exc), status=409)
     where = await ui.where_of(uow, office.actor, chosen.journey.territory_id)
-    monday = agenda.monday_of(where.local(booked.appointment.starts_at).date())
+    monday = monday_of(where.local(booked.appointment.starts_at).date())
     return redirect(
         f"/agent/agenda?semaine={monday.isoformat()}&equipe=1&fait=rdv#rdv-{booked.appointment.id}"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -17,6 +18,11 @@ def zone(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except ZoneInfoNotFoundError as exc:  # pragma: no cover - _known() guards this
         raise Invalid(f"unknown IANA time zone {name!r}", field="timezone") from exc
+
+
+def monday_of(day: date) -> date:
+    """The Monday of ``day``'s week (pages show weeks Monday to Sunday)."""
+    return day - timedelta(days=day.weekday())
 
 
 @lru_cache(maxsize=1)

@@ -7,6 +7,7 @@ cookie, or to a pre-session cookie it sets when the browser has neither).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -50,6 +51,14 @@ def render(
     if new_pre_session is not None:
         sessions.set_cookie(response, request, settings, sessions.CSRF_COOKIE, new_pre_session)
     return response
+
+
+def query_uuid(value: str | None) -> uuid.UUID | None:
+    """A UUID from a query or form value, or None when absent or malformed."""
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
 
 
 def redirect(path: str) -> Redirect:

@@ -15,6 +15,7 @@ from rdv_spie.invitations import cutoffs, identity, places, week
 from rdv_spie.scheduling.models import Appointment, AppointmentStatus, AppointmentType
 from rdv_spie.scheduling.slots import Slot
 from rdv_spie.territories.models import Place, PlaceKind
+from rdv_spie.web.pages import query_uuid
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -133,7 +134,7 @@ def test_instants_in_links() -> None:
     assert week.parse_instant("2026-12-02T08:15Z") == at
     assert week.parse_instant("2026-12-02 08:15") is None
     assert week.parse_instant(None) is None
-    assert week.parse_uuid("nope") is None and week.parse_day("2026-13-01") is None
+    assert query_uuid("nope") is None and week.parse_day("2026-13-01") is None
 
 
 @pytest.mark.parametrize(
