@@ -16,7 +16,6 @@ from typing import Any
 
 from litestar import Request
 from litestar.connection import ASGIConnection
-from litestar.datastructures import MutableScopeHeaders
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import ASGIMiddleware
 from litestar.response.base import ASGIResponse
@@ -59,19 +58,31 @@ def masked_path(path: str) -> str:
     return _TOKEN_PATH.sub(lambda m: f"/{m.group(1)}/…", path)
 
 
+def _raw(headers: dict[str, str]) -> tuple[tuple[bytes, bytes], ...]:
+    return tuple((name.lower().encode(), value.encode()) for name, value in headers.items())
+
+
+# Encoded once: this hook runs on every response, calendar polls included.
+_RAW = _raw({**_HEADERS, "Content-Security-Policy": CSP})
+_RAW_DOCS = _raw({**_HEADERS, "Content-Security-Policy": _DOCS_CSP})
+_OURS = frozenset(name for name, _ in _RAW) | {b"strict-transport-security"}
+_RAW_HSTS = (b"strict-transport-security", HSTS.encode())
+_NO_STORE = (b"cache-control", b"no-store")
+
+
 async def before_send(message: Message, scope: Scope) -> None:
-    """Add the security headers to every response, and log it."""
+    """Add the security headers to every response (they replace any a handler set) and
+    ``no-store`` unless the handler chose its own caching (feeds, static files); log it."""
     if message["type"] != "http.response.start":
         return
-    headers = MutableScopeHeaders.from_message(message)
     path: str = scope.get("path", "")
-    for name, value in _HEADERS.items():
-        headers[name] = value
-    headers["Content-Security-Policy"] = _DOCS_CSP if path.startswith("/api/v1/schema") else CSP
+    headers = [h for h in message.get("headers", ()) if h[0].lower() not in _OURS]
+    headers.extend(_RAW_DOCS if path.startswith("/api/v1/schema") else _RAW)
     if scope.get("scheme") == "https":
-        headers["Strict-Transport-Security"] = HSTS
-    if "cache-control" not in headers:
-        headers["Cache-Control"] = "no-store"
+        headers.append(_RAW_HSTS)
+    if not any(name.lower() == b"cache-control" for name, _ in headers):
+        headers.append(_NO_STORE)
+    message["headers"] = headers
     _log.info(
         "request",
         method=scope.get("method"),
