@@ -41,12 +41,12 @@ class LoginRequired(Exception):
 
 @dataclass(frozen=True, slots=True)
 class OfficeUser:
-    """A logged-in agent: who, their roles, their session's cookie value."""
+    """A logged-in agent: who, their roles (partner-only organisations left out), their
+    session."""
 
     actor: Actor
     agent: Agent
     session: WebSession
-    token: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +105,7 @@ async def provide_office_user(
     actor = await actor_of(uow, agent.id, office=True)
     if not actor.roles:  # partners read committee agendas by e-mail and feed, not people
         raise Forbidden("the back office is for referents, animators and admins", code="partner")
-    return OfficeUser(actor, agent, row, token)
+    return OfficeUser(actor, agent, row)
 
 
 async def provide_visitor(request: Request[Any, Any, Any], uow: Uow, state: State) -> Visitor:

@@ -27,26 +27,21 @@ def render(
     context: Mapping[str, Any] | None = None,
     *,
     status: int = 200,
-    territory_slug: str | None = None,
     headers: Mapping[str, str] | None = None,
-    session_token: str | None = None,
 ) -> Response[str]:
-    """The page ``templates/pages/<name>.html`` as a response.
-
-    ``session_token``: a session opened by this very request (its cookie is not in the
-    request yet), so the forms on the page are bound to it.
-    """
+    """The page ``templates/pages/<name>.html`` as a response (a request that opens a
+    session redirects, so the next page's forms bind to the new cookie)."""
     state = request.app.state
     renderer: Renderer = state.renderer
     settings: Settings = state.settings
-    binding = session_token or sessions.csrf_binding(request)
+    binding = sessions.csrf_binding(request)
     new_pre_session = None
     if binding is None:
         binding = new_pre_session = sessions.new_pre_session_value()
     values = dict(context or {})
     values["csrf_field"] = sessions.CSRF_FIELD
     values["csrf_token"] = sessions.csrf_token(state.secret_key, binding)
-    body = renderer.render_page(name, values, territory_slug=territory_slug)
+    body = renderer.render_page(name, values)
     response = Response(body, status_code=status, media_type=HTML, headers=dict(headers or {}))
     if new_pre_session is not None:
         sessions.set_cookie(response, request, settings, sessions.CSRF_COOKIE, new_pre_session)
