@@ -17,13 +17,19 @@ from rdv_spie.people.models import Journey
 from rdv_spie.web import sessions
 
 LETTERS = 3
-# Letters NFKD does not split into a base letter and a mark.
-_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss", "ø": "o", "đ": "d", "ł": "l"})
+# Letters NFKD does not split into a base letter and a mark; "ı" because a person types the
+# dotless i of "Yıldız" as "I" or "i".
+_LIGATURES = str.maketrans(
+    {"œ": "oe", "æ": "ae", "ß": "ss", "ø": "o", "đ": "d", "ł": "l", "ı": "i"}
+)
 
 
 def normalise(text: str) -> str:
     """Lower-case letters only, accents removed: ``"Le Gall-Prévôt"`` → ``"legallprevot"``."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_LIGATURES))
+    # Compatibility forms first, then case: NFKD turns "℠" into upper-case "SM", which
+    # casefold must still see.
+    compatible = unicodedata.normalize("NFKD", text).casefold().translate(_LIGATURES)
+    decomposed = unicodedata.normalize("NFKD", compatible)
     return "".join(c for c in decomposed if c.isalpha() and not unicodedata.combining(c))
 
 
