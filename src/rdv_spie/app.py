@@ -17,6 +17,7 @@ from litestar.static_files import create_static_files_router
 
 from rdv_spie import deps
 from rdv_spie.agents.api import AgentController
+from rdv_spie.audit.api import AuditController
 from rdv_spie.calendars.api import CalendarFeedController
 from rdv_spie.calendars.cache import FeedCache
 from rdv_spie.calendars.feeds import serve_feed
@@ -145,6 +146,7 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
             SlotController,
             AppointmentController,
             CohortController,
+            AuditController,
             IndicatorController,
             CalendarFeedController,
             SeriesController,

@@ -20,6 +20,8 @@ from rdv_spie.settings import Settings
 from rdv_spie.web.pages import wants_html
 
 _SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
+# Handler option of API reads that show people's files (and so write the audit trail).
+READS_PEOPLE: dict[str, object] = {"reads_people": True}
 
 
 async def provide_uow(
@@ -28,12 +30,14 @@ async def provide_uow(
     """One transaction per request; committed after the handler and before the response, so
     a failed commit is an error response and never a false success."""
     # Handlers that write in their own batches (imports) read here: opt={"own_writes": True}.
-    # Pages write on GET too (a session's last activity, a link opened): on SQLite a read
+    # Pages write on GET too (a session's last activity, a link opened), and so do API reads
+    # of people's files (the audit trail, opt={"reads_people": True}): on SQLite a read
     # transaction that later writes fails at once when another writer committed meanwhile,
-    # so page requests take the write lock up front (on PostgreSQL this changes nothing).
-    write = (request.method not in _SAFE or wants_html(request)) and not (
-        request.route_handler.opt.get("own_writes")
-    )
+    # so these take the write lock up front (on PostgreSQL this changes nothing).
+    opt = request.route_handler.opt
+    write = (
+        request.method not in _SAFE or wants_html(request) or bool(opt.get("reads_people"))
+    ) and not opt.get("own_writes")
     async with state.db.unit_of_work(clock=state.clock, write=write) as uow:
         yield uow
 

@@ -1,6 +1,7 @@
 """Every table, imported in one place for Alembic and the drift check."""
 
 from rdv_spie.agents.models import Agent, ApiKey, Membership
+from rdv_spie.audit.models import FileRead
 from rdv_spie.calendars.models import CalendarFeed
 from rdv_spie.committees.models import CtoMember, CtoRequest, CtoSeries, CtoSession
 from rdv_spie.db.base import Base
@@ -34,6 +35,7 @@ __all__ = [
     "CtoRequest",
     "CtoSeries",
     "CtoSession",
+    "FileRead",
     "Invitation",
     "Journey",
     "Membership",

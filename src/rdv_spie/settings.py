@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     rate_limit_login_daily_failures: int = Field(
         default=100, gt=0, description="Wrong passwords per e-mail and day"
     )
+    audit_retention_days: int = Field(
+        default=365, gt=0, description="Days the trail of who read a person's file is kept"
+    )
     # Delivery. Unset SMTP host or Twilio account = messages written as files under outbox_dir.
     outbox_dir: Path = _PROJECT_ROOT / "var" / "outbox"
     smtp_host: str | None = None

@@ -29,6 +29,11 @@ class Actor:
         """Organisations the agent belongs to."""
         return frozenset(self.roles)
 
+    @property
+    def managed_organisation_ids(self) -> frozenset[uuid.UUID]:
+        """Organisations where the agent is admin or animator."""
+        return frozenset(org for org, role in self.roles.items() if role in _MANAGERS)
+
     def require_territory(self, territory_id: uuid.UUID, *, what: str = "territory") -> None:
         """NotFound unless the agent works on this territory (unknown and foreign look alike)."""
         if territory_id not in self.territory_ids:

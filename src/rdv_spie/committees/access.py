@@ -9,6 +9,7 @@ import uuid
 from sqlalchemy import select
 
 from rdv_spie.agents.guards import Actor
+from rdv_spie.audit import service as audit
 from rdv_spie.committees.models import CtoMember, CtoRequest, CtoSeries, CtoSession
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.errors import Forbidden, Invalid, NotFound
@@ -81,9 +82,10 @@ async def request_for(uow: UnitOfWork, actor: Actor, request_id: uuid.UUID) -> C
     request = await uow.session.get(CtoRequest, request_id)
     if request is None or request.territory_id not in actor.territory_ids:
         raise NotFound("situation request not found", field="request_id")
-    if request.organisation_id in actor.organisation_ids:
-        return request
-    if await is_manager(uow, actor, request.territory_id):
+    if request.organisation_id in actor.organisation_ids or await is_manager(
+        uow, actor, request.territory_id
+    ):
+        await audit.record(uow, actor, [request.person_id], audit.Read.CTO_REQUEST)
         return request
     raise NotFound("situation request not found", field="request_id")
 

@@ -29,7 +29,7 @@ from rdv_spie.committees.schemas import (
     SeriesPatch,
     SessionOut,
 )
-from rdv_spie.deps import CurrentActor, Uow
+from rdv_spie.deps import READS_PEOPLE, CurrentActor, Uow
 from rdv_spie.errors import Invalid
 
 _T = TypeVar("_T")
@@ -191,7 +191,7 @@ class SessionController(Controller):
         cancelled = await series.cancel_session(uow=uow, actor=actor, session_id=session_id)
         return _out(cancelled, SessionOut)
 
-    @get("/{session_id:uuid}/agenda")
+    @get("/{session_id:uuid}/agenda", opt=READS_PEOPLE)
     async def agenda(
         self, uow: Uow, actor: CurrentActor, session_id: FromPath[uuid.UUID]
     ) -> list[AgendaItemOut]:
@@ -212,7 +212,7 @@ class RequestController(Controller):
     path = "/cto-requests"
     tags = ["committees"]
 
-    @get("/")
+    @get("/", opt=READS_PEOPLE)
     async def list_requests(
         self,
         uow: Uow,
@@ -226,7 +226,7 @@ class RequestController(Controller):
         )
         return [_out(r, RequestOut) for r in found]
 
-    @get("/overdue")
+    @get("/overdue", opt=READS_PEOPLE)
     async def overdue(
         self,
         uow: Uow,
@@ -244,7 +244,7 @@ class RequestController(Controller):
         values = msgspec.structs.asdict(data)
         return _out(await requests.submit(uow=uow, actor=actor, values=values), RequestOut)
 
-    @get("/{request_id:uuid}")
+    @get("/{request_id:uuid}", opt=READS_PEOPLE)
     async def get_request(
         self, uow: Uow, actor: CurrentActor, request_id: FromPath[uuid.UUID]
     ) -> RequestOut:

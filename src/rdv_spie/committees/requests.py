@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from rdv_spie.agents.guards import Actor
+from rdv_spie.audit import service as audit
 from rdv_spie.committees import access, notices
 from rdv_spie.committees.cycle import next_session
 from rdv_spie.committees.models import (
@@ -183,7 +184,7 @@ async def overdue(*, uow: UnitOfWork, actor: Actor, territory_id: uuid.UUID) -> 
     """Requests still not acknowledged 72 h after they were submitted, oldest first."""
     await access.require_manager(uow, actor, territory_id)
     limit = uow.clock.now() - ACKNOWLEDGE_WITHIN
-    return list(
+    found = list(
         await uow.session.scalars(
             select(CtoRequest)
             .where(
@@ -196,6 +197,8 @@ async def overdue(*, uow: UnitOfWork, actor: Actor, territory_id: uuid.UUID) -> 
             .limit(MAX_LISTED)
         )
     )
+    await audit.record(uow, actor, (r.person_id for r in found), audit.Read.CTO_REQUESTS)
+    return found
 
 
 async def decide(
@@ -247,11 +250,13 @@ async def list_requests(
         CtoRequest.organisation_id.in_(actor.organisation_ids)
         | CtoRequest.territory_id.in_(managed)
     )
-    return list(
+    found = list(
         await uow.session.scalars(
             statement.order_by(CtoRequest.submitted_at, CtoRequest.id).limit(MAX_LISTED)
         )
     )
+    await audit.record(uow, actor, (r.person_id for r in found), audit.Read.CTO_REQUESTS)
+    return found
 
 
 async def agenda(
@@ -275,4 +280,6 @@ async def agenda(
         )
         .order_by(CtoRequest.agenda_number)
     )
-    return [(r, p, name) for r, p, name in rows]
+    found = [(r, p, name) for r, p, name in rows]
+    await audit.record(uow, actor, (p.id for _, p, _ in found), audit.Read.CTO_AGENDA)
+    return found

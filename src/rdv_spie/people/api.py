@@ -10,7 +10,7 @@ import msgspec
 from litestar import Controller, Request, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from rdv_spie.deps import AppClock, CurrentActor, Db, Uow
+from rdv_spie.deps import READS_PEOPLE, AppClock, CurrentActor, Db, Uow
 from rdv_spie.people import intake, service
 from rdv_spie.people.schemas import (
     CohortIn,
@@ -112,7 +112,7 @@ class CohortController(Controller):
         report = await intake.import_rows(db=database, clock=clock, into=into, rows=rows)
         return ImportOut.of(report)
 
-    @get("/{cohort_id:uuid}/journeys")
+    @get("/{cohort_id:uuid}/journeys", opt=READS_PEOPLE)
     async def list_journeys(
         self,
         uow: Uow,

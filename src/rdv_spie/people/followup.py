@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 
 from rdv_spie.agents.guards import Actor, colleague_ids
+from rdv_spie.audit import service as audit
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.errors import NotFound
 from rdv_spie.people.models import Cohort, Journey, Person
@@ -98,6 +99,7 @@ async def open_journeys(uow: UnitOfWork, actor: Actor, name: str = "") -> list[F
             ).limit(MAX_ROWS)
         )
     ).all()
+    await audit.record(uow, actor, (p.id for _, p, _ in rows), audit.Read.JOURNEY_SEARCH)
     return [Followed(j, p, c, j.referent_id == actor.agent_id) for j, p, c in rows]
 
 
@@ -115,6 +117,7 @@ async def to_follow(uow: UnitOfWork, actor: Actor, *, today: date) -> list[Follo
         for f in rows
         if f.journey.appointment_by_on <= today + timedelta(days=f.cohort.deadline_alert_days)
     ]
+    await audit.record(uow, actor, (f.person.id for f in near), audit.Read.PEOPLE_TO_FOLLOW)
     return sorted(near, key=lambda f: (not f.mine, f.journey.appointment_by_on, f.person.last_name))
 
 

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from rdv_spie.agents.guards import Actor
+from rdv_spie.audit import service as audit
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.errors import Forbidden, Invalid, NotFound
 from rdv_spie.invitations.models import Invitation
@@ -119,6 +120,7 @@ async def list_journeys(
     pairs = [(j, derived[j.id]) for j in journeys]
     if status is not None:
         pairs = [(j, s) for j, s in pairs if s == status]
+    await audit.record(uow, actor, (j.person_id for j, _ in pairs), audit.Read.JOURNEYS)
     return pairs
 
 

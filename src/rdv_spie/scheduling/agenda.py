@@ -48,6 +48,7 @@ class Row:
     ends: datetime  # local
     type_name: str
     place_name: str
+    person_id: uuid.UUID | None
     person_name: str | None
     status: AppointmentStatus
     agents: tuple[str, ...]
@@ -106,6 +107,7 @@ async def week(
                 ends=appointment.ends_at.astimezone(zone),
                 type_name=type_name,
                 place_name=place_name,
+                person_id=appointment.person_id,
                 person_name=f"{first} {last}" if first is not None else None,
                 status=status,
                 agents=tuple(names.get(a.agent_id, "") for a in appointment.attendees),

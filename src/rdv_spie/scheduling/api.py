@@ -15,8 +15,9 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy import select
 
 from rdv_spie.agents.guards import Actor, colleague_ids
+from rdv_spie.audit import service as audit
 from rdv_spie.db.uow import UnitOfWork
-from rdv_spie.deps import AppSettings, CurrentActor, Uow
+from rdv_spie.deps import READS_PEOPLE, AppSettings, CurrentActor, Uow
 from rdv_spie.errors import Invalid, NotFound
 from rdv_spie.scheduling import booking, search, service
 from rdv_spie.scheduling.cache import SlotCache
@@ -290,7 +291,7 @@ class AppointmentController(Controller):
             status_code=HTTP_201_CREATED if result.created else HTTP_200_OK,
         )
 
-    @get("/")
+    @get("/", opt=READS_PEOPLE)
     async def list_appointments(
         self,
         uow: Uow,
@@ -319,16 +320,18 @@ class AppointmentController(Controller):
             )
             .order_by(Appointment.starts_at)
         )
-        return [AppointmentOut.of(a) for a in rows]
+        found = list(rows)
+        await audit.record(uow, actor, (a.person_id for a in found), audit.Read.APPOINTMENTS)
+        return [AppointmentOut.of(a) for a in found]
 
-    @get("/{appointment_id:uuid}")
+    @get("/{appointment_id:uuid}", opt=READS_PEOPLE)
     async def read(
         self, uow: Uow, actor: CurrentActor, appointment_id: FromPath[uuid.UUID]
     ) -> AppointmentOut:
         """One appointment."""
-        return AppointmentOut.of(
-            await booking.get_appointment(uow=uow, actor=actor, appointment_id=appointment_id)
-        )
+        found = await booking.get_appointment(uow=uow, actor=actor, appointment_id=appointment_id)
+        await audit.record(uow, actor, [found.person_id], audit.Read.APPOINTMENT)
+        return AppointmentOut.of(found)
 
     @post("/{appointment_id:uuid}/cancel", status_code=HTTP_200_OK)
     async def cancel(

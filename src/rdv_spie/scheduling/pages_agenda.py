@@ -17,6 +17,7 @@ from litestar.types import ControllerRouterHandler
 
 from rdv_spie.agents import office as ui
 from rdv_spie.agents.guards import colleague_ids
+from rdv_spie.audit import service as audit
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.deps import Uow
 from rdv_spie.errors import Invalid
@@ -62,6 +63,8 @@ async def _page(
         team = query.get("equipe") == "1"
     agents = await colleague_ids(uow, office.actor) if team else frozenset({office.actor.agent_id})
     days = await agenda.week(uow, agent_ids=agents, monday=monday, zone=where.zone)
+    shown = (row.person_id for rows in days.values() for row in rows)
+    await audit.record(uow, office.actor, shown, audit.Read.AGENDA)
     context = {
         "days": days,
         "monday": monday,

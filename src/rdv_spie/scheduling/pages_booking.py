@@ -18,6 +18,7 @@ from litestar import Request, Response, get, post
 from litestar.types import ControllerRouterHandler
 
 from rdv_spie.agents import office as ui
+from rdv_spie.audit import service as audit
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.deps import Uow
 from rdv_spie.errors import Conflict, Invalid
@@ -64,6 +65,7 @@ async def _page(
         context["journeys"] = await followup.open_journeys(uow, actor, context["q"])
         return ui.page(request, office, "booking", "prise", context, status=status)
     chosen = await followup.visible_journey(uow, actor, journey_id)
+    await audit.record(uow, actor, [chosen.person.id], audit.Read.JOURNEY)
     where = await ui.where_of(uow, actor, chosen.journey.territory_id)
     types = [
         t

@@ -8,6 +8,7 @@ from typing import Any
 
 import structlog
 
+from rdv_spie.audit import service as audit
 from rdv_spie.committees import cycle as committees
 from rdv_spie.invitations import service as invitations
 from rdv_spie.notifications import outbox
@@ -99,4 +100,13 @@ async def purge_web_state(ctx: dict[str, Any]) -> int:
     purged = await sessions.purge(jobs.db, jobs.clock)
     if purged:
         _log.info("web_state_purged", rows=purged)
+    return purged
+
+
+async def purge_audit(ctx: dict[str, Any]) -> int:
+    """Delete the trail of file reads older than ``audit_retention_days`` (daily)."""
+    jobs = _jobs(ctx)
+    purged = await audit.purge(jobs.db, jobs.clock, keep_days=jobs.settings.audit_retention_days)
+    if purged:
+        _log.info("audit_purged", rows=purged)
     return purged

@@ -15,6 +15,7 @@ from tests.support.smtp_server import ReceivedEmail, SmtpServer
 
 from rdv_spie.agents.guards import Actor
 from rdv_spie.agents.models import Role
+from rdv_spie.audit.models import FileRead
 from rdv_spie.clock import FrozenClock
 from rdv_spie.committees import cycle, requests
 from rdv_spie.committees.models import CtoRequest, RequestStatus
@@ -88,6 +89,12 @@ async def test_canary_never_reaches_partners(cto: Cto, jobs: JobContext, smtp: S
     assert sworn.json()[0]["summary"] == "CANARY-SUMMARY"
     assert sworn.json()[0]["person_last_name"] == "CanaryNom"
     assert sworn.json()[0]["structure"] == "Département laon"
+    # … and that read is in the audit trail.
+    async with cto.db.unit_of_work(clock=cto.clock, write=False) as uow:
+        trail = await uow.session.execute(
+            select(FileRead.agent_id, FileRead.what).where(FileRead.person_id == person)
+        )
+        assert (cto.partner_ids[0], "cto_agenda") in {(a, w) for a, w in trail}
     await cto.client.post(
         f"/api/v1/cto-sessions/{first['id']}/move",
         headers=cto.animator,

@@ -1,0 +1,110 @@
+"""Record and read the trail of who was shown which person's file.
+
+Every function that hands a person's file to an agent (a page, the API) calls ``record`` in
+the same transaction as its read: the row commits with the request, or the request fails. A
+person reading their own file through their invitation link is not recorded.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import delete, insert, select
+
+from rdv_spie.agents.guards import Actor
+from rdv_spie.agents.models import Agent
+from rdv_spie.audit.models import FileRead
+from rdv_spie.clock import Clock
+from rdv_spie.db.uow import Database, UnitOfWork
+from rdv_spie.errors import Forbidden, NotFound
+from rdv_spie.people.models import Person
+from rdv_spie.territories.models import Organisation
+
+MAX_ROWS = 1000
+
+
+class Read(StrEnum):
+    """What the agent was shown: a screen or an API answer."""
+
+    AGENDA = "agenda"  # back-office agenda (names of the week's people)
+    PEOPLE_TO_FOLLOW = "people_to_follow"  # back-office list of people to follow
+    JOURNEY_SEARCH = "journey_search"  # back-office booking: people found by name
+    JOURNEY = "journey"  # back-office booking for one person
+    JOURNEYS = "journeys"  # API: a cohort's journeys
+    APPOINTMENT = "appointment"  # API: one appointment
+    APPOINTMENTS = "appointments"  # API: appointments of a window
+    CTO_REQUEST = "cto_request"  # API: one situation request (fiche)
+    CTO_REQUESTS = "cto_requests"  # API: situation requests
+    CTO_AGENDA = "cto_agenda"  # API: a frozen committee agenda with names
+
+
+async def record(
+    uow: UnitOfWork, actor: Actor, person_ids: Iterable[uuid.UUID | None], what: Read
+) -> None:
+    """Note that ``actor`` was shown these people's files (each person once per call)."""
+    people = list(dict.fromkeys(p for p in person_ids if p is not None))
+    if not people:
+        return
+    at = uow.clock.now()
+    await uow.session.execute(
+        insert(FileRead),
+        [
+            {"id": uuid.uuid4(), "at": at, "agent_id": actor.agent_id, "person_id": p, "what": what}
+            for p in people
+        ],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One line of a person's trail."""
+
+    at: datetime
+    agent_id: uuid.UUID
+    agent_name: str
+    what: str
+
+
+async def reads_of(uow: UnitOfWork, actor: Actor, person_id: uuid.UUID) -> list[Entry]:
+    """Who was shown this person's file, newest first: for the admins and animators of the
+    person's territory. Anyone else: 404 if the person is outside their territories, 403 if
+    they may not manage it."""
+    territory_id = await uow.session.scalar(
+        select(Person.territory_id).where(Person.id == person_id)
+    )
+    if territory_id is None or territory_id not in actor.territory_ids:
+        raise NotFound("person not found", field="person_id")
+    managed = await uow.session.scalar(
+        select(Organisation.id)
+        .where(
+            Organisation.territory_id == territory_id,
+            Organisation.id.in_(actor.managed_organisation_ids),
+        )
+        .limit(1)
+    )
+    if managed is None:
+        raise Forbidden(
+            "only an admin or animator of the person's territory reads this trail",
+            field="person_id",
+        )
+    rows = await uow.session.execute(
+        select(FileRead.at, FileRead.agent_id, Agent.first_name, Agent.last_name, FileRead.what)
+        .join(Agent, Agent.id == FileRead.agent_id)
+        .where(FileRead.person_id == person_id)
+        .order_by(FileRead.at.desc(), FileRead.id)
+        .limit(MAX_ROWS)
+    )
+    return [Entry(at, agent, f"{first} {last}", what) for at, agent, first, last, what in rows]
+
+
+async def purge(db: Database, clock: Clock, *, keep_days: int) -> int:
+    """Delete the rows older than the retention period (daily)."""
+    async with db.unit_of_work(clock=clock) as uow:
+        done = await uow.session.execute(
+            delete(FileRead).where(FileRead.at < clock.now() - timedelta(days=keep_days))
+        )
+    return int(getattr(done, "rowcount", 0) or 0)

@@ -1,0 +1,100 @@
+"""The back-office pages that show people write the audit trail: the agenda, the people to
+follow, the booking search and one person's booking page; another organisation's person
+leaves no line (their page is a 404)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import httpx
+from sqlalchemy import select
+from tests.integration.web_office.office_support import Office, add_journey, body, login
+
+from rdv_spie.audit.models import FileRead
+from rdv_spie.clock import FrozenClock
+from rdv_spie.db.uow import Database
+from rdv_spie.people.models import Journey
+
+
+async def lines(db: Database, clock: FrozenClock) -> set[tuple[uuid.UUID, uuid.UUID, str]]:
+    async with db.unit_of_work(clock=clock, write=False) as uow:
+        rows = await uow.session.execute(
+            select(FileRead.agent_id, FileRead.person_id, FileRead.what)
+        )
+        return {(a, p, w) for a, p, w in rows}
+
+
+async def person_of(db: Database, clock: FrozenClock, journey_id: uuid.UUID) -> uuid.UUID:
+    async with db.unit_of_work(clock=clock, write=False) as uow:
+        journey = await uow.session.get(Journey, journey_id)
+        assert journey is not None
+        return journey.person_id
+
+
+async def test_pages_that_show_people_are_in_the_trail(
+    client: httpx.AsyncClient, office: Office, db: Database, clock: FrozenClock
+) -> None:
+    s, me = office.s, office.s.referent_ids[0]
+    near = await add_journey(
+        db,
+        clock,
+        territory_id=s.territory_id,
+        cohort_id=office.cohort_id,
+        last_name="Proche",
+        appointment_by_on=date(2026, 12, 5),
+        referent_id=me,
+    )
+    booked = await add_journey(
+        db,
+        clock,
+        territory_id=s.territory_id,
+        cohort_id=office.cohort_id,
+        last_name="Reservee",
+        appointment_by_on=date(2026, 12, 20),
+    )
+    foreign = await add_journey(
+        db,
+        clock,
+        territory_id=office.other.territory_id,
+        cohort_id=office.other_cohort_id,
+        last_name="Etrangere",
+        appointment_by_on=date(2026, 12, 5),
+    )
+    response = await client.post(
+        "/api/v1/appointments/",
+        json={
+            "appointment_type_id": str(s.single_type_id),
+            "place_id": str(s.place_ids[0]),
+            "starts_at": "2026-12-03T09:00:00Z",
+            "journey_id": str(booked),
+            "referent_id": str(me),
+        },
+        headers=s.auth(),
+    )
+    assert response.status_code == 201, response.text
+    near_person = await person_of(db, clock, near)
+    booked_person = await person_of(db, clock, booked)
+    await login(client, office.email)
+    assert await lines(db, clock) == set()  # logging in reads nobody
+
+    agenda = await client.get("/agent/agenda?semaine=2026-11-30")
+    assert "Camille Reservee" in body(agenda)
+    assert await lines(db, clock) == {(me, booked_person, "agenda")}
+
+    people = await client.get("/agent/personnes")
+    assert "Camille Proche" in body(people)
+    assert (me, near_person, "people_to_follow") in await lines(db, clock)
+
+    found = await client.get("/agent/prise-de-rdv?q=proche")
+    assert "Camille Proche" in body(found) and "Reservee" not in body(found)
+    assert (me, near_person, "journey_search") in await lines(db, clock)
+
+    one = await client.get(f"/agent/prise-de-rdv?parcours={near}")
+    assert one.status_code == 200
+    assert (me, near_person, "journey") in await lines(db, clock)
+
+    before = await lines(db, clock)
+    assert (await client.get(f"/agent/prise-de-rdv?parcours={foreign}")).status_code == 404
+    assert await lines(db, clock) == before
+    assert await person_of(db, clock, foreign) not in {p for _, p, _ in before}
