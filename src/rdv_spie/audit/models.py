@@ -1,7 +1,9 @@
 """The audit table: one row each time an agent is shown a person's file.
 
-Rows hold ids and a code naming what was read, never a name or a detail of the file. The
-person's id is not a foreign key: the trail of who read a file outlives the file itself.
+Rows hold ids and a code naming what was read, never a name or a detail of the file. Neither
+the person nor the agent is a foreign key: the trail outlives the file and the agent's
+account. The person's territory is kept on the row, so the trail stays readable by the
+territory's managers after the file is purged.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from rdv_spie.db.base import Base
 
 
 class FileRead(Base):
-    """An agent was shown (part of) a person's file through a page or the API."""
+    """An agent was shown (part of) a person's file: a page, an API answer, an e-mail."""
 
     __tablename__ = "file_read"
     __table_args__ = (
@@ -26,6 +28,7 @@ class FileRead(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     at: Mapped[datetime]
-    agent_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agent.id", ondelete="CASCADE"))
+    territory_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("territory.id"))
+    agent_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     person_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     what: Mapped[str] = mapped_column(String(32))  # a Read value

@@ -13,5 +13,5 @@ class FileReadOut(msgspec.Struct, kw_only=True):
 
     at: datetime
     agent_id: uuid.UUID
-    agent_name: str
+    agent_name: str | None  # None once the agent's account is gone
     what: str

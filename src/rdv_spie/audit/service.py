@@ -1,8 +1,9 @@
 """Record and read the trail of who was shown which person's file.
 
-Every function that hands a person's file to an agent (a page, the API) calls ``record`` in
-the same transaction as its read: the row commits with the request, or the request fails. A
-person reading their own file through their invitation link is not recorded.
+Every function that hands a person's file to an agent (a page, the API, an e-mail written to
+the outbox) calls ``record`` in the same transaction: the line commits with the answer or the
+message, or neither happens. A person reading their own file through their invitation link is
+not recorded, nor is an agent writing a file (a booking, an import).
 """
 
 from __future__ import annotations
@@ -22,13 +23,14 @@ from rdv_spie.clock import Clock
 from rdv_spie.db.uow import Database, UnitOfWork
 from rdv_spie.errors import Forbidden, NotFound
 from rdv_spie.people.models import Person
+from rdv_spie.scheduling.search import check_instant
 from rdv_spie.territories.models import Organisation
 
 MAX_ROWS = 1000
 
 
 class Read(StrEnum):
-    """What the agent was shown: a screen or an API answer."""
+    """What the agent was shown: a screen, an API answer or an e-mail."""
 
     AGENDA = "agenda"  # back-office agenda (names of the week's people)
     PEOPLE_TO_FOLLOW = "people_to_follow"  # back-office list of people to follow
@@ -37,26 +39,43 @@ class Read(StrEnum):
     JOURNEYS = "journeys"  # API: a cohort's journeys
     APPOINTMENT = "appointment"  # API: one appointment
     APPOINTMENTS = "appointments"  # API: appointments of a window
-    CTO_REQUEST = "cto_request"  # API: one situation request (fiche)
+    CTO_REQUEST = "cto_request"  # API: one situation request (fiche), read or changed
     CTO_REQUESTS = "cto_requests"  # API: situation requests
     CTO_AGENDA = "cto_agenda"  # API: a frozen committee agenda with names
+    EMAIL = "email"  # an e-mail to the agent naming the person (alerts, CTO follow-up)
 
 
 async def record(
-    uow: UnitOfWork, actor: Actor, person_ids: Iterable[uuid.UUID | None], what: Read
+    uow: UnitOfWork,
+    actor: Actor | uuid.UUID,
+    person_ids: Iterable[uuid.UUID | None],
+    what: Read,
 ) -> None:
-    """Note that ``actor`` was shown these people's files (each person once per call)."""
+    """Note that an agent (an Actor, or an agent id for e-mails) was shown these people's
+    files, each person once per call."""
     people = list(dict.fromkeys(p for p in person_ids if p is not None))
     if not people:
         return
-    at = uow.clock.now()
-    await uow.session.execute(
-        insert(FileRead),
-        [
-            {"id": uuid.uuid4(), "at": at, "agent_id": actor.agent_id, "person_id": p, "what": what}
-            for p in people
-        ],
+    agent_id = actor.agent_id if isinstance(actor, Actor) else actor
+    found = await uow.session.execute(
+        select(Person.id, Person.territory_id).where(Person.id.in_(people))
     )
+    territories = {person: territory for person, territory in found}
+    at = uow.clock.now()
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "at": at,
+            "territory_id": territories[p],
+            "agent_id": agent_id,
+            "person_id": p,
+            "what": what,
+        }
+        for p in people
+        if p in territories
+    ]
+    if rows:
+        await uow.session.execute(insert(FileRead), rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,40 +84,59 @@ class Entry:
 
     at: datetime
     agent_id: uuid.UUID
-    agent_name: str
+    agent_name: str | None  # None once the agent's account is gone
     what: str
 
 
-async def reads_of(uow: UnitOfWork, actor: Actor, person_id: uuid.UUID) -> list[Entry]:
-    """Who was shown this person's file, newest first: for the admins and animators of the
-    person's territory. Anyone else: 404 if the person is outside their territories, 403 if
-    they may not manage it."""
+async def reads_of(
+    uow: UnitOfWork, actor: Actor, person_id: uuid.UUID, *, before: datetime | None = None
+) -> list[Entry]:
+    """Who was shown this person's file, newest first, at most MAX_ROWS lines before
+    ``before``: for the admins and animators of the person's territory (also once the file
+    is purged). Anyone else: 404 if the person is outside their territories, 403 if they
+    manage no organisation there."""
     territory_id = await uow.session.scalar(
         select(Person.territory_id).where(Person.id == person_id)
     )
-    if territory_id is None or territory_id not in actor.territory_ids:
-        raise NotFound("person not found", field="person_id")
-    managed = await uow.session.scalar(
-        select(Organisation.id)
-        .where(
-            Organisation.territory_id == territory_id,
-            Organisation.id.in_(actor.managed_organisation_ids),
+    if territory_id is not None:
+        known = {territory_id}
+    else:  # the file is gone: the territories its trail was written in
+        known = set(
+            await uow.session.scalars(
+                select(FileRead.territory_id).where(FileRead.person_id == person_id).distinct()
+            )
         )
-        .limit(1)
+    visible = known & actor.territory_ids
+    if not visible:
+        raise NotFound("person not found", field="person_id")
+    managed = set(
+        await uow.session.scalars(
+            select(Organisation.territory_id).where(
+                Organisation.id.in_(actor.managed_organisation_ids),
+                Organisation.territory_id.in_(visible),
+            )
+        )
     )
-    if managed is None:
+    if not managed:
         raise Forbidden(
             "only an admin or animator of the person's territory reads this trail",
             field="person_id",
         )
-    rows = await uow.session.execute(
+    query = (
         select(FileRead.at, FileRead.agent_id, Agent.first_name, Agent.last_name, FileRead.what)
-        .join(Agent, Agent.id == FileRead.agent_id)
-        .where(FileRead.person_id == person_id)
-        .order_by(FileRead.at.desc(), FileRead.id)
-        .limit(MAX_ROWS)
+        .outerjoin(Agent, Agent.id == FileRead.agent_id)
+        .where(FileRead.person_id == person_id, FileRead.territory_id.in_(managed))
     )
-    return [Entry(at, agent, f"{first} {last}", what) for at, agent, first, last, what in rows]
+    if before is not None:
+        check_instant("before", before)
+        query = query.where(FileRead.at < before)
+    rows = await uow.session.execute(
+        query.order_by(FileRead.at.desc(), FileRead.id).limit(MAX_ROWS)
+    )
+    return [
+        Entry(at, agent, f"{first} {last}" if first is not None else None, what)
+        for at, agent, first, last, what in rows
+    ]
 
 
 async def purge(db: Database, clock: Clock, *, keep_days: int) -> int:

@@ -6,8 +6,11 @@ Partners (members) only ever get messages about sessions, never about a person.
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import select
 
+from rdv_spie.audit import service as audit
 from rdv_spie.committees.models import CtoMember, CtoRequest, CtoSeries, CtoSession, SessionStatus
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.notifications import outbox
@@ -69,7 +72,7 @@ async def agenda(uow: UnitOfWork, series: CtoSeries, session: CtoSession) -> int
 
 async def acknowledged(uow: UnitOfWork, request: CtoRequest) -> None:
     """The referent: the SPIE team has the request."""
-    await outbox.add(
+    new = await outbox.add(
         uow,
         territory_id=request.territory_id,
         name=ACKNOWLEDGED,
@@ -79,13 +82,14 @@ async def acknowledged(uow: UnitOfWork, request: CtoRequest) -> None:
         agent_id=request.referent_id,
         params={"request_id": str(request.id)},
     )
+    await _names(uow, new, request)
 
 
 async def carried_over(
     uow: UnitOfWork, request: CtoRequest, from_session: CtoSession, to_session: CtoSession | None
 ) -> None:
     """The referent: the request moves to a later session (or waits for one)."""
-    await outbox.add(
+    new = await outbox.add(
         uow,
         territory_id=request.territory_id,
         name=CARRIED_OVER,
@@ -100,6 +104,13 @@ async def carried_over(
             "reason": "cancelled" if from_session.status == SessionStatus.CANCELLED else "full",
         },
     )
+    await _names(uow, new, request)
+
+
+async def _names(uow: UnitOfWork, new: uuid.UUID | None, request: CtoRequest) -> None:
+    """The referent's e-mail names the person: a line in the audit trail when it is new."""
+    if new is not None:
+        await audit.record(uow, request.referent_id, [request.person_id], audit.Read.EMAIL)
 
 
 async def decision(uow: UnitOfWork, request: CtoRequest) -> int:

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, exists, func, or_, select
 
 from rdv_spie.agents.models import Agent, Membership, Role
+from rdv_spie.audit import service as audit
 from rdv_spie.clock import Clock
 from rdv_spie.db.uow import Database, UnitOfWork
 from rdv_spie.errors import DomainError
@@ -376,7 +377,7 @@ async def _alert_deadlines(
     for referent_id, group in by_referent.items():
         ids = sorted(str(j.id) for j in group)
         digest = hashlib.sha256(",".join(ids).encode()).hexdigest()[:32]
-        await outbox.add(
+        new = await outbox.add(
             uow,
             territory_id=cohort.territory_id,
             name="referent_deadline_alert",
@@ -386,6 +387,9 @@ async def _alert_deadlines(
             agent_id=referent_id,
             params={"journey_ids": ids},
         )
+        if new is not None:  # the e-mail lists the people by name
+            shown = (j.person_id for j in group)
+            await audit.record(uow, referent_id, shown, audit.Read.EMAIL)
         for journey in group:
             journey.deadline_alerted_at = now
         report.deadline_alerts += 1

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from rdv_spie.audit import service as audit
 from rdv_spie.clock import Clock
 from rdv_spie.db.base import Base
 from rdv_spie.db.uow import Database, UnitOfWork
@@ -289,7 +290,7 @@ async def alert_referent(uow: UnitOfWork, n: Notification, code: str) -> None:
     journey = await uow.session.get(Journey, n.journey_id)
     if journey is None or journey.referent_id is None:
         return
-    await add(
+    new = await add(
         uow,
         territory_id=n.territory_id,
         name="delivery_failed_alert",
@@ -305,3 +306,5 @@ async def alert_referent(uow: UnitOfWork, n: Notification, code: str) -> None:
             "message_name": n.name,
         },
     )
+    if new is not None:  # the e-mail names the person
+        await audit.record(uow, journey.referent_id, [n.person_id], audit.Read.EMAIL)

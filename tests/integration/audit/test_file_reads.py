@@ -15,7 +15,7 @@ import msgspec
 import pytest
 from litestar import Litestar
 from litestar.routes import HTTPRoute
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from tests.integration.web_office.office_support import add_journey
 from tests.support import scenario as sc
 
@@ -23,7 +23,7 @@ from rdv_spie.audit import service as audit
 from rdv_spie.audit.models import FileRead
 from rdv_spie.clock import FrozenClock
 from rdv_spie.db.uow import Database
-from rdv_spie.people.models import Cohort
+from rdv_spie.people.models import Cohort, Person
 from rdv_spie.settings import Settings
 from rdv_spie.worker import jobs
 from rdv_spie.worker.settings import worker_settings
@@ -154,6 +154,35 @@ async def test_who_may_read_the_trail(
     ).status_code == 404
 
 
+async def test_the_trail_outlives_the_file_and_pages(
+    client: httpx.AsyncClient, s: sc.Scenario, db: Database, clock: FrozenClock
+) -> None:
+    async with db.unit_of_work(clock=clock) as uow:
+        person = Person(territory_id=s.territory_id, first_name="Lina", last_name="Moreau")
+        uow.session.add(person)
+        await uow.session.flush()
+    for _ in range(3):
+        async with db.unit_of_work(clock=clock) as uow:
+            await audit.record(uow, s.referent_ids[0], [person.id], audit.Read.EMAIL)
+        clock.advance(timedelta(minutes=1))
+    async with db.unit_of_work(clock=clock) as uow:
+        await uow.session.execute(delete(Person).where(Person.id == person.id))
+    path = f"/api/v1/people/{person.id}/reads"
+    first = await client.get(path, headers=s.auth())
+    assert first.status_code == 200, first.text
+    assert [e["what"] for e in first.json()] == ["email"] * 3
+    newest = [e["at"] for e in first.json()]
+    assert newest == sorted(newest, reverse=True)
+    page = await client.get(path, headers=s.auth(), params={"before": newest[0]})
+    assert [e["at"] for e in page.json()] == newest[1:]
+    naive = await client.get(path, headers=s.auth(), params={"before": "2026-12-01T09:00:00"})
+    assert naive.status_code == 422 and naive.json()["field"] == "before"
+    # Still only for the territory's managers.
+    assert (await client.get(path, headers=s.auth(s.referent_ids[0]))).status_code == 403
+    other = await sc.build(db, clock, slug="autre")
+    assert (await client.get(path, headers=other.auth())).status_code == 404
+
+
 async def test_the_trail_is_kept_for_the_retention_period(
     s: sc.Scenario, db: Database, clock: FrozenClock, settings: Settings
 ) -> None:
@@ -164,6 +193,7 @@ async def test_the_trail_is_kept_for_the_retention_period(
             uow.session.add(
                 FileRead(
                     at=clock.now() - timedelta(days=age),
+                    territory_id=s.territory_id,
                     agent_id=s.admin_id,
                     person_id=person,
                     what=audit.Read.AGENDA,

@@ -31,6 +31,7 @@ from tests.support.smtp_server import SmtpServer
 from tests.support.twilio_server import TwilioServer
 from twilio.request_validator import RequestValidator
 
+from rdv_spie.audit.models import FileRead
 from rdv_spie.clock import FrozenClock
 from rdv_spie.db.uow import Database, UnitOfWork
 from rdv_spie.logging import configure_logging
@@ -166,6 +167,10 @@ async def test_smtp_outage_and_refusals(
     # The referent hears about it, once; the e-mails that left, left once each.
     alerts = [n for n in rows if n.name == "delivery_failed_alert"]
     assert len(alerts) == 1 and alerts[0].agent_id == s.referent_ids[0]
+    # The alert names the person: one line in the audit trail.
+    async with db.unit_of_work(clock=clock, write=False) as uow:
+        trail = (await uow.session.execute(select(FileRead.agent_id, FileRead.person_id))).all()
+    assert [tuple(t) for t in trail] == [(s.referent_ids[0], failed.person_id)]
     invitations = [m for m in smtp.messages if m.rcpt_tos[0] != f"referent0@{'test'}.test"]
     assert len(invitations) == 3 and len({m.rcpt_tos[0] for m in invitations}) == 3
 
