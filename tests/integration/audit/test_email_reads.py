@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import select
-from tests.integration.web_office.office_support import add_journey
+from tests.integration.web_office.office_support import add_cohort, add_journey
 from tests.support import scenario as sc
 
 from rdv_spie.audit.models import FileRead
@@ -14,28 +14,19 @@ from rdv_spie.clock import FrozenClock
 from rdv_spie.db.uow import Database
 from rdv_spie.invitations import service as invitations
 from rdv_spie.notifications.models import Notification
-from rdv_spie.people.models import Cohort, Journey
+from rdv_spie.people.models import Journey
 
 
 async def test_the_deadline_alert_names_people_once(db: Database, clock: FrozenClock) -> None:
     s = await sc.build(db, clock, slug="laon")
     referent = s.referent_ids[0]
-    async with db.unit_of_work(clock=clock) as uow:
-        cohort = Cohort(
-            territory_id=s.territory_id,
-            name="Jeunes",
-            appointment_type_id=s.single_type_id,
-            organisation_id=s.organisation_id,
-            deadline_alert_days=7,
-        )
-        uow.session.add(cohort)
-        await uow.session.flush()
+    cohort = await add_cohort(db, clock, s)
     near = [
         await add_journey(
             db,
             clock,
             territory_id=s.territory_id,
-            cohort_id=cohort.id,
+            cohort_id=cohort,
             last_name=name,
             appointment_by_on=date(2026, 12, 5),
             referent_id=referent,
@@ -46,7 +37,7 @@ async def test_the_deadline_alert_names_people_once(db: Database, clock: FrozenC
         db,
         clock,
         territory_id=s.territory_id,
-        cohort_id=cohort.id,
+        cohort_id=cohort,
         last_name="Lointaine",
         appointment_by_on=date(2026, 12, 30),
         referent_id=referent,

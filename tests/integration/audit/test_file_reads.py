@@ -16,14 +16,14 @@ import pytest
 from litestar import Litestar
 from litestar.routes import HTTPRoute
 from sqlalchemy import delete, select
-from tests.integration.web_office.office_support import add_journey
+from tests.integration.web_office.office_support import add_cohort, add_journey
 from tests.support import scenario as sc
 
 from rdv_spie.audit import service as audit
 from rdv_spie.audit.models import FileRead
 from rdv_spie.clock import FrozenClock
 from rdv_spie.db.uow import Database
-from rdv_spie.people.models import Cohort, Person
+from rdv_spie.people.models import Person
 from rdv_spie.settings import Settings
 from rdv_spie.worker import jobs
 from rdv_spie.worker.settings import worker_settings
@@ -98,27 +98,19 @@ async def test_a_refused_read_leaves_no_line(
 async def test_a_cohorts_journeys_are_in_the_trail(
     client: httpx.AsyncClient, s: sc.Scenario, db: Database, clock: FrozenClock
 ) -> None:
-    async with db.unit_of_work(clock=clock) as uow:
-        cohort = Cohort(
-            territory_id=s.territory_id,
-            name="Jeunes",
-            appointment_type_id=s.single_type_id,
-            organisation_id=s.organisation_id,
-        )
-        uow.session.add(cohort)
-        await uow.session.flush()
+    cohort = await add_cohort(db, clock, s)
     journeys = [
         await add_journey(
             db,
             clock,
             territory_id=s.territory_id,
-            cohort_id=cohort.id,
+            cohort_id=cohort,
             last_name=name,
             appointment_by_on=date(2026, 12, 10),
         )
         for name in ("Martin", "Petit")
     ]
-    r = await client.get(f"/api/v1/cohorts/{cohort.id}/journeys", headers=s.auth())
+    r = await client.get(f"/api/v1/cohorts/{cohort}/journeys", headers=s.auth())
     assert r.status_code == 200 and {j["id"] for j in r.json()} == {str(j) for j in journeys}
     people = {uuid.UUID(j["person_id"]) for j in r.json()}
     rows = await trail(db, clock)

@@ -17,7 +17,7 @@ from rdv_spie.agents.models import Agent
 from rdv_spie.agents.passwords import hash_password
 from rdv_spie.clock import FrozenClock
 from rdv_spie.db.uow import Database
-from rdv_spie.people.models import Journey, Person
+from rdv_spie.people.models import Cohort, Journey, Person
 
 PASSWORD = "un mot de passe assez long"
 _CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
@@ -68,6 +68,22 @@ class Office:
     other_email: str
     cohort_id: uuid.UUID
     other_cohort_id: uuid.UUID
+
+
+async def add_cohort(db: Database, clock: FrozenClock, s: sc.Scenario) -> uuid.UUID:
+    """A cohort of the scenario's organisation, first appointments of the single type, deadline
+    alerts 7 days ahead."""
+    async with db.unit_of_work(clock=clock) as uow:
+        cohort = Cohort(
+            territory_id=s.territory_id,
+            name="Jeunes 18-30 ans",
+            appointment_type_id=s.single_type_id,
+            organisation_id=s.organisation_id,
+            deadline_alert_days=7,
+        )
+        uow.session.add(cohort)
+        await uow.session.flush()
+        return cohort.id
 
 
 async def add_journey(
