@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     rate_limit_login_daily_failures: int = Field(
         default=100, gt=0, description="Wrong passwords per e-mail and day"
     )
+    personal_data_retention_days: int = Field(
+        default=730,
+        gt=0,
+        description="Days without activity after which a person's personal data is erased",
+    )
     audit_retention_days: int = Field(
         default=365, gt=0, description="Days the trail of who read a person's file is kept"
     )

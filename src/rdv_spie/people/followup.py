@@ -43,6 +43,7 @@ async def _scope(uow: UnitOfWork, actor: Actor) -> ColumnElement[bool]:
     colleagues = await colleague_ids(uow, actor)
     return and_(
         Journey.territory_id.in_(actor.territory_ids),
+        Person.purged_at.is_(None),
         or_(
             Cohort.organisation_id.in_(actor.organisation_ids),
             Journey.referent_id.in_(colleagues),

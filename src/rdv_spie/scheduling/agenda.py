@@ -50,6 +50,7 @@ class Row:
     place_name: str
     person_id: uuid.UUID | None
     person_name: str | None
+    person_erased: bool  # the retention purge erased the person's data
     status: AppointmentStatus
     agents: tuple[str, ...]
     started: bool
@@ -80,7 +81,12 @@ async def week(
     rows = (
         await uow.session.execute(
             select(
-                Appointment, AppointmentType.name, Place.name, Person.first_name, Person.last_name
+                Appointment,
+                AppointmentType.name,
+                Place.name,
+                Person.first_name,
+                Person.last_name,
+                Person.purged_at,
             )
             .join(AppointmentType, AppointmentType.id == Appointment.appointment_type_id)
             .join(Place, Place.id == Appointment.place_id)
@@ -96,7 +102,8 @@ async def week(
     }
     now = uow.clock.now()
     days: dict[date, list[Row]] = defaultdict(list)
-    for appointment, type_name, place_name, first, last in rows:
+    for appointment, type_name, place_name, first, last, purged_at in rows:
+        named = first is not None and purged_at is None  # an erased person shows no name
         status = AppointmentStatus(appointment.status)
         started = appointment.starts_at <= now
         local = appointment.starts_at.astimezone(zone)
@@ -107,8 +114,9 @@ async def week(
                 ends=appointment.ends_at.astimezone(zone),
                 type_name=type_name,
                 place_name=place_name,
-                person_id=appointment.person_id,
-                person_name=f"{first} {last}" if first is not None else None,
+                person_id=appointment.person_id if named else None,
+                person_name=f"{first} {last}" if named else None,
+                person_erased=purged_at is not None,
                 status=status,
                 agents=tuple(names.get(a.agent_id, "") for a in appointment.attendees),
                 started=started,

@@ -78,6 +78,7 @@ class InProcessRunner:
                 if time.monotonic() - last_generate >= GENERATE_EVERY_SECONDS:
                     await jobs.generate_cto_sessions(self.ctx)
                     await jobs.purge_web_state(self.ctx)
+                    await jobs.purge_personal_data(self.ctx)
                     await jobs.purge_audit(self.ctx)
                     last_generate = time.monotonic()
                 plan = time.monotonic() - last_plan >= PLAN_EVERY_SECONDS

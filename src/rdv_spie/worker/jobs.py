@@ -12,6 +12,7 @@ from rdv_spie.audit import service as audit
 from rdv_spie.committees import cycle as committees
 from rdv_spie.invitations import service as invitations
 from rdv_spie.notifications import outbox
+from rdv_spie.people import retention
 from rdv_spie.web import sessions
 from rdv_spie.worker.context import JobContext
 from rdv_spie.worker.queue import JobQueue
@@ -100,6 +101,17 @@ async def purge_web_state(ctx: dict[str, Any]) -> int:
     purged = await sessions.purge(jobs.db, jobs.clock)
     if purged:
         _log.info("web_state_purged", rows=purged)
+    return purged
+
+
+async def purge_personal_data(ctx: dict[str, Any]) -> int:
+    """Erase the personal data of people inactive for ``personal_data_retention_days``
+    (daily; the indicators are unchanged)."""
+    jobs = _jobs(ctx)
+    keep = jobs.settings.personal_data_retention_days
+    purged = await retention.purge(jobs.db, jobs.clock, keep_days=keep)
+    if purged:
+        _log.info("personal_data_purged", people=purged)
     return purged
 
 

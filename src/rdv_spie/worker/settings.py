@@ -75,6 +75,7 @@ def worker_settings(
                 jobs.generate_cto_sessions, hour={3}, minute={17}, run_at_startup=True, timeout=600
             ),
             cron(jobs.purge_web_state, hour={4}, minute={7}, timeout=600),
+            cron(jobs.purge_personal_data, hour={4}, minute={22}, timeout=1800),
             cron(jobs.purge_audit, hour={4}, minute={37}, timeout=600),
         ],
         "on_startup": on_startup,
