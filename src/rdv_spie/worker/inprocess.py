@@ -19,6 +19,12 @@ from rdv_spie.worker.queue import InProcessQueue
 _log = structlog.get_logger(__name__)
 PLAN_EVERY_SECONDS = 60.0
 GENERATE_EVERY_SECONDS = 86_400.0  # CTO sessions are generated months ahead
+DAILY = (
+    jobs.generate_cto_sessions,
+    jobs.purge_web_state,
+    jobs.purge_personal_data,
+    jobs.purge_audit,
+)
 CONCURRENT_SENDS = 8
 
 
@@ -71,15 +77,21 @@ class InProcessRunner:
 
         await asyncio.gather(*(send(i) for i in ids))
 
+    async def _daily(self) -> None:
+        """The daily jobs, each on its own: one failing does not hold back the others (it
+        is tried again the next day, or at the next start)."""
+        for job in DAILY:
+            try:
+                await job(self.ctx)
+            except Exception:
+                _log.exception("inprocess_daily_job_failed", job=job.__name__)
+
     async def _loop(self) -> None:
         last_plan = last_generate = -GENERATE_EVERY_SECONDS
         while True:
             try:
                 if time.monotonic() - last_generate >= GENERATE_EVERY_SECONDS:
-                    await jobs.generate_cto_sessions(self.ctx)
-                    await jobs.purge_web_state(self.ctx)
-                    await jobs.purge_personal_data(self.ctx)
-                    await jobs.purge_audit(self.ctx)
+                    await self._daily()
                     last_generate = time.monotonic()
                 plan = time.monotonic() - last_plan >= PLAN_EVERY_SECONDS
                 await self.run_once(plan=plan)

@@ -25,7 +25,8 @@ from rdv_spie.clock import FrozenClock
 from rdv_spie.db.uow import Database
 from rdv_spie.people.models import Person
 from rdv_spie.settings import Settings
-from rdv_spie.worker import jobs
+from rdv_spie.worker import inprocess, jobs
+from rdv_spie.worker.inprocess import InProcessRunner
 from rdv_spie.worker.settings import worker_settings
 
 WED_0900 = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)  # Wednesday 2 December, 09:00 in Paris
@@ -176,7 +177,11 @@ async def test_the_trail_outlives_the_file_and_pages(
 
 
 async def test_the_trail_is_kept_for_the_retention_period(
-    s: sc.Scenario, db: Database, clock: FrozenClock, settings: Settings
+    s: sc.Scenario,
+    db: Database,
+    clock: FrozenClock,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     keep = 30
     person = uuid.uuid4()  # the trail outlives the file: no foreign key to the person
@@ -194,11 +199,21 @@ async def test_the_trail_is_kept_for_the_retention_period(
     # The daily job, as the worker and the in-process runner call it, with the setting.
     configured = settings.model_copy(update={"audit_retention_days": keep})
     ctx = {"jobs": SimpleNamespace(db=db, clock=clock, settings=configured)}
-    assert await jobs.purge_audit(ctx) == 1
+
+    async def broken(_ctx: dict[str, Any]) -> None:
+        raise RuntimeError("another daily job failed")
+
+    # Without Redis the web process runs the daily jobs: one failing holds back no other.
+    runner = InProcessRunner(ctx["jobs"], sweep_seconds=60)  # type: ignore[arg-type]
+    monkeypatch.setattr(inprocess, "DAILY", (broken, jobs.purge_audit))
+    try:
+        await runner._daily()
+    finally:
+        db.on_due_notifications = None
     async with db.unit_of_work(clock=clock, write=False) as uow:
         left = list(await uow.session.scalars(select(FileRead.at).order_by(FileRead.at)))
     assert left == [clock.now() - timedelta(days=keep - 1), clock.now()]
-    assert await jobs.purge_audit(ctx) == 0
+    assert await jobs.purge_audit(ctx) == 0  # the runner's pass did it
     with_redis = configured.model_copy(update={"redis_url": "redis://127.0.0.1:9/0"})
     crons = worker_settings(with_redis)["cron_jobs"]
     assert "purge_audit" in {c.coroutine.__name__ for c in crons}
