@@ -58,7 +58,10 @@ async def record(
         return
     agent_id = actor.agent_id if isinstance(actor, Actor) else actor
     found = await uow.session.execute(
-        select(Person.id, Person.territory_id).where(Person.id.in_(people))
+        # An erased person's row shows nothing: no line.
+        select(Person.id, Person.territory_id).where(
+            Person.id.in_(people), Person.purged_at.is_(None)
+        )
     )
     territories = {person: territory for person, territory in found}
     at = uow.clock.now()

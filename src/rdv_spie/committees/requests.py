@@ -112,7 +112,7 @@ async def submit(*, uow: UnitOfWork, actor: Actor, values: dict[str, Any]) -> Ct
     if values.get("person_id") is None:
         raise Invalid("say whose situation it is (person_id or journey_id)", field="person_id")
     person = await uow.session.get(Person, values["person_id"])
-    if person is None or person.territory_id != session.territory_id:
+    if person is None or person.territory_id != session.territory_id or person.purged_at:
         raise NotFound("person not found", field="person_id")
     session = await _open_session(uow, session.id)
     request = CtoRequest(

@@ -429,7 +429,8 @@ async def _person(
 ) -> Person | None:
     if person_id is not None:
         person = await uow.session.get(Person, person_id)
-        if person is None or person.territory_id != territory_id:
+        # An erased person (people/retention.py) is gone: the same 404 as an unknown one.
+        if person is None or person.territory_id != territory_id or person.purged_at:
             raise NotFound("person not found", field="person_id")
         return person
     if new_person is not None:

@@ -109,7 +109,9 @@ async def purge_personal_data(ctx: dict[str, Any]) -> int:
     (daily; the indicators are unchanged)."""
     jobs = _jobs(ctx)
     keep = jobs.settings.personal_data_retention_days
-    purged = await retention.purge(jobs.db, jobs.clock, keep_days=keep)
+    # Without a relay, messages are files in outbox_dir: the old ones go too.
+    folder = jobs.settings.outbox_dir
+    purged = await retention.purge(jobs.db, jobs.clock, keep_days=keep, outbox_dir=folder)
     if purged:
         _log.info("personal_data_purged", people=purged)
     return purged
