@@ -122,3 +122,25 @@ async def add_journey(
         uow.session.add(journey)
         await uow.session.flush()
         return journey.id
+
+
+async def book_journey(
+    client: httpx.AsyncClient,
+    s: sc.Scenario,
+    journey_id: uuid.UUID,
+    *,
+    starts_at: str = "2026-12-03T09:00:00Z",
+    referent_id: uuid.UUID | None = None,
+) -> httpx.Response:
+    """Book the single type at the first place for a journey, through the API as the admin."""
+    return await client.post(
+        "/api/v1/appointments/",
+        json={
+            "appointment_type_id": str(s.single_type_id),
+            "place_id": str(s.place_ids[0]),
+            "starts_at": starts_at,
+            "journey_id": str(journey_id),
+            **({"referent_id": str(referent_id)} if referent_id else {}),
+        },
+        headers=s.auth(),
+    )

@@ -12,6 +12,7 @@ from tests.integration.web_office.office_support import (
     Office,
     add_journey,
     body,
+    book_journey,
     csrf,
     login,
     post_form,
@@ -149,16 +150,7 @@ async def test_people_to_follow(
         territory_id=office.other.territory_id,
         cohort_id=office.other_cohort_id,
     )
-    response = await client.post(
-        "/api/v1/appointments/",
-        json={
-            "appointment_type_id": str(s.single_type_id),
-            "place_id": str(s.place_ids[0]),
-            "starts_at": "2026-12-03T09:00:00Z",
-            "journey_id": str(booked),
-        },
-        headers=s.auth(),
-    )
+    response = await book_journey(client, s, booked)
     assert response.status_code == 201
     await login(client, office.email)
     page = body(await client.get("/agent/personnes"))

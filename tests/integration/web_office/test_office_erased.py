@@ -7,7 +7,13 @@ from datetime import UTC, date, datetime
 
 import httpx
 from sqlalchemy import func, select
-from tests.integration.web_office.office_support import Office, add_journey, body, login
+from tests.integration.web_office.office_support import (
+    Office,
+    add_journey,
+    body,
+    book_journey,
+    login,
+)
 
 from rdv_spie.audit.models import FileRead
 from rdv_spie.clock import FrozenClock
@@ -28,17 +34,7 @@ async def test_an_erased_person_on_the_back_office_pages(
         appointment_by_on=date(2026, 12, 20),
         referent_id=me,
     )
-    booked = await client.post(
-        "/api/v1/appointments/",
-        json={
-            "appointment_type_id": str(s.single_type_id),
-            "place_id": str(s.place_ids[0]),
-            "starts_at": "2026-12-03T09:00:00Z",
-            "journey_id": str(journey),
-            "referent_id": str(me),
-        },
-        headers=s.auth(),
-    )
+    booked = await book_journey(client, s, journey, referent_id=me)
     assert booked.status_code == 201, booked.text
     await login(client, office.email)
     week = "/agent/agenda?semaine=2026-11-30"

@@ -10,7 +10,13 @@ from datetime import date
 
 import httpx
 from sqlalchemy import select
-from tests.integration.web_office.office_support import Office, add_journey, body, login
+from tests.integration.web_office.office_support import (
+    Office,
+    add_journey,
+    body,
+    book_journey,
+    login,
+)
 
 from rdv_spie.audit.models import FileRead
 from rdv_spie.clock import FrozenClock
@@ -64,17 +70,7 @@ async def test_pages_that_show_people_are_in_the_trail(
         last_name="Etrangere",
         appointment_by_on=date(2026, 12, 5),
     )
-    response = await client.post(
-        "/api/v1/appointments/",
-        json={
-            "appointment_type_id": str(s.single_type_id),
-            "place_id": str(s.place_ids[0]),
-            "starts_at": "2026-12-03T09:00:00Z",
-            "journey_id": str(booked),
-            "referent_id": str(me),
-        },
-        headers=s.auth(),
-    )
+    response = await book_journey(client, s, booked, referent_id=me)
     assert response.status_code == 201, response.text
     near_person = await person_of(db, clock, near)
     booked_person = await person_of(db, clock, booked)
