@@ -25,15 +25,9 @@ def upgrade() -> None:
         "file_read",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("at", _UTC(timezone=True), nullable=False),
-        sa.Column("territory_id", sa.Uuid(), nullable=False),
         sa.Column("agent_id", sa.Uuid(), nullable=False),
         sa.Column("person_id", sa.Uuid(), nullable=False),
         sa.Column("what", sa.String(length=32), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["territory_id"],
-            ["territory.id"],
-            name=op.f("fk_file_read_territory_id_territory"),
-        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_file_read")),
     )
     with op.batch_alter_table("file_read", schema=None) as batch_op:

@@ -1,9 +1,9 @@
 """The audit table: one row each time an agent is shown a person's file.
 
 Rows hold ids and a code naming what was read, never a name or a detail of the file. Neither
-the person nor the agent is a foreign key: the trail outlives the file and the agent's
-account. The person's territory is kept on the row, so the trail stays readable by the
-territory's managers after the file is purged.
+the person nor the agent is a foreign key: the trail outlives the agent's account. The
+retention purge empties a person's row in place, so the person's territory (who may read the
+trail) stays known.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Uuid
+from sqlalchemy import Index, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rdv_spie.db.base import Base
@@ -28,7 +28,6 @@ class FileRead(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     at: Mapped[datetime]
-    territory_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("territory.id"))
     agent_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     person_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     what: Mapped[str] = mapped_column(String(32))  # a Read value

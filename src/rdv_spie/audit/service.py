@@ -57,25 +57,17 @@ async def record(
     if not people:
         return
     agent_id = actor.agent_id if isinstance(actor, Actor) else actor
-    found = await uow.session.execute(
-        # An erased person's row shows nothing: no line.
-        select(Person.id, Person.territory_id).where(
-            Person.id.in_(people), Person.purged_at.is_(None)
+    # An erased person's row shows nothing: no line.
+    shown = set(
+        await uow.session.scalars(
+            select(Person.id).where(Person.id.in_(people), Person.purged_at.is_(None))
         )
     )
-    territories = {person: territory for person, territory in found}
     at = uow.clock.now()
     rows = [
-        {
-            "id": uuid.uuid4(),
-            "at": at,
-            "territory_id": territories[p],
-            "agent_id": agent_id,
-            "person_id": p,
-            "what": what,
-        }
+        {"id": uuid.uuid4(), "at": at, "agent_id": agent_id, "person_id": p, "what": what}
         for p in people
-        if p in territories
+        if p in shown
     ]
     if rows:
         await uow.session.execute(insert(FileRead), rows)
@@ -95,32 +87,23 @@ async def reads_of(
     uow: UnitOfWork, actor: Actor, person_id: uuid.UUID, *, before: datetime | None = None
 ) -> list[Entry]:
     """Who was shown this person's file, newest first, at most MAX_ROWS lines before
-    ``before``: for the admins and animators of the person's territory (also once the file
-    is purged). Anyone else: 404 if the person is outside their territories, 403 if they
-    manage no organisation there."""
+    ``before``: for the admins and animators of the person's territory (also once the
+    person's data is erased: the purge keeps the row). Anyone else: 404 if the person is
+    outside their territories, 403 if they manage no organisation there."""
     territory_id = await uow.session.scalar(
         select(Person.territory_id).where(Person.id == person_id)
     )
-    if territory_id is not None:
-        known = {territory_id}
-    else:  # the file is gone: the territories its trail was written in
-        known = set(
-            await uow.session.scalars(
-                select(FileRead.territory_id).where(FileRead.person_id == person_id).distinct()
-            )
-        )
-    visible = known & actor.territory_ids
-    if not visible:
+    if territory_id is None or territory_id not in actor.territory_ids:
         raise NotFound("person not found", field="person_id")
-    managed = set(
-        await uow.session.scalars(
-            select(Organisation.territory_id).where(
-                Organisation.id.in_(actor.managed_organisation_ids),
-                Organisation.territory_id.in_(visible),
-            )
+    managed = await uow.session.scalar(
+        select(Organisation.id)
+        .where(
+            Organisation.id.in_(actor.managed_organisation_ids),
+            Organisation.territory_id == territory_id,
         )
+        .limit(1)
     )
-    if not managed:
+    if managed is None:
         raise Forbidden(
             "only an admin or animator of the person's territory reads this trail",
             field="person_id",
@@ -128,7 +111,7 @@ async def reads_of(
     query = (
         select(FileRead.at, FileRead.agent_id, Agent.first_name, Agent.last_name, FileRead.what)
         .outerjoin(Agent, Agent.id == FileRead.agent_id)
-        .where(FileRead.person_id == person_id, FileRead.territory_id.in_(managed))
+        .where(FileRead.person_id == person_id)
     )
     if before is not None:
         check_instant("before", before)

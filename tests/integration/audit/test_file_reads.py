@@ -15,7 +15,7 @@ import msgspec
 import pytest
 from litestar import Litestar
 from litestar.routes import HTTPRoute
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from tests.integration.web_office.office_support import add_cohort, add_journey
 from tests.support import scenario as sc
 
@@ -23,6 +23,7 @@ from rdv_spie.audit import service as audit
 from rdv_spie.audit.models import FileRead
 from rdv_spie.clock import FrozenClock
 from rdv_spie.db.uow import Database
+from rdv_spie.people import retention
 from rdv_spie.people.models import Person
 from rdv_spie.settings import Settings
 from rdv_spie.worker import inprocess, jobs
@@ -158,8 +159,12 @@ async def test_the_trail_outlives_the_file_and_pages(
         async with db.unit_of_work(clock=clock) as uow:
             await audit.record(uow, s.referent_ids[0], [person.id], audit.Read.EMAIL)
         clock.advance(timedelta(minutes=1))
+    # The retention purge erases the person's data: the trail stays readable.
+    clock.advance(timedelta(days=800))
+    assert await retention.purge(db, clock, keep_days=730) == 1
+    # … and the erased file shows nothing more: a read of it writes no line.
     async with db.unit_of_work(clock=clock) as uow:
-        await uow.session.execute(delete(Person).where(Person.id == person.id))
+        await audit.record(uow, s.admin_id, [person.id], audit.Read.JOURNEY)
     path = f"/api/v1/people/{person.id}/reads"
     first = await client.get(path, headers=s.auth())
     assert first.status_code == 200, first.text
@@ -190,7 +195,6 @@ async def test_the_trail_is_kept_for_the_retention_period(
             uow.session.add(
                 FileRead(
                     at=clock.now() - timedelta(days=age),
-                    territory_id=s.territory_id,
                     agent_id=s.admin_id,
                     person_id=person,
                     what=audit.Read.AGENDA,
