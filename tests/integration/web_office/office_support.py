@@ -124,6 +124,29 @@ async def add_journey(
         return journey.id
 
 
+async def office_journey(
+    db: Database,
+    clock: FrozenClock,
+    office: Office,
+    *,
+    last_name: str,
+    appointment_by_on: date = date(2026, 12, 20),
+    referent_id: uuid.UUID | None = None,
+    locked: bool = False,
+) -> uuid.UUID:
+    """A person and their open journey in the office's own territory and cohort."""
+    return await add_journey(
+        db,
+        clock,
+        territory_id=office.s.territory_id,
+        cohort_id=office.cohort_id,
+        last_name=last_name,
+        appointment_by_on=appointment_by_on,
+        referent_id=referent_id,
+        locked=locked,
+    )
+
+
 async def book_journey(
     client: httpx.AsyncClient,
     s: sc.Scenario,

@@ -12,10 +12,10 @@ import httpx
 from sqlalchemy import select
 from tests.integration.web_office.office_support import (
     Office,
-    add_journey,
     body,
     csrf,
     login,
+    office_journey,
     post_form,
 )
 
@@ -192,11 +192,10 @@ async def book_by_api(
 async def test_marking_an_appointment_after_its_start(
     client: httpx.AsyncClient, office: Office, db: Database, clock: FrozenClock
 ) -> None:
-    journey = await add_journey(
+    journey = await office_journey(
         db,
         clock,
-        territory_id=office.s.territory_id,
-        cohort_id=office.cohort_id,
+        office,
         last_name="Lefebvre",
         appointment_by_on=date(2026, 12, 20),
     )
@@ -236,11 +235,10 @@ async def test_marking_an_appointment_after_its_start(
 async def test_the_team_view_shows_colleagues(
     client: httpx.AsyncClient, office: Office, db: Database, clock: FrozenClock
 ) -> None:
-    journey = await add_journey(
+    journey = await office_journey(
         db,
         clock,
-        territory_id=office.s.territory_id,
-        cohort_id=office.cohort_id,
+        office,
         last_name="Girard",
         appointment_by_on=date(2026, 12, 20),
     )

@@ -15,6 +15,7 @@ from tests.integration.web_office.office_support import (
     book_journey,
     csrf,
     login,
+    office_journey,
     post_form,
 )
 
@@ -37,11 +38,10 @@ def confirm_fields(page: str) -> dict[str, str]:
 async def test_booking_on_behalf_books_once_and_tells_the_person(
     client: httpx.AsyncClient, office: Office, db: Database, clock: FrozenClock
 ) -> None:
-    journey = await add_journey(
+    journey = await office_journey(
         db,
         clock,
-        territory_id=office.s.territory_id,
-        cohort_id=office.cohort_id,
+        office,
         last_name="Moreau",
         appointment_by_on=date(2026, 12, 20),
     )
@@ -84,11 +84,10 @@ async def test_booking_on_behalf_books_once_and_tells_the_person(
 async def test_a_slot_taken_meanwhile_shows_fresh_slots(
     client: httpx.AsyncClient, office: Office, db: Database, clock: FrozenClock
 ) -> None:
-    journey = await add_journey(
+    journey = await office_journey(
         db,
         clock,
-        territory_id=office.s.territory_id,
-        cohort_id=office.cohort_id,
+        office,
         last_name="Roussel",
         appointment_by_on=date(2026, 12, 20),
     )
@@ -201,11 +200,10 @@ async def test_one_booked_appointment_per_journey_and_links_kept(
     refused (nothing written); the API refuses a second one too. A booking from the back office
     keeps the person's links valid until the appointment has passed and ends the wait for
     slots."""
-    journey = await add_journey(
+    journey = await office_journey(
         db,
         clock,
-        territory_id=office.s.territory_id,
-        cohort_id=office.cohort_id,
+        office,
         last_name="Moreau",
         appointment_by_on=date(2026, 12, 20),
     )

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import select
 from tests.integration.web_office.office_support import (
     Office,
-    add_journey,
     body,
     csrf,
     login,
+    office_journey,
     set_password,
 )
 
@@ -54,11 +54,10 @@ async def test_another_organisation_sees_nothing_and_changes_nothing(
     stranger = office.other_email
     if where == "same_territory":
         stranger = await same_territory_stranger(db, clock, office)
-    journey = await add_journey(
+    journey = await office_journey(
         db,
         clock,
-        territory_id=s.territory_id,
-        cohort_id=office.cohort_id,
+        office,
         last_name="Secret",
         appointment_by_on=date(2026, 12, 4),
         referent_id=s.referent_ids[0],
@@ -77,11 +76,10 @@ async def test_another_organisation_sees_nothing_and_changes_nothing(
     )
     assert booked.status_code == 201
     appointment = booked.json()["id"]
-    other_journey = await add_journey(
+    other_journey = await office_journey(
         db,
         clock,
-        territory_id=s.territory_id,
-        cohort_id=office.cohort_id,
+        office,
         last_name="Cache",
         appointment_by_on=date(2026, 12, 3),
     )
@@ -168,11 +166,10 @@ async def test_the_api_books_only_for_journeys_the_organisation_follows(
 ) -> None:
     s = office.s
     stranger = await same_territory_stranger(db, clock, office)
-    journey = await add_journey(
+    journey = await office_journey(
         db,
         clock,
-        territory_id=s.territory_id,
-        cohort_id=office.cohort_id,
+        office,
         last_name="Secret",
         appointment_by_on=date(2026, 12, 4),
     )

@@ -9,10 +9,10 @@ import httpx
 from sqlalchemy import func, select
 from tests.integration.web_office.office_support import (
     Office,
-    add_journey,
     body,
     book_journey,
     login,
+    office_journey,
 )
 
 from rdv_spie.audit.models import FileRead
@@ -25,11 +25,10 @@ async def test_an_erased_person_on_the_back_office_pages(
     client: httpx.AsyncClient, office: Office, db: Database, clock: FrozenClock
 ) -> None:
     s, me = office.s, office.s.referent_ids[0]
-    journey = await add_journey(
+    journey = await office_journey(
         db,
         clock,
-        territory_id=s.territory_id,
-        cohort_id=office.cohort_id,
+        office,
         last_name="Effacee",
         appointment_by_on=date(2026, 12, 20),
         referent_id=me,

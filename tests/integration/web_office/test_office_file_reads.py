@@ -16,6 +16,7 @@ from tests.integration.web_office.office_support import (
     body,
     book_journey,
     login,
+    office_journey,
 )
 
 from rdv_spie.audit.models import FileRead
@@ -45,20 +46,18 @@ async def test_pages_that_show_people_are_in_the_trail(
     client: httpx.AsyncClient, office: Office, db: Database, clock: FrozenClock
 ) -> None:
     s, me = office.s, office.s.referent_ids[0]
-    near = await add_journey(
+    near = await office_journey(
         db,
         clock,
-        territory_id=s.territory_id,
-        cohort_id=office.cohort_id,
+        office,
         last_name="Proche",
         appointment_by_on=date(2026, 12, 5),
         referent_id=me,
     )
-    booked = await add_journey(
+    booked = await office_journey(
         db,
         clock,
-        territory_id=s.territory_id,
-        cohort_id=office.cohort_id,
+        office,
         last_name="Reservee",
         appointment_by_on=date(2026, 12, 20),
     )

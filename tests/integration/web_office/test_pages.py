@@ -9,10 +9,10 @@ import httpx
 import pytest
 from tests.integration.web_office.office_support import (
     Office,
-    add_journey,
     body,
     csrf,
     login,
+    office_journey,
 )
 
 from rdv_spie.clock import FrozenClock
@@ -58,11 +58,10 @@ async def test_a_cancelled_appointment_keeps_its_status(
     client: httpx.AsyncClient, office: Office, db: Database, clock: FrozenClock
 ) -> None:
     s = office.s
-    journey = await add_journey(
+    journey = await office_journey(
         db,
         clock,
-        territory_id=s.territory_id,
-        cohort_id=office.cohort_id,
+        office,
         last_name="Annule",
         appointment_by_on=date(2026, 12, 20),
     )
