@@ -15,7 +15,33 @@ config = context.config
 target_metadata = Base.metadata
 
 
+def _sqlite_pragma(connection: Connection, statement: str) -> list[tuple[object, ...]]:
+    """Run a PRAGMA on the driver connection, outside any transaction (SQLite ignores
+    ``foreign_keys`` inside one)."""
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(statement)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
 def _run(connection: Connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # A batch migration copies a table and drops the old one; with foreign keys on, the
+        # drop would first delete the rows that cascade from it (an appointment's agents).
+        _sqlite_pragma(connection, "PRAGMA foreign_keys=OFF")
+    try:
+        _migrate(connection)
+    finally:
+        if sqlite:
+            _sqlite_pragma(connection, "PRAGMA foreign_keys=ON")
+    if sqlite and (broken := _sqlite_pragma(connection, "PRAGMA foreign_key_check")):
+        raise RuntimeError(f"the migration left {len(broken)} rows whose references are broken")
+
+
+def _migrate(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

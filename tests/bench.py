@@ -135,6 +135,7 @@ async def seed(url: str) -> tuple[sc.Scenario, date]:
                     "id": rule_id,
                     "agent_id": r,
                     "place_id": s.place_ids[rng.randrange(PLACES)],
+                    "organisation_id": s.organisation_id,
                     "weekdays": 0b11111,
                     "start_time": wall(13, 30),
                     "end_time": wall(17),
@@ -163,6 +164,7 @@ async def seed(url: str) -> tuple[sc.Scenario, date]:
                             {
                                 "id": aid,
                                 "territory_id": s.territory_id,
+                                "acting_organisation_id": s.organisation_id,
                                 "appointment_type_id": s.single_type_id,
                                 "place_id": s.place_ids[0],
                                 "person_id": None,

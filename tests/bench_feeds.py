@@ -71,6 +71,7 @@ async def seed(url: str) -> tuple[sc.Scenario, str, Database]:
                 {
                     "id": aid,
                     "territory_id": s.territory_id,
+                    "acting_organisation_id": s.organisation_id,
                     "appointment_type_id": s.single_type_id,
                     "place_id": s.place_ids[0],
                     "person_id": person_id,

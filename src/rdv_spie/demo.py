@@ -240,6 +240,10 @@ async def _rule(
         end_time=end,
         valid_from=valid_from,
         valid_until=None,
+        # Each demo agent works for one structure: the hours are opened for it.
+        organisation_id=await uow.session.scalar(
+            select(Membership.organisation_id).where(Membership.agent_id == agent.id)
+        ),
     )
     await uow.session.refresh(rule, ["appointment_types"])
     if not rule.appointment_types:

@@ -131,6 +131,7 @@ async def build(
                         AvailabilityRule(
                             agent_id=r.id,
                             place_id=place.id,
+                            organisation_id=org.id,
                             weekdays=mask,
                             start_time=start,
                             end_time=end,
@@ -142,6 +143,7 @@ async def build(
             AvailabilityRule(
                 agent_id=animator.id,
                 place_id=place_rows[0].id,
+                organisation_id=org.id,
                 weekdays=weekdays,
                 start_time=start,
                 end_time=end,

@@ -30,6 +30,12 @@ class Actor:
         return frozenset(self.roles)
 
     @property
+    def staff_organisation_ids(self) -> frozenset[uuid.UUID]:
+        """Organisations where the agent works with people (any role but partner): their
+        appointments, cohorts and journeys are the agent's to see."""
+        return frozenset(org for org, role in self.roles.items() if role != Role.PARTNER)
+
+    @property
     def managed_organisation_ids(self) -> frozenset[uuid.UUID]:
         """Organisations where the agent is admin or animator."""
         return frozenset(org for org, role in self.roles.items() if role in _MANAGERS)

@@ -1,8 +1,9 @@
 """Page-only reads of journeys for the back office: which journeys an agent may see, the open
 ones to book for, and the people to follow (deadline near, nothing booked).
 
-An agent sees a journey when its cohort belongs to one of their organisations or its referent
-is a colleague; anything else is the same NotFound as an unknown id.
+An agent follows a journey when its cohort belongs to one of their organisations (not as a
+partner), when they are its referent, or — for a cohort of no organisation — when its referent
+works in one of their organisations; anything else is the same NotFound as an unknown id.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from datetime import date, timedelta
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 
-from rdv_spie.agents.guards import Actor, colleague_ids
+from rdv_spie.agents.guards import Actor
+from rdv_spie.agents.models import Membership, Role
 from rdv_spie.audit import service as audit
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.errors import NotFound
@@ -40,15 +42,44 @@ class Followed:
 
 
 async def _scope(uow: UnitOfWork, actor: Actor) -> ColumnElement[bool]:
-    colleagues = await colleague_ids(uow, actor)
+    staff = actor.staff_organisation_ids
+    colleagues = select(Membership.agent_id).where(
+        Membership.organisation_id.in_(staff), Membership.role != Role.PARTNER
+    )
     return and_(
         Journey.territory_id.in_(actor.territory_ids),
         Person.purged_at.is_(None),
         or_(
-            Cohort.organisation_id.in_(actor.organisation_ids),
-            Journey.referent_id.in_(colleagues),
+            Cohort.organisation_id.in_(staff),
+            Journey.referent_id == actor.agent_id,
+            and_(Cohort.organisation_id.is_(None), Journey.referent_id.in_(colleagues)),
         ),
     )
+
+
+async def person_followed(uow: UnitOfWork, actor: Actor, person_id: uuid.UUID) -> bool:
+    """Whether one of the person's journeys is followed by the agent, or one of their
+    appointments is held by one of the agent's organisations."""
+    journey = await uow.session.scalar(
+        select(Journey.id)
+        .join(Person, Person.id == Journey.person_id)
+        .join(Cohort, Cohort.id == Journey.cohort_id)
+        .where(Journey.person_id == person_id, await _scope(uow, actor))
+        .limit(1)
+    )
+    if journey is not None:
+        return True
+    held = await uow.session.scalar(
+        select(Appointment.id)
+        .join(Person, Person.id == Appointment.person_id)
+        .where(
+            Appointment.person_id == person_id,
+            Appointment.acting_organisation_id.in_(actor.staff_organisation_ids),
+            Person.purged_at.is_(None),
+        )
+        .limit(1)
+    )
+    return held is not None
 
 
 def _nothing_booked() -> ColumnElement[bool]:

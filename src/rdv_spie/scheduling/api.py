@@ -158,6 +158,7 @@ async def _save_rule(
         valid_from=data.valid_from,
         valid_until=data.valid_until,
         appointment_type_ids=data.appointment_type_ids,
+        organisation_id=data.organisation_id,
     )
 
 
@@ -283,6 +284,7 @@ class AppointmentController(Controller):
             else None,
             journey_id=data.journey_id,
             referent_id=data.referent_id,
+            organisation_id=data.organisation_id,
             submission_key=idempotency_key,
             grid_minutes=settings.slot_grid_minutes,
         )

@@ -13,16 +13,16 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from rdv_spie.agents.guards import Actor, colleague_ids
+from rdv_spie.agents.guards import Actor
 from rdv_spie.db.uow import UnitOfWork
-from rdv_spie.errors import Conflict, Invalid, NotFound
+from rdv_spie.errors import Conflict, Forbidden, Invalid, NotFound
 from rdv_spie.invitations.models import Invitation
 from rdv_spie.notifications import triggers
 from rdv_spie.people import followup
-from rdv_spie.people.models import Journey, Person
+from rdv_spie.people.models import Cohort, Journey, Person
 from rdv_spie.scheduling import search
 from rdv_spie.scheduling import slots as engine
 from rdv_spie.scheduling.models import (
@@ -31,7 +31,10 @@ from rdv_spie.scheduling.models import (
     AppointmentStatus,
     AppointmentType,
     AttendeeRole,
+    AvailabilityRule,
+    availability_rule_type,
 )
+from rdv_spie.territories import timezones
 from rdv_spie.territories.models import Organisation, Place, Territory
 
 _TINY = timedelta(microseconds=1)
@@ -72,11 +75,20 @@ async def book_appointment(
     new_person: NewPerson | None = None,
     journey_id: uuid.UUID | None = None,
     referent_id: uuid.UUID | None = None,
+    organisation_id: uuid.UUID | None = None,
+    among: frozenset[uuid.UUID] | None = None,
     submission_key: str | None = None,
     submission_scope: str | None = None,
     grid_minutes: int = 15,
 ) -> Booked:
-    """Book a slot; the referent (and animator) are picked among the free ones."""
+    """Book a slot; the referent (and animator) are picked among the free ones (``among``:
+    only among the hours opened for these structures).
+
+    The appointment is held for one acting organisation: the one the booking agent chose
+    (``organisation_id``, one of theirs), else the journey's cohort's structure if the agent
+    belongs to it, else the structure of the referent's opening hours if the agent belongs to
+    it, else the agent's first structure on the territory. Booked by the person or a system
+    (no agent): the cohort's structure, else that of the opening hours."""
     key_hash = None
     if submission_key is not None:
         scope = submission_scope or (f"agent:{actor.agent_id}" if actor else "anonymous")
@@ -100,10 +112,15 @@ async def book_appointment(
             return Booked(existing, created=False)
 
     appointment_type, territory = await search.load_type(uow, appointment_type_id)
+    mine: list[uuid.UUID] = []
     if actor is not None:
         actor.require_territory(territory.id, what="appointment_type")
+        mine = await _staff_structures(uow, actor, territory.id)
+        if organisation_id is not None and organisation_id not in mine:
+            raise NotFound("organisation not found", field="organisation_id")
     await _require_place(uow, place_id, territory.id)
     journey = None
+    cohort_organisation_id = None
     if journey_id is not None:
         if actor is not None:  # an agent books only for journeys their organisations follow
             await followup.visible_journey(uow, actor, journey_id)
@@ -114,6 +131,16 @@ async def book_appointment(
         if person_id is not None and person_id != journey.person_id:
             raise Invalid("the journey belongs to another person", field="journey_id")
         person_id, new_person = journey.person_id, None
+        cohort_organisation_id = await uow.session.scalar(
+            select(Cohort.organisation_id).where(Cohort.id == journey.cohort_id)
+        )
+    elif (
+        person_id is not None
+        and actor is not None
+        # Only people the agent's structures follow (a journey or an appointment of theirs).
+        and not await followup.person_followed(uow, actor, person_id)
+    ):
+        raise NotFound("person not found", field="person_id")
     person = await _person(uow, territory.id, person_id, new_person)
 
     slot, chosen = await _take_slot(
@@ -123,10 +150,19 @@ async def book_appointment(
         starts_at=starts_at,
         referent_id=referent_id,
         grid_minutes=grid_minutes,
+        among=among,
     )
+    if actor is not None:
+        opened_for = await _hours_owner(uow, territory, appointment_type.id, slot, chosen[0], among)
+        acting = _acting(mine, organisation_id, cohort_organisation_id, opened_for)
+    else:
+        acting = cohort_organisation_id or await _hours_owner(
+            uow, territory, appointment_type.id, slot, chosen[0], among
+        )
     buffer = timedelta(minutes=appointment_type.buffer_after_minutes)
     appointment = Appointment(
         territory_id=territory.id,
+        acting_organisation_id=acting,
         appointment_type_id=appointment_type_id,
         place_id=place_id,
         person_id=person.id if person else None,
@@ -304,11 +340,88 @@ async def get_appointment(
 
 
 async def can_see(uow: UnitOfWork, actor: Actor, appointment: Appointment) -> bool:
-    """The actor created it, or one of its agents belongs to one of the actor's organisations."""
-    if appointment.created_by_agent_id == actor.agent_id:
-        return True
-    colleagues = await colleague_ids(uow, actor)
-    return any(a.agent_id in colleagues for a in appointment.attendees)
+    """The actor attends it, or works for its acting organisation (a colleague attending is
+    not enough: an agent of two structures would carry one's appointments to the other)."""
+    return appointment.acting_organisation_id in actor.staff_organisation_ids or any(
+        a.agent_id == actor.agent_id for a in appointment.attendees
+    )
+
+
+async def _staff_structures(
+    uow: UnitOfWork, actor: Actor, territory_id: uuid.UUID
+) -> list[uuid.UUID]:
+    """The actor's organisations on the territory that may hold appointments, by name."""
+    found = list(
+        await uow.session.scalars(
+            select(Organisation.id)
+            .where(
+                Organisation.id.in_(actor.staff_organisation_ids),
+                Organisation.territory_id == territory_id,
+            )
+            .order_by(Organisation.name)
+        )
+    )
+    if not found:
+        raise Forbidden(
+            "only a referent, an admin or an animator of a structure of the territory can book",
+            field="organisation_id",
+        )
+    return found
+
+
+def _acting(
+    mine: list[uuid.UUID],
+    chosen: uuid.UUID | None,
+    cohort_organisation_id: uuid.UUID | None,
+    opened_for: uuid.UUID,
+) -> uuid.UUID:
+    """The structure an agent's booking is held for: so the booker always sees it."""
+    if chosen is not None:
+        return chosen
+    for candidate in (cohort_organisation_id, opened_for):
+        if candidate in mine:
+            return candidate
+    return mine[0]
+
+
+async def _hours_owner(
+    uow: UnitOfWork,
+    territory: Territory,
+    type_id: uuid.UUID,
+    slot: engine.Slot,
+    referent_id: uuid.UUID,
+    among: frozenset[uuid.UUID] | None,
+) -> uuid.UUID:
+    """The structure of the referent's opening hours that hold the slot."""
+    local = slot.starts_at.astimezone(timezones.zone(territory.timezone))
+    query = (
+        select(AvailabilityRule)
+        .join(
+            availability_rule_type,
+            availability_rule_type.c.availability_rule_id == AvailabilityRule.id,
+        )
+        .where(
+            AvailabilityRule.agent_id == referent_id,
+            AvailabilityRule.place_id == slot.place_id,
+            availability_rule_type.c.appointment_type_id == type_id,
+            AvailabilityRule.valid_from <= local.date(),
+            or_(
+                AvailabilityRule.valid_until.is_(None),
+                AvailabilityRule.valid_until >= local.date(),
+            ),
+            AvailabilityRule.start_time <= local.time(),
+            AvailabilityRule.end_time > local.time(),
+        )
+        .order_by(AvailabilityRule.organisation_id)
+    )
+    if among is not None:
+        query = query.where(AvailabilityRule.organisation_id.in_(among))
+    for rule in await uow.session.scalars(query):
+        if rule.weekday_set and local.weekday() in rule.weekday_set:
+            return rule.organisation_id
+    raise Conflict(  # the slot engine found these hours a moment ago
+        "this slot has just been closed", field="starts_at", code=SLOT_TAKEN
+    )
 
 
 async def _take_slot(
@@ -321,6 +434,7 @@ async def _take_slot(
     grid_minutes: int,
     ignore_appointment_id: uuid.UUID | None = None,
     prefer: uuid.UUID | None = None,
+    among: frozenset[uuid.UUID] | None = None,
 ) -> tuple[engine.Slot, tuple[uuid.UUID, uuid.UUID | None]]:
     """The slot at (starts_at, place) and the agents chosen for it, checked under the agents'
     locks."""
@@ -340,6 +454,7 @@ async def _take_slot(
             ignore_appointment_id=ignore_appointment_id,
             grid_minutes=grid_minutes,
             with_appointments=with_appointments,
+            organisation_ids=among,
         )
         found = search.compute(
             context, now=now, window_start=starts_at, window_end=starts_at + _TINY

@@ -114,6 +114,9 @@ class AppointmentType(Entity):
     cancel_cutoff_minutes: Mapped[int] = mapped_column(default=240)
     move_cutoff_minutes: Mapped[int] = mapped_column(default=2880)
     what_to_bring: Mapped[str | None] = mapped_column(Text)
+    # Whether the person is told whom they will meet (the referent's first name and structure):
+    # off for types where whoever is free receives.
+    show_agent_name: Mapped[bool] = mapped_column(default=True)
 
     allowed_places: Mapped[list[Place]] = relationship(
         secondary=appointment_type_place, lazy="selectin", order_by=Place.name
@@ -139,6 +142,9 @@ class AvailabilityRule(Entity):
         ForeignKey("agent.id", ondelete="CASCADE"), index=True
     )
     place_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("place.id"), index=True)
+    # The structure the agent opens these hours for (an agent may belong to several): an
+    # appointment booked in them is held on its behalf unless the cohort or the booker says.
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"), index=True)
     weekdays: Mapped[int]  # bit i set = open on date.weekday() == i (0 = Monday)
     start_time: Mapped[time]
     end_time: Mapped[time]
@@ -177,9 +183,13 @@ class Appointment(Entity):
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         CheckConstraint("busy_until >= ends_at", name="busy_after_end"),
         Index("ix_appointment_territory_starts", "territory_id", "starts_at"),
+        Index("ix_appointment_acting_organisation_starts", "acting_organisation_id", "starts_at"),
     )
 
     territory_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("territory.id"))
+    # The structure on whose behalf the appointment is held (structure qui reçoit): its members
+    # see and change it; other structures see an attending agent only as busy.
+    acting_organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"))
     appointment_type_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("appointment_type.id"), index=True
     )

@@ -38,6 +38,7 @@ class AppointmentTypeOut(msgspec.Struct, kw_only=True):
     cancel_cutoff_minutes: int  # online cancelling stops this long before the start
     move_cutoff_minutes: int  # online moving stops this long before the start
     what_to_bring: str | None
+    show_agent_name: bool
 
     @classmethod
     def of(cls, t: AppointmentType) -> AppointmentTypeOut:
@@ -57,6 +58,7 @@ class AppointmentTypeOut(msgspec.Struct, kw_only=True):
             cancel_cutoff_minutes=t.cancel_cutoff_minutes,
             move_cutoff_minutes=t.move_cutoff_minutes,
             what_to_bring=t.what_to_bring,
+            show_agent_name=t.show_agent_name,
         )
 
 
@@ -73,6 +75,8 @@ class AppointmentTypeIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True
     cancel_cutoff_minutes: int = 240
     move_cutoff_minutes: int = 2880
     what_to_bring: LongText | None = None
+    # Whether the person is told the referent's first name and structure.
+    show_agent_name: bool = True
 
 
 class AppointmentTypePatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -88,11 +92,15 @@ class AppointmentTypePatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=T
     cancel_cutoff_minutes: int | None = None
     move_cutoff_minutes: int | None = None
     what_to_bring: LongText | None = None  # "" clears it
+    show_agent_name: bool | None = None
 
 
 class RuleIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     agent_id: uuid.UUID | None = None  # default: yourself
     place_id: uuid.UUID
+    # The structure these hours are opened for; default: the agent's only structure on the
+    # place's territory, else the place's own if the agent belongs to it.
+    organisation_id: uuid.UUID | None = None
     weekdays: list[int]  # 0 = Monday … 6 = Sunday
     start_time: time  # local time of the territory, e.g. "09:00:00"
     end_time: time
@@ -105,6 +113,7 @@ class RuleOut(msgspec.Struct, kw_only=True):
     id: uuid.UUID
     agent_id: uuid.UUID
     place_id: uuid.UUID
+    organisation_id: uuid.UUID
     weekdays: list[int]
     start_time: time
     end_time: time
@@ -119,6 +128,7 @@ class RuleOut(msgspec.Struct, kw_only=True):
             id=r.id,
             agent_id=r.agent_id,
             place_id=r.place_id,
+            organisation_id=r.organisation_id,
             weekdays=sorted(r.weekday_set),
             start_time=r.start_time,
             end_time=r.end_time,
@@ -173,6 +183,9 @@ class BookingIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     person: PersonIn | None = None
     journey_id: uuid.UUID | None = None
     referent_id: uuid.UUID | None = None
+    # The structure the appointment is held for (one of yours); default: the journey's
+    # cohort's if you belong to it, else your only structure on the territory.
+    organisation_id: uuid.UUID | None = None
 
 
 class MoveIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -196,6 +209,7 @@ class AttendeeOut(msgspec.Struct, kw_only=True):
 class AppointmentOut(msgspec.Struct, kw_only=True):
     id: uuid.UUID
     territory_id: uuid.UUID
+    acting_organisation_id: uuid.UUID
     appointment_type_id: uuid.UUID
     place_id: uuid.UUID
     person_id: uuid.UUID | None
@@ -211,6 +225,7 @@ class AppointmentOut(msgspec.Struct, kw_only=True):
         return cls(
             id=a.id,
             territory_id=a.territory_id,
+            acting_organisation_id=a.acting_organisation_id,
             appointment_type_id=a.appointment_type_id,
             place_id=a.place_id,
             person_id=a.person_id,

@@ -123,9 +123,11 @@ async def load_context(
     grid_minutes: int = 15,
     with_appointments: bool = True,
     loaded: tuple[AppointmentType, Territory] | None = None,
+    organisation_ids: frozenset[uuid.UUID] | None = None,
 ) -> SearchContext:
     """Load rules, absences, appointments and holidays around a window (``loaded``: the type
-    and territory when the caller already has them)."""
+    and territory when the caller already has them; ``organisation_ids``: only the hours
+    opened for these structures)."""
     appointment_type, territory = loaded or await load_type(uow, type_id)
     tz = timezones.zone(territory.timezone)
     allowed_places = frozenset(
@@ -157,7 +159,14 @@ async def load_context(
             availability_rule_type.c.availability_rule_id == AvailabilityRule.id,
         )
         .join(Agent, Agent.id == AvailabilityRule.agent_id)
-        .join(Membership, Membership.agent_id == Agent.id)
+        # The agent's role in the structure the hours are opened for.
+        .join(
+            Membership,
+            and_(
+                Membership.agent_id == Agent.id,
+                Membership.organisation_id == AvailabilityRule.organisation_id,
+            ),
+        )
         .join(Organisation, Organisation.id == Membership.organisation_id)
         .join(Place, Place.id == AvailabilityRule.place_id)
         .where(
@@ -172,6 +181,8 @@ async def load_context(
     )
     if spec.place_ids is not None:
         rule_query = rule_query.where(AvailabilityRule.place_id.in_(spec.place_ids))
+    if organisation_ids is not None:
+        rule_query = rule_query.where(AvailabilityRule.organisation_id.in_(organisation_ids))
 
     # Plain columns, not ORM objects: this runs on every slot search.
     rules: dict[tuple[uuid.UUID, engine.AttendeeRole], set[engine.WeeklyRule]] = defaultdict(set)
@@ -317,6 +328,7 @@ async def find_slots(
     grid_minutes: int = 15,
     cache: SlotCache | None = None,
     visible: Callable[[Territory], None] | None = None,
+    organisation_ids: frozenset[uuid.UUID] | None = None,
 ) -> tuple[Territory, list[engine.Slot]]:
     """Bookable slots of a type starting in [window_start, window_end), and its territory.
 
@@ -330,7 +342,7 @@ async def find_slots(
         visible(territory)
     if version is None:  # the counter row is missing: never trust a cached entry
         cache = None
-    key = (type_id, place_ids, window_start, window_end, grid_minutes, version)
+    key = (type_id, place_ids, organisation_ids, window_start, window_end, grid_minutes, version)
     found = cache.get(key) if cache is not None else None
     if found is None:
         context = await load_context(
@@ -341,6 +353,7 @@ async def find_slots(
             place_ids=place_ids,
             grid_minutes=grid_minutes,
             loaded=(appointment_type, territory),
+            organisation_ids=organisation_ids,
         )
         timeless = replace(
             context.spec,

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from rdv_spie.agents.guards import Actor, colleague_ids, require_can_manage_agent
-from rdv_spie.agents.models import Membership
+from rdv_spie.agents.models import Membership, Role
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.errors import Forbidden, Invalid, NotFound
 from rdv_spie.scheduling.models import Absence, AppointmentType, AvailabilityRule
@@ -197,6 +197,7 @@ async def save_rule(
     valid_from: date,
     valid_until: date | None,
     appointment_type_ids: Sequence[uuid.UUID],
+    organisation_id: uuid.UUID | None = None,
 ) -> AvailabilityRule:
     """Create (rule=None) or replace a rule after checking every field."""
     if rule is not None and rule.agent_id != agent_id:
@@ -214,20 +215,24 @@ async def save_rule(
     if valid_until is not None and valid_until < valid_from:
         raise Invalid("valid_until must be on or after valid_from", field="valid_until")
     mask = weekday_mask(weekdays)
-    territory_ids = frozenset(
-        await uow.session.scalars(
-            select(Organisation.territory_id)
-            .join(Membership, Membership.organisation_id == Organisation.id)
-            .where(Membership.agent_id == agent_id)
+    place_row = (
+        await uow.session.execute(
+            select(Organisation.territory_id, Place.organisation_id)
+            .join(Place, Place.organisation_id == Organisation.id)
+            .where(Place.id == place_id)
         )
-    )
-    place_territory = await uow.session.scalar(
-        select(Organisation.territory_id)
-        .join(Place, Place.organisation_id == Organisation.id)
-        .where(Place.id == place_id)
-    )
-    if place_territory is None or place_territory not in territory_ids:
+    ).first()
+    structures = await _structures_of(uow, agent_id, place_row[0] if place_row else None)
+    if place_row is None or not structures:
         raise NotFound("place not found on the agent's territory", field="place_id")
+    place_territory = place_row[0]
+    owner = _rule_owner(
+        actor,
+        agent_id,
+        structures,
+        place_row[1],
+        organisation_id or (rule.organisation_id if rule is not None else None),
+    )
     if not appointment_type_ids:
         raise Invalid("choose at least one appointment type", field="appointment_type_ids")
     types = (
@@ -260,6 +265,7 @@ async def save_rule(
         uow.session.add(rule)
     rule.agent_id = agent_id
     rule.place_id = place_id
+    rule.organisation_id = owner
     rule.weekdays = mask
     rule.start_time = start_time
     rule.end_time = end_time
@@ -268,6 +274,51 @@ async def save_rule(
     rule.appointment_types = list(types)
     await uow.session.flush()
     return rule
+
+
+async def _structures_of(
+    uow: UnitOfWork, agent_id: uuid.UUID, territory_id: uuid.UUID | None
+) -> list[uuid.UUID]:
+    """The organisations of the territory where the agent receives people (not as a partner),
+    by name."""
+    if territory_id is None:
+        return []
+    return list(
+        await uow.session.scalars(
+            select(Membership.organisation_id)
+            .join(Organisation, Organisation.id == Membership.organisation_id)
+            .where(
+                Membership.agent_id == agent_id,
+                Organisation.territory_id == territory_id,
+                Membership.role != Role.PARTNER,
+            )
+            .order_by(Organisation.name)
+        )
+    )
+
+
+def _rule_owner(
+    actor: Actor,
+    agent_id: uuid.UUID,
+    structures: list[uuid.UUID],
+    place_organisation_id: uuid.UUID,
+    chosen: uuid.UUID | None,
+) -> uuid.UUID:
+    """The structure a rule opens hours for: the one chosen (one of the agent's, and of the
+    actor's unless the agent sets their own hours), else the agent's only one, else the place's
+    if the agent belongs to it, else the first of the actor's."""
+    allowed = (
+        structures if actor.agent_id == agent_id else [s for s in structures if s in actor.roles]
+    )
+    if chosen is not None:
+        if chosen not in allowed:
+            raise NotFound("organisation not found for this agent", field="organisation_id")
+        return chosen
+    if place_organisation_id in allowed:
+        return place_organisation_id
+    if not allowed:
+        raise NotFound("organisation not found for this agent", field="organisation_id")
+    return allowed[0]
 
 
 async def _refuse_overlap(

@@ -77,6 +77,7 @@ async def add_appointment(
     async with db.unit_of_work(clock=clock) as uow:
         appointment = Appointment(
             territory_id=s.territory_id,
+            acting_organisation_id=s.organisation_id,
             appointment_type_id=s.single_type_id,
             place_id=s.place_ids[0],
             person_id=person_id,

@@ -173,6 +173,7 @@ async def _cohort(
                 session.add(
                     Appointment(
                         territory_id=s.territory_id,
+                        acting_organisation_id=s.organisation_id,
                         appointment_type_id=s.single_type_id,
                         place_id=s.place_ids[0],
                         person_id=person.id,

@@ -41,6 +41,7 @@ async def _appointment(
         ends_at = starts_at + timedelta(minutes=45)
         appointment = Appointment(
             territory_id=s.territory_id,
+            acting_organisation_id=s.organisation_id,
             appointment_type_id=s.single_type_id,
             place_id=s.place_ids[0],
             person_id=journey.person_id,

@@ -20,6 +20,7 @@ def appointment(s: sc.Scenario, start: datetime, *, active: bool = True) -> Appo
     end = start + timedelta(minutes=45)
     a = Appointment(
         territory_id=s.territory_id,
+        acting_organisation_id=s.organisation_id,
         appointment_type_id=s.single_type_id,
         place_id=s.place_ids[0],
         starts_at=start,
