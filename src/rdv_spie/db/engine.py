@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from rdv_spie.settings import Settings
@@ -59,3 +60,12 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     def _on_begin(conn: Connection) -> None:
         write = conn.get_execution_options().get(WRITE_OPTION, False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def is_database_busy(exc: BaseException) -> bool:
+    """True for SQLite's "database is locked": another connection kept the write lock past
+    the busy timeout (a large import). Nothing was written; the same work succeeds later."""
+    if not isinstance(exc, OperationalError):
+        return False
+    name = str(getattr(exc.orig, "sqlite_errorname", ""))
+    return name.startswith("SQLITE_BUSY") or "database is locked" in str(exc.orig)

@@ -18,6 +18,7 @@ import structlog
 
 from rdv_spie.calendars import ics
 from rdv_spie.clock import Clock
+from rdv_spie.db.engine import is_database_busy
 from rdv_spie.db.uow import Database, UnitOfWork
 from rdv_spie.invitations.policy import MAX_ATTEMPTS, retry_at
 from rdv_spie.notifications import compose, outbox
@@ -90,7 +91,9 @@ class Deliverer:
         """Try to send one message; returns what happened (for logs and tests)."""
         try:
             ready = await self._claims.submit(notification_id)
-        except Exception:
+        except Exception as exc:
+            if is_database_busy(exc):  # SQLite's write lock: nothing claimed, still pending
+                raise
             # Its batch failed, then it failed alone: a database error while composing it.
             # Nothing of that transaction stands; claim it again to count the attempt.
             _log.exception("compose_failed", notification_id=str(notification_id))

@@ -1,6 +1,11 @@
 """Without Redis (the embedded default) the web process runs the same jobs itself: the
 planner, the committee cycle, the sweeper and delivery, in one background task. Several web
-processes may do so at once: claims are compare-and-swaps, planning is idempotent."""
+processes may do so at once: claims are compare-and-swaps, planning is idempotent.
+
+On SQLite one connection writes at a time: while an import holds the write lock longer than
+the busy timeout, a job gives up with "database is locked". That is not a failure: the pass
+stops with one warning line and the next one does the work (jobs are idempotent, and what
+was not claimed stays pending in the outbox)."""
 
 from __future__ import annotations
 
@@ -8,10 +13,12 @@ import asyncio
 import contextlib
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
 
+from rdv_spie.db.engine import is_database_busy
 from rdv_spie.worker import jobs
 from rdv_spie.worker.context import JobContext
 from rdv_spie.worker.queue import InProcessQueue
@@ -36,6 +43,8 @@ class InProcessRunner:
         self.ctx: dict[str, Any] = {"jobs": context, "queue": self.queue}
         self.sweep_seconds = sweep_seconds
         self._task: asyncio.Task[None] | None = None
+        self._last_plan = self._last_daily = -GENERATE_EVERY_SECONDS
+        self._daily_owed: list[Callable[[dict[str, Any]], Awaitable[int]]] = []
         context.db.on_due_notifications = self.queue.wake
 
     def start(self) -> None:
@@ -49,57 +58,96 @@ class InProcessRunner:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
-    async def run_once(self, *, plan: bool = True) -> None:
-        """One pass: plan, sweep, deliver everything due (tests call this directly)."""
-        if plan:
-            await jobs.plan_messages(self.ctx)
-            await jobs.run_committees(self.ctx)
-        await jobs.sweep_outbox(self.ctx)
-        await self._drain()
+    async def run_once(self, *, plan: bool = True) -> bool:
+        """One pass: plan, sweep, deliver everything due (tests call this directly). False
+        when the database stayed locked: the rest of the pass waits for the next one."""
+        try:
+            if plan:
+                await jobs.plan_messages(self.ctx)
+                await jobs.run_committees(self.ctx)
+            await jobs.sweep_outbox(self.ctx)
+        except Exception as exc:
+            if not is_database_busy(exc):
+                raise
+            _busy("plan_messages" if plan else "sweep_outbox")
+            return False
+        return await self.drain()
 
-    async def _drain(self) -> None:
-        """Deliver every queued id, a few at a time (like an arq worker's concurrent jobs)."""
+    async def tick(self) -> None:
+        """What the loop does each time: the daily jobs when due, planning when due, a pass."""
+        try:
+            if not await self._daily():
+                return
+            now = time.monotonic()
+            plan = now - self._last_plan >= PLAN_EVERY_SECONDS
+            if await self.run_once(plan=plan) and plan:
+                self._last_plan = now
+        except Exception:
+            _log.exception("inprocess_jobs_failed")
+
+    async def drain(self) -> bool:
+        """Deliver every queued id, a few at a time (like an arq worker's concurrent jobs).
+        False when the database stayed locked for some: they are still pending, and the
+        next sweep hands them over again."""
         ids: list[uuid.UUID] = []
         while not self.queue.pending.empty():
             notification_id = self.queue.pending.get_nowait()
             if notification_id not in ids:
                 ids.append(notification_id)
         if not ids:
-            return
+            return True
         gate = asyncio.Semaphore(CONCURRENT_SENDS)
+        busy: list[uuid.UUID] = []
 
         async def send(notification_id: uuid.UUID) -> None:
             async with gate:
                 try:
                     await jobs.send_notification(self.ctx, str(notification_id))
-                except Exception:  # one bad row must not stop the others; its lease expires
-                    _log.exception("inprocess_send_failed", notification_id=str(notification_id))
+                except Exception as exc:  # one bad row must not stop the others
+                    if is_database_busy(exc):
+                        busy.append(notification_id)
+                    else:  # its lease expires, then the sweeper moves it on
+                        _log.exception(
+                            "inprocess_send_failed", notification_id=str(notification_id)
+                        )
 
         await asyncio.gather(*(send(i) for i in ids))
+        if busy:
+            _busy("send_notification", notifications=len(busy))
+        return not busy
 
-    async def _daily(self) -> None:
-        """The daily jobs, each on its own: one failing does not hold back the others (it
-        is tried again the next day, or at the next start)."""
-        for job in DAILY:
+    async def _daily(self) -> bool:
+        """The daily jobs still owed today, each on its own: one failing does not hold back
+        the others (it is tried again the next day, or at the next start). False when the
+        database stayed locked: that job and the ones after it are tried at the next tick."""
+        now = time.monotonic()
+        if now - self._last_daily >= GENERATE_EVERY_SECONDS:
+            self._last_daily = now
+            self._daily_owed = list(DAILY)
+        while self._daily_owed:
+            job = self._daily_owed[0]
             try:
                 await job(self.ctx)
-            except Exception:
+            except Exception as exc:
+                if is_database_busy(exc):
+                    _busy(job.__name__)
+                    return False
                 _log.exception("inprocess_daily_job_failed", job=job.__name__)
+            self._daily_owed.pop(0)
+        return True
 
     async def _loop(self) -> None:
-        last_plan = last_generate = -GENERATE_EVERY_SECONDS
         while True:
-            try:
-                if time.monotonic() - last_generate >= GENERATE_EVERY_SECONDS:
-                    await self._daily()
-                    last_generate = time.monotonic()
-                plan = time.monotonic() - last_plan >= PLAN_EVERY_SECONDS
-                await self.run_once(plan=plan)
-                if plan:
-                    last_plan = time.monotonic()
-            except Exception:
-                _log.exception("inprocess_jobs_failed")
+            await self.tick()
             self.queue.woken.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.queue.woken.wait(), self.sweep_seconds)
-            await self._drain()
+            try:
+                await self.drain()
+            except Exception:
+                _log.exception("inprocess_jobs_failed")
+
+
+def _busy(job: str, **fields: int) -> None:
+    # One line, no traceback: nothing failed, the job runs again at the next tick.
+    _log.warning("inprocess_database_busy", job=job, **fields)
