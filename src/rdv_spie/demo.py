@@ -53,24 +53,44 @@ def _mask(*days: int) -> int:
     return sum(1 << d for d in days)
 
 
+# The demo's names, also read by the tests that size messages for the longest of them.
+TERRITORY = {"slug": "aisne-laon", "name": "Aisne — Laon", "phone": "01 99 00 10 00"}
+ORGANISATIONS = [
+    ("cd", "Département de l'Aisne", OrganisationKind.DEPARTEMENT),
+    ("ft", "France Travail Laon", OrganisationKind.FRANCE_TRAVAIL),
+    ("ml", "Mission locale du Laonnois", OrganisationKind.MISSION_LOCALE),
+    ("caf", "CAF de l'Aisne", OrganisationKind.CAF),
+]
+# key: name, street, postcode, town (all of the Département).
+PLACES = {
+    "laon": ("Maison des solidarités de Laon", "12 rue de la Fiction", "02000", "Laon"),
+    "chauny": ("Maison des solidarités de Chauny", "3 place de l'Exemple", "02300", "Chauny"),
+}
+PHONE_PLACE = "Par téléphone"
+# key, e-mail, first name, last name, organisation key, role.
+AGENTS = [
+    ("admin", "admin@demo.rdv-spie.invalid", "Alex", "Admin", "cd", Role.ADMIN),
+    ("camille", "camille.martin@demo.rdv-spie.invalid", "Camille", "Martin", "cd", Role.REFERENT),
+    ("karim", "karim.benali@demo.rdv-spie.invalid", "Karim", "Benali", "ft", Role.REFERENT),
+    ("julie", "julie.lefevre@demo.rdv-spie.invalid", "Julie", "Lefèvre", "ml", Role.REFERENT),
+    ("sophie", "sophie.dubois@demo.rdv-spie.invalid", "Sophie", "Dubois", "cd", Role.ANIMATOR),
+    ("nadia", "nadia.roux@demo.rdv-spie.invalid", "Nadia", "Roux", "caf", Role.PARTNER),
+]
+
+
 async def seed(uow: UnitOfWork) -> dict[str, uuid.UUID]:
     """Create (or find) the demo territory; returns the ids worth printing."""
     t = await _get_or_add(
         uow,
         Territory,
-        {"slug": "aisne-laon"},
-        name="Aisne — Laon",
+        {"slug": TERRITORY["slug"]},
+        name=TERRITORY["name"],
         timezone="Europe/Paris",
         holiday_zone=HolidayZone.METROPOLE,
-        phone="01 99 00 10 00",
+        phone=TERRITORY["phone"],
     )
     orgs: dict[str, Organisation] = {}
-    for key, name, kind in [
-        ("cd", "Département de l'Aisne", OrganisationKind.DEPARTEMENT),
-        ("ft", "France Travail Laon", OrganisationKind.FRANCE_TRAVAIL),
-        ("ml", "Mission locale du Laonnois", OrganisationKind.MISSION_LOCALE),
-        ("caf", "CAF de l'Aisne", OrganisationKind.CAF),
-    ]:
+    for key, name, kind in ORGANISATIONS:
         orgs[key] = await _get_or_add(
             uow,
             Organisation,
@@ -78,48 +98,25 @@ async def seed(uow: UnitOfWork) -> dict[str, uuid.UUID]:
             kind=kind,
             phone="01 99 00 10 0" + str(len(orgs) + 1),
         )
-    places = {
-        "laon": await _get_or_add(
+    places: dict[str, Place] = {}
+    for key, (name, street, postcode, town) in PLACES.items():
+        places[key] = await _get_or_add(
             uow,
             Place,
-            {"organisation_id": orgs["cd"].id, "name": "Maison des solidarités de Laon"},
+            {"organisation_id": orgs["cd"].id, "name": name},
             kind=PlaceKind.ADDRESS,
-            address="12 rue de la Fiction",
-            postcode="02000",
-            city="Laon",
-        ),
-        "chauny": await _get_or_add(
-            uow,
-            Place,
-            {"organisation_id": orgs["cd"].id, "name": "Maison des solidarités de Chauny"},
-            kind=PlaceKind.ADDRESS,
-            address="3 place de l'Exemple",
-            postcode="02300",
-            city="Chauny",
-        ),
-        "phone": await _get_or_add(
-            uow,
-            Place,
-            {"organisation_id": orgs["cd"].id, "name": "Par téléphone"},
-            kind=PlaceKind.PHONE,
-        ),
-    }
+            address=street,
+            postcode=postcode,
+            city=town,
+        )
+    places["phone"] = await _get_or_add(
+        uow,
+        Place,
+        {"organisation_id": orgs["cd"].id, "name": PHONE_PLACE},
+        kind=PlaceKind.PHONE,
+    )
     people: dict[str, Agent] = {}
-    for key, email, given, family, org, role in [
-        ("admin", "admin@demo.rdv-spie.invalid", "Alex", "Admin", "cd", Role.ADMIN),
-        (
-            "camille",
-            "camille.martin@demo.rdv-spie.invalid",
-            "Camille",
-            "Martin",
-            "cd",
-            Role.REFERENT,
-        ),
-        ("karim", "karim.benali@demo.rdv-spie.invalid", "Karim", "Benali", "ft", Role.REFERENT),
-        ("julie", "julie.lefevre@demo.rdv-spie.invalid", "Julie", "Lefèvre", "ml", Role.REFERENT),
-        ("sophie", "sophie.dubois@demo.rdv-spie.invalid", "Sophie", "Dubois", "cd", Role.ANIMATOR),
-        ("nadia", "nadia.roux@demo.rdv-spie.invalid", "Nadia", "Roux", "caf", Role.PARTNER),
-    ]:
+    for key, email, given, family, org, role in AGENTS:
         agent = await _get_or_add(uow, Agent, {"email": email}, first_name=given, last_name=family)
         await _get_or_add(
             uow, Membership, {"agent_id": agent.id, "organisation_id": orgs[org].id}, role=role

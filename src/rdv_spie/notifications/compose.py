@@ -134,6 +134,12 @@ async def compose(
         "phone": organisation.phone if organisation else None,
         "email": organisation.email if organisation else None,
     }
+    if "appointment" in context:
+        # Whom the person meets; a detail an SMS may leave out to stay in one segment.
+        context["appointment"]["whom"] = {
+            "first_name": None,
+            "structure": context["organisation"]["name"],
+        }
 
     if n.person_id is not None:
         person = await uow.session.get(Person, n.person_id)

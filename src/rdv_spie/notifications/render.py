@@ -12,7 +12,7 @@ database, the clock or the settings, nor send anything. SMS always leave here as
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
@@ -164,6 +164,7 @@ def french_filters() -> dict[str, Callable[..., Any]]:
         "duree": duree,
         "phone_fr": phone_fr,
         "sms_fit": sms_fit,
+        "sms_levels": sms_levels,
     }
 
 
@@ -175,10 +176,11 @@ def date_fr(value: date, *, annee: bool = True) -> str:
     return f"{text} {value.year}" if annee else text
 
 
-def date_court(value: date, *, annee: bool = True) -> str:
-    """``08/12/2026``, or ``08/12`` without the year."""
+def date_court(value: date, *, annee: bool = True, jour: bool = False) -> str:
+    """``08/12/2026``, or ``08/12`` without the year; ``mardi 08/12`` with the weekday."""
     _defined(value)
-    return f"{value:%d/%m/%Y}" if annee else f"{value:%d/%m}"
+    text = f"{value:%d/%m/%Y}" if annee else f"{value:%d/%m}"
+    return f"{_DAYS[value.weekday()]} {text}" if jour else text
 
 
 def heure(value: datetime | time) -> str:
@@ -234,6 +236,16 @@ def sms_fit(candidates: Iterable[str], max_segments: int = 1) -> str:
         if segments(_one_line(to_gsm7(chosen))) <= max_segments:
             return chosen
     return chosen
+
+
+def sms_levels(text: Callable[[int], Any], count: int) -> Iterator[str]:
+    """``text(0)``, ``text(1)``… ``text(count - 1)``, made one at a time, for ``sms_fit``.
+
+    ``text`` is a template's macro whose ``level`` says how many details to leave out, in the
+    order the template states, so ``text|sms_levels(8)|sms_fit`` keeps every detail that fits.
+    """
+    for level in range(count):
+        yield str(text(level))
 
 
 def _slug(territory_slug: str) -> str:

@@ -1,5 +1,5 @@
 """Rendering: every message renders for each of its channels with a realistic context, SMS are
-GSM-7 and short (the invitation SMS fits one segment for every département and a long
+GSM-7 and short (every SMS fits one segment for every département and a long
 organisation name), plain text never carries HTML escapes, territory overrides win."""
 
 from __future__ import annotations
@@ -142,6 +142,7 @@ def person_context(
             "type_name": "Premier rendez-vous d'orientation",
             "place": place(kind),
             "referent_name": "Claire Martin",
+            "whom": {"first_name": "Claire", "structure": context["organisation"]["name"]},
         }
     return context
 
@@ -236,7 +237,7 @@ def test_person_messages_render_on_both_channels(
     sms = renderer.render_sms(message, context)
     assert is_gsm7(sms) and sms == sms.strip() and "\n" not in sms and "  " not in sms
     assert context["link"] in sms
-    assert segments(sms) <= (1 if message.startswith("invitation") else 2)
+    assert segments(sms) == 1
 
     email = renderer.render_email(message, context)
     assert_email_is_well_formed(email.subject, email.text, email.html)
@@ -299,6 +300,8 @@ def test_only_html_is_escaped(renderer: Renderer) -> None:
     context = person_context(
         "booking_confirmation", organisation="Association Insertion & Emploi <02>"
     )
+    # The SMS keeps the structure's name when the link is short.
+    context["link"] = "https://rdv.fr/i/x"
     sms = renderer.render_sms("booking_confirmation", context)
     email = renderer.render_email("booking_confirmation", context)
     for plain in (sms, email.text):
@@ -326,9 +329,9 @@ def test_invitation_sms_fit_one_segment_for_every_territory(
                 assert is_gsm7(sms)
                 assert septets(sms) <= 160, sms
                 assert f"{LONG_PUBLIC_URL}/i/{TOKEN}" in sms
-                assert organisation.split()[0] in sms
-                if message == "invitation":  # the number to call always fits the invitation
-                    assert "03 23 24 60 00" in sms
+                assert "03 23 24 60 00" in sms  # the number to call always stays
+                if message == "invitation":  # and so does the structure, for an invitation
+                    assert organisation.split()[0] in sms
                 worst = max(worst, sms, key=septets)
     assert len(f"{LONG_PUBLIC_URL}/i/{TOKEN}") == 69
     assert septets(worst) > 150  # the worst case really is near the limit
@@ -350,7 +353,7 @@ def test_invitation_sms_keeps_the_best_wording_when_it_fits(renderer: Renderer) 
     "message", ["booking_confirmation", "appointment_reminder", "appointment_cancelled"]
 )
 @pytest.mark.parametrize("kind", ["address", "phone", "video"])
-def test_other_sms_fit_two_segments_in_the_worst_case(
+def test_other_sms_fit_one_segment_in_the_worst_case(
     renderer: Renderer, message: str, kind: str
 ) -> None:
     for organisation in ORGANISATIONS:
@@ -359,7 +362,8 @@ def test_other_sms_fit_two_segments_in_the_worst_case(
             first_name="Marie-Christine-Alexandra", public_url=LONG_PUBLIC_URL,
         )  # fmt: skip
         sms = renderer.render_sms(message, context)
-        assert is_gsm7(sms) and segments(sms) <= 2, sms
+        assert is_gsm7(sms) and segments(sms) == 1, sms
+        assert context["link"] in sms and "03 23 24 60 00" in sms
 
 
 def test_sms_templates_words_are_gsm7_already(renderer: Renderer) -> None:
