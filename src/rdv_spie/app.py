@@ -45,6 +45,7 @@ from rdv_spie.web import auth, ratelimit, routes, security
 from rdv_spie.web.errors import EXCEPTION_HANDLERS
 from rdv_spie.web.health import healthz, readyz
 from rdv_spie.web.home import home
+from rdv_spie.web.openapi import TimeOfDaySchema
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,5 +202,6 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
             "Authenticate with 'Authorization: Bearer <API key>'.",
             render_plugins=[SwaggerRenderPlugin()],
         ),
+        plugins=[TimeOfDaySchema()],
         debug=settings.debug,
     )

@@ -9,7 +9,7 @@ from typing import Annotated
 import msgspec
 
 from rdv_spie.committees.models import DEFAULT_RRULE, Thematic
-from rdv_spie.schemas import Text
+from rdv_spie.schemas import Text, TimeOfDay
 
 Days = Annotated[int, msgspec.Meta(ge=0, le=60)]
 Rule = Annotated[str, msgspec.Meta(min_length=6, max_length=200)]
@@ -24,32 +24,32 @@ class SeriesIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     starts_on: date
     organisation_id: uuid.UUID | None = None
     rrule: Rule = DEFAULT_RRULE
-    start_time: time = time(8, 30)
+    start_time: TimeOfDay = time(8, 30)
     duration_minutes: Annotated[int, msgspec.Meta(ge=15, le=600)] = 120
     place_id: uuid.UUID | None = None
     video_url: Url | None = None
     capacity: Annotated[int, msgspec.Meta(ge=1, le=100)] = 10
     deadline_days_before: Days = 3
-    deadline_time: time = time(14)
+    deadline_time: TimeOfDay = time(14)
     freeze_days_before: Days = 3
     dispatch_days_before: Days = 2
-    dispatch_time: time = time(9)
+    dispatch_time: TimeOfDay = time(9)
 
 
 class SeriesPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
     name: Text | None = None
     organisation_id: uuid.UUID | None = None
     rrule: Rule | None = None
-    start_time: time | None = None
+    start_time: TimeOfDay | None = None
     duration_minutes: Annotated[int, msgspec.Meta(ge=15, le=600)] | None = None
     place_id: uuid.UUID | None = None
     video_url: Url | None = None
     capacity: Annotated[int, msgspec.Meta(ge=1, le=100)] | None = None
     deadline_days_before: Days | None = None
-    deadline_time: time | None = None
+    deadline_time: TimeOfDay | None = None
     freeze_days_before: Days | None = None
     dispatch_days_before: Days | None = None
-    dispatch_time: time | None = None
+    dispatch_time: TimeOfDay | None = None
     active: bool | None = None
 
 

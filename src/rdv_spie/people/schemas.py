@@ -10,7 +10,7 @@ import msgspec
 
 from rdv_spie.people.csvrows import RowError
 from rdv_spie.people.intake import ImportReport
-from rdv_spie.schemas import Name, Phone, Postcode, Text
+from rdv_spie.schemas import Name, Phone, Postcode, Text, TimeOfDay
 
 ExternalId = Annotated[str, msgspec.Meta(min_length=1, max_length=50)]
 Days = Annotated[int, msgspec.Meta(ge=1, le=365)]
@@ -28,8 +28,8 @@ class CohortIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         default_factory=lambda: [3, 7]
     )
     deadline_alert_days: Days = 7
-    send_window_start: time = time(9)
-    send_window_end: time = time(19)
+    send_window_start: TimeOfDay = time(9)
+    send_window_end: TimeOfDay = time(19)
     send_weekdays: Annotated[int, msgspec.Meta(ge=1, le=127)] = 0b0111111
 
 
@@ -42,8 +42,8 @@ class CohortPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit
     invitation_valid_days: Days | None = None
     reminder_days: Annotated[list[Days], msgspec.Meta(max_length=5)] | None = None
     deadline_alert_days: Days | None = None
-    send_window_start: time | None = None
-    send_window_end: time | None = None
+    send_window_start: TimeOfDay | None = None
+    send_window_end: TimeOfDay | None = None
     send_weekdays: Annotated[int, msgspec.Meta(ge=1, le=127)] | None = None
     active: bool | None = None
 

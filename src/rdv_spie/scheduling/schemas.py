@@ -17,7 +17,7 @@ from rdv_spie.scheduling.models import (
     AttendeeRole,
     AvailabilityRule,
 )
-from rdv_spie.schemas import Name, Phone, Text
+from rdv_spie.schemas import Name, Phone, Text, TimeOfDay
 
 # What to bring, shown on the confirmation page and in messages ("" clears it on PATCH).
 LongText = Annotated[str, msgspec.Meta(max_length=2000)]
@@ -102,8 +102,8 @@ class RuleIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     # place's territory, else the place's own if the agent belongs to it.
     organisation_id: uuid.UUID | None = None
     weekdays: list[int]  # 0 = Monday … 6 = Sunday
-    start_time: time  # local time of the territory, e.g. "09:00:00"
-    end_time: time
+    start_time: TimeOfDay  # local time of the territory, e.g. "09:00:00"
+    end_time: TimeOfDay
     valid_from: date
     valid_until: date | None = None
     appointment_type_ids: list[uuid.UUID]
