@@ -1,12 +1,14 @@
 """Demo territory after the Aisne guide: idempotent, so ``make demo`` can run it every time.
 
 Everything is fictitious (names, addresses, phone numbers in the 01 99 00 range reserved for
-fiction). The demo API key is random, written once to var/demo-api-key.txt and reused.
+fiction). The demo API key and the demo referent's password are random, written once beside
+the database they open (``demo_files``) and reused while they still open it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 import uuid
 from datetime import date, time, timedelta
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 from rdv_spie.agents import api_keys, passwords
 from rdv_spie.agents.models import Agent, ApiKey, Membership, Role
@@ -299,6 +302,37 @@ async def _seed(
     return ids, secret, password, clock.now().date()
 
 
+def demo_files(settings: Settings) -> tuple[Path, Path] | None:
+    """Where the demo's API key and password are kept: beside the database they open.
+
+    A SQLite file gets ``<file>.demo-api-key.txt`` and ``<file>.demo-password.txt`` next to it,
+    so two databases never share (and overwrite) each other's secrets. A server database
+    (PostgreSQL) has no folder of its own: the files go to the folder that holds the outbox
+    (``RDV_OUTBOX_DIR``'s parent, the instance's local data), named after the server, port and
+    database. An in-memory database outlives no run: nothing is written, the secrets are only
+    printed. ``None`` then.
+    """
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite":
+        if not url.database or url.database == ":memory:" or "mode=memory" in str(url):
+            return None
+        database = Path(url.database).resolve()
+        return (
+            database.with_name(database.name + ".demo-api-key.txt"),
+            database.with_name(database.name + ".demo-password.txt"),
+        )
+    name = f"{url.host or 'localhost'}-{url.port or 'default'}-{url.database or 'default'}"
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", name)
+    folder = settings.outbox_dir.resolve().parent
+    return folder / f"{name}.demo-api-key.txt", folder / f"{name}.demo-password.txt"
+
+
+def _read(path: Path | None) -> str | None:
+    if path is None or not path.exists():
+        return None
+    return path.read_text().strip() or None
+
+
 def _keep(path: Path, value: str) -> None:
     """Write a demo secret for the next run, readable by its owner only."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -308,15 +342,16 @@ def _keep(path: Path, value: str) -> None:
 
 def run(settings: Settings) -> int:
     """Seed the demo and print what to try."""
-    key_file = settings.migrations_dir.parent / "var" / "demo-api-key.txt"
-    password_file = key_file.with_name("demo-password.txt")
-    known = key_file.read_text().strip() if key_file.exists() else None
-    known_password = password_file.read_text().strip() if password_file.exists() else None
+    files = demo_files(settings)
+    key_file, password_file = files if files is not None else (None, None)
+    known, known_password = _read(key_file), _read(password_file)
     ids, secret, password, today = asyncio.run(_seed(settings, known, known_password))
-    if secret != known:
+    if key_file is not None and secret != known:
         _keep(key_file, secret)
-    if password != known_password:
+    if password_file is not None and password != known_password:
         _keep(password_file, password)
+    key_where = f"also in {key_file}" if key_file else "in-memory database: not kept"
+    password_where = f"also in {password_file}" if password_file else key_where
     base = settings.public_url.rstrip("/")
     monday = today + timedelta(days=7 - today.weekday())
     week = f"from={monday}T00:00:00%2B01:00&to={monday + timedelta(days=7)}T00:00:00%2B01:00"
@@ -325,9 +360,9 @@ Demo territory "Aisne — Laon" is ready (re-running this changes nothing).
 
   Back office         {base}/agent/connexion
                       camille.martin@demo.rdv-spie.invalid (referent)
-                      password {password}   (also in {password_file})
+                      password {password}   ({password_where})
   API documentation   {base}/api/v1/schema
-  API key (admin)     {secret}   (also in {key_file})
+  API key (admin)     {secret}   ({key_where})
   Messages            {settings.outbox_dir}  (.eml and .txt files: nothing leaves this machine;
                       three demo people are invited once the server runs, 09:00–19:00 Mon–Sat;
                       each message holds the person's booking link /i/…)
