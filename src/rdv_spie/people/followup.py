@@ -21,6 +21,7 @@ from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.errors import NotFound
 from rdv_spie.people.models import Cohort, Journey, Person
 from rdv_spie.scheduling.models import Appointment, AppointmentStatus
+from rdv_spie.territories.models import Organisation
 
 MAX_ROWS = 200
 _HOLDING = (AppointmentStatus.BOOKED.value, AppointmentStatus.SEEN.value)
@@ -178,3 +179,26 @@ async def unlock(uow: UnitOfWork, actor: Actor, journey_id: uuid.UUID) -> None:
     followed = await visible_journey(uow, actor, journey_id)
     followed.journey.identity_failures = 0
     followed.journey.identity_locked_at = None
+
+
+async def following_organisations(
+    uow: UnitOfWork, followed: Followed
+) -> frozenset[uuid.UUID] | None:
+    """The structures whose agents receive the person: the cohort's and those the journey's
+    referent works for on its territory (None: no structure is named, any may receive)."""
+    found = set()
+    if followed.cohort.organisation_id is not None:
+        found.add(followed.cohort.organisation_id)
+    if followed.journey.referent_id is not None:
+        found.update(
+            await uow.session.scalars(
+                select(Membership.organisation_id)
+                .join(Organisation, Organisation.id == Membership.organisation_id)
+                .where(
+                    Membership.agent_id == followed.journey.referent_id,
+                    Membership.role != Role.PARTNER,
+                    Organisation.territory_id == followed.journey.territory_id,
+                )
+            )
+        )
+    return frozenset(found) or None

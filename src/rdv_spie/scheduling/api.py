@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Response, delete, get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
-from sqlalchemy import select
+from sqlalchemy import Select, or_, select
 
 from rdv_spie.agents.guards import Actor, colleague_ids
 from rdv_spie.audit import service as audit
@@ -250,6 +250,10 @@ class SlotController(Controller):
         ]
 
 
+def _attended_by(agent_id: uuid.UUID) -> Select[Any]:
+    return select(AppointmentAgent.appointment_id).where(AppointmentAgent.agent_id == agent_id)
+
+
 class AppointmentController(Controller):
     path = "/appointments"
     tags = ["appointments"]
@@ -302,26 +306,22 @@ class AppointmentController(Controller):
         window_end: To,
         agent_id: FromQuery[uuid.UUID | None] = None,
     ) -> list[AppointmentOut]:
-        """Appointments of your organisations' agents starting in [from, to)."""
+        """Appointments held for your organisations, or that you attend, starting in
+        [from, to) (``agent_id``: only those a colleague attends)."""
         search.check_window(window_start, window_end)
-        agents = await colleague_ids(uow, actor)
-        if agent_id is not None:
-            if agent_id not in agents:
-                raise NotFound("agent not found", field="agent_id")
-            agents = frozenset({agent_id})
-        rows = await uow.session.scalars(
-            select(Appointment)
-            .where(
-                Appointment.id.in_(
-                    select(AppointmentAgent.appointment_id).where(
-                        AppointmentAgent.agent_id.in_(agents)
-                    )
-                ),
-                Appointment.starts_at >= window_start,
-                Appointment.starts_at < window_end,
-            )
-            .order_by(Appointment.starts_at)
+        query = select(Appointment).where(
+            or_(
+                Appointment.acting_organisation_id.in_(actor.staff_organisation_ids),
+                Appointment.id.in_(_attended_by(actor.agent_id)),
+            ),
+            Appointment.starts_at >= window_start,
+            Appointment.starts_at < window_end,
         )
+        if agent_id is not None:
+            if agent_id not in await colleague_ids(uow, actor):
+                raise NotFound("agent not found", field="agent_id")
+            query = query.where(Appointment.id.in_(_attended_by(agent_id)))
+        rows = await uow.session.scalars(query.order_by(Appointment.starts_at))
         found = list(rows)
         await audit.record(uow, actor, (a.person_id for a in found), audit.Read.APPOINTMENTS)
         return [AppointmentOut.of(a) for a in found]

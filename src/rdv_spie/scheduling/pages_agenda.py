@@ -7,6 +7,7 @@ same 404 for an unknown id and another organisation's) and refuses "seen" before
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from datetime import date, timedelta
 from typing import Any
@@ -20,12 +21,12 @@ from rdv_spie.agents.guards import colleague_ids
 from rdv_spie.audit import service as audit
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.deps import Uow
-from rdv_spie.errors import Invalid
+from rdv_spie.errors import Invalid, NotFound
 from rdv_spie.scheduling import agenda, booking
 from rdv_spie.scheduling.models import AppointmentStatus
 from rdv_spie.territories.timezones import monday_of
 from rdv_spie.web.auth import Office, OfficeUser
-from rdv_spie.web.pages import redirect
+from rdv_spie.web.pages import query_uuid, redirect
 
 PATH = "/agent/agenda"
 _SETTLE_VALUES = {s.value for s in agenda.SETTLE}
@@ -61,8 +62,21 @@ async def _page(
         monday = _week_of(query.get("semaine"), where.today(uow.clock.now()))
     if team is None:
         team = query.get("equipe") == "1"
-    agents = await colleague_ids(uow, office.actor) if team else frozenset({office.actor.agent_id})
-    days = await agenda.week(uow, agent_ids=agents, monday=monday, zone=where.zone)
+    me = office.actor.agent_id
+    agents = await colleague_ids(uow, office.actor) if team else frozenset({me})
+    days = await agenda.week(
+        uow,
+        viewer_id=me,
+        agent_ids=agents,
+        organisation_ids=office.actor.staff_organisation_ids if team else frozenset(),
+        monday=monday,
+        zone=where.zone,
+    )
+    booked_with = None
+    if query.get("fait") == "rdv" and (pris := query_uuid(query.get("pris"))) is not None:
+        with contextlib.suppress(NotFound):  # only an appointment the agent may see is named
+            await booking.get_appointment(uow=uow, actor=office.actor, appointment_id=pris)
+            booked_with = await agenda.held_with(uow, pris)
     shown = (row.person_id for rows in days.values() for row in rows)
     await audit.record(uow, office.actor, shown, audit.Read.AGENDA)
     context = {
@@ -77,6 +91,7 @@ async def _page(
         "back": agenda_path(monday, team),
         "error": error,
         "done": query.get("fait") if query.get("fait") in _DONE else None,
+        "booked_with": booked_with,
         "count": sum(len(rows) for rows in days.values()),
     }
     return ui.page(request, office, "agenda", "agenda", context, status=status)

@@ -92,19 +92,35 @@ async def _page(
         previous=(monday - timedelta(days=7)).isoformat(),
         next=(monday + timedelta(days=7)).isoformat(),
     )
+    # Only agents of the structures that follow the journey receive the person.
+    among = await followup.following_organisations(uow, chosen)
+    settings: Settings = request.app.state.settings
     starts_at = _instant(params.get("debut", ""))
     if type_ is not None and starts_at is not None and place_id in places and not error:
+        _, here = await search.find_slots(
+            uow=uow,
+            now=uow.clock.now(),
+            type_id=type_.id,
+            window_start=starts_at,
+            window_end=starts_at + timedelta(minutes=1),
+            place_ids=frozenset({place_id}),
+            grid_minutes=settings.slot_grid_minutes,
+            cache=request.app.state.slot_cache,
+            organisation_ids=among,
+        )
+        free = here[0].referent_ids if here and here[0].starts_at == starts_at else ()
         context.update(
             confirm=True,
             starts=where.local(starts_at),
             starts_iso=starts_at.isoformat(),
             place=places[place_id],
             key=secrets.token_urlsafe(16),
+            receivers=await agenda.receivers(uow, free, among, where.territory.id),
+            preferred=chosen.journey.referent_id,
         )
         return ui.page(request, office, "booking", "prise", context, status=status)
     days: dict[Any, list[Any]] = {}
     if type_ is not None:
-        settings: Settings = request.app.state.settings
         start, end = agenda.week_bounds(monday, where.zone)
         _, found = await search.find_slots(
             uow=uow,
@@ -115,6 +131,7 @@ async def _page(
             place_ids=frozenset({place_id}) if place_id else None,
             grid_minutes=settings.slot_grid_minutes,
             cache=request.app.state.slot_cache,
+            organisation_ids=among,
         )
         for slot in found:
             local = where.local(slot.starts_at)
@@ -158,6 +175,8 @@ async def book(request: Request[Any, Any, Any], uow: Uow, office: Office) -> Res
                 place_id=ui.parse_uuid(params.get("lieu"), "lieu"),
                 starts_at=starts_at,
                 journey_id=chosen.journey.id,
+                referent_id=query_uuid(params.get("avec")),
+                among=await followup.following_organisations(uow, chosen),
                 submission_key=key,
                 submission_scope=f"office:{office.actor.agent_id}",
                 grid_minutes=settings.slot_grid_minutes,
@@ -167,8 +186,10 @@ async def book(request: Request[Any, Any, Any], uow: Uow, office: Office) -> Res
         return await _page(request, uow, office, fresh, error=ui.refusal(exc), status=409)
     where = await ui.where_of(uow, office.actor, chosen.journey.territory_id)
     monday = monday_of(where.local(booked.appointment.starts_at).date())
+    appointment_id = booked.appointment.id
     return redirect(
-        f"/agent/agenda?semaine={monday.isoformat()}&equipe=1&fait=rdv#rdv-{booked.appointment.id}"
+        f"/agent/agenda?semaine={monday.isoformat()}&equipe=1&fait=rdv&pris={appointment_id}"
+        f"#rdv-{appointment_id}"
     )
 
 

@@ -1,0 +1,275 @@
+"""Who owns an appointment: its acting organisation. Its members see and change it, the agents
+attending it see it, and the rest of a shared calendar sees only "busy" — an agent who works for
+two organisations no longer carries one's appointments to the other."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, time
+
+import httpx
+from tests.integration.web_office.office_support import (
+    Office,
+    body,
+    csrf,
+    login,
+    office_journey,
+    set_password,
+)
+
+from rdv_spie.agents import api_keys
+from rdv_spie.agents.models import Agent, Membership, Role
+from rdv_spie.clock import FrozenClock
+from rdv_spie.db.uow import Database
+from rdv_spie.people.models import Cohort, Journey, Person
+from rdv_spie.scheduling import booking
+from rdv_spie.scheduling.models import Absence, AppointmentType, AvailabilityRule
+from rdv_spie.territories.models import Organisation, OrganisationKind
+
+# Wednesday 2 December 2026, 10:00 in Paris: inside the scenario's 9:00–12:00 hours.
+WEDNESDAY_TEN = "2026-12-02T09:00:00Z"
+
+
+async def _france_travail(
+    db: Database, clock: FrozenClock, office: Office, *, with_hours: bool = True
+) -> tuple[uuid.UUID, uuid.UUID, str]:
+    """A France Travail agency on the same territory with one referent (who has a password and
+    an API key) opening Wednesday 9:00–12:00 at the Département's place for the single type."""
+    s = office.s
+    async with db.unit_of_work(clock=clock) as uow:
+        org = Organisation(
+            territory_id=s.territory_id, name="France Travail Laon", kind=OrganisationKind.OTHER
+        )
+        agent = Agent(email="karim@ft.test", first_name="Karim", last_name="Benali")
+        uow.session.add_all([org, agent])
+        await uow.session.flush()
+        uow.session.add(Membership(agent_id=agent.id, organisation_id=org.id, role=Role.REFERENT))
+        if with_hours:
+            single = await uow.session.get(AppointmentType, s.single_type_id)
+            assert single is not None
+            uow.session.add(
+                AvailabilityRule(
+                    agent_id=agent.id,
+                    place_id=s.place_ids[0],
+                    organisation_id=org.id,
+                    weekdays=1 << 2,
+                    start_time=time(9),
+                    end_time=time(12),
+                    valid_from=date(2026, 1, 1),
+                    appointment_types=[single],
+                )
+            )
+        await uow.session.flush()
+        key = (await api_keys.create_api_key(uow=uow, agent_id=agent.id, label="t")).secret
+    s.keys[agent.id] = key
+    await set_password(db, clock, agent.id)
+    return org.id, agent.id, key
+
+
+async def _busy_referents(db: Database, clock: FrozenClock, office: Office) -> None:
+    """The Département's own referents are away on Wednesday morning."""
+    async with db.unit_of_work(clock=clock) as uow:
+        for referent in office.s.referent_ids:
+            uow.session.add(
+                Absence(
+                    agent_id=referent,
+                    starts_at=clock.now().replace(day=2, hour=7),
+                    ends_at=clock.now().replace(day=2, hour=12),
+                )
+            )
+
+
+def _bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+async def test_an_agent_of_two_organisations_carries_nothing_from_one_to_the_other(
+    client: httpx.AsyncClient, office: Office, db: Database, clock: FrozenClock
+) -> None:
+    """Referent 1 works for the Département and for France Travail. An appointment she holds
+    for France Travail is France Travail's: the Département's other referent gets a 404 and
+    sees only "busy" in the team agenda; France Travail's members and she herself see it."""
+    s = office.s
+    ft, _, karim_key = await _france_travail(db, clock, office, with_hours=False)
+    dual = s.referent_ids[1]
+    async with db.unit_of_work(clock=clock) as uow:
+        uow.session.add(Membership(agent_id=dual, organisation_id=ft, role=Role.REFERENT))
+        person = Person(territory_id=s.territory_id, first_name="Zoé", last_name="Secrète")
+        uow.session.add(person)
+    booked = await client.post(
+        "/api/v1/appointments/",
+        json={
+            "appointment_type_id": str(s.single_type_id),
+            "place_id": str(s.place_ids[0]),
+            "starts_at": WEDNESDAY_TEN,
+            "referent_id": str(dual),
+            "person": {"first_name": "Zoé", "last_name": "Secrète"},
+            "organisation_id": str(ft),
+        },
+        headers=_bearer(karim_key),
+    )
+    assert booked.status_code == 201, booked.text
+    appointment = booked.json()
+    assert appointment["acting_organisation_id"] == str(ft)
+    path = f"/api/v1/appointments/{appointment['id']}"
+
+    colleague = s.auth(s.referent_ids[0])  # Département only
+    assert (await client.get(path, headers=colleague)).status_code == 404
+    listed = await client.get(
+        "/api/v1/appointments/",
+        params={"from": "2026-11-30T00:00:00Z", "to": "2026-12-07T00:00:00Z"},
+        headers=colleague,
+    )
+    assert appointment["id"] not in listed.text
+    cancel = await client.post(f"{path}/cancel", json={}, headers=colleague)
+    assert cancel.status_code == 404
+    for who in (s.auth(dual), _bearer(karim_key)):  # she attends; Karim is France Travail
+        assert (await client.get(path, headers=who)).status_code == 200
+
+    assert (await login(client, office.email)).status_code == 303
+    team = body(await client.get("/agent/agenda?semaine=2026-11-30&equipe=1"))
+    assert "Occupé" in team and "Rendez-vous d'une autre structure" in team
+    assert "Secrète" not in team and "Premier rendez-vous" not in team
+
+
+async def test_booking_another_organisations_person_by_id_is_refused(
+    client: httpx.AsyncClient, office: Office, db: Database, clock: FrozenClock
+) -> None:
+    """A person followed only by the Département cannot be booked by France Travail through
+    their person id (a journey id was already refused)."""
+    s = office.s
+    _, _, karim_key = await _france_travail(db, clock, office)
+    journey_id = await office_journey(db, clock, office, last_name="Durand")
+    async with db.unit_of_work(clock=clock) as uow:
+        journey = await uow.session.get(Journey, journey_id)
+        assert journey is not None
+        person_id = journey.person_id
+    for field, value in (("person_id", person_id), ("journey_id", journey_id)):
+        answer = await client.post(
+            "/api/v1/appointments/",
+            json={
+                "appointment_type_id": str(s.single_type_id),
+                "place_id": str(s.place_ids[0]),
+                "starts_at": WEDNESDAY_TEN,
+                field: str(value),
+            },
+            headers=_bearer(karim_key),
+        )
+        assert answer.status_code == 404, (field, answer.text)
+    # The Département's referent may: the person's journey is in her structure's cohort.
+    own = await client.post(
+        "/api/v1/appointments/",
+        json={
+            "appointment_type_id": str(s.single_type_id),
+            "place_id": str(s.place_ids[0]),
+            "starts_at": WEDNESDAY_TEN,
+            "person_id": str(person_id),
+        },
+        headers=s.auth(s.referent_ids[0]),
+    )
+    assert own.status_code == 201, own.text
+
+
+async def test_a_booking_made_for_a_cohort_stays_with_the_booker(
+    client: httpx.AsyncClient, office: Office, db: Database, clock: FrozenClock
+) -> None:
+    """Through the API a Département referent books her cohort's person; only France Travail's
+    agent is free, so he receives — and the appointment is held for the Département: she reads
+    it, finds it in her team agenda, and may cancel it."""
+    s = office.s
+    _, karim, _ = await _france_travail(db, clock, office)
+    await _busy_referents(db, clock, office)
+    journey_id = await office_journey(db, clock, office, last_name="Durand")
+    booked = await client.post(
+        "/api/v1/appointments/",
+        json={
+            "appointment_type_id": str(s.single_type_id),
+            "place_id": str(s.place_ids[0]),
+            "starts_at": WEDNESDAY_TEN,
+            "journey_id": str(journey_id),
+        },
+        headers=s.auth(s.referent_ids[0]),
+    )
+    assert booked.status_code == 201, booked.text
+    appointment = booked.json()
+    assert [a["agent_id"] for a in appointment["agents"]] == [str(karim)]
+    assert appointment["acting_organisation_id"] == str(s.organisation_id)
+    path = f"/api/v1/appointments/{appointment['id']}"
+    assert (await client.get(path, headers=s.auth(s.referent_ids[0]))).status_code == 200
+    assert (await login(client, office.email)).status_code == 303
+    team = body(await client.get("/agent/agenda?semaine=2026-11-30&equipe=1"))
+    assert "Durand" in team and "Karim Benali" in team
+    cancelled = await client.post(f"{path}/cancel", json={}, headers=s.auth(s.referent_ids[0]))
+    assert cancelled.status_code == 200, cancelled.text
+
+
+async def test_office_booking_offers_the_following_structures_agents_and_says_whom(
+    client: httpx.AsyncClient, office: Office, db: Database, clock: FrozenClock
+) -> None:
+    """In the back office, a Département journey is offered the Département's agents only
+    (France Travail's free hours are not the Département's to give), the confirm step names
+    the agent, and the agenda says whom the appointment was booked with."""
+    s = office.s
+    await _france_travail(db, clock, office)
+    journey_id = await office_journey(db, clock, office, last_name="Durand")
+    assert (await login(client, office.email)).status_code == 303
+    week = f"/agent/prise-de-rdv?parcours={journey_id}&motif={s.single_type_id}&semaine=2026-11-30"
+
+    await _busy_referents(db, clock, office)
+    only_karim_free = body(await client.get(week))
+    # Wednesday morning: only France Travail's Karim is free, so no slot is offered that day.
+    assert "debut=2026-12-02T09%3A00%3A00%2B00%3A00" not in only_karim_free
+    # Thursday: the Département's own hours.
+    assert "debut=2026-12-03T08%3A00%3A00%2B00%3A00" in only_karim_free
+
+    confirm = f"{week}&lieu={s.place_ids[0]}&debut=2026-12-03T08%3A00%3A00%2B00%3A00"
+    page = body(await client.get(confirm))
+    assert "Referent0 Test" in page and "Karim" not in page
+    booked = await client.post(
+        "/agent/prise-de-rdv",
+        data={
+            "csrf_token": csrf(page),
+            "parcours": str(journey_id),
+            "motif": str(s.single_type_id),
+            "lieu": str(s.place_ids[0]),
+            "debut": "2026-12-03T08:00:00+00:00",
+            "semaine": "2026-11-30",
+            "cle": "une-cle-de-formulaire",
+            "avec": str(s.referent_ids[1]),
+        },
+    )
+    assert booked.status_code == 303, booked.text
+    agenda = body(await client.get(booked.headers["location"]))
+    assert "Le rendez-vous est pris avec Referent1 Test (Département laon)" in agenda
+    assert "Durand" in agenda
+
+
+async def test_a_cohort_without_structure_books_for_the_hours_owner(
+    client: httpx.AsyncClient, office: Office, db: Database, clock: FrozenClock
+) -> None:
+    """A person booking online from a cohort of no structure: the appointment is held for the
+    structure whose opening hours it takes."""
+    s = office.s
+    ft, karim, _ = await _france_travail(db, clock, office)
+    await _busy_referents(db, clock, office)
+    async with db.unit_of_work(clock=clock) as uow:
+        cohort = Cohort(territory_id=s.territory_id, name="Sans structure")
+        uow.session.add(cohort)
+        await uow.session.flush()
+        cohort_id = cohort.id
+    journey_id = await office_journey(db, clock, office, last_name="Libre")
+    async with db.unit_of_work(clock=clock) as uow:
+        journey = await uow.session.get(Journey, journey_id)
+        assert journey is not None
+        journey.cohort_id = cohort_id
+    async with db.unit_of_work(clock=clock) as uow:
+        booked = await booking.book_appointment(
+            uow=uow,
+            actor=None,
+            appointment_type_id=s.single_type_id,
+            place_id=s.place_ids[0],
+            starts_at=clock.now().replace(day=2, hour=9),
+            journey_id=journey_id,
+        )
+        assert booked.appointment.acting_organisation_id == ft
+        assert [a.agent_id for a in booked.appointment.attendees] == [karim]
