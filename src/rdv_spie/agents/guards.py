@@ -59,6 +59,10 @@ class Actor:
                 field="organisation_id",
             )
 
+    def administers_all(self, organisation_ids: frozenset[uuid.UUID]) -> bool:
+        """True when the agent is admin of every one of these organisations."""
+        return all(self.roles.get(org) == Role.ADMIN for org in organisation_ids)
+
     def manages_any_territory_org(self, territory_orgs: frozenset[uuid.UUID]) -> bool:
         """True when the agent is admin or animator of one of these organisations."""
         return any(self.roles.get(org) in _MANAGERS for org in territory_orgs)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from rdv_spie.agents.guards import Actor, colleague_ids
 from rdv_spie.agents.models import Agent, Membership, Role
 from rdv_spie.db.uow import UnitOfWork
-from rdv_spie.errors import Forbidden, Invalid, NotFound
+from rdv_spie.errors import Conflict, Forbidden, Invalid, NotFound
 
 
 async def list_agents(*, uow: UnitOfWork, actor: Actor) -> Sequence[Agent]:
@@ -53,7 +53,8 @@ async def create_agent(
     first_name: str,
     last_name: str,
 ) -> Agent:
-    """Add an agent to an organisation the actor administers (or add a role to an existing one)."""
+    """Add an agent to an organisation the actor administers: someone new, or someone who
+    belongs only to organisations the actor administers (never someone from elsewhere)."""
     actor.require_member(organisation_id)
     if actor.roles[organisation_id] != Role.ADMIN:
         raise Forbidden("only an admin of the organisation can add agents", field="organisation_id")
@@ -65,15 +66,28 @@ async def create_agent(
         agent = Agent(email=email, first_name=first_name.strip(), last_name=last_name.strip())
         uow.session.add(agent)
         await uow.session.flush()
-    existing = await uow.session.scalar(
-        select(Membership).where(
-            Membership.agent_id == agent.id, Membership.organisation_id == organisation_id
+    else:
+        orgs = frozenset(
+            await uow.session.scalars(
+                select(Membership.organisation_id).where(Membership.agent_id == agent.id)
+            )
         )
-    )
-    if existing is not None:
-        raise Invalid(
-            "this agent is already a member of the organisation", field="email", code="duplicate"
-        )
+        if organisation_id in orgs:
+            raise Invalid(
+                "this agent is already a member of the organisation",
+                field="email",
+                code="duplicate",
+            )
+        # The e-mail alone proves nothing: adding someone who works for a structure the
+        # caller does not run would hand the caller a say over them (and over what they see).
+        if not actor.administers_all(orgs):
+            raise Conflict(
+                "this person already belongs to another organisation: they must be added by an "
+                "admin of an organisation they already belong to, or by the platform's "
+                "operators with the command line",
+                field="email",
+                code="agent_exists_elsewhere",
+            )
     uow.session.add(Membership(agent_id=agent.id, organisation_id=organisation_id, role=role))
     await uow.session.flush()
     return agent
