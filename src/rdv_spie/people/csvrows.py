@@ -22,8 +22,9 @@ import itertools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
+from types import MappingProxyType
 from typing import Any, Protocol, runtime_checkable
 
 import phonenumbers
@@ -103,6 +104,10 @@ _BOOLEANS = {
 _DOMAIN_CACHE_MAX = 4096
 _ROLE_MAILBOXES = frozenset(CASE_INSENSITIVE_MAILBOX_NAMES)  # lowercased by email-validator
 
+# Where each field of a row was read: field -> (1-based column or None, header as written).
+Columns = Mapping[str, tuple[int | None, str]]
+_NO_COLUMNS: Columns = MappingProxyType({})
+
 
 @dataclass(frozen=True, slots=True)
 class PersonRow:
@@ -122,6 +127,12 @@ class PersonRow:
     sms_consent: bool
     email_consent: bool
     prefers_call: bool
+    # One mapping shared by every row of a file, so the import can point at a cell.
+    columns: Columns = field(default_factory=lambda: _NO_COLUMNS, compare=False, repr=False)
+
+    def where(self, name: str) -> tuple[int | None, str | None]:
+        """The column and header a field was read from (None, None when not known)."""
+        return self.columns.get(name, (None, None))
 
 
 @dataclass(frozen=True, slots=True)
@@ -450,6 +461,9 @@ class _RowChecker:
         self.cells = tuple(
             (name, index, header[index], parsers[name]) for name, index in layout.columns.items()
         )
+        self.columns: Columns = MappingProxyType(
+            {name: (index + 1, header[index]) for name, index in layout.columns.items()}
+        )
 
     def check(self, line: int, cells: list[str]) -> PersonRow | list[RowError]:
         """Validate one non-empty row."""
@@ -497,6 +511,7 @@ class _RowChecker:
             sms_consent=sms_capable and get("sms_consent") is not False,
             email_consent=email is not None and get("email_consent") is not False,
             prefers_call=phone is not None and get("prefers_call") is True,
+            columns=self.columns,
         )
 
     def _birth_on(self, text: str) -> date:

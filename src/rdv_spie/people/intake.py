@@ -1,15 +1,20 @@
 """Intake: newly eligible people (CSV rows or JSON) become persons and journeys.
 
 Matching, in order: an external id (CAF number, France Travail id, département id), then
-e-mail + first name, then phone + first name. A match updates the person instead of creating a
-duplicate; a row whose external id contradicts its match is rejected. A person already on an
-open journey of the cohort gets no second one, so importing the same file twice changes
-nothing. Rows go in by batches, each in one transaction: a row is written whole or not at all.
+e-mail, then phone, each contact only together with the same identity: last and first names
+compared as the identity check compares them, and the birth date when both sides know it. A
+phone number or an e-mail alone never merges two people: a couple or a parent and child who
+share one become distinct people. A match updates the person's contacts (never their names)
+instead of creating a duplicate. A row is rejected, with the cell at fault, when its external
+ids contradict its match, when an external id points at someone of another name or birth date
+(a CAF number is a household's), or when its contact and names fit several people. A person
+already on an open journey of the cohort gets no second one, so importing the same file twice
+changes nothing. Rows go in by batches, each in one transaction: a row is written whole or not
+at all.
 """
 
 from __future__ import annotations
 
-import unicodedata
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -25,6 +30,7 @@ from rdv_spie.clock import Clock
 from rdv_spie.db.base import Base
 from rdv_spie.db.uow import Database, UnitOfWork
 from rdv_spie.errors import Forbidden, NotFound
+from rdv_spie.invitations.identity import normalise
 from rdv_spie.people.csvrows import CsvSource, PersonRow, RowError, read_rows
 from rdv_spie.people.models import Cohort, Journey, Person
 from rdv_spie.territories.models import HolidayZone, Organisation, Territory
@@ -191,19 +197,35 @@ def _batches(
         yield batch, errors
 
 
-def _fold(name: str) -> str:
-    """First names compared without case or accents ('Éloïse' = 'eloise')."""
-    decomposed = unicodedata.normalize("NFKD", name.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).strip()
+def _name_key(name: str) -> str:
+    """A name as the identity check compares it (case, accents, spaces and punctuation
+    ignored); a name without a single letter is kept as written, so it still tells people
+    apart."""
+    return normalise(name) or name.casefold().strip()
+
+
+def _names(someone: PersonRow | _Someone) -> tuple[str, str]:
+    return _name_key(someone.last_name), _name_key(someone.first_name)
+
+
+def _same_birth(a: date | None, b: date | None) -> bool:
+    """Birth dates only tell people apart when both are known."""
+    return a is None or b is None or a == b
+
+
+def _agrees(a: str, b: str) -> bool:
+    """One name is the other or starts it ("Jean" / "Jean-Pierre", "Le Gall" / "Le Gall-Prévôt")."""
+    return bool(a) and bool(b) and (a.startswith(b) or b.startswith(a))
 
 
 class _Index:
-    """Existing people of the batch's territory, by each way a row can match them."""
+    """Existing people of the batch's territory, by each way a row can match them: an external
+    id alone; a phone number or an e-mail address only with the same last and first names."""
 
     def __init__(self, people: Iterable[Person]) -> None:
         self.by_id: dict[tuple[str, str], _Someone] = {}
-        self.by_email: dict[tuple[str, str], _Someone] = {}
-        self.by_phone: dict[tuple[str, str], _Someone] = {}
+        self.by_email: dict[tuple[str, str, str], list[_Someone]] = {}
+        self.by_phone: dict[tuple[str, str, str], list[_Someone]] = {}
         for person in people:
             self.add(person)
 
@@ -212,44 +234,95 @@ class _Index:
             value = getattr(person, name)
             if value:
                 self.by_id[(name, value)] = person
-        first = _fold(person.first_name)
+        last, first = _names(person)
         if person.email:
-            self.by_email[(person.email.casefold(), first)] = person
+            _file(self.by_email, (person.email.casefold(), last, first), person)
         if person.phone:
-            self.by_phone[(person.phone, first)] = person
+            _file(self.by_phone, (person.phone, last, first), person)
 
     def match(self, row: PersonRow) -> _Someone | RowError | None:
         by_ids = {
-            self.by_id[(name, getattr(row, name))]
+            name: self.by_id[(name, getattr(row, name))]
             for name in EXTERNAL_IDS
             if getattr(row, name) and (name, getattr(row, name)) in self.by_id
         }
-        if len(by_ids) > 1:
-            return _conflict(row, "its external ids belong to different people")
+        if len(set(by_ids.values())) > 1:
+            return _blocked(row, "its external ids belong to different people")
+        names = _names(row)
         if by_ids:
-            found = by_ids.pop()
+            name, found = next(iter(by_ids.items()))
+            why = _stranger(row, names, found)
+            if why is not None:
+                return _blocked(row, f"{name} {why}", name, code="ambiguous_identity")
         else:
-            first = _fold(row.first_name)
-            found_or_none = (
-                self.by_email.get((row.email.casefold(), first)) if row.email else None
-            ) or (self.by_phone.get((row.phone, first)) if row.phone else None)
-            if found_or_none is None:
+            last, first = names
+            contacts = (
+                ("email", self.by_email, row.email.casefold() if row.email else None),
+                ("phone", self.by_phone, row.phone),
+            )
+            for name, index, value in contacts:
+                if value is None:
+                    continue
+                same = [
+                    p
+                    for p in index.get((value, last, first), ())
+                    if _same_birth(p.birth_on, row.birth_on)
+                ]
+                if len(same) > 1 and row.birth_on is not None:
+                    same = [p for p in same if p.birth_on == row.birth_on] or same
+                if len(same) > 1:
+                    why = (
+                        f"{name} and names fit several people; add the birth date or an external id"
+                    )
+                    return _blocked(row, why, name, code="ambiguous_identity")
+                if same:
+                    found = same[0]
+                    break
+            else:
                 return None
-            found = found_or_none
         for name in EXTERNAL_IDS:
             mine, theirs = getattr(row, name), getattr(found, name)
             if mine and theirs and mine != theirs:
-                return _conflict(row, f"{name} differs from the matching person's", name)
+                return _blocked(row, f"{name} differs from the matching person's", name)
         return found
 
 
-def _conflict(row: PersonRow, why: str, name: str | None = None) -> RowError:
+def _file(
+    index: dict[tuple[str, str, str], list[_Someone]], key: tuple[str, str, str], person: _Someone
+) -> None:
+    bucket = index.setdefault(key, [])
+    if person not in bucket:
+        bucket.append(person)
+
+
+def _stranger(row: PersonRow, names: tuple[str, str], found: _Someone) -> str | None:
+    """Why the person an external id points at is not the row's, or None when they may be
+    the same: the first name kept (a new last name after a marriage), or the last name kept
+    with the same birth date (a first name spelt otherwise), or the two names swapped; never
+    another birth date. A CAF number is a household's: the spouse or a child shares it."""
+    (last, first), (their_last, their_first) = names, _names(found)
+    both_born = row.birth_on is not None and found.birth_on is not None
+    if not (
+        _agrees(first, their_first)
+        or (last == their_first and first == their_last)
+        or (last == their_last and both_born and row.birth_on == found.birth_on)
+    ):
+        return "belongs to a person recorded under another name"
+    if both_born and row.birth_on != found.birth_on:
+        return "belongs to a person recorded with another birth date"
+    return None
+
+
+def _blocked(
+    row: PersonRow, why: str, name: str | None = None, *, code: str = "conflicting_external_id"
+) -> RowError:
+    column, header = row.where(name) if name else (None, None)
     return RowError(
         line=row.line,
-        column=None,
-        header=None,
+        column=column,
+        header=header,
         field=name,
-        code="conflicting_external_id",
+        code=code,
         detail=f"row blocked: {why}; fix the file or the person's record",
     )
 

@@ -9,6 +9,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import replace
 from datetime import date
+from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -175,6 +176,7 @@ def rows_from_json(
     writer = csv.writer(out, delimiter=";")
     writer.writerow(names)
     back = {v: k for k, v in renamed.items()}
+    columns = MappingProxyType({name: (None, back.get(name, name)) for name in names})
     for person in people:
         values = {renamed.get(k, k): v for k, v in person.items()}
         writer.writerow([_cell(values.get(name)) for name in names])
@@ -196,12 +198,8 @@ def rows_from_json(
                 )
             )
         else:
-            result.append(_shift(row))
+            result.append(replace(row, line=row.line - 1, columns=columns))
     return result
-
-
-def _shift(row: PersonRow) -> PersonRow:
-    return replace(row, line=row.line - 1)
 
 
 def _cell(value: Any) -> str:
