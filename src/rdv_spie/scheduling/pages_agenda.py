@@ -31,7 +31,7 @@ from rdv_spie.web.pages import query_uuid, redirect
 PATH = "/agent/agenda"
 _SETTLE_VALUES = {s.value for s in agenda.SETTLE}
 # ?fait= keys after a write (office_messages.html's ``done`` says them).
-_DONE = frozenset({"statut", "rdv"})
+_DONE = frozenset({"statut", "rdv", "annule"})
 
 
 def _week_of(value: str | None, today: date) -> date:
@@ -140,4 +140,36 @@ async def settle(
     return redirect(agenda_path(monday, team) + "&fait=statut")
 
 
-ROUTES: list[ControllerRouterHandler] = [week_agenda, settle]
+@post(
+    "/agent/rendez-vous/{appointment_id:uuid}/annulation", include_in_schema=False, status_code=303
+)
+async def cancel(
+    request: Request[Any, Any, Any],
+    uow: Uow,
+    office: Office,
+    appointment_id: FromPath[uuid.UUID],
+) -> Response[Any]:
+    """Cancel, for the service, an appointment held for one of the agent's organisations or
+    that they attend (the person is told); refused once it has started (said on the agenda)."""
+    form = await ui.Form.of(request)
+    where = await ui.where(uow, office.actor)
+    monday = _week_of(form.get("semaine"), where.today(uow.clock.now()))
+    team = form.get("equipe") == "1"
+    try:
+        await booking.cancel_appointment(
+            uow=uow, actor=office.actor, appointment_id=appointment_id, by_service=True
+        )
+    except Invalid as exc:
+        return await _page(
+            request,
+            uow,
+            office,
+            monday=monday,
+            team=team,
+            error=(appointment_id, ui.refusal(exc)),
+            status=422,
+        )
+    return redirect(agenda_path(monday, team) + "&fait=annule")
+
+
+ROUTES: list[ControllerRouterHandler] = [week_agenda, settle, cancel]

@@ -243,6 +243,17 @@ async def test_office_booking_offers_the_following_structures_agents_and_says_wh
     assert "Le rendez-vous est pris avec Referent1 Test (Département laon)" in agenda
     assert "Durand" in agenda
 
+    # The booker manages what she booked: she cancels it from her agenda.
+    appointment_id = booked.headers["location"].rsplit("#rdv-", 1)[1]
+    cancelled = await client.post(
+        f"/agent/rendez-vous/{appointment_id}/annulation",
+        data={"csrf_token": csrf(agenda), "semaine": "2026-11-30", "equipe": "1"},
+    )
+    assert cancelled.status_code == 303, cancelled.text
+    after = body(await client.get(cancelled.headers["location"]))
+    assert "Le rendez-vous est annulé. La personne en est prévenue." in after
+    assert "Annulé par le service" in after
+
 
 async def test_a_cohort_without_structure_books_for_the_hours_owner(
     client: httpx.AsyncClient, office: Office, db: Database, clock: FrozenClock
