@@ -18,7 +18,7 @@ from rdv_spie.agents import api_keys
 from rdv_spie.agents.models import Agent, Membership, Role
 from rdv_spie.clock import FrozenClock
 from rdv_spie.db.uow import Database
-from rdv_spie.people.models import Person
+from rdv_spie.people.models import Cohort, Journey, Person
 
 
 @dataclass
@@ -72,7 +72,10 @@ class Cto:
             json=body,
         )
 
-    async def add_people(self, count: int, **fields: Any) -> list[uuid.UUID]:
+    async def add_people(
+        self, count: int, *, followed_by: uuid.UUID | None = None, **fields: Any
+    ) -> list[uuid.UUID]:
+        """People with a journey in a cohort of ``followed_by`` (the scenario's structure)."""
         async with self.db.unit_of_work(clock=self.clock) as uow:
             rows = []
             for i in range(count):
@@ -90,6 +93,27 @@ class Cto:
             uow.session.add_all(rows)
             await uow.session.flush()
             ids = [p.id for p in rows]
+            # Each person is followed by the scenario's structure (a journey in its cohort):
+            # a structure presents only the people it follows.
+            cohort = Cohort(
+                territory_id=self.s.territory_id,
+                name=f"Cohorte {uuid.uuid4().hex[:8]}",
+                organisation_id=followed_by or self.s.organisation_id,
+            )
+            uow.session.add(cohort)
+            await uow.session.flush()
+            today = self.clock.now().date()
+            uow.session.add_all(
+                Journey(
+                    territory_id=self.s.territory_id,
+                    person_id=person_id,
+                    cohort_id=cohort.id,
+                    entered_on=today,
+                    invite_by_on=today,
+                    appointment_by_on=today,
+                )
+                for person_id in ids
+            )
         self.people.extend(ids)
         return ids
 

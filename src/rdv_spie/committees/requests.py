@@ -30,6 +30,7 @@ from rdv_spie.committees.models import (
 )
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.errors import Conflict, Invalid, NotFound
+from rdv_spie.people import followup
 from rdv_spie.people.models import Journey, Person
 from rdv_spie.scheduling.cache import note_calendar_change
 from rdv_spie.territories.models import Organisation, Territory
@@ -113,6 +114,11 @@ async def submit(*, uow: UnitOfWork, actor: Actor, values: dict[str, Any]) -> Ct
         raise Invalid("say whose situation it is (person_id or journey_id)", field="person_id")
     person = await uow.session.get(Person, values["person_id"])
     if person is None or person.territory_id != session.territory_id or person.purged_at:
+        raise NotFound("person not found", field="person_id")
+    # A structure presents only the people it follows (the territory team anyone's).
+    if not await access.is_manager(
+        uow, actor, session.territory_id
+    ) and not await followup.person_followed(uow, actor, person.id):
         raise NotFound("person not found", field="person_id")
     session = await _open_session(uow, session.id)
     request = CtoRequest(

@@ -128,8 +128,11 @@ async def test_who_reads_a_request(cto: Cto) -> None:
         path, headers=cto.auth(cto.other_referent_id), json={"summary": "x"}
     )
     assert theirs.status_code == 404
+    # ... nor presents the first structure's person.
+    stolen = await cto.submit(first["id"], person, referent=cto.other_referent_id)
+    assert stolen.status_code == 404, stolen.text
     # The other structure's referent submits for its own structure, unseen by the first.
-    (other_person,) = await cto.add_people(1)
+    (other_person,) = await cto.add_people(1, followed_by=cto.other_org_id)
     other = await cto.submit(first["id"], other_person, referent=cto.other_referent_id)
     assert other.status_code == 201 and other.json()["organisation_id"] == str(cto.other_org_id)
     listed = await cto.client.get("/api/v1/cto-requests", headers=cto.auth(cto.s.referent_ids[0]))
