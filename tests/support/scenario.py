@@ -10,7 +10,8 @@ from datetime import date, time
 from rdv_spie.agents import api_keys
 from rdv_spie.agents.models import Agent, Membership, Role
 from rdv_spie.clock import Clock
-from rdv_spie.db.uow import Database
+from rdv_spie.db.uow import Database, UnitOfWork
+from rdv_spie.people.models import Cohort, Journey
 from rdv_spie.scheduling.models import AppointmentType, Attendance, AvailabilityRule
 from rdv_spie.territories.models import (
     HolidayZone,
@@ -167,3 +168,27 @@ async def build(
                 await api_keys.create_api_key(uow=uow, agent_id=a.id, label="test")
             ).secret
     return scenario
+
+
+async def follow(uow: UnitOfWork, s: Scenario, person_id: uuid.UUID) -> uuid.UUID:
+    """Give a person a journey in a new cohort of the scenario's organisation, so its agents
+    follow them (an agent books by person id only the people their structures follow)."""
+    cohort = Cohort(
+        territory_id=s.territory_id,
+        name=f"Cohorte {uuid.uuid4().hex[:8]}",
+        organisation_id=s.organisation_id,
+    )
+    uow.session.add(cohort)
+    await uow.session.flush()
+    today = uow.clock.now().date()
+    journey = Journey(
+        territory_id=s.territory_id,
+        person_id=person_id,
+        cohort_id=cohort.id,
+        entered_on=today,
+        invite_by_on=today,
+        appointment_by_on=today,
+    )
+    uow.session.add(journey)
+    await uow.session.flush()
+    return journey.id

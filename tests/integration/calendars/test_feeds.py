@@ -253,6 +253,7 @@ async def test_canary_no_personal_data_in_the_territory_feed_initials_in_the_age
         person = Person(territory_id=s.territory_id, birth_on=BIRTH, **CANARY)
         uow.session.add(person)
         await uow.session.flush()
+        await sc.follow(uow, s, person.id)
         person_id = person.id
     await book(client, s, WED_0900, person_id=str(person_id), referent_id=str(s.referent_ids[0]))
     markers = [*CANARY.values(), "Zoé", "quintessence", "Yggdrasil", "7741", "1971"]
@@ -282,6 +283,7 @@ async def test_a_renamed_person_or_place_changes_the_feed(
         person = Person(territory_id=s.territory_id, first_name="Anne", last_name="Bé")
         uow.session.add(person)
         await uow.session.flush()
+        await sc.follow(uow, s, person.id)
         person_id = person.id
     await book(client, s, WED_0900, person_id=str(person_id), referent_id=str(s.referent_ids[0]))
     path = await create_feed(client, s.auth(s.referent_ids[0]))
