@@ -19,6 +19,7 @@ from rdv_spie.deps import Uow
 from rdv_spie.errors import Invalid
 from rdv_spie.invitations import cutoffs, visit
 from rdv_spie.invitations.offer import BOOK, CONFIRMATION, MOVE, verified_visit
+from rdv_spie.notifications import compose
 from rdv_spie.notifications.events import place_location
 from rdv_spie.notifications.render import Renderer
 from rdv_spie.scheduling import booking
@@ -60,6 +61,7 @@ async def confirmation_page(
         "at": appointment.starts_at.astimezone(seen.zone),
         "duration": type_.duration_minutes,
         "place": visit.place_context(place),
+        "whom": await compose.whom(uow, appointment, type_),
         "to_bring": _to_bring(request.app.state.renderer, type_, place),
         "past": appointment.starts_at <= now or appointment.status != AppointmentStatus.BOOKED,
         "can_cancel": cutoffs.can_cancel(appointment, type_, now),

@@ -134,12 +134,6 @@ async def compose(
         "phone": organisation.phone if organisation else None,
         "email": organisation.email if organisation else None,
     }
-    if "appointment" in context:
-        # Whom the person meets; a detail an SMS may leave out to stay in one segment.
-        context["appointment"]["whom"] = {
-            "first_name": None,
-            "structure": context["organisation"]["name"],
-        }
 
     if n.person_id is not None:
         person = await uow.session.get(Person, n.person_id)
@@ -307,6 +301,29 @@ async def _link(
     return f"{base}/i/{tokens.derive(secret_key, invitation_id)}"
 
 
+async def whom(
+    uow: UnitOfWork, appointment: Appointment, type_: AppointmentType | None
+) -> dict[str, str | None] | None:
+    """Whom the person will meet: the referent's first name and the structure the appointment
+    is held for, or ``None`` when its type keeps them unnamed (whoever is free receives).
+    Shown by the confirmation page, e-mails and SMS (where it may be left out for length)."""
+    if type_ is not None and not type_.show_agent_name:
+        return None
+    first_name = await uow.session.scalar(
+        select(Agent.first_name)
+        .join(AppointmentAgent, AppointmentAgent.agent_id == Agent.id)
+        .where(
+            AppointmentAgent.appointment_id == appointment.id,
+            AppointmentAgent.role == AttendeeRole.REFERENT,
+        )
+        .limit(1)
+    )
+    structure = await uow.session.get(Organisation, appointment.acting_organisation_id)
+    if not first_name and structure is None:
+        return None
+    return {"first_name": first_name or None, "structure": structure.name if structure else None}
+
+
 async def _appointment_context(
     uow: UnitOfWork,
     appointment: Appointment,
@@ -314,14 +331,6 @@ async def _appointment_context(
     type_: AppointmentType | None,
     zone: ZoneInfo,
 ) -> dict[str, Any]:
-    referent = await uow.session.scalar(
-        select(Agent)
-        .join(AppointmentAgent, AppointmentAgent.agent_id == Agent.id)
-        .where(
-            AppointmentAgent.appointment_id == appointment.id,
-            AppointmentAgent.role == AttendeeRole.REFERENT,
-        )
-    )
     return {
         "starts_at": appointment.starts_at.astimezone(zone),
         "ends_at": appointment.ends_at.astimezone(zone),
@@ -337,7 +346,7 @@ async def _appointment_context(
             "city": place.city if place else None,
             "phone": place.phone if place else None,
         },
-        "referent_name": f"{referent.first_name} {referent.last_name}" if referent else None,
+        "whom": await whom(uow, appointment, type_),
     }
 
 

@@ -141,7 +141,6 @@ def person_context(
             "duration_minutes": 45,
             "type_name": "Premier rendez-vous d'orientation",
             "place": place(kind),
-            "referent_name": "Claire Martin",
             "whom": {"first_name": "Claire", "structure": context["organisation"]["name"]},
         }
     return context
@@ -291,6 +290,20 @@ def test_deadline_alert_speaks_of_one_person_in_the_singular(renderer: Renderer)
     assert email.subject.startswith("1 personne n'a pas")
     assert "Une personne que vous accompagnez" in email.text
     assert "Vous pouvez l'appeler" in email.text
+
+
+@pytest.mark.parametrize(
+    "message", ["booking_confirmation", "appointment_reminder", "appointment_cancelled"]
+)
+def test_email_says_whom_when_the_type_allows_it(renderer: Renderer, message: str) -> None:
+    context = person_context(message)
+    email = renderer.render_email(message, context)
+    for part in (email.text, email.html):
+        assert "Claire (Mission locale du Pays de Laon)" in part
+    context["appointment"]["whom"] = None  # the type does not name the agent
+    email = renderer.render_email(message, context)
+    for part in (email.text, email.html):
+        assert "Claire" not in part and "Avec :" not in part
 
 
 # Escaping -----------------------------------------------------------------------------------
