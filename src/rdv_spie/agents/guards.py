@@ -87,6 +87,18 @@ async def colleague_ids(uow: UnitOfWork, actor: Actor) -> frozenset[uuid.UUID]:
     return frozenset(rows) | {actor.agent_id}
 
 
+async def managed_agent_ids(uow: UnitOfWork, actor: Actor) -> frozenset[uuid.UUID]:
+    """The actor and the agents of the organisations they run (admin or animator): whose
+    absences they may read."""
+    managed = actor.managed_organisation_ids
+    if not managed:
+        return frozenset({actor.agent_id})
+    rows = await uow.session.scalars(
+        select(Membership.agent_id).where(Membership.organisation_id.in_(managed))
+    )
+    return frozenset(rows) | {actor.agent_id}
+
+
 async def require_can_manage_agent(uow: UnitOfWork, actor: Actor, agent_id: uuid.UUID) -> None:
     """The agent themselves, or an admin/animator of one of their organisations."""
     if agent_id == actor.agent_id:

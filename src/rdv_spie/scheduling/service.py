@@ -9,7 +9,12 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
-from rdv_spie.agents.guards import Actor, colleague_ids, require_can_manage_agent
+from rdv_spie.agents.guards import (
+    Actor,
+    colleague_ids,
+    managed_agent_ids,
+    require_can_manage_agent,
+)
 from rdv_spie.agents.models import Membership, Role
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.errors import Forbidden, Invalid, NotFound
@@ -371,8 +376,9 @@ async def list_absences(
     start: datetime | None = None,
     end: datetime | None = None,
 ) -> Sequence[Absence]:
-    """Absences of the actor's colleagues, optionally of one agent and overlapping a range."""
-    agents = await colleague_ids(uow, actor)
+    """The actor's absences and those of the agents they manage (an absence's title may be
+    personal), optionally of one agent and overlapping a range."""
+    agents = await managed_agent_ids(uow, actor)
     if agent_id is not None:
         if agent_id not in agents:
             raise NotFound("agent not found", field="agent_id")
@@ -410,7 +416,7 @@ async def create_absence(
 async def delete_absence(*, uow: UnitOfWork, actor: Actor, absence_id: uuid.UUID) -> None:
     """Remove an absence."""
     absence = await uow.session.get(Absence, absence_id)
-    if absence is None or absence.agent_id not in await colleague_ids(uow, actor):
+    if absence is None or absence.agent_id not in await managed_agent_ids(uow, actor):
         raise NotFound("absence not found", field="absence_id")
     await require_can_manage_agent(uow, actor, absence.agent_id)
     await uow.session.delete(absence)

@@ -284,3 +284,30 @@ async def test_a_cohort_without_structure_books_for_the_hours_owner(
         )
         assert booked.appointment.acting_organisation_id == ft
         assert [a.agent_id for a in booked.appointment.attendees] == [karim]
+
+
+async def test_an_absence_is_read_by_its_agent_and_their_managers_only(
+    client: httpx.AsyncClient, office: Office, db: Database, clock: FrozenClock
+) -> None:
+    """An absence's title may be personal: a fellow referent does not read it, the agent and
+    the structure's admin do."""
+    s = office.s
+    created = await client.post(
+        "/api/v1/absences/",
+        json={
+            "starts_at": "2026-12-07T08:00:00Z",
+            "ends_at": "2026-12-07T12:00:00Z",
+            "title": "Rendez-vous médical",
+        },
+        headers=s.auth(s.referent_ids[0]),
+    )
+    assert created.status_code == 201, created.text
+    params = {"agent_id": str(s.referent_ids[0])}
+    for who, seen in ((s.referent_ids[0], True), (s.admin_id, True), (s.referent_ids[1], False)):
+        answer = await client.get("/api/v1/absences/", params=params, headers=s.auth(who))
+        if seen:
+            assert "Rendez-vous médical" in answer.text, who
+        else:
+            assert answer.status_code == 404 and "médical" not in answer.text
+        everyone = await client.get("/api/v1/absences/", headers=s.auth(who))
+        assert ("Rendez-vous médical" in everyone.text) is seen
