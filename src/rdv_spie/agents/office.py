@@ -25,6 +25,10 @@ from rdv_spie.territories.models import Territory
 from rdv_spie.web.auth import OfficeUser
 from rdv_spie.web.pages import render
 
+# ?fait= keys that a form shared by several pages sends the browser back with (what
+# office_messages.html's ``done`` says); a page that passes its own ``done`` keeps it.
+SHARED_DONE = frozenset({"debloque"})
+
 
 @dataclass(frozen=True, slots=True)
 class Where:
@@ -74,10 +78,14 @@ def page(
     status: int = 200,
 ) -> Response[str]:
     """A back-office page (``templates/pages/office_<name>.html``); ``active`` is the menu
-    item to mark as current (a key of the menu in office_base.html)."""
+    item to mark as current (a key of the menu in office_base.html); ``done`` defaults to a
+    shared form's ``?fait=`` key."""
     values = dict(context or {})
     values["active"] = active
     values["me"] = office.agent
+    if "done" not in values:  # a shared form (unlocking a link) came back here
+        fait = request.query_params.get("fait")
+        values["done"] = fait if fait in SHARED_DONE else None
     return render(request, f"office_{name}", values, status=status)
 
 

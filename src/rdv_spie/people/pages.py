@@ -1,10 +1,12 @@
 """Back-office pages of the people room: the people to follow (deadline near, nothing
-booked) and unlocking a person's identity check. Scoped by people/followup.py."""
+booked) and unlocking a person's identity check, from any list that shows the journey.
+Scoped by people/followup.py."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from litestar import Request, Response, get, post
 from litestar.params import FromPath
@@ -18,6 +20,8 @@ from rdv_spie.web.auth import Office
 from rdv_spie.web.pages import redirect
 
 PATH = "/agent/personnes"
+# The lists with an unlock button, and the query parameters each keeps on the way back.
+_BACK = {PATH: (), "/agent/prise-de-rdv": ("q",)}
 
 
 @get(PATH, include_in_schema=False)
@@ -32,16 +36,29 @@ async def people_to_follow(
         "mine": [r for r in rows if r.mine],
         "team": [r for r in rows if not r.mine],
         "today": today,
-        "unlocked": request.query_params.get("fait") == "debloque",
     }
     return ui.page(request, office, "people", "personnes", context)
 
 
+def back_to(value: str) -> str:
+    """The list the unlock form was on (its search kept), rebuilt from known parts so the
+    redirect never leaves those pages; people to follow otherwise."""
+    parts = urlsplit(value)
+    kept = _BACK.get(parts.path) if not (parts.scheme or parts.netloc) else None
+    if kept is None:
+        return f"{PATH}?fait=debloque"
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k in kept and v]
+    return f"{parts.path}?{urlencode([*query, ('fait', 'debloque')])}"
+
+
 @post("/agent/parcours/{journey_id:uuid}/deblocage", include_in_schema=False, status_code=303)
-async def unlock(uow: Uow, office: Office, journey_id: FromPath[uuid.UUID]) -> Redirect:
-    """Reset the identity check of the person's invitation link."""
+async def unlock(
+    request: Request[Any, Any, Any], uow: Uow, office: Office, journey_id: FromPath[uuid.UUID]
+) -> Redirect:
+    """Reset the identity check of the person's invitation link, then go back to the list."""
+    form = await ui.Form.of(request)
     await followup.unlock(uow, office.actor, journey_id)
-    return redirect(f"{PATH}?fait=debloque")
+    return redirect(back_to(form.get("suite")))
 
 
 ROUTES: list[ControllerRouterHandler] = [people_to_follow, unlock]
