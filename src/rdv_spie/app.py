@@ -30,7 +30,7 @@ from rdv_spie.invitations import tokens
 from rdv_spie.logging import configure_logging
 from rdv_spie.notifications.render import Renderer
 from rdv_spie.notifications.webhooks import twilio_status
-from rdv_spie.people.api import CohortController
+from rdv_spie.people.api import CohortController, JourneyController
 from rdv_spie.scheduling.api import (
     AbsenceController,
     AppointmentController,
@@ -147,6 +147,7 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
             SlotController,
             AppointmentController,
             CohortController,
+            JourneyController,
             AuditController,
             IndicatorController,
             CalendarFeedController,

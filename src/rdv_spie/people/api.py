@@ -1,4 +1,5 @@
-"""JSON API of the people room: cohorts, intake (CSV upload and JSON batch), journeys."""
+"""JSON API of the people room: cohorts, intake (CSV upload and JSON batch), journeys (their
+status, and unlocking a person's identity check)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from litestar import Controller, Request, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from rdv_spie.deps import READS_PEOPLE, AppClock, CurrentActor, Db, Uow
-from rdv_spie.people import intake, service
+from rdv_spie.people import followup, intake, service
 from rdv_spie.people.schemas import (
     CohortIn,
     CohortOut,
@@ -120,7 +121,8 @@ class CohortController(Controller):
         cohort_id: FromPath[uuid.UUID],
         status: Annotated[str | None, QueryParameter(name="status")] = None,
     ) -> list[JourneyOut]:
-        """Journeys of a cohort with their status (derived from facts), deadline first."""
+        """Journeys of a cohort with their status (derived from facts), deadline first;
+        ``identity_locked``: too many wrong answers locked the person's link (see unlock)."""
         pairs = await service.list_journeys(
             uow=uow, actor=actor, cohort_id=cohort_id, status=status
         )
@@ -134,6 +136,18 @@ class CohortController(Controller):
                 invite_by_on=j.invite_by_on,
                 appointment_by_on=j.appointment_by_on,
                 status=str(s),
+                identity_locked=j.identity_locked_at is not None,
             )
             for j, s in pairs
         ]
+
+
+class JourneyController(Controller):
+    path = "/journeys"
+    tags = ["people"]
+
+    @post("/{journey_id:uuid}/unlock", status_code=204)
+    async def unlock(self, uow: Uow, actor: CurrentActor, journey_id: FromPath[uuid.UUID]) -> None:
+        """Let the person answer the identity check of their link again after too many wrong
+        answers (a journey you follow; any other is not found)."""
+        await followup.unlock(uow, actor, journey_id)

@@ -31,9 +31,10 @@ from rdv_spie.db.base import Base
 from rdv_spie.db.uow import Database, UnitOfWork
 from rdv_spie.errors import Forbidden, NotFound
 from rdv_spie.invitations.identity import normalise
+from rdv_spie.people import service
 from rdv_spie.people.csvrows import CsvSource, PersonRow, RowError, read_rows
 from rdv_spie.people.models import Cohort, Journey, Person
-from rdv_spie.territories.models import HolidayZone, Organisation, Territory
+from rdv_spie.territories.models import HolidayZone, Territory
 
 BATCH = 2000
 MAX_REPORTED_ERRORS = 1000
@@ -113,18 +114,15 @@ class Target:
 
 
 async def target(uow: UnitOfWork, cohort_id: uuid.UUID, actor: Actor | None) -> Target:
-    """The cohort, checked against the actor: an admin or animator of its territory."""
-    cohort = await uow.session.get(Cohort, cohort_id)
-    if cohort is None:
-        raise NotFound("cohort not found", field="cohort_id")
-    if actor is not None:
-        actor.require_territory(cohort.territory_id, what="cohort")
-        orgs = frozenset(
-            await uow.session.scalars(
-                select(Organisation.id).where(Organisation.territory_id == cohort.territory_id)
-            )
-        )
-        if not actor.manages_any_territory_org(orgs):
+    """The cohort, checked against the actor: a cohort they do not see is not found; one they
+    see takes rows only from the team of its territory (an admin or an animator there)."""
+    if actor is None:
+        cohort = await uow.session.get(Cohort, cohort_id)
+        if cohort is None:
+            raise NotFound("cohort not found", field="cohort_id")
+    else:
+        cohort = await service.get_cohort(uow=uow, actor=actor, cohort_id=cohort_id)
+        if cohort.territory_id not in await service.territory_team(uow, actor):
             raise Forbidden(
                 "only an admin or an animator of the territory can import people",
                 field="cohort_id",
@@ -204,10 +202,6 @@ def _name_key(name: str) -> str:
     return normalise(name) or name.casefold().strip()
 
 
-def _names(someone: PersonRow | _Someone) -> tuple[str, str]:
-    return _name_key(someone.last_name), _name_key(someone.first_name)
-
-
 def _same_birth(a: date | None, b: date | None) -> bool:
     """Birth dates only tell people apart when both are known."""
     return a is None or b is None or a == b
@@ -226,15 +220,26 @@ class _Index:
         self.by_id: dict[tuple[str, str], _Someone] = {}
         self.by_email: dict[tuple[str, str, str], list[_Someone]] = {}
         self.by_phone: dict[tuple[str, str, str], list[_Someone]] = {}
+        self.keys: dict[str, str] = {}  # a batch's names repeat: normalise each once
         for person in people:
             self.add(person)
+
+    def names(self, someone: PersonRow | _Someone) -> tuple[str, str]:
+        """The last and first names as compared."""
+        keys = self.keys
+        last, first = someone.last_name, someone.first_name
+        if last not in keys:
+            keys[last] = _name_key(last)
+        if first not in keys:
+            keys[first] = _name_key(first)
+        return keys[last], keys[first]
 
     def add(self, person: _Someone) -> None:
         for name in EXTERNAL_IDS:
             value = getattr(person, name)
             if value:
                 self.by_id[(name, value)] = person
-        last, first = _names(person)
+        last, first = self.names(person)
         if person.email:
             _file(self.by_email, (person.email.casefold(), last, first), person)
         if person.phone:
@@ -248,10 +253,10 @@ class _Index:
         }
         if len(set(by_ids.values())) > 1:
             return _blocked(row, "its external ids belong to different people")
-        names = _names(row)
+        names = self.names(row)
         if by_ids:
             name, found = next(iter(by_ids.items()))
-            why = _stranger(row, names, found)
+            why = _stranger(row, names, found, self.names(found))
             if why is not None:
                 return _blocked(row, f"{name} {why}", name, code="ambiguous_identity")
         else:
@@ -295,12 +300,14 @@ def _file(
         bucket.append(person)
 
 
-def _stranger(row: PersonRow, names: tuple[str, str], found: _Someone) -> str | None:
+def _stranger(
+    row: PersonRow, names: tuple[str, str], found: _Someone, theirs: tuple[str, str]
+) -> str | None:
     """Why the person an external id points at is not the row's, or None when they may be
     the same: the first name kept (a new last name after a marriage), or the last name kept
     with the same birth date (a first name spelt otherwise), or the two names swapped; never
     another birth date. A CAF number is a household's: the spouse or a child shares it."""
-    (last, first), (their_last, their_first) = names, _names(found)
+    (last, first), (their_last, their_first) = names, theirs
     both_born = row.birth_on is not None and found.birth_on is not None
     if not (
         _agrees(first, their_first)

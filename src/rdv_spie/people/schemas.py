@@ -138,3 +138,4 @@ class JourneyOut(msgspec.Struct, kw_only=True):
     invite_by_on: date
     appointment_by_on: date
     status: str
+    identity_locked: bool  # the link refuses answers until someone unlocks it

@@ -1,5 +1,10 @@
 """Cohorts and journeys: create and configure cohorts, list journeys with their derived status,
-turn a JSON batch into the same rows as a CSV file."""
+turn a JSON batch into the same rows as a CSV file.
+
+A cohort is seen by the staff of its structure (admins, animators, referents; never partners)
+and by the team of its territory (admins and animators of any structure there), who alone
+create, change and fill cohorts; a cohort of no structure is the territory team's only.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from rdv_spie.agents.guards import Actor
 from rdv_spie.audit import service as audit
@@ -29,14 +34,21 @@ from rdv_spie.territories.models import Organisation, Territory
 MAX_LISTED = 1000
 
 
-async def _manager_of_territory(uow: UnitOfWork, actor: Actor, territory_id: uuid.UUID) -> None:
-    actor.require_territory(territory_id)
-    orgs = frozenset(
+async def territory_team(uow: UnitOfWork, actor: Actor) -> frozenset[uuid.UUID]:
+    """Territories whose team the actor is in: admin or animator of one of their structures."""
+    managed = actor.managed_organisation_ids
+    if not managed:
+        return frozenset()
+    return frozenset(
         await uow.session.scalars(
-            select(Organisation.id).where(Organisation.territory_id == territory_id)
+            select(Organisation.territory_id).where(Organisation.id.in_(managed))
         )
     )
-    if not actor.manages_any_territory_org(orgs):
+
+
+async def _manager_of_territory(uow: UnitOfWork, actor: Actor, territory_id: uuid.UUID) -> None:
+    actor.require_territory(territory_id)
+    if territory_id not in await territory_team(uow, actor):
         raise Forbidden(
             "only an admin or an animator of the territory can do this", field="territory_id"
         )
@@ -73,9 +85,13 @@ async def create_cohort(*, uow: UnitOfWork, actor: Actor, values: dict[str, Any]
 
 
 async def get_cohort(*, uow: UnitOfWork, actor: Actor, cohort_id: uuid.UUID) -> Cohort:
-    """One cohort of the actor's territories."""
+    """One cohort the actor sees: its structure's staff (never its partners) and the team of
+    its territory; anyone else gets the same NotFound as for an unknown id."""
     cohort = await uow.session.get(Cohort, cohort_id)
-    if cohort is None or cohort.territory_id not in actor.territory_ids:
+    if cohort is None or not (
+        cohort.organisation_id in actor.staff_organisation_ids
+        or cohort.territory_id in await territory_team(uow, actor)
+    ):
         raise NotFound("cohort not found", field="cohort_id")
     return cohort
 
@@ -94,10 +110,17 @@ async def update_cohort(
 
 
 async def list_cohorts(*, uow: UnitOfWork, actor: Actor) -> list[Cohort]:
-    """Cohorts of the actor's territories."""
+    """The cohorts the actor sees (see ``get_cohort``)."""
     return list(
         await uow.session.scalars(
-            select(Cohort).where(Cohort.territory_id.in_(actor.territory_ids)).order_by(Cohort.name)
+            select(Cohort)
+            .where(
+                or_(
+                    Cohort.organisation_id.in_(actor.staff_organisation_ids),
+                    Cohort.territory_id.in_(await territory_team(uow, actor)),
+                )
+            )
+            .order_by(Cohort.name)
         )
     )
 
