@@ -1,0 +1,1463 @@
+"""How each row of the matrix is tried: the target it acts on (A's object), the request an
+actor sends, and what proves a read (A's object in the answer) or a change (in the database).
+
+A row's ``target`` is built once for reads; for writes it is built again after every cell that
+changed it (``fresh="change"``), or for every cell (``fresh="always"``) when each actor acts on
+their own things."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select
+from tests.integration.authz.authz_world import AGENT_ACTORS, HOLDER, PASSWORD, Call, World
+from twilio.request_validator import RequestValidator
+
+from rdv_spie.agents.models import Agent, Membership
+from rdv_spie.calendars.models import FeedKind
+from rdv_spie.committees.models import CtoMember, CtoRequest, CtoSeries, CtoSession
+from rdv_spie.people.models import Cohort, Journey, Person
+from rdv_spie.scheduling.models import (
+    Absence,
+    Appointment,
+    AppointmentStatus,
+    AppointmentType,
+    AvailabilityRule,
+)
+from rdv_spie.territories.models import Organisation, Place
+from rdv_spie.web.models import WebSession
+
+T = Any  # a row's target: whatever its builder returns
+Target = Callable[[World], Awaitable[T]]
+MakeCall = Callable[[World, T, str], Call]
+Read = Callable[[World, T, httpx.Response, str], bool]
+Changed = Callable[[World, T, str], Awaitable[bool]]
+
+
+@dataclass
+class Row:
+    method: str
+    path: str
+    kind: str  # api, office, public, feed, webhook
+    call: MakeCall
+    target: Target | None = None
+    read: Read | None = None  # safe rows; None: an open page
+    changed: Changed | None = None  # unsafe rows; None: an open page
+    variant: str = ""
+    fresh: str = "change"  # writes: "change" (after a cell changed it) or "always"
+
+    @property
+    def key(self) -> str:
+        return f"{self.method} {self.path}" + (f" [{self.variant}]" if self.variant else "")
+
+
+def has(*keys: str) -> Read:
+    """The answer names these objects of the world (ids, or words such as a person's name)."""
+
+    def check(w: World, t: T, r: httpx.Response, a: str) -> bool:
+        return all(str(w.ids.get(k, k)) in r.text for k in keys)
+
+    return check
+
+
+def has_target(w: World, t: T, r: httpx.Response, a: str) -> bool:
+    return str(t if not isinstance(t, dict) else t["id"]) in r.text
+
+
+def any_2xx(w: World, t: T, r: httpx.Response, a: str) -> bool:
+    return 200 <= r.status_code < 300
+
+
+def redirect_to(prefix: str) -> Read:
+    def check(w: World, t: T, r: httpx.Response, a: str) -> bool:
+        return r.status_code in (302, 303) and r.headers.get("location", "").startswith(prefix)
+
+    return check
+
+
+async def _count(w: World, statement: Any) -> int:
+    return int(await w.scalar(statement) or 0)
+
+
+def _status_is(status: AppointmentStatus) -> Changed:
+    async def check(w: World, t: T, actor: str) -> bool:
+        row = await w.get(Appointment, t["id"])
+        return bool(row.status == status)
+
+    return check
+
+
+async def _journey_booked(w: World, t: T, actor: str) -> bool:
+    journey = t["journey"] if isinstance(t, dict) else t
+    return (
+        await _count(
+            w,
+            select(func.count())
+            .select_from(Appointment)
+            .where(Appointment.journey_id == journey, Appointment.status == "booked"),
+        )
+        > 0
+    )
+
+
+async def _person_booked(w: World, t: T, actor: str) -> bool:
+    return (
+        await _count(
+            w,
+            select(func.count())
+            .select_from(Appointment)
+            .where(Appointment.person_id == t["person"]),
+        )
+        > 0
+    )
+
+
+async def _new_person_booked(w: World, t: T, actor: str) -> bool:
+    return (
+        await _count(
+            w,
+            select(func.count())
+            .select_from(Appointment)
+            .join(Person, Person.id == Appointment.person_id)
+            .where(Person.last_name == t["name"]),
+        )
+        > 0
+    )
+
+
+async def _gone(model: Any, w: World, ident: uuid.UUID) -> bool:
+    return await w.get(model, ident) is None
+
+
+def _person_named(w: World, name: str) -> Any:
+    return select(func.count()).select_from(Person).where(Person.last_name == name)
+
+
+def _booking(w: World, **extra: Any) -> dict[str, Any]:
+    return {
+        "appointment_type_id": str(w.ids["type"]),
+        "place_id": str(w.ids["place_a"]),
+        "starts_at": w.slot().isoformat(),
+        **extra,
+    }
+
+
+async def _journey_target(w: World) -> dict[str, Any]:
+    person, journey = await w.new_journey()
+    return {"person": person, "journey": journey}
+
+
+async def _named(w: World) -> dict[str, Any]:
+    return {"name": w.marker("Nom")}
+
+
+async def _feed_count(w: World, kind: FeedKind, subject: uuid.UUID | None) -> int:
+    return await w.live_feeds(kind, subject)
+
+
+def _series_member(w: World) -> Any:
+    return select(CtoMember).where(
+        CtoMember.series_id == w.ids["series"], CtoMember.agent_id == w.ids["member_a"]
+    )
+
+
+async def _member_target(w: World, *, member: bool) -> dict[str, Any]:
+    await w.set_member(member=member)
+    return {"date": date(2026, 11, 1) + timedelta(days=w.n() % 28)}
+
+
+def _window(**extra: str) -> dict[str, str]:
+    return {"from": "2026-11-30T00:00:00Z", "to": "2027-01-30T00:00:00Z", **extra}
+
+
+# ------------------------------------------------------------------------------ API rows
+
+
+def _api_rows() -> list[Row]:
+    ids_get: list[Row] = []
+    for path, url, key in (
+        ("/api/v1/territories", "/api/v1/territories", "territory"),
+        ("/api/v1/organisations", "/api/v1/organisations", "org_a"),
+        ("/api/v1/places", "/api/v1/places", "place_a"),
+        ("/api/v1/appointment-types", "/api/v1/appointment-types", "type"),
+        ("/api/v1/agents", "/api/v1/agents", "ref_a2"),
+        ("/api/v1/availability-rules", "/api/v1/availability-rules", "rule"),
+        ("/api/v1/absences", "/api/v1/absences", "absence"),
+        ("/api/v1/cohorts", "/api/v1/cohorts", "cohort_a"),
+        ("/api/v1/cto-series", "/api/v1/cto-series", "series"),
+        ("/api/v1/cto-requests", "/api/v1/cto-requests", "request"),
+    ):
+        ids_get.append(Row("GET", path, "api", lambda w, t, a, url=url: Call(url), read=has(key)))
+    for path, template, key in (
+        ("/api/v1/territories/{territory_id:uuid}", "/api/v1/territories/{}", "territory"),
+        ("/api/v1/organisations/{organisation_id:uuid}", "/api/v1/organisations/{}", "org_a"),
+        ("/api/v1/places/{place_id:uuid}", "/api/v1/places/{}", "place_a"),
+        ("/api/v1/appointment-types/{type_id:uuid}", "/api/v1/appointment-types/{}", "type"),
+        ("/api/v1/agents/{agent_id:uuid}", "/api/v1/agents/{}", "ref_a2"),
+        ("/api/v1/availability-rules/{rule_id:uuid}", "/api/v1/availability-rules/{}", "rule"),
+        (
+            "/api/v1/appointments/{appointment_id:uuid}",
+            "/api/v1/appointments/{}",
+            "appointment",
+        ),
+        ("/api/v1/cohorts/{cohort_id:uuid}", "/api/v1/cohorts/{}", "cohort_a"),
+        ("/api/v1/cto-series/{series_id:uuid}", "/api/v1/cto-series/{}", "series"),
+        ("/api/v1/cto-sessions/{session_id:uuid}", "/api/v1/cto-sessions/{}", "session_open"),
+        ("/api/v1/cto-requests/{request_id:uuid}", "/api/v1/cto-requests/{}", "request"),
+    ):
+        ids_get.append(
+            Row(
+                "GET",
+                path,
+                "api",
+                lambda w, t, a, template=template, key=key: Call(template.format(w.ids[key])),
+                read=has(key),
+            )
+        )
+    ids_get += [
+        Row(
+            "GET",
+            "/api/v1/slots",
+            "api",
+            lambda w, t, a: Call(
+                "/api/v1/slots",
+                params={
+                    "appointment_type_id": str(w.ids["type"]),
+                    "from": "2026-12-02T00:00:00Z",
+                    "to": "2026-12-09T00:00:00Z",
+                },
+            ),
+            read=has("place_a", "starts_at"),
+        ),
+        Row(
+            "GET",
+            "/api/v1/appointments",
+            "api",
+            lambda w, t, a: Call("/api/v1/appointments", params=_window()),
+            read=has("appointment"),
+        ),
+        Row(
+            "GET",
+            "/api/v1/cohorts/{cohort_id:uuid}/journeys",
+            "api",
+            lambda w, t, a: Call(f"/api/v1/cohorts/{w.ids['cohort_a']}/journeys"),
+            read=has("journey_read"),
+        ),
+        Row(
+            "GET",
+            "/api/v1/people/{person_id:uuid}/reads",
+            "api",
+            lambda w, t, a: Call(f"/api/v1/people/{w.ids['person_booked']}/reads"),
+            read=has("admin_a"),
+        ),
+        Row(
+            "GET",
+            "/api/v1/indicators",
+            "api",
+            lambda w, t, a: Call(
+                "/api/v1/indicators", params={"from": "2026-11-01", "to": "2026-12-31"}
+            ),
+            read=has("cohort_a"),
+        ),
+        Row(
+            "GET",
+            "/api/v1/indicators/csv",
+            "api",
+            lambda w, t, a: Call(
+                "/api/v1/indicators/csv", params={"from": "2026-11-01", "to": "2026-12-31"}
+            ),
+            read=has("cohort_a"),
+        ),
+        Row(
+            "GET",
+            "/api/v1/cto-series/{series_id:uuid}/sessions",
+            "api",
+            lambda w, t, a: Call(f"/api/v1/cto-series/{w.ids['series']}/sessions"),
+            read=has("session_open"),
+        ),
+        Row(
+            "GET",
+            "/api/v1/cto-series/{series_id:uuid}/members",
+            "api",
+            lambda w, t, a: Call(f"/api/v1/cto-series/{w.ids['series']}/members"),
+            read=has("partner_a"),
+        ),
+        Row(
+            "GET",
+            "/api/v1/cto-sessions/{session_id:uuid}/agenda",
+            "api",
+            lambda w, t, a: Call(f"/api/v1/cto-sessions/{w.ids['session_frozen']}/agenda"),
+            read=has("Authzagenda"),
+        ),
+        Row(
+            "GET",
+            "/api/v1/cto-requests/overdue",
+            "api",
+            lambda w, t, a: Call(
+                "/api/v1/cto-requests/overdue", params={"territory_id": str(w.ids["territory"])}
+            ),
+            read=has("request"),
+        ),
+    ]
+    return ids_get + _api_writes() + _feed_link_rows() + _cto_writes()
+
+
+def _api_writes() -> list[Row]:
+    async def place_named(w: World, t: T, a: str) -> bool:
+        return await _count(w, select(func.count()).where(Place.name == t["name"])) > 0
+
+    async def org_named(w: World, t: T, a: str) -> bool:
+        return await _count(w, select(func.count()).where(Organisation.name == t["name"])) > 0
+
+    async def type_named(w: World, t: T, a: str) -> bool:
+        return await _count(w, select(func.count()).where(AppointmentType.name == t["name"])) > 0
+
+    async def cohort_named(w: World, t: T, a: str) -> bool:
+        return await _count(w, select(func.count()).where(Cohort.name == t["name"])) > 0
+
+    async def agent_in_a(w: World, t: T, a: str) -> bool:
+        return (
+            await _count(
+                w,
+                select(func.count())
+                .select_from(Membership)
+                .join(Agent, Agent.id == Membership.agent_id)
+                .where(Agent.email == t["email"], Membership.organisation_id == w.ids["org_a"]),
+            )
+            > 0
+        )
+
+    async def captured(w: World, t: T, a: str) -> bool:
+        return (
+            await _count(
+                w,
+                select(func.count())
+                .select_from(Membership)
+                .where(
+                    Membership.agent_id == w.ids["ref_a2"],
+                    Membership.organisation_id != w.ids["org_a"],
+                ),
+            )
+            > 0
+        )
+
+    async def capture_target(w: World) -> None:
+        from sqlalchemy import delete
+
+        async with w.db.unit_of_work(clock=w.clock) as uow:
+            await uow.session.execute(
+                delete(Membership).where(
+                    Membership.agent_id == w.ids["ref_a2"],
+                    Membership.organisation_id != w.ids["org_a"],
+                )
+            )
+
+    async def marked_place(w: World, t: T, a: str) -> bool:
+        return bool((await w.get(Place, w.ids["place_a"])).city == t["name"])
+
+    async def marked_type(w: World, t: T, a: str) -> bool:
+        return bool((await w.get(AppointmentType, w.ids["type"])).what_to_bring == t["name"])
+
+    async def marked_cohort(w: World, t: T, a: str) -> bool:
+        return bool((await w.get(Cohort, t["id"])).name == t["name"])
+
+    async def cohort_target(w: World) -> dict[str, Any]:
+        return {"id": await w.new_cohort(), "name": w.marker("Cohorte")}
+
+    async def rule_added(w: World, t: T, a: str) -> bool:
+        return (
+            await _count(
+                w,
+                select(func.count()).where(
+                    AvailabilityRule.agent_id == w.ids["ref_a2"],
+                    AvailabilityRule.valid_from == t["from"],
+                ),
+            )
+            > 0
+        )
+
+    async def rule_target(w: World) -> dict[str, Any]:
+        return {"from": date(2032, 1, 5) + timedelta(weeks=w.n())}
+
+    def rule_body(w: World, start: date, agent: bool = True) -> dict[str, Any]:
+        return {
+            **({"agent_id": str(w.ids["ref_a2"])} if agent else {}),
+            "place_id": str(w.ids["place_a"]),
+            "weekdays": [0, 1],
+            "start_time": "19:00:00",  # after A's referent's daily hours (08:00-18:00)
+            "end_time": "20:00:00",
+            "valid_from": start.isoformat(),
+            "valid_until": (start + timedelta(days=6)).isoformat(),
+            "appointment_type_ids": [str(w.ids["type"])],
+        }
+
+    async def rule_replaced(w: World, t: T, a: str) -> bool:
+        rule = await w.get(AvailabilityRule, t)
+        return bool(rule.end_time.hour == 20)
+
+    async def absence_added(w: World, t: T, a: str) -> bool:
+        return await _count(w, select(func.count()).where(Absence.starts_at == t["starts_at"])) > 0
+
+    async def absence_target(w: World) -> dict[str, Any]:
+        return {"starts_at": datetime(2033, 1, 3, 8, tzinfo=UTC) + timedelta(days=w.n())}
+
+    async def people_added(w: World, t: T, a: str) -> bool:
+        return await _count(w, _person_named(w, t["name"])) > 0
+
+    async def moved(w: World, t: T, a: str) -> bool:
+        row = await w.get(Appointment, t["id"])
+        return bool(row.starts_at == t["to"])
+
+    async def move_target(w: World) -> dict[str, Any]:
+        return {**await w.new_appointment(), "to": w.slot()}
+
+    return [
+        Row(
+            "POST",
+            "/api/v1/organisations",
+            "api",
+            lambda w, t, a: Call(
+                "/api/v1/organisations",
+                json={"territory_id": str(w.ids["territory"]), "name": t["name"], "kind": "caf"},
+            ),
+            target=_named,
+            changed=org_named,
+        ),
+        Row(
+            "POST",
+            "/api/v1/places",
+            "api",
+            lambda w, t, a: Call(
+                "/api/v1/places",
+                json={
+                    "organisation_id": str(w.ids["org_a"]),
+                    "name": t["name"],
+                    "kind": "address",
+                    "address": "2 rue de l'Exemple",
+                },
+            ),
+            target=_named,
+            changed=place_named,
+        ),
+        Row(
+            "PATCH",
+            "/api/v1/places/{place_id:uuid}",
+            "api",
+            lambda w, t, a: Call(f"/api/v1/places/{w.ids['place_a']}", json={"city": t["name"]}),
+            target=_named,
+            changed=marked_place,
+        ),
+        Row(
+            "POST",
+            "/api/v1/appointment-types",
+            "api",
+            lambda w, t, a: Call(
+                "/api/v1/appointment-types",
+                json={"territory_id": str(w.ids["territory"]), "name": t["name"]},
+            ),
+            target=_named,
+            changed=type_named,
+        ),
+        Row(
+            "PATCH",
+            "/api/v1/appointment-types/{type_id:uuid}",
+            "api",
+            lambda w, t, a: Call(
+                f"/api/v1/appointment-types/{w.ids['type']}", json={"what_to_bring": t["name"]}
+            ),
+            target=_named,
+            changed=marked_type,
+        ),
+        Row(
+            "POST",
+            "/api/v1/agents",
+            "api",
+            lambda w, t, a: Call(
+                "/api/v1/agents",
+                json={
+                    "organisation_id": str(w.ids["org_a"]),
+                    "role": "referent",
+                    "email": t["email"],
+                    "first_name": "Nouvelle",
+                    "last_name": "Recrue",
+                },
+            ),
+            target=lambda w: _email(w),
+            changed=agent_in_a,
+            variant="new e-mail into A",
+        ),
+        Row(
+            "POST",
+            "/api/v1/agents",
+            "api",
+            lambda w, t, a: Call(
+                "/api/v1/agents",
+                json={
+                    "organisation_id": str(w.own_org(a)),
+                    "role": "referent",
+                    "email": w.emails["ref_a2"],
+                    "first_name": "Ref",
+                    "last_name": "Authz",
+                },
+            ),
+            target=capture_target,
+            changed=captured,
+            variant="A's referent's e-mail into own org",
+        ),
+        Row(
+            "POST",
+            "/api/v1/availability-rules",
+            "api",
+            lambda w, t, a: Call("/api/v1/availability-rules", json=rule_body(w, t["from"])),
+            target=rule_target,
+            changed=rule_added,
+        ),
+        Row(
+            "PUT",
+            "/api/v1/availability-rules/{rule_id:uuid}",
+            "api",
+            lambda w, t, a: Call(
+                f"/api/v1/availability-rules/{t}",
+                json=rule_body(w, date(2040, 1, 2) + timedelta(weeks=w.n()), agent=False),
+            ),
+            target=lambda w: w.new_rule(),
+            changed=rule_replaced,
+        ),
+        Row(
+            "DELETE",
+            "/api/v1/availability-rules/{rule_id:uuid}",
+            "api",
+            lambda w, t, a: Call(f"/api/v1/availability-rules/{t}"),
+            target=lambda w: w.new_rule(),
+            changed=lambda w, t, a: _gone(AvailabilityRule, w, t),
+        ),
+        Row(
+            "POST",
+            "/api/v1/absences",
+            "api",
+            lambda w, t, a: Call(
+                "/api/v1/absences",
+                json={
+                    "agent_id": str(w.ids["ref_a2"]),
+                    "starts_at": t["starts_at"].isoformat(),
+                    "ends_at": (t["starts_at"] + timedelta(hours=1)).isoformat(),
+                },
+            ),
+            target=absence_target,
+            changed=absence_added,
+        ),
+        Row(
+            "DELETE",
+            "/api/v1/absences/{absence_id:uuid}",
+            "api",
+            lambda w, t, a: Call(f"/api/v1/absences/{t}"),
+            target=lambda w: w.new_absence(),
+            changed=lambda w, t, a: _gone(Absence, w, t),
+        ),
+        Row(
+            "POST",
+            "/api/v1/appointments",
+            "api",
+            lambda w, t, a: Call(
+                "/api/v1/appointments", json=_booking(w, journey_id=str(t["journey"]))
+            ),
+            target=_journey_target,
+            changed=_journey_booked,
+            variant="journey_id",
+        ),
+        Row(
+            "POST",
+            "/api/v1/appointments",
+            "api",
+            lambda w, t, a: Call(
+                "/api/v1/appointments", json=_booking(w, person_id=str(t["person"]))
+            ),
+            target=_journey_target,
+            changed=_person_booked,
+            variant="person_id",
+        ),
+        Row(
+            "POST",
+            "/api/v1/appointments",
+            "api",
+            lambda w, t, a: Call(
+                "/api/v1/appointments",
+                json=_booking(w, person={"first_name": "Sacha", "last_name": t["name"]}),
+            ),
+            target=_named,
+            changed=_new_person_booked,
+            variant="new person in A's hours",
+        ),
+        Row(
+            "POST",
+            "/api/v1/appointments/{appointment_id:uuid}/cancel",
+            "api",
+            lambda w, t, a: Call(f"/api/v1/appointments/{t['id']}/cancel", json={"by": "service"}),
+            target=lambda w: w.new_appointment(),
+            changed=_status_is(AppointmentStatus.REVOKED),
+        ),
+        Row(
+            "POST",
+            "/api/v1/appointments/{appointment_id:uuid}/move",
+            "api",
+            lambda w, t, a: Call(
+                f"/api/v1/appointments/{t['id']}/move", json={"starts_at": t["to"].isoformat()}
+            ),
+            target=move_target,
+            changed=moved,
+        ),
+        Row(
+            "POST",
+            "/api/v1/appointments/{appointment_id:uuid}/status",
+            "api",
+            lambda w, t, a: Call(
+                f"/api/v1/appointments/{t['id']}/status", json={"status": "excused"}
+            ),
+            target=lambda w: w.new_appointment(),
+            changed=_status_is(AppointmentStatus.EXCUSED),
+        ),
+        Row(
+            "POST",
+            "/api/v1/cohorts",
+            "api",
+            lambda w, t, a: Call(
+                "/api/v1/cohorts",
+                json={
+                    "territory_id": str(w.ids["territory"]),
+                    "name": t["name"],
+                    "appointment_type_id": str(w.ids["type"]),
+                    "organisation_id": str(w.ids["org_a"]),
+                },
+            ),
+            target=_named,
+            changed=cohort_named,
+        ),
+        Row(
+            "PATCH",
+            "/api/v1/cohorts/{cohort_id:uuid}",
+            "api",
+            lambda w, t, a: Call(f"/api/v1/cohorts/{t['id']}", json={"name": t["name"]}),
+            target=cohort_target,
+            changed=marked_cohort,
+        ),
+        Row(
+            "POST",
+            "/api/v1/cohorts/{cohort_id:uuid}/people",
+            "api",
+            lambda w, t, a: Call(
+                f"/api/v1/cohorts/{w.ids['cohort_a']}/people",
+                json={
+                    "people": [
+                        {
+                            "first_name": "Zoé",
+                            "last_name": t["name"],
+                            "email": f"{t['name'].lower()}@exemple.fr",
+                        }
+                    ]
+                },
+            ),
+            target=_named,
+            changed=people_added,
+        ),
+        Row(
+            "POST",
+            "/api/v1/cohorts/{cohort_id:uuid}/imports",
+            "api",
+            lambda w, t, a: Call(
+                f"/api/v1/cohorts/{w.ids['cohort_a']}/imports",
+                content=(
+                    "Nom;Prénom;Date de naissance;Téléphone;Courriel;N° CAF;Date d'entrée\n"
+                    f"{t['name']};Zoé;01/01/1990;;{t['name'].lower()}@exemple.fr;;\n"
+                ).encode(),
+                headers={"Content-Type": "text/csv"},
+            ),
+            target=_named,
+            changed=people_added,
+        ),
+        Row(
+            "POST",
+            "/api/v1/journeys/{journey_id:uuid}/unlock",
+            "api",
+            lambda w, t, a: Call(f"/api/v1/journeys/{t}/unlock"),
+            target=_locked_journey,
+            changed=_unlocked,
+        ),
+    ]
+
+
+async def _email(w: World) -> dict[str, str]:
+    return {"email": f"{w.marker('recrue').lower()}@authz.test"}
+
+
+async def _locked_journey(w: World) -> uuid.UUID:
+    _, journey = await w.new_journey(locked=True)
+    return journey
+
+
+async def _unlocked(w: World, t: T, a: str) -> bool:
+    return bool((await w.get(Journey, t)).identity_locked_at is None)
+
+
+def _feed_link_rows() -> list[Row]:
+    """Feed links: the territory's and the series' (A's territory), and one's own (``me``)."""
+    rows: list[Row] = []
+    for kind, prefix, key in (
+        (FeedKind.TERRITORY, "/api/v1/calendar-feeds/territories/{territory_id:uuid}", "territory"),
+        (FeedKind.CTO_SERIES, "/api/v1/calendar-feeds/cto-series/{series_id:uuid}", "series"),
+        (FeedKind.AGENT, "/api/v1/calendar-feeds/me", None),
+    ):
+
+        def url(w: World, a: str, prefix: str = prefix, key: str | None = key) -> str:
+            return prefix.split("{")[0] + str(w.ids[key]) if key else prefix
+
+        def subject(w: World, a: str, key: str | None = key) -> uuid.UUID | None:
+            return w.ids[key] if key else w.agent(a)
+
+        async def nothing(w: World) -> None:
+            return None
+
+        async def created(
+            w: World, t: T, a: str, kind: FeedKind = kind, subject: Any = subject
+        ) -> bool:
+            from rdv_spie.calendars.models import CalendarFeed
+
+            if w.agent(a) is None:
+                return False
+            found = await w.scalar(
+                select(func.count())
+                .select_from(CalendarFeed)
+                .where(
+                    CalendarFeed.kind == kind,
+                    CalendarFeed.subject_id == subject(w, a),
+                    CalendarFeed.created_by_agent_id == w.agent(a),
+                    CalendarFeed.revoked_at.is_(None),
+                )
+            )
+            return bool(found)
+
+        def live(kind: FeedKind = kind, key: str | None = key) -> Target:
+            async def make(w: World) -> None:
+                for subject_id in [w.ids[key]] if key else [w.ids[x] for x in AGENT_ACTORS]:
+                    await w.issue_feed(kind, subject_id)
+
+            return make
+
+        async def revoked(
+            w: World, t: T, a: str, kind: FeedKind = kind, subject: Any = subject
+        ) -> bool:
+            found = subject(w, a)
+            return found is not None and await w.live_feeds(kind, found) == 0
+
+        def read(w: World, t: T, r: httpx.Response, a: str, subject: Any = subject) -> bool:
+            found = subject(w, a)
+            return found is not None and str(found) in r.text
+
+        rows += [
+            Row("GET", prefix, "api", lambda w, t, a, url=url: Call(url(w, a)), read=read),
+            Row(
+                "POST",
+                prefix,
+                "api",
+                lambda w, t, a, url=url: Call(url(w, a)),
+                target=nothing,
+                changed=created,
+                fresh="always",
+            ),
+            Row(
+                "DELETE",
+                prefix,
+                "api",
+                lambda w, t, a, url=url: Call(url(w, a)),
+                target=live(),
+                changed=revoked,
+                fresh="always",
+            ),
+        ]
+    return rows
+
+
+def _cto_writes() -> list[Row]:
+    async def series_named(w: World, t: T, a: str) -> bool:
+        return await _count(w, select(func.count()).where(CtoSeries.name == t["name"])) > 0
+
+    async def series_marked(w: World, t: T, a: str) -> bool:
+        series = await w.get(CtoSeries, w.ids["series"])
+        return bool(series.video_url == f"https://visio.example.org/{t['name']}")
+
+    async def member_is(w: World, t: T, a: str) -> bool:
+        return await w.scalar(_series_member(w)) is not None
+
+    async def member_gone(w: World, t: T, a: str) -> bool:
+        return await w.scalar(_series_member(w)) is None
+
+    async def charter_dated(w: World, t: T, a: str) -> bool:
+        member = await w.scalar(_series_member(w))
+        return member is not None and member.charter_accepted_on == t["date"]
+
+    async def pooled(w: World) -> uuid.UUID:
+        return w.pooled_session()
+
+    async def session_moved(w: World, t: T, a: str) -> bool:
+        return bool((await w.get(CtoSession, t)).sequence > 0)
+
+    async def session_cancelled(w: World, t: T, a: str) -> bool:
+        return bool((await w.get(CtoSession, t)).status == "cancelled")
+
+    async def submitted(w: World, t: T, a: str) -> bool:
+        return (
+            await _count(
+                w,
+                select(func.count())
+                .select_from(CtoRequest)
+                .where(CtoRequest.person_id == t["person"]),
+            )
+            > 0
+        )
+
+    async def request_target(w: World) -> uuid.UUID:
+        return await w.new_request()
+
+    async def request_field(w: World, t: T, a: str, field: str, value: Any) -> bool:
+        row = await w.get(CtoRequest, t["id"] if isinstance(t, dict) else t)
+        return bool(getattr(row, field) == value)
+
+    async def summary_target(w: World) -> dict[str, Any]:
+        return {"id": await w.new_request(), "name": w.marker("Resume")}
+
+    async def decision_target(w: World) -> dict[str, Any]:
+        from rdv_spie.committees.models import RequestStatus
+
+        request = await w.new_request(session="session_held", status=RequestStatus.ON_AGENDA)
+        return {"id": request, "name": w.marker("Decision")}
+
+    async def person_target(w: World) -> dict[str, Any]:
+        person, _ = await w.new_journey()  # followed by A
+        return {"person": person}
+
+    async def move_to(w: World, session: uuid.UUID) -> str:
+        row = await w.get(CtoSession, session)
+        return str((row.starts_at + timedelta(days=1)).isoformat())
+
+    move_times: dict[uuid.UUID, str] = {}
+
+    async def move_target(w: World) -> uuid.UUID:
+        session = w.pooled_session()
+        move_times[session] = await move_to(w, session)
+        return session
+
+    return [
+        Row(
+            "POST",
+            "/api/v1/cto-series",
+            "api",
+            lambda w, t, a: Call(
+                "/api/v1/cto-series",
+                json={
+                    "territory_id": str(w.ids["territory"]),
+                    "organisation_id": str(w.ids["org_a"]),
+                    "name": t["name"],
+                    "starts_on": "2027-03-04",
+                    "video_url": "https://visio.example.org/cto",
+                },
+            ),
+            target=_named,
+            changed=series_named,
+        ),
+        Row(
+            "PATCH",
+            "/api/v1/cto-series/{series_id:uuid}",
+            "api",
+            lambda w, t, a: Call(
+                f"/api/v1/cto-series/{w.ids['series']}",
+                json={"video_url": f"https://visio.example.org/{t['name']}"},
+            ),
+            target=_named,
+            changed=series_marked,
+        ),
+        Row(
+            "POST",
+            "/api/v1/cto-series/{series_id:uuid}/members",
+            "api",
+            lambda w, t, a: Call(
+                f"/api/v1/cto-series/{w.ids['series']}/members",
+                json={"agent_id": str(w.ids["member_a"])},
+            ),
+            target=lambda w: _member_target(w, member=False),
+            changed=member_is,
+        ),
+        Row(
+            "POST",
+            "/api/v1/cto-series/{series_id:uuid}/members/{agent_id:uuid}/charter",
+            "api",
+            lambda w, t, a: Call(
+                f"/api/v1/cto-series/{w.ids['series']}/members/{w.ids['member_a']}/charter",
+                json={"accepted_on": t["date"].isoformat()},
+            ),
+            target=lambda w: _member_target(w, member=True),
+            changed=charter_dated,
+        ),
+        Row(
+            "DELETE",
+            "/api/v1/cto-series/{series_id:uuid}/members/{agent_id:uuid}",
+            "api",
+            lambda w, t, a: Call(
+                f"/api/v1/cto-series/{w.ids['series']}/members/{w.ids['member_a']}"
+            ),
+            target=lambda w: _member_target(w, member=True),
+            changed=member_gone,
+        ),
+        Row(
+            "POST",
+            "/api/v1/cto-sessions/{session_id:uuid}/move",
+            "api",
+            lambda w, t, a: Call(
+                f"/api/v1/cto-sessions/{t}/move", json={"starts_at": move_times[t]}
+            ),
+            target=move_target,
+            changed=session_moved,
+        ),
+        Row(
+            "POST",
+            "/api/v1/cto-sessions/{session_id:uuid}/cancel",
+            "api",
+            lambda w, t, a: Call(f"/api/v1/cto-sessions/{t}/cancel"),
+            target=pooled,
+            changed=session_cancelled,
+        ),
+        Row(
+            "POST",
+            "/api/v1/cto-requests",
+            "api",
+            lambda w, t, a: Call(
+                "/api/v1/cto-requests",
+                json={
+                    "session_id": str(w.ids["session_open"]),
+                    "person_id": str(t["person"]),
+                    "thematics": ["mobilite"],
+                    "summary": "Pas de permis.",
+                    "consent": True,
+                },
+            ),
+            target=person_target,
+            changed=submitted,
+        ),
+        Row(
+            "PATCH",
+            "/api/v1/cto-requests/{request_id:uuid}",
+            "api",
+            lambda w, t, a: Call(f"/api/v1/cto-requests/{t['id']}", json={"summary": t["name"]}),
+            target=summary_target,
+            changed=lambda w, t, a: request_field(w, t, a, "summary", t["name"]),
+        ),
+        Row(
+            "POST",
+            "/api/v1/cto-requests/{request_id:uuid}/withdraw",
+            "api",
+            lambda w, t, a: Call(f"/api/v1/cto-requests/{t}/withdraw"),
+            target=request_target,
+            changed=lambda w, t, a: request_field(w, t, a, "status", "withdrawn"),
+        ),
+        Row(
+            "POST",
+            "/api/v1/cto-requests/{request_id:uuid}/acknowledge",
+            "api",
+            lambda w, t, a: Call(f"/api/v1/cto-requests/{t}/acknowledge"),
+            target=request_target,
+            changed=lambda w, t, a: request_field(w, t, a, "status", "acknowledged"),
+        ),
+        Row(
+            "POST",
+            "/api/v1/cto-requests/{request_id:uuid}/decision",
+            "api",
+            lambda w, t, a: Call(
+                f"/api/v1/cto-requests/{t['id']}/decision", json={"decision": t["name"]}
+            ),
+            target=decision_target,
+            changed=lambda w, t, a: request_field(w, t, a, "decision", t["name"]),
+        ),
+    ]
+
+
+# ------------------------------------------------------------------------------ back office
+
+
+def _office_rows() -> list[Row]:
+    async def own_count(w: World, model: Any, a: str) -> int:
+        agent = w.agent(a)
+        if agent is None:
+            return 0
+        return await _count(w, select(func.count()).where(model.agent_id == agent))
+
+    async def counts(w: World) -> dict[str, int]:
+        return {}
+
+    def grew(model: Any) -> Changed:
+        async def check(w: World, t: T, a: str) -> bool:
+            return await own_count(w, model, a) > t.get(a, 0)
+
+        return check
+
+    def snapshot(model: Any) -> Target:
+        async def make(w: World) -> dict[str, int]:
+            return {a: await own_count(w, model, a) for a in AGENT_ACTORS}
+
+        return make
+
+    async def logout_target(w: World) -> dict[str, str]:
+        from rdv_spie.web import sessions
+        from rdv_spie.web.models import SessionKind
+
+        cookies = {}
+        async with w.db.unit_of_work(clock=w.clock) as uow:
+            for a in AGENT_ACTORS:
+                cookies[a], _ = await sessions.open_session(
+                    uow, w.settings, kind=SessionKind.AGENT, agent_id=w.ids[a]
+                )
+        return cookies
+
+    async def feed_created(w: World, t: T, a: str) -> bool:
+        return await _feed_count(w, FeedKind.AGENT, w.agent(a)) > 0
+
+    async def revoke_own_feeds(w: World) -> None:
+        from sqlalchemy import update
+
+        from rdv_spie.calendars.models import CalendarFeed
+
+        async with w.db.unit_of_work(clock=w.clock) as uow:
+            await uow.session.execute(
+                update(CalendarFeed)
+                .where(
+                    CalendarFeed.kind == FeedKind.AGENT,
+                    CalendarFeed.subject_id.in_([w.ids[a] for a in AGENT_ACTORS]),
+                )
+                .values(revoked_at=w.clock.now())
+            )
+
+    async def session_opened(w: World, t: T, a: str) -> bool:
+        return True
+
+    def rule_form(w: World, t: T, a: str) -> Call:
+        start = date(2034, 1, 2) + timedelta(weeks=w.n())
+        return Call(
+            "/agent/disponibilites/plages",
+            data={
+                "place_id": str(w.own_place(a)),
+                "weekdays": ["0", "2"],
+                "start_time": "14:00",
+                "end_time": "15:00",
+                "valid_from": start.isoformat(),
+                "valid_until": (start + timedelta(days=6)).isoformat(),
+                "appointment_type_ids": [str(w.own_type(a))],
+            },
+        )
+
+    def absence_form(w: World, t: T, a: str) -> Call:
+        day = date(2035, 1, 1) + timedelta(days=w.n())
+        return Call(
+            "/agent/disponibilites/absences",
+            data={
+                "starts_at": f"{day.isoformat()}T09:00",
+                "ends_at": f"{day.isoformat()}T10:00",
+                "title": "Formation",
+            },
+        )
+
+    def booking_form(w: World, t: T, a: str) -> Call:
+        return Call(
+            "/agent/prise-de-rdv",
+            data={
+                "parcours": str(t["journey"]),
+                "motif": str(w.ids["type"]),
+                "lieu": str(w.ids["place_a"]),
+                "debut": w.slot().isoformat(),
+                "cle": w.marker("cle"),
+            },
+        )
+
+    return [
+        Row("GET", "/agent", "office", lambda w, t, a: Call("/agent")),
+        Row("GET", "/agent/connexion", "office", lambda w, t, a: Call("/agent/connexion")),
+        Row(
+            "POST",
+            "/agent/connexion",
+            "office",
+            lambda w, t, a: Call(
+                "/agent/connexion",
+                data={"email": w.emails.get(a, ""), "password": PASSWORD},
+                cookies={"rdv_agent": ""},  # a login replaces the browser's session: not ours
+            ),
+        ),
+        Row(
+            "POST",
+            "/agent/deconnexion",
+            "office",
+            lambda w, t, a: Call(
+                "/agent/deconnexion",
+                cookies={"rdv_agent": t[a]} if a in AGENT_ACTORS else {},
+            ),
+            target=logout_target,
+            fresh="always",
+        ),
+        Row(
+            "GET",
+            "/agent/disponibilites",
+            "office",
+            lambda w, t, a: Call("/agent/disponibilites"),
+            read=any_2xx,
+        ),
+        Row(
+            "POST",
+            "/agent/disponibilites/plages",
+            "office",
+            rule_form,
+            target=snapshot(AvailabilityRule),
+            changed=grew(AvailabilityRule),
+            fresh="always",
+        ),
+        Row(
+            "POST",
+            "/agent/disponibilites/plages/{rule_id:uuid}/suppression",
+            "office",
+            lambda w, t, a: Call(f"/agent/disponibilites/plages/{t}/suppression"),
+            target=lambda w: w.new_rule(),
+            changed=lambda w, t, a: _gone(AvailabilityRule, w, t),
+        ),
+        Row(
+            "POST",
+            "/agent/disponibilites/absences",
+            "office",
+            absence_form,
+            target=snapshot(Absence),
+            changed=grew(Absence),
+            fresh="always",
+        ),
+        Row(
+            "POST",
+            "/agent/disponibilites/absences/{absence_id:uuid}/suppression",
+            "office",
+            lambda w, t, a: Call(f"/agent/disponibilites/absences/{t}/suppression"),
+            target=lambda w: w.new_absence(),
+            changed=lambda w, t, a: _gone(Absence, w, t),
+        ),
+        Row(
+            "GET",
+            "/agent/agenda",
+            "office",
+            lambda w, t, a: Call("/agent/agenda", params={"semaine": "2026-11-30", "equipe": "1"}),
+            read=has("Authzmarchand"),
+            variant="team week",
+        ),
+        Row(
+            "POST",
+            "/agent/rendez-vous/{appointment_id:uuid}/statut",
+            "office",
+            lambda w, t, a: Call(
+                f"/agent/rendez-vous/{t['id']}/statut",
+                data={"status": "excused", "semaine": "2026-11-30"},
+            ),
+            target=lambda w: w.new_appointment(),
+            changed=_status_is(AppointmentStatus.EXCUSED),
+        ),
+        Row(
+            "POST",
+            "/agent/rendez-vous/{appointment_id:uuid}/annulation",
+            "office",
+            lambda w, t, a: Call(
+                f"/agent/rendez-vous/{t['id']}/annulation", data={"semaine": "2026-11-30"}
+            ),
+            target=lambda w: w.new_appointment(),
+            changed=_status_is(AppointmentStatus.REVOKED),
+        ),
+        Row(
+            "GET",
+            "/agent/prise-de-rdv",
+            "office",
+            lambda w, t, a: Call(
+                "/agent/prise-de-rdv", params={"parcours": str(w.ids["journey_read"])}
+            ),
+            read=has("Authzlefort"),
+            variant="A's journey",
+        ),
+        Row(
+            "POST",
+            "/agent/prise-de-rdv",
+            "office",
+            booking_form,
+            target=_journey_target,
+            changed=_journey_booked,
+        ),
+        Row(
+            "GET",
+            "/agent/personnes",
+            "office",
+            lambda w, t, a: Call("/agent/personnes"),
+            read=has("Authzlefort"),
+        ),
+        Row(
+            "POST",
+            "/agent/parcours/{journey_id:uuid}/deblocage",
+            "office",
+            lambda w, t, a: Call(f"/agent/parcours/{t}/deblocage"),
+            target=_locked_journey,
+            changed=_unlocked,
+        ),
+        Row(
+            "GET",
+            "/agent/calendrier",
+            "office",
+            lambda w, t, a: Call("/agent/calendrier"),
+            read=any_2xx,
+        ),
+        Row(
+            "POST",
+            "/agent/calendrier",
+            "office",
+            lambda w, t, a: Call("/agent/calendrier"),
+            target=revoke_own_feeds,
+            changed=feed_created,
+            fresh="always",
+        ),
+    ]
+
+
+# ------------------------------------------------------------------------------ public pages
+
+
+def _public_rows() -> list[Row]:
+    def person(**kw: Any) -> Target:
+        async def make(w: World) -> dict[str, Any]:
+            return await w.person_session(**kw)
+
+        return make
+
+    def page(url: str) -> MakeCall:
+        return lambda w, t, a: Call(url, person_cookie=t["cookie"])
+
+    async def with_confirm(w: World, *, booked: bool, list_path: str) -> dict[str, Any]:
+        t = await w.person_session(booked=booked)
+        t["confirm"] = await w.first_slot_link(t["cookie"], list_path)
+        t["form"] = await w.hidden_fields(t["cookie"], t["confirm"])
+        if booked:
+            t["id"] = t["appointment"]
+            t["was"] = (await w.get(Appointment, t["appointment"])).starts_at
+        return t
+
+    async def verified(w: World, t: T, a: str) -> bool:
+        return bool(
+            (
+                await w.scalar(
+                    select(WebSession.verified_at).where(
+                        WebSession.journey_id == t["journey"], WebSession.verified_at.is_not(None)
+                    )
+                )
+            )
+            is not None
+        )
+
+    async def moved_online(w: World, t: T, a: str) -> bool:
+        return bool((await w.get(Appointment, t["appointment"])).starts_at != t["was"])
+
+    async def cancelled_online(w: World, t: T, a: str) -> bool:
+        return bool((await w.get(Appointment, t["appointment"])).status == "cancelled")
+
+    def is_page(w: World, t: T, r: httpx.Response, a: str) -> bool:
+        return r.status_code == 200
+
+    return [
+        Row("GET", "/", "public", lambda w, t, a: Call("/")),
+        Row(
+            "GET",
+            "/i/{token:str}",
+            "public",
+            lambda w, t, a: Call(
+                f"/i/{t['token'] if a == HOLDER else 'x' * 43}", person_cookie=t["cookie"]
+            ),
+            target=person(verified=False),
+            read=redirect_to("/rdv"),
+        ),
+        Row(
+            "GET",
+            "/rdv",
+            "public",
+            page("/rdv"),
+            target=person(),
+            read=redirect_to("/rdv/creneaux"),
+        ),
+        Row(
+            "POST",
+            "/rdv/verification",
+            "public",
+            lambda w, t, a: Call(
+                "/rdv/verification", data={"lettres": t["letters"]}, person_cookie=t["cookie"]
+            ),
+            target=person(verified=False),
+            changed=verified,
+        ),
+        Row(
+            "GET",
+            "/rdv/creneaux",
+            "public",
+            page("/rdv/creneaux"),
+            target=person(),
+            read=lambda w, t, r, a: r.status_code == 200 and "/rdv/creneaux/confirmer" in r.text,
+        ),
+        Row(
+            "GET",
+            "/rdv/creneaux/confirmer",
+            "public",
+            lambda w, t, a: Call(t["confirm"], person_cookie=t["cookie"]),
+            target=lambda w: with_confirm(w, booked=False, list_path="/rdv/creneaux"),
+            read=is_page,
+        ),
+        Row(
+            "POST",
+            "/rdv/creneaux/confirmer",
+            "public",
+            lambda w, t, a: Call(
+                "/rdv/creneaux/confirmer", data=t["form"], person_cookie=t["cookie"]
+            ),
+            target=lambda w: with_confirm(w, booked=False, list_path="/rdv/creneaux"),
+            changed=_journey_booked,
+        ),
+        Row(
+            "GET",
+            "/rdv/deplacer",
+            "public",
+            page("/rdv/deplacer"),
+            target=person(booked=True),
+            read=lambda w, t, r, a: r.status_code == 200 and "/rdv/deplacer/confirmer" in r.text,
+        ),
+        Row(
+            "GET",
+            "/rdv/deplacer/confirmer",
+            "public",
+            lambda w, t, a: Call(t["confirm"], person_cookie=t["cookie"]),
+            target=lambda w: with_confirm(w, booked=True, list_path="/rdv/deplacer"),
+            read=is_page,
+        ),
+        Row(
+            "POST",
+            "/rdv/deplacer/confirmer",
+            "public",
+            lambda w, t, a: Call(
+                "/rdv/deplacer/confirmer", data=t["form"], person_cookie=t["cookie"]
+            ),
+            target=lambda w: with_confirm(w, booked=True, list_path="/rdv/deplacer"),
+            changed=moved_online,
+        ),
+        Row(
+            "GET",
+            "/rdv/confirmation",
+            "public",
+            page("/rdv/confirmation"),
+            target=person(booked=True),
+            read=is_page,
+        ),
+        Row(
+            "GET",
+            "/rdv/rendez-vous.ics",
+            "public",
+            page("/rdv/rendez-vous.ics"),
+            target=person(booked=True),
+            read=lambda w, t, r, a: r.status_code == 200 and str(t["appointment"]) in r.text,
+        ),
+        Row(
+            "GET",
+            "/rdv/annuler",
+            "public",
+            page("/rdv/annuler"),
+            target=person(booked=True),
+            read=is_page,
+        ),
+        Row(
+            "POST",
+            "/rdv/annuler",
+            "public",
+            lambda w, t, a: Call("/rdv/annuler", data={}, person_cookie=t["cookie"]),
+            target=person(booked=True),
+            changed=cancelled_online,
+        ),
+        Row(
+            "GET",
+            "/rdv/annulation",
+            "public",
+            page("/rdv/annulation"),
+            target=person(booked=True, cancelled=True),
+            read=is_page,
+        ),
+    ]
+
+
+# ------------------------------------------------------------------------------ feeds, webhook
+
+
+def _feed_rows() -> list[Row]:
+    rows = []
+    for variant, kind, subject, uid in (
+        ("A's referent's feed", FeedKind.AGENT, "ref_a2", "appointment"),
+        ("territory feed", FeedKind.TERRITORY, "territory", "appointment"),
+        ("CTO series feed", FeedKind.CTO_SERIES, "series", "session_open"),
+    ):
+
+        def issue(kind: FeedKind = kind, subject: str = subject) -> Target:
+            async def make(w: World) -> str:
+                return await w.issue_feed(kind, w.ids[subject])
+
+            return make
+
+        def read(w: World, t: T, r: httpx.Response, a: str, uid: str = uid) -> bool:
+            return r.status_code == 200 and f"-{w.ids[uid]}@rdv-spie" in r.text
+
+        rows.append(
+            Row(
+                "GET",
+                "/feeds/{filename:str}",
+                "feed",
+                lambda w, t, a: Call(f"/feeds/{t if a == HOLDER else 'x' * 43}.ics"),
+                target=issue(),
+                read=read,
+                variant=variant,
+            )
+        )
+    return rows
+
+
+def _webhook_rows() -> list[Row]:
+    def call(w: World, t: T, a: str) -> Call:
+        path = f"/webhooks/twilio/status?n={t}"
+        form = {"MessageStatus": "delivered", "MessageSid": "SM" + "0" * 32}
+        headers = {}
+        if a == HOLDER:
+            validator = RequestValidator(w.settings.twilio_auth_token or "")
+            url = w.settings.public_url.rstrip("/") + path
+            headers["X-Twilio-Signature"] = validator.compute_signature(url, form)
+        return Call(path, data=form, headers=headers)
+
+    async def delivered(w: World, t: T, a: str) -> bool:
+        from rdv_spie.notifications.models import Notification
+
+        return bool((await w.get(Notification, t)).status == "delivered")
+
+    return [
+        Row(
+            "POST",
+            "/webhooks/twilio/status",
+            "webhook",
+            call,
+            target=lambda w: w.new_notification(),
+            changed=delivered,
+        )
+    ]
+
+
+def all_rows() -> list[Row]:
+    return [*_api_rows(), *_office_rows(), *_public_rows(), *_feed_rows(), *_webhook_rows()]
+
+
+# Personal data that must never be in a feed (README: partners' feeds carry none).
+FEED_PERSONAL = ("Authzmarchand", "Authzlefort")
