@@ -50,6 +50,7 @@ class Row:
     changed: Changed | None = None  # unsafe rows; None: an open page
     variant: str = ""
     fresh: str = "change"  # writes: "change" (after a cell changed it) or "always"
+    refusals: frozenset[int] = frozenset({403, 404})  # statuses that refuse on this row
 
     @property
     def key(self) -> str:
@@ -508,6 +509,7 @@ def _api_writes() -> list[Row]:
             target=capture_target,
             changed=captured,
             variant="A's referent's e-mail into own org",
+            refusals=frozenset({403, 404, 409}),  # the policy's 409: a clear refusal
         ),
         Row(
             "POST",

@@ -101,7 +101,7 @@ async def classify(w: World, row: Row, target: object, actor: str, r: httpx.Resp
         return "login"
     if status in (302, 303, 307) and location.startswith("/agent/connexion"):
         return "login"
-    if status in (403, 404):
+    if status in row.refusals:
         return "refused"
     if status >= 400:
         return f"{status}"
