@@ -47,7 +47,7 @@ async def requesting_organisation(
     """The structure a request comes from: ``wanted`` (one of the actor's), or the actor's only
     structure on the territory."""
     actor.require_territory(territory_id)
-    mine = actor.organisation_ids & await territory_organisations(uow, territory_id)
+    mine = actor.staff_organisation_ids & await territory_organisations(uow, territory_id)
     if wanted is not None:
         if wanted not in mine:
             raise NotFound("organisation not found", field="organisation_id")
@@ -82,7 +82,7 @@ async def request_for(uow: UnitOfWork, actor: Actor, request_id: uuid.UUID) -> C
     request = await uow.session.get(CtoRequest, request_id)
     if request is None or request.territory_id not in actor.territory_ids:
         raise NotFound("situation request not found", field="request_id")
-    if request.organisation_id in actor.organisation_ids or await is_manager(
+    if request.organisation_id in actor.staff_organisation_ids or await is_manager(
         uow, actor, request.territory_id
     ):
         await audit.record(uow, actor, [request.person_id], audit.Read.CTO_REQUEST)

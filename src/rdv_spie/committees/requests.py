@@ -138,7 +138,7 @@ async def submit(*, uow: UnitOfWork, actor: Actor, values: dict[str, Any]) -> Ct
 
 async def _editable(uow: UnitOfWork, actor: Actor, request_id: uuid.UUID) -> CtoRequest:
     request = await access.request_for(uow, actor, request_id)
-    if request.organisation_id not in actor.organisation_ids:
+    if request.organisation_id not in actor.staff_organisation_ids:
         raise NotFound("situation request not found", field="request_id")
     if request.status not in WAITING:
         raise Conflict(
@@ -253,7 +253,7 @@ async def list_requests(
         statement = statement.where(CtoRequest.status == status)
     managed = [t for t in actor.territory_ids if await access.is_manager(uow, actor, t)]
     statement = statement.where(
-        CtoRequest.organisation_id.in_(actor.organisation_ids)
+        CtoRequest.organisation_id.in_(actor.staff_organisation_ids)
         | CtoRequest.territory_id.in_(managed)
     )
     found = list(

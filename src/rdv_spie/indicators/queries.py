@@ -18,6 +18,7 @@ from sqlalchemy import select
 from rdv_spie.agents.guards import Actor
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.errors import Invalid
+from rdv_spie.people import service as people
 from rdv_spie.people.models import Cohort, Journey
 from rdv_spie.scheduling.models import Appointment, AppointmentStatus
 from rdv_spie.territories.models import Territory
@@ -49,7 +50,8 @@ async def compute(
     entered_to: date,
     territory_id: uuid.UUID | None = None,
 ) -> list[CohortFigures]:
-    """Figures of every cohort the actor can see, for journeys entered in [from, to]."""
+    """Figures of every cohort the actor sees (its structure's staff, the territory team), for
+    journeys entered in [from, to]."""
     if entered_to < entered_from:
         raise Invalid("'to' is before 'from'", field="to")
     territories = set(actor.territory_ids)
@@ -60,7 +62,7 @@ async def compute(
         await uow.session.execute(
             select(Cohort, Territory)
             .join(Territory, Territory.id == Cohort.territory_id)
-            .where(Cohort.territory_id.in_(territories))
+            .where(Cohort.territory_id.in_(territories), await people.cohorts_seen(uow, actor))
             .order_by(Territory.name, Cohort.name)
         )
     ).all()

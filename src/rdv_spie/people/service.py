@@ -18,7 +18,7 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 
 from rdv_spie.agents.guards import Actor
 from rdv_spie.audit import service as audit
@@ -109,18 +109,19 @@ async def update_cohort(
     return cohort
 
 
+async def cohorts_seen(uow: UnitOfWork, actor: Actor) -> ColumnElement[bool]:
+    """Which cohorts the actor sees (see ``get_cohort``), as a clause on Cohort."""
+    return or_(
+        Cohort.organisation_id.in_(actor.staff_organisation_ids),
+        Cohort.territory_id.in_(await territory_team(uow, actor)),
+    )
+
+
 async def list_cohorts(*, uow: UnitOfWork, actor: Actor) -> list[Cohort]:
-    """The cohorts the actor sees (see ``get_cohort``)."""
+    """The cohorts the actor sees."""
     return list(
         await uow.session.scalars(
-            select(Cohort)
-            .where(
-                or_(
-                    Cohort.organisation_id.in_(actor.staff_organisation_ids),
-                    Cohort.territory_id.in_(await territory_team(uow, actor)),
-                )
-            )
-            .order_by(Cohort.name)
+            select(Cohort).where(await cohorts_seen(uow, actor)).order_by(Cohort.name)
         )
     )
 

@@ -81,8 +81,10 @@ async def book_appointment(
     submission_scope: str | None = None,
     grid_minutes: int = 15,
 ) -> Booked:
-    """Book a slot; the referent (and animator) are picked among the free ones (``among``:
-    only among the hours opened for these structures).
+    """Book a slot; the referent (and animator) are picked among the free ones, in the hours
+    opened for the structures ``among`` — for an agent's booking by default those that follow
+    the journey, or without a journey the agent's own: nobody gives away another structure's
+    time.
 
     The appointment is held for one acting organisation: the one the booking agent chose
     (``organisation_id``, one of theirs), else the journey's cohort's structure if the agent
@@ -123,7 +125,9 @@ async def book_appointment(
     cohort_organisation_id = None
     if journey_id is not None:
         if actor is not None:  # an agent books only for journeys their organisations follow
-            await followup.visible_journey(uow, actor, journey_id)
+            followed = await followup.visible_journey(uow, actor, journey_id)
+            if among is None:
+                among = await followup.following_organisations(uow, followed)
         journey = await uow.session.get(Journey, journey_id)
         if journey is None or journey.territory_id != territory.id:
             raise NotFound("journey not found", field="journey_id")
@@ -141,6 +145,9 @@ async def book_appointment(
         and not await followup.person_followed(uow, actor, person_id)
     ):
         raise NotFound("person not found", field="person_id")
+    if actor is not None and among is None and journey_id is None:
+        # Without a journey, an agent gives only the hours of the structures they work for.
+        among = frozenset(mine)
     person = await _person(uow, territory.id, person_id, new_person)
 
     slot, chosen = await _take_slot(

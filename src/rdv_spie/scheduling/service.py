@@ -9,12 +9,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
-from rdv_spie.agents.guards import (
-    Actor,
-    colleague_ids,
-    managed_agent_ids,
-    require_can_manage_agent,
-)
+from rdv_spie.agents.guards import Actor, managed_agent_ids, require_can_manage_agent
 from rdv_spie.agents.models import Membership, Role
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.errors import Forbidden, Invalid, NotFound
@@ -165,8 +160,8 @@ def weekday_mask(weekdays: Sequence[int]) -> int:
 async def list_rules(
     *, uow: UnitOfWork, actor: Actor, agent_id: uuid.UUID | None = None
 ) -> Sequence[AvailabilityRule]:
-    """Rules of the actor's colleagues (or of one of them)."""
-    agents = await colleague_ids(uow, actor)
+    """The actor's rules and those of the agents they manage (or of one of them)."""
+    agents = await managed_agent_ids(uow, actor)
     if agent_id is not None:
         if agent_id not in agents:
             raise NotFound("agent not found", field="agent_id")
@@ -182,9 +177,9 @@ async def list_rules(
 
 
 async def get_rule(*, uow: UnitOfWork, actor: Actor, rule_id: uuid.UUID) -> AvailabilityRule:
-    """One rule of a colleague's."""
+    """One of the actor's rules or of an agent they manage."""
     rule = await uow.session.get(AvailabilityRule, rule_id)
-    if rule is None or rule.agent_id not in await colleague_ids(uow, actor):
+    if rule is None or rule.agent_id not in await managed_agent_ids(uow, actor):
         raise NotFound("availability rule not found", field="availability_rule_id")
     return rule
 

@@ -8,6 +8,7 @@ import uuid
 from datetime import date, time
 
 import httpx
+from sqlalchemy import update
 from tests.integration.web_office.office_support import (
     Office,
     body,
@@ -21,7 +22,7 @@ from rdv_spie.agents import api_keys
 from rdv_spie.agents.models import Agent, Membership, Role
 from rdv_spie.clock import FrozenClock
 from rdv_spie.db.uow import Database
-from rdv_spie.people.models import Cohort, Journey, Person
+from rdv_spie.people.models import Cohort, Journey
 from rdv_spie.scheduling import booking
 from rdv_spie.scheduling.models import Absence, AppointmentType, AvailabilityRule
 from rdv_spie.territories.models import Organisation, OrganisationKind
@@ -94,8 +95,12 @@ async def test_an_agent_of_two_organisations_carries_nothing_from_one_to_the_oth
     dual = s.referent_ids[1]
     async with db.unit_of_work(clock=clock) as uow:
         uow.session.add(Membership(agent_id=dual, organisation_id=ft, role=Role.REFERENT))
-        person = Person(territory_id=s.territory_id, first_name="Zoé", last_name="Secrète")
-        uow.session.add(person)
+        # She opens her hours for France Travail.
+        await uow.session.execute(
+            update(AvailabilityRule)
+            .where(AvailabilityRule.agent_id == dual)
+            .values(organisation_id=ft)
+        )
     booked = await client.post(
         "/api/v1/appointments/",
         json={
@@ -173,13 +178,13 @@ async def test_booking_another_organisations_person_by_id_is_refused(
 async def test_a_booking_made_for_a_cohort_stays_with_the_booker(
     client: httpx.AsyncClient, office: Office, db: Database, clock: FrozenClock
 ) -> None:
-    """Through the API a Département referent books her cohort's person; only France Travail's
-    agent is free, so he receives — and the appointment is held for the Département: she reads
-    it, finds it in her team agenda, and may cancel it."""
+    """Through the API a Département referent books her cohort's person, whose journey France
+    Travail's Karim follows too; only he is free, so he receives — and the appointment is held
+    for the Département: she reads it, finds it in her team agenda, and may cancel it."""
     s = office.s
     _, karim, _ = await _france_travail(db, clock, office)
     await _busy_referents(db, clock, office)
-    journey_id = await office_journey(db, clock, office, last_name="Durand")
+    journey_id = await office_journey(db, clock, office, last_name="Durand", referent_id=karim)
     booked = await client.post(
         "/api/v1/appointments/",
         json={
@@ -311,3 +316,33 @@ async def test_an_absence_is_read_by_its_agent_and_their_managers_only(
             assert answer.status_code == 404 and "médical" not in answer.text
         everyone = await client.get("/api/v1/absences/", headers=s.auth(who))
         assert ("Rendez-vous médical" in everyone.text) is seen
+
+
+async def test_an_agent_gives_only_their_own_structures_hours(
+    client: httpx.AsyncClient, office: Office, db: Database, clock: FrozenClock
+) -> None:
+    """France Travail books someone new: the Département's referents are free on Thursday but
+    their hours are the Département's, so France Travail gets no slot there; on Wednesday
+    Karim's own hours are taken."""
+    s = office.s
+    ft, karim, karim_key = await _france_travail(db, clock, office)
+    booking_for = {
+        "appointment_type_id": str(s.single_type_id),
+        "place_id": str(s.place_ids[0]),
+        "person": {"first_name": "Nouvelle", "last_name": "Personne"},
+    }
+    thursday = await client.post(
+        "/api/v1/appointments/",
+        json={**booking_for, "starts_at": "2026-12-03T08:00:00Z"},
+        headers=_bearer(karim_key),
+    )
+    assert thursday.status_code == 422, thursday.text
+    assert thursday.json()["code"] == "outside_availability"
+    wednesday = await client.post(
+        "/api/v1/appointments/",
+        json={**booking_for, "starts_at": WEDNESDAY_TEN},
+        headers=_bearer(karim_key),
+    )
+    assert wednesday.status_code == 201, wednesday.text
+    assert wednesday.json()["acting_organisation_id"] == str(ft)
+    assert [a["agent_id"] for a in wednesday.json()["agents"]] == [str(karim)]
