@@ -197,9 +197,9 @@ def _batches(
 
 def _name_key(name: str) -> str:
     """A name as the identity check compares it (case, accents, spaces and punctuation
-    ignored); a name without a single letter is kept as written, so it still tells people
-    apart."""
-    return normalise(name) or name.casefold().strip()
+    ignored), keeping its digits ("Nom1" is not "Nom2"); a name of neither letters nor digits
+    is kept as written, so it still tells people apart."""
+    return normalise(name) + "".join(filter(str.isdigit, name)) or name.casefold().strip()
 
 
 def _same_birth(a: date | None, b: date | None) -> bool:

@@ -148,7 +148,9 @@ async def test_the_purge_erases_inactive_people_and_keeps_the_indicators(
     async with db.unit_of_work(clock=clock, write=False) as uow:
         days = await agenda.week(
             uow,
+            viewer_id=s.referent_ids[0],
             agent_ids=[s.referent_ids[0]],
+            organisation_ids=[],
             monday=date(2026, 12, 7),
             zone=ZoneInfo("Europe/Paris"),
         )
