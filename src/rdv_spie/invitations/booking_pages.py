@@ -1,5 +1,6 @@
-"""Choosing a slot on the public pages: the week view, the confirm step, the booking; the same
-pages in "move" mode for an appointment already booked.
+"""Choosing a slot on the public pages: the soonest slots and the choice of day and place, the
+confirm step (which asks for a number to call when a phone appointment has none on file), the
+booking; the same pages in "move" mode for an appointment already booked.
 
 Bookings go through ``scheduling.booking`` (its guarantees hold here: one agent never booked
 twice, a double submission books once). A lost race answers 409 with fresh slots.
@@ -8,17 +9,19 @@ twice, a double submission books once). A lost race answers 409 with fresh slots
 from __future__ import annotations
 
 import secrets
+import uuid
+from datetime import datetime
 from typing import Any
 
 from litestar import Request, Response, get, post
-from litestar.datastructures import State
+from litestar.datastructures import FormMultiDict, State
 from litestar.params import FromQuery
 from litestar.types import ControllerRouterHandler
 
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.deps import Uow
 from rdv_spie.errors import Conflict, Invalid
-from rdv_spie.invitations import cutoffs, visit, week
+from rdv_spie.invitations import cutoffs, days, phone, visit
 from rdv_spie.invitations.offer import (
     BOOK,
     CONFIRMATION,
@@ -32,12 +35,16 @@ from rdv_spie.invitations.offer import (
     verified_visit,
 )
 from rdv_spie.invitations.policy import end_of_local_day, local_day
+from rdv_spie.people import models as people
+from rdv_spie.people.intake import REGION
 from rdv_spie.scheduling import booking
 from rdv_spie.scheduling.models import Appointment, AppointmentStatus
 from rdv_spie.settings import Settings
-from rdv_spie.territories.timezones import monday_of
+from rdv_spie.territories.models import HolidayZone, Place, PlaceKind
 from rdv_spie.web.auth import Person, Visitor
 from rdv_spie.web.pages import query_uuid, redirect, render
+
+PHONE_FIELD = "telephone"
 
 
 async def _current(uow: UnitOfWork, seen: visit.Visit) -> Appointment | None:
@@ -59,7 +66,7 @@ async def _list(
     visitor: Visitor,
     state: State,
     mode: Mode,
-    semaine: str | None,
+    jour: str | None,
     lieu: str | None,
 ) -> Response[Any]:
     seen = await verified_visit(uow, visitor)
@@ -73,9 +80,7 @@ async def _list(
         moving = await _movable(uow, seen)
         if moving is None:
             return redirect(CONFIRMATION)
-    return await slots_page(
-        request, uow, seen, mode, state, semaine=semaine, lieu=lieu, moving=moving
-    )
+    return await slots_page(request, uow, seen, mode, state, jour=jour, lieu=lieu, moving=moving)
 
 
 async def _confirm_form(
@@ -98,7 +103,7 @@ async def _confirm_form(
         moving = await _movable(uow, seen)
         if moving is None:
             return redirect(CONFIRMATION)
-    starts_at, place_id = week.parse_instant(debut), query_uuid(lieu)
+    starts_at, place_id = days.parse_instant(debut), query_uuid(lieu)
     offer = await offer_for(uow, seen, mode, state, moving)
     slot = next(
         (
@@ -110,23 +115,93 @@ async def _confirm_form(
     )
     if slot is None or offer is None:
         return await slots_page(request, uow, seen, mode, state, notice=GONE, moving=moving)
-    type_ = await visit.appointment_type(uow, offer.type_id)
-    places = await visit.places(uow, {slot.place_id})
+    place = (await visit.places(uow, {slot.place_id}))[slot.place_id]
+    return await _confirm_page(
+        request, uow, seen, mode, offer.type_id, slot.starts_at, place, moving=moving
+    )
+
+
+async def _confirm_page(
+    request: Request[Any, Any, Any],
+    uow: UnitOfWork,
+    seen: visit.Visit,
+    mode: Mode,
+    type_id: uuid.UUID,
+    starts_at: datetime,
+    place: Place,
+    *,
+    moving: Appointment | None,
+    key: str | None = None,
+    typed_phone: str = "",
+    errors: dict[str, str] | None = None,
+) -> Response[Any]:
+    """The summary of the chosen slot and the button that books it; for a phone appointment
+    of someone without a number on file, the number to call (with its error, if any)."""
+    type_ = await visit.appointment_type(uow, type_id)
+    person = await visit.person_of(uow, seen)
     context = {
         **seen.context(),
         "mode": mode.name,
         "type_name": type_.name,
-        "at": slot.starts_at.astimezone(seen.zone),
+        "at": starts_at.astimezone(seen.zone),
         "duration": type_.duration_minutes,
-        "place": visit.place_context(places[slot.place_id]),
-        "debut": week.format_instant(slot.starts_at),
-        "lieu": str(slot.place_id),
-        "key": secrets.token_urlsafe(16),
+        "place": visit.place_context(place),
+        "debut": days.format_instant(starts_at),
+        "lieu": str(place.id),
+        "key": key or secrets.token_urlsafe(16),
         "action": mode.confirm_path,
-        "back": f"{mode.list_path}?semaine={monday_of(local_day(slot.starts_at, seen.zone))}",
+        "back": f"{mode.list_path}?jour={local_day(starts_at, seen.zone)}",
         "moving": moving_context(moving, seen) if moving else None,
+        "ask_phone": _needs_phone(place, person),
+        "phone_field": PHONE_FIELD,
+        "typed_phone": typed_phone,
+        "errors": errors or {},
     }
-    return render(request, "booking_confirm", context)
+    return render(request, "booking_confirm", context, status=422 if errors else 200)
+
+
+def _needs_phone(place: Place, person: people.Person) -> bool:
+    """A phone appointment needs a number to call."""
+    return place.kind == PlaceKind.PHONE and not person.phone
+
+
+async def _take_phone(
+    request: Request[Any, Any, Any],
+    uow: UnitOfWork,
+    seen: visit.Visit,
+    mode: Mode,
+    type_id: uuid.UUID,
+    starts_at: datetime,
+    place: Place,
+    moving: Appointment | None,
+    key: str | None,
+    form: FormMultiDict,
+) -> Response[Any] | None:
+    """For a phone appointment without a number on file: the typed number, checked in the
+    territory's region and written on the person in E.164 (in the booking's transaction, so
+    a lost race rolls it back too); or the confirm step again with the field's error."""
+    person = await visit.person_of(uow, seen)
+    if not _needs_phone(place, person):
+        return None
+    typed = str(form.get(PHONE_FIELD) or "")[:100]
+    region = REGION.get(HolidayZone(seen.territory.holiday_zone), "FR")
+    number = phone.normalise(typed, region)
+    if number is None:
+        return await _confirm_page(
+            request,
+            uow,
+            seen,
+            mode,
+            type_id,
+            starts_at,
+            place,
+            moving=moving,
+            key=key,
+            typed_phone=typed,
+            errors={PHONE_FIELD: "invalid" if typed.strip() else "empty"},
+        )
+    person.phone = number
+    return None
 
 
 async def _submit(
@@ -138,7 +213,7 @@ async def _submit(
     if seen is None:
         return redirect("/rdv")
     form = await request.form()
-    starts_at = week.parse_instant(str(form.get("debut") or ""))
+    starts_at = days.parse_instant(str(form.get("debut") or ""))
     place_id = query_uuid(str(form.get("lieu") or ""))
     key = str(form.get("cle") or "")[:64] or None
     # One booking or move of a journey at a time: two tabs never book two appointments.
@@ -164,6 +239,18 @@ async def _submit(
         return await slots_page(
             request, uow, seen, mode, state, notice=GONE, status=409, moving=moving
         )
+    if moving is not None:
+        type_id = moving.appointment_type_id
+    else:
+        assert seen.type_ is not None  # checked above
+        type_id = seen.type_.id
+    place = (await visit.places(uow, {place_id})).get(place_id)
+    if place is not None:
+        refused = await _take_phone(
+            request, uow, seen, mode, type_id, starts_at, place, moving, key, form
+        )
+        if refused is not None:
+            return refused
     try:
         if moving is not None:
             await booking.move_appointment(
@@ -175,11 +262,10 @@ async def _submit(
                 grid_minutes=settings.slot_grid_minutes,
             )
         else:
-            assert seen.type_ is not None  # checked above
             await booking.book_appointment(
                 uow=uow,
                 actor=None,
-                appointment_type_id=seen.type_.id,
+                appointment_type_id=type_id,
                 place_id=place_id,
                 starts_at=starts_at,
                 journey_id=journey_id,
@@ -199,7 +285,7 @@ async def _submit(
     return redirect(CONFIRMATION)
 
 
-Semaine = FromQuery[str | None]
+Day = FromQuery[str | None]
 
 
 @get(BOOK.list_path, include_in_schema=False)
@@ -208,11 +294,11 @@ async def book_list(
     uow: Uow,
     visitor: Person,
     state: State,
-    semaine: Semaine = None,
+    jour: Day = None,
     lieu: FromQuery[str | None] = None,
 ) -> Response[Any]:
-    """The slots inside the delay, week by week."""
-    return await _list(request, uow, visitor, state, BOOK, semaine, lieu)
+    """The soonest slots inside the delay, then a choice of day and place."""
+    return await _list(request, uow, visitor, state, BOOK, jour, lieu)
 
 
 @get(BOOK.confirm_path, include_in_schema=False)
@@ -242,11 +328,11 @@ async def move_list(
     uow: Uow,
     visitor: Person,
     state: State,
-    semaine: Semaine = None,
+    jour: Day = None,
     lieu: FromQuery[str | None] = None,
 ) -> Response[Any]:
     """The slots to move the appointment to."""
-    return await _list(request, uow, visitor, state, MOVE, semaine, lieu)
+    return await _list(request, uow, visitor, state, MOVE, jour, lieu)
 
 
 @get(MOVE.confirm_path, include_in_schema=False)

@@ -1,6 +1,6 @@
 """The slots a person may choose on the public pages: what is offered (the journey's type up
-to its deadline, or the booked appointment's type when moving), nearest places first, one week
-at a time; and the page saying nothing is left.
+to its deadline, or the booked appointment's type when moving), the soonest few first (nearest
+places first), then one day or one place at a time; and the page saying nothing is left.
 
 Reads slots through ``scheduling.search`` (the same engine that checks a booking); renders.
 """
@@ -9,20 +9,19 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from litestar import Request, Response
 from litestar.datastructures import State
 
 from rdv_spie.db.uow import UnitOfWork
-from rdv_spie.invitations import places, service, visit, week
+from rdv_spie.invitations import days, places, service, visit
 from rdv_spie.invitations.policy import end_of_local_day, local_day
-from rdv_spie.notifications.render import heure
 from rdv_spie.scheduling.models import Appointment
 from rdv_spie.scheduling.slots import Slot
 from rdv_spie.settings import Settings
-from rdv_spie.territories.timezones import monday_of
+from rdv_spie.territories.models import Place
 from rdv_spie.web.auth import Visitor
 from rdv_spie.web.pages import query_uuid, render
 
@@ -115,81 +114,97 @@ async def slots_page(
     mode: Mode,
     state: State,
     *,
-    semaine: str | None = None,
+    jour: str | None = None,
     lieu: str | None = None,
     notice: str | None = None,
     status: int = 200,
     moving: Appointment | None = None,
 ) -> Response[Any]:
-    """The week of slots (nearest places first), with an optional notice."""
+    """The soonest few slots (nearest places first), then a choice of day and of place; or,
+    with ``jour``, that day's slots; with ``lieu``, one place's only; an optional notice."""
     offer = await offer_for(uow, seen, mode, state, moving)
     if offer is None or not offer.slots:
         return await _no_slot(request, uow, seen, mode, status)
     person = await visit.person_of(uow, seen)
     by_id = await visit.places(uow, {s.place_id for s in offer.slots})
     ordered = places.nearest_first(by_id.values(), person.postcode)
+    rank = {p.id: i for i, p in enumerate(ordered)}
     chosen = query_uuid(lieu)
     if chosen not in by_id:
         chosen = None
     shown = [s for s in offer.slots if chosen is None or s.place_id == chosen]
-    today = local_day(uow.clock.now(), seen.zone)
-    view = week.week_view(
-        shown, seen.zone, today=today, last_day=offer.last_day, asked=week.parse_day(semaine)
-    )
-    rank = {p.id: i for i, p in enumerate(ordered)}
+    asked = days.parse_day(jour)
+    view = None
+    if asked is not None:
+        today = local_day(uow.clock.now(), seen.zone)
+        view = days.day_view(shown, seen.zone, today=today, last_day=offer.last_day, asked=asked)
+        listed = view.slots
+    else:
+        listed = days.soonest(shown, seen.zone, rank)
     suffix = f"&lieu={chosen}" if chosen else ""
-    days = []
-    for day in view.days:
-        groups: dict[uuid.UUID, list[dict[str, str]]] = {}
-        for slot in day.slots:
-            groups.setdefault(slot.place_id, []).append(_slot_link(slot, seen, mode))
-        days.append(
-            {
-                "date": day.day,
-                "groups": [
-                    {"place": visit.place_context(by_id[pid]), "slots": groups[pid]}
-                    for pid in sorted(groups, key=lambda p: rank[p])
-                ],
-            }
-        )
-    following = view.next_available
+
+    def day_href(day: date) -> str:
+        return f"{mode.list_path}?jour={day}{suffix}"
+
     context = {
         **seen.context(),
         "mode": mode.name,
         "notice": notice,
         "list_path": mode.list_path,
-        "places": [visit.place_context(p) for p in ordered],
+        "places": [
+            {**visit.place_context(p), "href": f"{mode.list_path}?lieu={p.id}"} for p in ordered
+        ],
         "chosen": str(chosen) if chosen else None,
         "several_places": len(ordered) > 1,
-        "week_start": view.start,
-        "week_end": view.start + timedelta(days=6),
-        "previous": f"{mode.list_path}?semaine={view.previous}{suffix}" if view.previous else None,
+        "ask_phone": not person.phone,
+        "groups": _groups(listed, by_id, rank, seen, mode),
+        "day": view.day if view else None,
+        "days": days.days_with_slots(shown, seen.zone),
+        "previous": (
+            {"day": view.previous, "href": day_href(view.previous)}
+            if view and view.previous
+            else None
+        ),
         "following": (
-            f"{mode.list_path}?semaine={view.following}{suffix}" if view.following else None
+            {"day": view.following, "href": day_href(view.following)}
+            if view and view.following
+            else None
         ),
         "next_available": (
             {
-                "at": following.starts_at.astimezone(seen.zone),
-                "href": f"{mode.list_path}?semaine="
-                f"{monday_of(local_day(following.starts_at, seen.zone))}{suffix}",
+                "at": view.next_available.starts_at.astimezone(seen.zone),
+                "href": day_href(days.local_day(view.next_available, seen.zone)),
             }
-            if following
+            if view and view.next_available
             else None
         ),
-        "days": days,
+        "soonest_href": f"{mode.list_path}?lieu={chosen}" if chosen else mode.list_path,
         "book_by": seen.journey.appointment_by_on,
         "moving": moving_context(moving, seen) if moving else None,
     }
     return render(request, "booking_slots", context, status=status)
 
 
-def _slot_link(slot: Slot, seen: visit.Visit, mode: Mode) -> dict[str, str]:
-    local = slot.starts_at.astimezone(seen.zone)
-    return {
-        "label": heure(local),
-        "href": f"{mode.confirm_path}?debut={week.format_instant(slot.starts_at)}"
-        f"&lieu={slot.place_id}",
-    }
+def _groups(
+    slots: list[Slot],
+    by_id: dict[uuid.UUID, Place],
+    rank: dict[uuid.UUID, int],
+    seen: visit.Visit,
+    mode: Mode,
+) -> list[dict[str, Any]]:
+    """Slots grouped by place, nearest place first, each group in time order."""
+    grouped: dict[uuid.UUID, list[dict[str, Any]]] = {}
+    for slot in sorted(slots, key=lambda s: (rank[s.place_id], s.starts_at)):
+        grouped.setdefault(slot.place_id, []).append(
+            {
+                "at": slot.starts_at.astimezone(seen.zone),
+                "href": f"{mode.confirm_path}?debut={days.format_instant(slot.starts_at)}"
+                f"&lieu={slot.place_id}",
+            }
+        )
+    return [
+        {"place": visit.place_context(by_id[pid]), "slots": items} for pid, items in grouped.items()
+    ]
 
 
 def moving_context(appointment: Appointment, seen: visit.Visit) -> dict[str, Any]:

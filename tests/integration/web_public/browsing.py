@@ -68,6 +68,7 @@ async def invite(
     last_name: str = "Dupré",
     first_name: str = "Camille",
     postcode: str | None = None,
+    phone: str | None = "+33612345678",
     appointment_by: date = date(2026, 12, 18),
     expires_at: datetime | None = None,
 ) -> Invited:
@@ -78,7 +79,7 @@ async def invite(
             territory_id=s.territory_id,
             first_name=first_name,
             last_name=last_name,
-            phone="+33612345678",
+            phone=phone,
             postcode=postcode,
             sms_consent=True,
         )
@@ -134,6 +135,20 @@ def hidden_fields(page: str) -> dict[str, str]:
 def slot_links(page: str) -> list[str]:
     """The links of the slots shown, in page order."""
     return [html.unescape(h) for h in _SLOT.findall(page)]
+
+
+def slot_choices(page: str) -> list[tuple[str, str]]:
+    """The slots shown, in page order, as (start in UTC as in links, place id)."""
+    found = []
+    for link in slot_links(page):
+        query = dict(part.split("=", 1) for part in link.split("?", 1)[1].split("&"))
+        found.append((query["debut"], query["lieu"]))
+    return found
+
+
+def day_options(page: str) -> list[str]:
+    """The days offered by the day chooser (``YYYY-MM-DD``), in order."""
+    return re.findall(r'<option value="(\d{4}-\d{2}-\d{2})"', page)
 
 
 async def open_link(client: httpx.AsyncClient, token: str) -> httpx.Response:

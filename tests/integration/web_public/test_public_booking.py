@@ -1,6 +1,6 @@
-"""Choosing and booking on the public pages: places nearest first, week paging and the next
-availability, booking end to end with its .ics, a double submission, the no-slot page and its
-alert, two people racing for one slot."""
+"""Choosing and booking on the public pages: the soonest slots first (nearest places first),
+then a day or a place, the next availability, booking end to end with its .ics, a double
+submission, the no-slot page and its alert, two people racing for one slot."""
 
 from __future__ import annotations
 
@@ -72,14 +72,68 @@ async def test_places_nearest_first(
     page = await client.get("/rdv/creneaux")
     assert page.status_code == 200
     assert _order(page.text) == expected
-    # One place only: its slots alone, and the filter survives paging.
+    # The soonest slots come nearest place first, each place in turn (one of each day first).
+    ids = {f"Lieu {i}": str(place_id) for i, place_id in enumerate(s.place_ids)}
+    shown = b.slot_choices(page.text)
+    assert len(shown) == 5
+    assert [lieu for _, lieu in shown] == [
+        ids[expected[0]],
+        ids[expected[0]],
+        ids[expected[1]],
+        ids[expected[1]],
+        ids[expected[2]],
+    ]
+    # One place only: its slots alone, and the filter survives choosing a day.
     only = await client.get(f"/rdv/creneaux?lieu={s.place_ids[2]}")
     links = b.slot_links(only.text)
     assert links and all(f"lieu={s.place_ids[2]}" in link for link in links)
-    assert f"semaine=2026-12-07&amp;lieu={s.place_ids[2]}" in only.text
+    assert f'<input type="hidden" name="lieu" value="{s.place_ids[2]}">' in only.text
+    # Lieu 2 opens on Wednesdays only: the days offered are its days.
+    assert b.day_options(only.text) == ["2026-12-02", "2026-12-09", "2026-12-16"]
+    wednesday = await client.get(f"/rdv/creneaux?jour=2026-12-09&lieu={s.place_ids[2]}")
+    assert all(f"lieu={s.place_ids[2]}" in link for link in b.slot_links(wednesday.text))
+    assert f'href="/rdv/creneaux?jour=2026-12-16&amp;lieu={s.place_ids[2]}"' in wednesday.text
+    assert f'href="/rdv/creneaux?jour=2026-12-02&amp;lieu={s.place_ids[2]}"' in wednesday.text
 
 
-async def test_weeks_and_next_availability(
+async def test_soonest_slots_first_then_a_day(
+    client: httpx.AsyncClient, db: Database, clock: FrozenClock, app: Litestar
+) -> None:
+    s = await sc.build(db, clock)
+    invited = await b.invite(db, clock, app, s, await b.cohort(db, clock, s))
+    await b.verified(client, invited.token)
+
+    # Five slots, not a week of them: the first of each of the next five days with slots.
+    first = await client.get("/rdv/creneaux")
+    assert "Les premiers horaires libres" in first.text
+    assert [debut for debut, _ in b.slot_choices(first.text)] == [
+        "2026-12-01T09:00Z",  # Tuesday 10h: one hour's notice from 9h
+        "2026-12-02T08:00Z",
+        "2026-12-03T08:00Z",
+        "2026-12-04T08:00Z",
+        "2026-12-07T08:00Z",
+    ]
+    assert "Mardi 1er décembre à 10h" in first.text
+    # Every working day of the delay can be chosen, up to Friday 18 December.
+    days = b.day_options(first.text)
+    assert days[0] == "2026-12-01" and days[-1] == "2026-12-18" and len(days) == 14
+    assert "2026-12-05" not in days  # a Saturday
+
+    # One day: all its slots, and the days either side.
+    wednesday = await client.get("/rdv/creneaux?jour=2026-12-02")
+    assert "Mercredi 2 décembre" in wednesday.text
+    starts = [debut for debut, _ in b.slot_choices(wednesday.text)]
+    assert starts[0] == "2026-12-02T08:00Z" and starts[-1] == "2026-12-02T10:15Z"
+    assert len(starts) == 10 and all(d.startswith("2026-12-02T") for d in starts)
+    assert 'href="/rdv/creneaux?jour=2026-12-01"' in wednesday.text
+    assert 'href="/rdv/creneaux?jour=2026-12-03"' in wednesday.text
+    assert '<option value="2026-12-02" selected>' in wednesday.text
+    # The confirm step goes back to the slot's day.
+    confirm = await client.get(b.slot_links(wednesday.text)[3])
+    assert 'href="/rdv/creneaux?jour=2026-12-02"' in confirm.text
+
+
+async def test_days_and_next_availability(
     client: httpx.AsyncClient, db: Database, clock: FrozenClock, app: Litestar
 ) -> None:
     s = await sc.build(db, clock)
@@ -94,31 +148,38 @@ async def test_weeks_and_next_availability(
     await b.verified(client, invited.token)
 
     first = await client.get("/rdv/creneaux")
-    assert "Semaine du lundi 30 novembre au dimanche 6 décembre" in first.text
-    assert "Mardi 1er décembre" in first.text and "Lundi 30 novembre" not in first.text
     links = b.slot_links(first.text)
     # Tuesday 09:00 Paris now, one hour's notice: 10h first, on the 15-minute grid.
     assert links[0] == f"/rdv/creneaux/confirmer?debut=2026-12-01T09:00Z&lieu={s.place_ids[0]}"
-    assert not any("debut=2026-12-01T08:" in link for link in links)
-    assert "Semaine précédente" not in first.text
-    assert 'href="/rdv/creneaux?semaine=2026-12-07"' in first.text
+    assert [debut[:10] for debut, _ in b.slot_choices(first.text)] == [
+        "2026-12-01",
+        "2026-12-02",
+        "2026-12-03",
+        "2026-12-04",
+        "2026-12-14",
+    ]
+    assert not any(d.startswith("2026-12-0" + n) for d in b.day_options(first.text) for n in "789")
 
-    empty = await client.get("/rdv/creneaux?semaine=2026-12-09")  # any day: its Monday
-    assert "Semaine du lundi 7 décembre" in empty.text
-    assert "Aucun horaire libre cette semaine" in empty.text and not b.slot_links(empty.text)
+    tuesday = await client.get("/rdv/creneaux?jour=2026-12-01")
+    assert not any("debut=2026-12-01T08:" in link for link in b.slot_links(tuesday.text))
+    assert "Jour précédent" not in tuesday.text
+
+    empty = await client.get("/rdv/creneaux?jour=2026-12-09")
+    assert "Mercredi 9 décembre" in empty.text
+    assert "Aucun horaire libre ce jour-là" in empty.text and not b.slot_links(empty.text)
     assert "Prochaine disponibilité : lundi 14 décembre à 9h" in empty.text
-    assert 'href="/rdv/creneaux?semaine=2026-12-14"' in empty.text
-    assert 'href="/rdv/creneaux?semaine=2026-11-30"' in empty.text
+    assert 'href="/rdv/creneaux?jour=2026-12-14"' in empty.text
+    assert 'href="/rdv/creneaux?jour=2026-12-04"' in empty.text  # the day before with slots
 
-    last = await client.get("/rdv/creneaux?semaine=2026-12-14")
+    last = await client.get("/rdv/creneaux?jour=2026-12-18")
     assert "Vendredi 18 décembre" in last.text  # the last day of the delay
-    assert "Semaine suivante" not in last.text and "Prochaine disponibilité" not in last.text
-    # Beyond the delay or garbage: kept in range.
-    assert (
-        "Semaine du lundi 14 décembre"
-        in (await client.get("/rdv/creneaux?semaine=2027-03-01")).text
-    )
-    assert "Semaine du lundi 30 novembre" in (await client.get("/rdv/creneaux?semaine=xyz")).text
+    assert b.slot_links(last.text)
+    assert "Jour suivant" not in last.text and "Prochaine disponibilité" not in last.text
+    # Beyond the delay, before today or garbage: kept in range, or the soonest slots.
+    assert "Vendredi 18 décembre" in (await client.get("/rdv/creneaux?jour=2027-03-01")).text
+    assert "Mardi 1er décembre" in (await client.get("/rdv/creneaux?jour=2026-11-02")).text
+    garbage = await client.get("/rdv/creneaux?jour=xyz")
+    assert garbage.status_code == 200 and "Les premiers horaires libres" in garbage.text
 
 
 async def test_booking_end_to_end(
@@ -284,7 +345,7 @@ async def test_two_tabs_book_one_appointment(
     invited = await b.invite(db, clock, app, s, await b.cohort(db, clock, s))
     await b.verified(client, invited.token)
     links = b.slot_links((await client.get("/rdv/creneaux")).text)
-    forms = [b.hidden_fields((await client.get(link)).text) for link in (links[0], links[5])]
+    forms = [b.hidden_fields((await client.get(link)).text) for link in (links[0], links[4])]
     assert forms[0]["cle"] != forms[1]["cle"]
     answers = await asyncio.gather(
         *(client.post("/rdv/creneaux/confirmer", data=form) for form in forms)

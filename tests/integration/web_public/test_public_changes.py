@@ -24,7 +24,7 @@ MONDAY_9H = datetime(2026, 12, 7, 9, tzinfo=PARIS).astimezone(UTC)
 
 
 async def _book_monday(client: httpx.AsyncClient) -> None:
-    week = await client.get("/rdv/creneaux?semaine=2026-12-07")
+    week = await client.get("/rdv/creneaux?jour=2026-12-07")
     confirm = await client.get(b.slot_links(week.text)[0])
     done = await client.post("/rdv/creneaux/confirmer", data=b.hidden_fields(confirm.text))
     assert done.status_code == 303
@@ -57,7 +57,7 @@ async def test_links_follow_the_cut_offs(
         assert 'href="/rdv/deplacer"' not in page.text and 'href="/rdv/annuler"' in page.text
         assert "Il est trop tard pour changer l'horaire en ligne" in page.text
         assert (await later.get("/rdv/deplacer")).headers["location"] == "/rdv/confirmation"
-        week = await later.get("/rdv/creneaux?semaine=2026-12-07")
+        week = await later.get("/rdv/creneaux?jour=2026-12-07")
         assert week.headers["location"] == "/rdv/confirmation"
         moved = await later.post(
             "/rdv/deplacer/confirmer",
@@ -99,7 +99,7 @@ async def test_cancel(
     assert "Votre rendez-vous est annulé" in page.text and 'href="/rdv/creneaux"' in page.text
     # The freed slot is offered again, and the person may book another one.
     assert (await client.get("/rdv")).headers["location"] == "/rdv/creneaux"
-    week = await client.get("/rdv/creneaux?semaine=2026-12-07")
+    week = await client.get("/rdv/creneaux?jour=2026-12-07")
     assert "debut=2026-12-07T08:00Z" in b.slot_links(week.text)[0]
     await _book_monday(client)
     assert len(await b.appointments(db, clock, booked.journey_id)) == 2
@@ -109,13 +109,16 @@ async def test_move(
     client: httpx.AsyncClient, booked: b.Invited, db: Database, clock: FrozenClock
 ) -> None:
     [before] = await b.appointments(db, clock, booked.journey_id)
-    slots = await client.get("/rdv/deplacer?semaine=2026-12-07")
+    slots = await client.get("/rdv/deplacer")
     assert "Changer l'horaire de votre rendez-vous" in slots.text
     assert "Votre rendez-vous actuel" in slots.text
-    links = b.slot_links(slots.text)
+    assert 'href="/rdv/confirmation">Garder mon rendez-vous actuel' in slots.text
+    monday = await client.get("/rdv/deplacer?jour=2026-12-07")
+    links = b.slot_links(monday.text)
     assert links and all(link.startswith("/rdv/deplacer/confirmer?") for link in links)
     assert not any("debut=2026-12-07T08:00Z&" in link for link in links)  # its own slot
-    target = next(link for link in links if "debut=2026-12-08T09:00Z" in link)
+    tuesday = await client.get("/rdv/deplacer?jour=2026-12-08")
+    target = next(link for link in b.slot_links(tuesday.text) if "debut=2026-12-08T09:00Z" in link)
     confirm = await client.get(target)
     assert "Confirmez le nouvel horaire" in confirm.text
     fields = b.hidden_fields(confirm.text)
@@ -174,7 +177,7 @@ async def test_move_to_a_slot_just_taken(
     other = await b.invite(db, clock, app, s, cohort, last_name="Martin")
     await b.verified(client, mover.token)
     await _book_monday(client)
-    slots = await client.get("/rdv/deplacer?semaine=2026-12-08")
+    slots = await client.get("/rdv/deplacer?jour=2026-12-08")
     target = next(link for link in b.slot_links(slots.text) if "2026-12-08T09:00Z" in link)
     fields = b.hidden_fields((await client.get(target)).text)
     async with b.browser(app) as quicker:

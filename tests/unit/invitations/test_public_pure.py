@@ -1,5 +1,5 @@
-"""The pure parts of the public pages: the identity answer, places by postcode, weeks, the
-cancel and move cut-offs."""
+"""The pure parts of the public pages: the identity answer, places by postcode, the soonest
+slots and the day view, the cancel and move cut-offs."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from rdv_spie.invitations import cutoffs, identity, places, week
+from rdv_spie.invitations import cutoffs, days, identity, places
 from rdv_spie.scheduling.models import Appointment, AppointmentStatus, AppointmentType
 from rdv_spie.scheduling.slots import Slot
 from rdv_spie.territories.models import Place, PlaceKind
@@ -99,47 +99,68 @@ def _slot(at: datetime) -> Slot:
     return Slot(at, at + timedelta(minutes=45), uuid.uuid4(), (uuid.uuid4(),), ())
 
 
-def test_week_view() -> None:
+def test_day_view() -> None:
     today = date(2026, 12, 1)
     slots = [
         _slot(datetime(2026, 12, 2, 8, tzinfo=UTC)),
         _slot(datetime(2026, 12, 2, 9, tzinfo=UTC)),
         _slot(datetime(2026, 12, 16, 8, tzinfo=UTC)),
     ]
-    first = week.week_view(slots, PARIS, today=today, last_day=date(2026, 12, 18), asked=None)
-    assert first.start == date(2026, 11, 30) and first.previous is None
-    assert first.following == date(2026, 12, 7) and first.next_available is None
-    assert [(d.day, len(d.slots)) for d in first.days] == [(date(2026, 12, 2), 2)]
-    empty = week.week_view(
-        slots, PARIS, today=today, last_day=date(2026, 12, 18), asked=date(2026, 12, 10)
-    )
-    assert empty.start == date(2026, 12, 7) and not empty.days
-    assert empty.next_available == slots[2] and empty.previous == date(2026, 11, 30)
-    clamped = week.week_view(
-        slots, PARIS, today=today, last_day=date(2026, 12, 18), asked=date(2027, 1, 4)
-    )
-    assert clamped.start == date(2026, 12, 14) and clamped.following is None
-    assert week.week_view([], PARIS, today=today, last_day=date(2026, 11, 1), asked=None).start == (
-        date(2026, 11, 30)
-    )
+    last = date(2026, 12, 18)
+    wednesday = days.day_view(slots, PARIS, today=today, last_day=last, asked=date(2026, 12, 2))
+    assert wednesday.day == date(2026, 12, 2) and wednesday.slots == slots[:2]
+    assert wednesday.previous is None and wednesday.following == date(2026, 12, 16)
+    assert wednesday.next_available is None
+    empty = days.day_view(slots, PARIS, today=today, last_day=last, asked=date(2026, 12, 10))
+    assert not empty.slots and empty.next_available == slots[2]
+    assert empty.previous == date(2026, 12, 2) and empty.following == date(2026, 12, 16)
+    clamped = days.day_view(slots, PARIS, today=today, last_day=last, asked=date(2027, 1, 4))
+    assert clamped.day == last and clamped.following is None and clamped.next_available is None
+    early = days.day_view(slots, PARIS, today=today, last_day=last, asked=date(2026, 1, 4))
+    assert early.day == today
+    assert days.days_with_slots(slots, PARIS) == [date(2026, 12, 2), date(2026, 12, 16)]
+
+
+def test_soonest_spans_days_and_places() -> None:
+    near, far = uuid.uuid4(), uuid.uuid4()
+
+    def at(place: uuid.UUID, day: int, hour: int) -> Slot:
+        start = datetime(2026, 12, day, hour, tzinfo=UTC)
+        return Slot(start, start + timedelta(minutes=45), place, (uuid.uuid4(),), ())
+
+    slots = [at(far, 1, 8), at(far, 1, 9), at(near, 2, 8), at(near, 2, 9), at(near, 3, 8)]
+    slots += [at(far, 4, 8), at(near, 7, 8)]
+    rank = {near: 0, far: 1}
+    picked = days.soonest(slots, PARIS, rank, limit=4)
+    # In turn, nearest first; a place's first slot of each day before a second one that day.
+    assert [(s.place_id, s.starts_at.day, s.starts_at.hour) for s in picked] == [
+        (near, 2, 8),
+        (near, 3, 8),
+        (far, 1, 8),
+        (far, 4, 8),
+    ]
+    # All on one day: the following slots of that day fill in.
+    one_day = [at(near, 2, 8), at(near, 2, 9), at(near, 2, 10)]
+    assert days.soonest(one_day, PARIS, rank) == one_day
+    assert days.soonest([], PARIS, rank) == []
 
 
 def test_local_day_of_a_late_slot() -> None:
-    # 23:30 UTC on Sunday is Monday in Paris: the slot belongs to the next week.
+    # 23:30 UTC on Sunday is Monday in Paris: the slot belongs to Monday.
     late = _slot(datetime(2026, 12, 6, 23, 30, tzinfo=UTC))
-    view = week.week_view(
-        [late], PARIS, today=date(2026, 12, 1), last_day=date(2026, 12, 18), asked=None
+    view = days.day_view(
+        [late], PARIS, today=date(2026, 12, 1), last_day=date(2026, 12, 18), asked=date(2026, 12, 7)
     )
-    assert view.start == date(2026, 12, 7) and view.days[0].day == date(2026, 12, 7)
+    assert view.slots == [late] and days.days_with_slots([late], PARIS) == [date(2026, 12, 7)]
 
 
 def test_instants_in_links() -> None:
     at = datetime(2026, 12, 2, 8, 15, tzinfo=UTC)
-    assert week.format_instant(at) == "2026-12-02T08:15Z"
-    assert week.parse_instant("2026-12-02T08:15Z") == at
-    assert week.parse_instant("2026-12-02 08:15") is None
-    assert week.parse_instant(None) is None
-    assert query_uuid("nope") is None and week.parse_day("2026-13-01") is None
+    assert days.format_instant(at) == "2026-12-02T08:15Z"
+    assert days.parse_instant("2026-12-02T08:15Z") == at
+    assert days.parse_instant("2026-12-02 08:15") is None
+    assert days.parse_instant(None) is None
+    assert query_uuid("nope") is None and days.parse_day("2026-13-01") is None
 
 
 @pytest.mark.parametrize(
