@@ -52,6 +52,12 @@ async def requesting_organisation(
         if wanted not in mine:
             raise NotFound("organisation not found", field="organisation_id")
         return wanted
+    if not mine:
+        raise Forbidden(
+            "only a referent, an admin or an animator of a structure of the territory can "
+            "present a situation",
+            field="organisation_id",
+        )
     if len(mine) != 1:
         raise Invalid(
             "you belong to several structures on this territory: say which one asks",

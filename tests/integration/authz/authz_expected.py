@@ -21,7 +21,10 @@ Readings of the policy where the issue is silent (the report names them):
   included — this is what the code does;
 - organisations are created by an admin of an organisation of the territory (code, README);
 - places are created and changed by the managers of the place's organisation only;
-- a partner of A reads A's CTO requests (they belong to A's structure) but changes none;
+- a partner of A neither reads nor changes A's CTO requests (a fiche is a person's file;
+  sworn members read the frozen agenda);
+- indicators cover the cohorts an agent sees: their structure's, or all of the territory's
+  for the territory team;
 - a situation request is submitted by the structures that follow the person, or by the
   territory team for anyone (the code's choice, commit f091613); B's referent is refused;
 - a booking (whatever the way) is for the structures that follow the person, and A's
@@ -81,8 +84,8 @@ POST /api/v1/cohorts/{cohort_id:uuid}/imports                  X C C X X C C X X
 GET /api/v1/cohorts/{cohort_id:uuid}/journeys                  R R R X X R R X X L L
 POST /api/v1/journeys/{journey_id:uuid}/unlock                 C C C X X X X X X L L
 GET /api/v1/people/{person_id:uuid}/reads                      X R R X X R R X X L L
-GET /api/v1/indicators                                         X R R X X R R X X L L
-GET /api/v1/indicators/csv                                     X R R X X R R X X L L
+GET /api/v1/indicators                                         R R R X X R R X X L L
+GET /api/v1/indicators/csv                                     R R R X X R R X X L L
 # ---------------------------------------------------------------- API: feed links
 GET /api/v1/calendar-feeds/me                                  R R R R R R R R R L L
 POST /api/v1/calendar-feeds/me                                 C C C C C C C C C L L
@@ -107,10 +110,10 @@ GET /api/v1/cto-sessions/{session_id:uuid}                     R R R R R R R R X
 POST /api/v1/cto-sessions/{session_id:uuid}/move               X C C X X C C X X L L
 POST /api/v1/cto-sessions/{session_id:uuid}/cancel             X C C X X C C X X L L
 GET /api/v1/cto-sessions/{session_id:uuid}/agenda              X R R R X R R X X L L
-GET /api/v1/cto-requests                                       R R R R X R R X X L L
+GET /api/v1/cto-requests                                       R R R X X R R X X L L
 POST /api/v1/cto-requests                                      C C C X X C C X X L L
 GET /api/v1/cto-requests/overdue                               X R R X X R R X X L L
-GET /api/v1/cto-requests/{request_id:uuid}                     R R R R X R R X X L L
+GET /api/v1/cto-requests/{request_id:uuid}                     R R R X X R R X X L L
 PATCH /api/v1/cto-requests/{request_id:uuid}                   C C C X X X X X X L L
 POST /api/v1/cto-requests/{request_id:uuid}/withdraw           C C C X X X X X X L L
 POST /api/v1/cto-requests/{request_id:uuid}/acknowledge        X C C X X C C X X L L

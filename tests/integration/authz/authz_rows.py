@@ -594,6 +594,9 @@ def _api_writes() -> list[Row]:
             target=_named,
             changed=_new_person_booked,
             variant="new person in A's hours",
+            # B has no hours there: A's referent's time is not B's to give (422
+            # outside_availability, nothing written).
+            refusals=frozenset({403, 404, 422}),
         ),
         Row(
             "POST",
