@@ -208,7 +208,7 @@ async def test_office_pages(
 
     await page.goto("/agent/disponibilites")
     await page.get_by_role("button", name="Ajouter la plage").click()  # no day, no hours
-    await expect(page.get_by_role("alert")).to_contain_text("Le formulaire contient une erreur")
+    await expect(page.get_by_role("alert")).to_contain_text("Le formulaire contient")
     await audit(page, mode, "the availability page with errors")
 
     await page.goto("/agent/personnes")

@@ -1,7 +1,8 @@
 """Touch targets and focus rings on a 320 px phone, on the main public pages (the invitation
 link, the identity check, the slots, the confirm step, the confirmation) and the main
 back-office pages (login, agenda, team agenda, rules and absences, booking for a caller,
-people to follow, the personal feed page); axe-core on each of them too.
+people to follow, the personal feed page; the forms also with their errors); axe-core on each
+of them too.
 
 - **Standalone link or button** (the elements measured): a rendered ``<button>``, or an
   ``<a href>`` that has the class ``standalone`` or ``button``, or is a flex or grid item, or
@@ -226,6 +227,9 @@ async def test_office_pages(
     page = await new_page("mobile")
     await page.goto("/agent/connexion")
     await check(page, "login")
+    await page.get_by_role("button", name="Se connecter").click()  # nothing typed
+    await expect(page.locator(".error-summary li")).to_have_count(2)
+    await check(page, "login: errors")
     await page.close()
 
     page = await log_in(new_page, email, "mobile")
@@ -237,6 +241,13 @@ async def test_office_pages(
     await page.goto("/agent/disponibilites")
     await check(page, "rules and absences")
     await shot(page, "availability")
+    await page.get_by_role("button", name="Ajouter la plage").click()  # nothing chosen
+    await expect(page.locator(".error-summary li")).to_have_count(5)  # the start date is filled
+    await check(page, "rules: errors")
+    await shot(page, "availability-errors")
+    await page.get_by_role("button", name="Ajouter l'absence").click()
+    await expect(page.locator(".error-summary li")).to_have_count(2)
+    await check(page, "absences: errors")
 
     await page.goto("/agent/prise-de-rdv")
     await expect(page.get_by_role("table")).to_contain_text("Camille Roux")

@@ -9,10 +9,10 @@ refusal in templates/pages/office_messages.html, keyed by code and field).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
 from litestar import Request, Response
@@ -132,6 +132,36 @@ class Refusal:
 def refusal(exc: DomainError) -> Refusal:
     """The code and field of a refused form."""
     return Refusal(exc.code, exc.field)
+
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class Refusals:
+    """Every refusal of one posted form, keyed by field (``prefix`` + the field's name, or
+    ``prefix + "form"`` for the form as a whole), so the page says them all at once: a page
+    parses each field through ``take``, calls the service only when nothing was refused, and
+    ``add``s what the service refuses (one rule at a time, after the fields are sound)."""
+
+    def __init__(self, prefix: str = "") -> None:
+        self.prefix = prefix
+        self.by_key: dict[str, Refusal] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.by_key)
+
+    def add(self, exc: DomainError) -> None:
+        """Keep a refusal under its field (the first one of each field)."""
+        self.by_key.setdefault(self.prefix + (exc.field or "form"), refusal(exc))
+
+    def take(self, parse: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T | None:
+        """``parse(*args, **kwargs)``, or None with its Invalid kept."""
+        try:
+            return parse(*args, **kwargs)
+        except Invalid as exc:
+            self.add(exc)
+            return None
 
 
 def parse_uuid(value: str | None, field: str) -> uuid.UUID:

@@ -16,6 +16,7 @@ from litestar.response import Redirect
 from litestar.types import ControllerRouterHandler
 
 from rdv_spie.agents import passwords
+from rdv_spie.agents.office import Refusal
 from rdv_spie.deps import Uow
 from rdv_spie.settings import Settings
 from rdv_spie.web import ratelimit, sessions
@@ -24,7 +25,10 @@ from rdv_spie.web.models import SessionKind
 from rdv_spie.web.pages import redirect, render
 
 HOME = "/agent"
-BAD_LOGIN = "bad_login"  # the code office_messages.html turns into a sentence
+# Codes office_messages.html turns into sentences.
+BAD_LOGIN = "bad_login"
+EMAIL_MISSING = "email_missing"
+PASSWORD_MISSING = "password_missing"  # noqa: S105 (a message code)
 
 
 def safe_next(value: str | None) -> str:
@@ -41,14 +45,14 @@ def _login_page(
     *,
     suite: str,
     email: str = "",
-    error: str | None = None,
+    errors: dict[str, Refusal] | None = None,
     ended: bool = False,
     status: int = 200,
 ) -> Response[str]:
     context = {
         "suite": suite,
         "email": email,
-        "error": error,
+        "errors": errors or {},
         "ended": ended,
         "active": None,
         "me": None,
@@ -88,7 +92,13 @@ async def login(request: Request[Any, Any, Any], uow: Uow) -> Response[Any]:
             await uow.session.rollback()  # nothing written; frees SQLite's lock for the counter
             await limiter.hit("login-email", who, limit)
             await limiter.hit("login-email-day", who, daily)
-        return _login_page(request, suite=suite, email=email, error=BAD_LOGIN, status=400)
+        errors = {}
+        if not email:
+            errors["email"] = Refusal(EMAIL_MISSING, "email")
+        if not password:
+            errors["password"] = Refusal(PASSWORD_MISSING, "password")
+        refused = errors or {"form": Refusal(BAD_LOGIN)}  # never says which of the two
+        return _login_page(request, suite=suite, email=email, errors=refused, status=400)
     token, _ = await sessions.open_session(
         uow,
         settings,

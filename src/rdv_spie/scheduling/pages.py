@@ -158,41 +158,55 @@ async def availability(request: Request[Any, Any, Any], uow: Uow, office: Office
 
 @post(f"{PATH}/plages", include_in_schema=False, status_code=303)
 async def add_rule(request: Request[Any, Any, Any], uow: Uow, office: Office) -> Response[Any]:
-    """Add a weekly rule for oneself."""
+    """Add a weekly rule for oneself; every empty or malformed field is reported at once."""
     form = await ui.Form.of(request)
     values: dict[str, Any] = {
         **form.values(),
         "weekdays": form.getall("weekdays"),
         "types": form.getall("appointment_type_ids"),
     }
-    try:
-        weekdays = []
-        for day in values["weekdays"]:
-            if not day.isdigit():
-                raise Invalid("not a weekday number", field="weekdays", code="weekday_invalid")
-            weekdays.append(int(day))
-        valid_from = ui.parse_date(form.get("valid_from"), "valid_from")
-        assert valid_from is not None  # required=True
-        await service.save_rule(
-            uow=uow,
-            actor=office.actor,
-            rule=None,
-            agent_id=office.actor.agent_id,
-            place_id=ui.parse_uuid(form.get("place_id"), "place_id"),
-            weekdays=weekdays,
-            start_time=ui.parse_time(form.get("start_time"), "start_time"),
-            end_time=ui.parse_time(form.get("end_time"), "end_time"),
-            valid_from=valid_from,
-            valid_until=ui.parse_date(form.get("valid_until"), "valid_until", required=False),
-            appointment_type_ids=[
-                ui.parse_uuid(v, "appointment_type_ids") for v in values["types"]
-            ],
-        )
-    except (Invalid, NotFound) as exc:
-        if isinstance(exc, NotFound) and exc.field not in ("place_id", "appointment_type_ids"):
-            raise
-        errors = {exc.field or "rule": ui.refusal(exc)}
-        return await _page(request, uow, office, errors=errors, rule_form=values, status=422)
+    errors = ui.Refusals()
+    weekdays = [int(day) for day in values["weekdays"] if day.isdigit()]
+    if len(weekdays) != len(values["weekdays"]):
+        errors.add(Invalid("not a weekday number", field="weekdays", code="weekday_invalid"))
+    elif not weekdays:
+        errors.add(Invalid("choose at least one weekday", field="weekdays"))
+    start_time = errors.take(ui.parse_time, form.get("start_time"), "start_time")
+    end_time = errors.take(ui.parse_time, form.get("end_time"), "end_time")
+    if start_time is not None and end_time is not None and end_time <= start_time:
+        errors.add(Invalid("end_time must be after start_time", field="end_time"))
+    place_id = errors.take(ui.parse_uuid, form.get("place_id"), "place_id")
+    type_ids = [errors.take(ui.parse_uuid, v, "appointment_type_ids") for v in values["types"]]
+    if not type_ids:
+        errors.add(Invalid("choose at least one type", field="appointment_type_ids"))
+    valid_from = errors.take(ui.parse_date, form.get("valid_from"), "valid_from")
+    valid_until = errors.take(ui.parse_date, form.get("valid_until"), "valid_until", required=False)
+    if valid_from is not None and valid_until is not None and valid_until < valid_from:
+        errors.add(Invalid("valid_until must be on or after valid_from", field="valid_until"))
+    if not errors:
+        # Each was parsed, or refused.
+        assert start_time is not None and end_time is not None
+        assert place_id is not None and valid_from is not None
+        try:
+            await service.save_rule(
+                uow=uow,
+                actor=office.actor,
+                rule=None,
+                agent_id=office.actor.agent_id,
+                place_id=place_id,
+                weekdays=weekdays,
+                start_time=start_time,
+                end_time=end_time,
+                valid_from=valid_from,
+                valid_until=valid_until,
+                appointment_type_ids=[t for t in type_ids if t is not None],
+            )
+        except (Invalid, NotFound) as exc:
+            if isinstance(exc, NotFound) and exc.field not in ("place_id", "appointment_type_ids"):
+                raise
+            errors.add(exc)
+    if errors:
+        return await _page(request, uow, office, errors=errors.by_key, rule_form=values, status=422)
     return redirect(f"{PATH}?fait=plage")
 
 
@@ -205,25 +219,34 @@ async def remove_rule(uow: Uow, office: Office, rule_id: FromPath[uuid.UUID]) ->
 
 @post(f"{PATH}/absences", include_in_schema=False, status_code=303)
 async def add_absence(request: Request[Any, Any, Any], uow: Uow, office: Office) -> Response[Any]:
-    """Add an absence for oneself, in the territory's local time."""
+    """Add an absence for oneself, in the territory's local time; every empty or malformed
+    field is reported at once."""
     form = await ui.Form.of(request)
-    try:
-        where = await ui.where(uow, office.actor)
-        title = form.get("title") or None
-        if title is not None and len(title) > 200:
-            raise Invalid("the title is too long", field="title")
-        await service.create_absence(
-            uow=uow,
-            actor=office.actor,
-            agent_id=office.actor.agent_id,
-            starts_at=ui.parse_local(form.get("starts_at"), "starts_at", where.zone),
-            ends_at=ui.parse_local(form.get("ends_at"), "ends_at", where.zone),
-            title=title,
-        )
-    except Invalid as exc:
-        errors = {"absence_" + (exc.field or "form"): ui.refusal(exc)}
+    where = await ui.where(uow, office.actor)
+    errors = ui.Refusals(prefix="absence_")
+    starts_at = errors.take(ui.parse_local, form.get("starts_at"), "starts_at", where.zone)
+    ends_at = errors.take(ui.parse_local, form.get("ends_at"), "ends_at", where.zone)
+    if starts_at is not None and ends_at is not None and ends_at <= starts_at:
+        errors.add(Invalid("ends_at must be after starts_at", field="ends_at"))
+    title = form.get("title") or None
+    if title is not None and len(title) > 200:
+        errors.add(Invalid("the title is too long", field="title"))
+    if not errors:
+        assert starts_at is not None and ends_at is not None  # parsed, or refused
+        try:
+            await service.create_absence(
+                uow=uow,
+                actor=office.actor,
+                agent_id=office.actor.agent_id,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                title=title,
+            )
+        except Invalid as exc:
+            errors.add(exc)
+    if errors:
         return await _page(
-            request, uow, office, errors=errors, absence_form=form.values(), status=422
+            request, uow, office, errors=errors.by_key, absence_form=form.values(), status=422
         )
     return redirect(f"{PATH}?fait=absence")
 
