@@ -253,7 +253,7 @@ async def test_office_pages(
     await expect(page.get_by_role("table")).to_contain_text("Camille Roux")
     await check(page, "booking: the people")
     await shot(page, "booking-people")
-    await page.get_by_role("link", name="Choisir Camille Moreau").click()
+    await page.get_by_role("link", name="Choisir Camille Roux").click()  # locked: a notice
     await expect(page.locator("ul.slots a").first).to_be_visible()
     await check(page, "booking: the slots")
     await page.locator("ul.slots a").first.click()

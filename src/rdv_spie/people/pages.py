@@ -21,7 +21,7 @@ from rdv_spie.web.pages import redirect
 
 PATH = "/agent/personnes"
 # The lists with an unlock button, and the query parameters each keeps on the way back.
-_BACK = {PATH: (), "/agent/prise-de-rdv": ("q",)}
+_BACK = {PATH: (), "/agent/prise-de-rdv": ("q", "parcours")}
 
 
 @get(PATH, include_in_schema=False)

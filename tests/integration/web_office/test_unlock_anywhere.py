@@ -61,6 +61,26 @@ async def test_a_journey_due_in_three_weeks_is_unlocked_from_the_booking_search(
     assert "Camille Lointain" in back and "Débloquer le lien" not in back
 
 
+async def test_the_journey_chosen_for_a_booking_says_its_link_is_locked(
+    client: httpx.AsyncClient, office: Office, db: Database, clock: FrozenClock
+) -> None:
+    journey = await office_journey(
+        db, clock, office, last_name="Lointain", appointment_by_on=date(2026, 12, 22), locked=True
+    )
+    await login(client, office.email)
+    chosen = body(await client.get(BOOK, params={"parcours": str(journey)}))
+    assert "Pour <strong>Camille Lointain</strong>" in chosen
+    assert chosen.count("Débloquer le lien") == 1
+    unlocked = await client.post(
+        f"/agent/parcours/{journey}/deblocage",
+        data={"csrf_token": csrf(chosen), "suite": f"{BOOK}?parcours={journey}"},
+    )
+    assert unlocked.headers["location"] == f"{BOOK}?parcours={journey}&fait=debloque"
+    back = body(await client.get(unlocked.headers["location"]))
+    assert "Le lien est débloqué" in back and "Débloquer le lien" not in back
+    assert not await _locked(db, clock, journey)
+
+
 async def test_another_organisation_cannot_unlock_from_the_search(
     client: httpx.AsyncClient, office: Office, db: Database, clock: FrozenClock
 ) -> None:
@@ -81,7 +101,8 @@ async def test_another_organisation_cannot_unlock_from_the_search(
 
 def test_the_way_back_stays_on_the_lists_that_unlock() -> None:
     assert back_to("/agent/personnes") == "/agent/personnes?fait=debloque"
-    assert back_to(f"{BOOK}?q=Jean+Dupont&parcours=x") == f"{BOOK}?q=Jean+Dupont&fait=debloque"
+    assert back_to(f"{BOOK}?q=Jean+Dupont&motif=x") == f"{BOOK}?q=Jean+Dupont&fait=debloque"
+    assert back_to(f"{BOOK}?parcours=x") == f"{BOOK}?parcours=x&fait=debloque"
     assert back_to(BOOK) == f"{BOOK}?fait=debloque"
     for elsewhere in (
         "",
