@@ -105,7 +105,7 @@ async def test_public_pages(
 
     # Booked for Monday 7 December 9h, then the move pages.
     await _answer(page, "DUP")
-    await page.goto("/rdv/creneaux?semaine=2026-12-07")
+    await page.goto("/rdv/creneaux?jour=2026-12-07")
     await page.locator("ul.slots a").first.click()
     await page.get_by_role("button", name="Je confirme ce rendez-vous").click()
     await page.get_by_role("link", name="Changer l'horaire").click()
