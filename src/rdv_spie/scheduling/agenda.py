@@ -238,3 +238,16 @@ async def held_with(uow: UnitOfWork, appointment_id: uuid.UUID) -> tuple[list[st
         )
     ]
     return names, structure or ""
+
+
+async def structures(
+    uow: UnitOfWork, organisation_ids: Collection[uuid.UUID], territory_id: uuid.UUID
+) -> list[Organisation]:
+    """These organisations on a territory, by name (the structures an agent works for)."""
+    return list(
+        await uow.session.scalars(
+            select(Organisation)
+            .where(Organisation.id.in_(organisation_ids), Organisation.territory_id == territory_id)
+            .order_by(Organisation.name)
+        )
+    )

@@ -28,7 +28,7 @@ from rdv_spie.scheduling.models import AppointmentType
 from rdv_spie.settings import Settings
 from rdv_spie.territories.models import Place
 from rdv_spie.web.auth import Office, OfficeUser
-from rdv_spie.web.pages import redirect
+from rdv_spie.web.pages import query_uuid, redirect
 
 PATH = "/agent/disponibilites"
 WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
@@ -102,6 +102,9 @@ async def _page(
     ]
     served = {t.id: t for r in rules for t in r.appointment_types if t.active}
     by_id = {p.id: p for p in places}
+    # An agent of several structures says which one each rule opens hours for.
+    mine = await agenda.structures(uow, actor.staff_organisation_ids, where.territory.id)
+    names = {o.id: o.name for o in mine}
     today = where.today(now)
     context = {
         "weekdays": WEEKDAYS,
@@ -112,6 +115,7 @@ async def _page(
                 "start": r.start_time,
                 "end": r.end_time,
                 "place": by_id[r.place_id].name if r.place_id in by_id else "—",
+                "structure": names.get(r.organisation_id, "") if len(mine) > 1 else "",
                 "types": [t.name for t in r.appointment_types],
                 "valid_from": r.valid_from,
                 "valid_until": r.valid_until,
@@ -129,6 +133,7 @@ async def _page(
         ],
         "places": places,
         "types": types,
+        "structures": mine if len(mine) > 1 else [],
         "preview": await preview(
             uow=uow,
             request=request,
@@ -176,6 +181,7 @@ async def add_rule(request: Request[Any, Any, Any], uow: Uow, office: Office) ->
     if start_time is not None and end_time is not None and end_time <= start_time:
         errors.add(Invalid("end_time must be after start_time", field="end_time"))
     place_id = errors.take(ui.parse_uuid, form.get("place_id"), "place_id")
+    organisation_id = query_uuid(form.get("organisation_id"))
     type_ids = [errors.take(ui.parse_uuid, v, "appointment_type_ids") for v in values["types"]]
     if not type_ids:
         errors.add(Invalid("choose at least one type", field="appointment_type_ids"))
@@ -200,9 +206,14 @@ async def add_rule(request: Request[Any, Any, Any], uow: Uow, office: Office) ->
                 valid_from=valid_from,
                 valid_until=valid_until,
                 appointment_type_ids=[t for t in type_ids if t is not None],
+                organisation_id=organisation_id,
             )
         except (Invalid, NotFound) as exc:
-            if isinstance(exc, NotFound) and exc.field not in ("place_id", "appointment_type_ids"):
+            if isinstance(exc, NotFound) and exc.field not in (
+                "place_id",
+                "appointment_type_ids",
+                "organisation_id",
+            ):
                 raise
             errors.add(exc)
     if errors:

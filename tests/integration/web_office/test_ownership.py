@@ -8,7 +8,7 @@ import uuid
 from datetime import date, time
 
 import httpx
-from sqlalchemy import update
+from sqlalchemy import select, update
 from tests.integration.web_office.office_support import (
     Office,
     body,
@@ -346,3 +346,48 @@ async def test_an_agent_gives_only_their_own_structures_hours(
     assert wednesday.status_code == 201, wednesday.text
     assert wednesday.json()["acting_organisation_id"] == str(ft)
     assert [a["agent_id"] for a in wednesday.json()["agents"]] == [str(karim)]
+
+
+async def test_an_agent_of_two_structures_opens_hours_for_one_of_them(
+    client: httpx.AsyncClient, office: Office, db: Database, clock: FrozenClock
+) -> None:
+    """Referent 1 also works for France Travail: her availability page asks which structure a
+    new rule is for, lists it, and refuses a structure that is not hers."""
+    s = office.s
+    ft, _, _ = await _france_travail(db, clock, office, with_hours=False)
+    dual = s.referent_ids[1]
+    async with db.unit_of_work(clock=clock) as uow:
+        uow.session.add(Membership(agent_id=dual, organisation_id=ft, role=Role.REFERENT))
+    email = await set_password(db, clock, dual)
+    assert (await login(client, email)).status_code == 303
+    page = body(await client.get("/agent/disponibilites"))
+    assert "Pour quelle structure" in page and "France Travail Laon" in page
+    rule = {
+        "weekdays": "5",
+        "start_time": "09:00",
+        "end_time": "12:00",
+        "place_id": str(s.place_ids[0]),
+        "appointment_type_ids": str(s.single_type_id),
+        "valid_from": "2026-12-01",
+    }
+    stranger = await client.post(
+        "/agent/disponibilites/plages",
+        data={"csrf_token": csrf(page), **rule, "organisation_id": str(uuid.uuid4())},
+    )
+    assert stranger.status_code == 422
+    assert "Choisissez une de vos structures dans la liste." in body(stranger)
+    saved = await client.post(
+        "/agent/disponibilites/plages",
+        data={"csrf_token": csrf(page), **rule, "organisation_id": str(ft)},
+    )
+    assert saved.status_code == 303, saved.text
+    async with db.unit_of_work(clock=clock) as uow:
+        owners = set(
+            await uow.session.scalars(
+                select(AvailabilityRule.organisation_id).where(
+                    AvailabilityRule.agent_id == dual, AvailabilityRule.weekdays == 1 << 5
+                )
+            )
+        )
+    assert owners == {ft}
+    assert "– pour France Travail Laon" in body(await client.get("/agent/disponibilites"))
