@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -103,30 +104,22 @@ async def week_agenda(request: Request[Any, Any, Any], uow: Uow, office: Office)
     return await _page(request, uow, office)
 
 
-@post("/agent/rendez-vous/{appointment_id:uuid}/statut", include_in_schema=False, status_code=303)
-async def settle(
+async def _change(
     request: Request[Any, Any, Any],
-    uow: Uow,
-    office: Office,
-    appointment_id: FromPath[uuid.UUID],
+    uow: UnitOfWork,
+    office: OfficeUser,
+    appointment_id: uuid.UUID,
+    change: Callable[[ui.Form], Awaitable[object]],
+    done: str,
 ) -> Response[Any]:
-    """Record seen, excused or no-show; refused before the start (said on the agenda)."""
+    """Apply a change to one appointment from the agenda, then back to the agenda's week: with
+    the notice ``done``, or the refusal beside the appointment."""
     form = await ui.Form.of(request)
     where = await ui.where(uow, office.actor)
     monday = _week_of(form.get("semaine"), where.today(uow.clock.now()))
     team = form.get("equipe") == "1"
-    value = form.get("status")
-    # Another organisation's appointment is the same 404 as an unknown one, whatever the form.
-    await booking.get_appointment(uow=uow, actor=office.actor, appointment_id=appointment_id)
     try:
-        if value not in _SETTLE_VALUES:
-            raise Invalid("not a status to record", field="status", code="status_invalid")
-        await booking.set_status(
-            uow=uow,
-            actor=office.actor,
-            appointment_id=appointment_id,
-            status=AppointmentStatus(value),
-        )
+        await change(form)
     except Invalid as exc:
         return await _page(
             request,
@@ -137,7 +130,32 @@ async def settle(
             error=(appointment_id, ui.refusal(exc)),
             status=422,
         )
-    return redirect(agenda_path(monday, team) + "&fait=statut")
+    return redirect(agenda_path(monday, team) + f"&fait={done}")
+
+
+@post("/agent/rendez-vous/{appointment_id:uuid}/statut", include_in_schema=False, status_code=303)
+async def settle(
+    request: Request[Any, Any, Any],
+    uow: Uow,
+    office: Office,
+    appointment_id: FromPath[uuid.UUID],
+) -> Response[Any]:
+    """Record seen, excused or no-show; refused before the start (said on the agenda)."""
+    # Another organisation's appointment is the same 404 as an unknown one, whatever the form.
+    await booking.get_appointment(uow=uow, actor=office.actor, appointment_id=appointment_id)
+
+    async def record(form: ui.Form) -> object:
+        value = form.get("status")
+        if value not in _SETTLE_VALUES:
+            raise Invalid("not a status to record", field="status", code="status_invalid")
+        return await booking.set_status(
+            uow=uow,
+            actor=office.actor,
+            appointment_id=appointment_id,
+            status=AppointmentStatus(value),
+        )
+
+    return await _change(request, uow, office, appointment_id, record, "statut")
 
 
 @post(
@@ -151,25 +169,13 @@ async def cancel(
 ) -> Response[Any]:
     """Cancel, for the service, an appointment held for one of the agent's organisations or
     that they attend (the person is told); refused once it has started (said on the agenda)."""
-    form = await ui.Form.of(request)
-    where = await ui.where(uow, office.actor)
-    monday = _week_of(form.get("semaine"), where.today(uow.clock.now()))
-    team = form.get("equipe") == "1"
-    try:
-        await booking.cancel_appointment(
+
+    async def revoke(_form: ui.Form) -> object:
+        return await booking.cancel_appointment(
             uow=uow, actor=office.actor, appointment_id=appointment_id, by_service=True
         )
-    except Invalid as exc:
-        return await _page(
-            request,
-            uow,
-            office,
-            monday=monday,
-            team=team,
-            error=(appointment_id, ui.refusal(exc)),
-            status=422,
-        )
-    return redirect(agenda_path(monday, team) + "&fait=annule")
+
+    return await _change(request, uow, office, appointment_id, revoke, "annule")
 
 
 ROUTES: list[ControllerRouterHandler] = [week_agenda, settle, cancel]
