@@ -52,6 +52,8 @@ async def assert_fits_the_phone(page: Page, mode: Mode) -> None:
 
 async def audit(page: Page, mode: Mode, where: str) -> None:
     """axe-core finds nothing, and at 320 px the page does not scroll sideways."""
+    # After a click, the text may be there before the stylesheets: measure the styled page.
+    await page.wait_for_load_state("load")
     await assert_fits_the_phone(page, mode)
     assert_no_violations(await axe(page), where=f"{where} ({mode}, {page.url})")
 

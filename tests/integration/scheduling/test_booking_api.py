@@ -343,8 +343,9 @@ async def test_replacing_a_colleagues_rule_needs_the_right_to(
         )
     }
     url = f"/api/v1/availability-rules/{rules[0]['id']}"
+    # A fellow referent neither reads nor changes it: the same 404 as an unknown rule.
     r = await client.put(url, headers=s.auth(s.referent_ids[1]), json=body)
-    assert r.status_code == 403
+    assert r.status_code == 404
     r = await client.put(url, headers=s.auth(), json={**body, "end_time": "11:00:00"})
     assert r.status_code == 200, r.text
     assert r.json()["agent_id"] == str(s.referent_ids[0])  # the admin edits, C keeps the rule
