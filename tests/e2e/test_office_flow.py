@@ -147,7 +147,9 @@ async def test_book_for_a_person_who_called(
     await expect(page).to_have_url(
         re.compile(r"/agent/agenda\?semaine=2026-11-30&equipe=1&fait=rdv&pris=[0-9a-f-]+#rdv-")
     )
-    await expect(page.get_by_role("status")).to_contain_text("Le rendez-vous est pris avec Referent0 Test")
+    await expect(page.get_by_role("status")).to_contain_text(
+        "Le rendez-vous est pris avec Referent0 Test"
+    )
     async with db.unit_of_work(clock=clock, write=False) as uow:
         [appointment] = (
             await uow.session.scalars(
