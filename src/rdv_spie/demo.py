@@ -216,7 +216,9 @@ async def seed(uow: UnitOfWork) -> dict[str, uuid.UUID]:
         "young": cohorts["young"].id,
         "territory": t.id,
         "admin": people["admin"].id,
-        "camille": people["camille"].id,
+        # The back office's demo login: a referent of the young people's cohort's structure,
+        # so the demo's people are hers to follow and book for.
+        "referent": people["julie"].id,
         "first": first.id,
         "d360": d360.id,
         "laon": places["laon"].id,
@@ -291,7 +293,7 @@ async def _seed(
         async with db.unit_of_work(clock=clock) as uow:
             ids = await seed(uow)
             secret = await _demo_key(uow, ids["admin"], known)
-            password = await _demo_password(uow, ids["camille"], known_password)
+            password = await _demo_password(uow, ids["referent"], known_password)
         async with db.unit_of_work(clock=clock, write=False) as uow:
             into = await intake.target(uow, ids["young"], actor=None)
         today = clock.now().astimezone(into.zone).date()
@@ -359,7 +361,7 @@ def run(settings: Settings) -> int:
 Demo territory "Aisne — Laon" is ready (re-running this changes nothing).
 
   Back office         {base}/agent/connexion
-                      camille.martin@demo.rdv-spie.invalid (referent)
+                      julie.lefevre@demo.rdv-spie.invalid (referent, Mission locale)
                       password {password}   ({password_where})
   API documentation   {base}/api/v1/schema
   API key (admin)     {secret}   ({key_where})

@@ -16,7 +16,9 @@ from rdv_spie.agents import passwords
 from rdv_spie.agents.models import Agent
 from rdv_spie.clock import FrozenClock
 from rdv_spie.db.uow import Database
+from rdv_spie.people import followup
 from rdv_spie.settings import Settings
+from rdv_spie.web.auth import actor_of
 
 REPOSITORY_VAR = Path(__file__).resolve().parents[3] / "var"
 
@@ -56,10 +58,15 @@ async def test_password_beside_its_database(
     assert where.stat().st_mode & 0o777 == 0o600
     assert [_state(p) for p in in_repository] == before  # the repository's var/ is untouched
     async with db.unit_of_work(clock=clock, write=False) as uow:
-        hash_ = await uow.session.scalar(
-            select(Agent.password_hash).where(Agent.email == "camille.martin@demo.rdv-spie.invalid")
+        referent = await uow.session.scalar(
+            select(Agent).where(Agent.email == "julie.lefevre@demo.rdv-spie.invalid")
         )
-    assert hash_ is not None and passwords.matches(hash_, password)
+        assert referent is not None and referent.password_hash is not None
+        assert passwords.matches(referent.password_hash, password)
+        # The demo's login follows the demo's people: they are hers to see and book for.
+        actor = await actor_of(uow, referent.id, office=True)
+        followed = await followup.open_journeys(uow, actor)
+        assert len(followed) == demo.DEMO_PEOPLE.count(b"\n") - 1  # every row but the header
 
     # Seeding again keeps the password that opens this database.
     assert await asyncio.to_thread(demo.run, configured) == 0
