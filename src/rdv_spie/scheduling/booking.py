@@ -13,17 +13,17 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from rdv_spie.agents.guards import Actor
 from rdv_spie.db.uow import UnitOfWork
-from rdv_spie.errors import Conflict, Forbidden, Invalid, NotFound
+from rdv_spie.errors import Conflict, Invalid, NotFound
 from rdv_spie.invitations.models import Invitation
 from rdv_spie.notifications import triggers
 from rdv_spie.people import followup
 from rdv_spie.people.models import Cohort, Journey, Person
-from rdv_spie.scheduling import search
+from rdv_spie.scheduling import ownership, search
 from rdv_spie.scheduling import slots as engine
 from rdv_spie.scheduling.models import (
     Appointment,
@@ -31,10 +31,7 @@ from rdv_spie.scheduling.models import (
     AppointmentStatus,
     AppointmentType,
     AttendeeRole,
-    AvailabilityRule,
-    availability_rule_type,
 )
-from rdv_spie.territories import timezones
 from rdv_spie.territories.models import Organisation, Place, Territory
 
 _TINY = timedelta(microseconds=1)
@@ -117,7 +114,7 @@ async def book_appointment(
     mine: list[uuid.UUID] = []
     if actor is not None:
         actor.require_territory(territory.id, what="appointment_type")
-        mine = await _staff_structures(uow, actor, territory.id)
+        mine = await ownership.staff_structures(uow, actor, territory.id)
         if organisation_id is not None and organisation_id not in mine:
             raise NotFound("organisation not found", field="organisation_id")
     await _require_place(uow, place_id, territory.id)
@@ -160,10 +157,12 @@ async def book_appointment(
         among=among,
     )
     if actor is not None:
-        opened_for = await _hours_owner(uow, territory, appointment_type.id, slot, chosen[0], among)
-        acting = _acting(mine, organisation_id, cohort_organisation_id, opened_for)
+        opened_for = await ownership.hours_owner(
+            uow, territory, appointment_type.id, slot, chosen[0], among
+        )
+        acting = ownership.acting(mine, organisation_id, cohort_organisation_id, opened_for)
     else:
-        acting = cohort_organisation_id or await _hours_owner(
+        acting = cohort_organisation_id or await ownership.hours_owner(
             uow, territory, appointment_type.id, slot, chosen[0], among
         )
     buffer = timedelta(minutes=appointment_type.buffer_after_minutes)
@@ -341,94 +340,9 @@ async def get_appointment(
 ) -> Appointment:
     """An appointment the actor may see, or NotFound."""
     appointment = await uow.session.get(Appointment, appointment_id, populate_existing=fresh)
-    if appointment is None or (actor is not None and not await can_see(uow, actor, appointment)):
+    if appointment is None or (actor is not None and not ownership.can_see(actor, appointment)):
         raise NotFound("appointment not found", field="appointment_id")
     return appointment
-
-
-async def can_see(uow: UnitOfWork, actor: Actor, appointment: Appointment) -> bool:
-    """The actor attends it, or works for its acting organisation (a colleague attending is
-    not enough: an agent of two structures would carry one's appointments to the other)."""
-    return appointment.acting_organisation_id in actor.staff_organisation_ids or any(
-        a.agent_id == actor.agent_id for a in appointment.attendees
-    )
-
-
-async def _staff_structures(
-    uow: UnitOfWork, actor: Actor, territory_id: uuid.UUID
-) -> list[uuid.UUID]:
-    """The actor's organisations on the territory that may hold appointments, by name."""
-    found = list(
-        await uow.session.scalars(
-            select(Organisation.id)
-            .where(
-                Organisation.id.in_(actor.staff_organisation_ids),
-                Organisation.territory_id == territory_id,
-            )
-            .order_by(Organisation.name)
-        )
-    )
-    if not found:
-        raise Forbidden(
-            "only a referent, an admin or an animator of a structure of the territory can book",
-            field="organisation_id",
-        )
-    return found
-
-
-def _acting(
-    mine: list[uuid.UUID],
-    chosen: uuid.UUID | None,
-    cohort_organisation_id: uuid.UUID | None,
-    opened_for: uuid.UUID,
-) -> uuid.UUID:
-    """The structure an agent's booking is held for: so the booker always sees it."""
-    if chosen is not None:
-        return chosen
-    for candidate in (cohort_organisation_id, opened_for):
-        if candidate in mine:
-            return candidate
-    return mine[0]
-
-
-async def _hours_owner(
-    uow: UnitOfWork,
-    territory: Territory,
-    type_id: uuid.UUID,
-    slot: engine.Slot,
-    referent_id: uuid.UUID,
-    among: frozenset[uuid.UUID] | None,
-) -> uuid.UUID:
-    """The structure of the referent's opening hours that hold the slot."""
-    local = slot.starts_at.astimezone(timezones.zone(territory.timezone))
-    query = (
-        select(AvailabilityRule)
-        .join(
-            availability_rule_type,
-            availability_rule_type.c.availability_rule_id == AvailabilityRule.id,
-        )
-        .where(
-            AvailabilityRule.agent_id == referent_id,
-            AvailabilityRule.place_id == slot.place_id,
-            availability_rule_type.c.appointment_type_id == type_id,
-            AvailabilityRule.valid_from <= local.date(),
-            or_(
-                AvailabilityRule.valid_until.is_(None),
-                AvailabilityRule.valid_until >= local.date(),
-            ),
-            AvailabilityRule.start_time <= local.time(),
-            AvailabilityRule.end_time > local.time(),
-        )
-        .order_by(AvailabilityRule.organisation_id)
-    )
-    if among is not None:
-        query = query.where(AvailabilityRule.organisation_id.in_(among))
-    for rule in await uow.session.scalars(query):
-        if rule.weekday_set and local.weekday() in rule.weekday_set:
-            return rule.organisation_id
-    raise Conflict(  # the slot engine found these hours a moment ago
-        "this slot has just been closed", field="starts_at", code=SLOT_TAKEN
-    )
 
 
 async def _take_slot(
