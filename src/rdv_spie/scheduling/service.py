@@ -308,7 +308,9 @@ def _rule_owner(
     actor's unless the agent sets their own hours), else the agent's only one, else the place's
     if the agent belongs to it, else the first of the actor's."""
     allowed = (
-        structures if actor.agent_id == agent_id else [s for s in structures if s in actor.roles]
+        structures
+        if actor.agent_id == agent_id
+        else [s for s in structures if s in actor.managed_organisation_ids]
     )
     if chosen is not None:
         if chosen not in allowed:

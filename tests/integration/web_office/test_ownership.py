@@ -391,3 +391,35 @@ async def test_an_agent_of_two_structures_opens_hours_for_one_of_them(
         )
     assert owners == {ft}
     assert "– pour France Travail Laon" in body(await client.get("/agent/disponibilites"))
+
+
+async def test_an_admin_opens_hours_only_for_a_structure_they_run(
+    client: httpx.AsyncClient, office: Office, db: Database, clock: FrozenClock
+) -> None:
+    """The Département's admin is only a referent at France Travail: she may open a shared
+    agent's hours for the Département, not for France Travail."""
+    s = office.s
+    ft, _, _ = await _france_travail(db, clock, office, with_hours=False)
+    dual = s.referent_ids[1]
+    async with db.unit_of_work(clock=clock) as uow:
+        uow.session.add(Membership(agent_id=dual, organisation_id=ft, role=Role.REFERENT))
+        uow.session.add(Membership(agent_id=s.admin_id, organisation_id=ft, role=Role.REFERENT))
+    rule = {
+        "agent_id": str(dual),
+        "place_id": str(s.place_ids[0]),
+        "weekdays": [5],
+        "start_time": "09:00:00",
+        "end_time": "12:00:00",
+        "valid_from": "2026-12-01",
+        "appointment_type_ids": [str(s.single_type_id)],
+    }
+    refused = await client.post(
+        "/api/v1/availability-rules/", json={**rule, "organisation_id": str(ft)}, headers=s.auth()
+    )
+    assert refused.status_code == 404, refused.text
+    allowed = await client.post(
+        "/api/v1/availability-rules/",
+        json={**rule, "organisation_id": str(s.organisation_id)},
+        headers=s.auth(),
+    )
+    assert allowed.status_code == 201, allowed.text
