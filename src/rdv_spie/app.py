@@ -14,10 +14,13 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.static_files import create_static_files_router
+from litestar.types import ControllerRouterHandler
 
 from rdv_spie import deps
-from rdv_spie.agents.api import AgentController
+from rdv_spie.administration.agents_api import AgentController
+from rdv_spie.administration.api import OrganisationController, PlaceController, TerritoryController
 from rdv_spie.audit.api import AuditController
+from rdv_spie.calendars import pages as calendar_pages
 from rdv_spie.calendars.api import CalendarFeedController
 from rdv_spie.calendars.cache import FeedCache
 from rdv_spie.calendars.feeds import serve_feed
@@ -26,11 +29,13 @@ from rdv_spie.committees.api import RequestController, SeriesController, Session
 from rdv_spie.db.engine import create_engine
 from rdv_spie.db.uow import Database
 from rdv_spie.indicators.api import IndicatorController
+from rdv_spie.invitations import pages as invitation_pages
 from rdv_spie.invitations import tokens
 from rdv_spie.logging import configure_logging
-from rdv_spie.notifications.render import Renderer
 from rdv_spie.notifications.webhooks import twilio_status
+from rdv_spie.people import pages as people_pages
 from rdv_spie.people.api import CohortController, JourneyController
+from rdv_spie.scheduling import pages as scheduling_pages
 from rdv_spie.scheduling.api import (
     AbsenceController,
     AppointmentController,
@@ -40,12 +45,34 @@ from rdv_spie.scheduling.api import (
 )
 from rdv_spie.scheduling.cache import SlotCache
 from rdv_spie.settings import Settings
-from rdv_spie.territories.api import OrganisationController, PlaceController, TerritoryController
-from rdv_spie.web import auth, ratelimit, routes, security
+from rdv_spie.templating.render import Renderer
+from rdv_spie.web import auth, login, ratelimit, security
 from rdv_spie.web.errors import EXCEPTION_HANDLERS
 from rdv_spie.web.health import healthz, readyz
 from rdv_spie.web.home import home
 from rdv_spie.web.openapi import TimeOfDaySchema
+
+# The pages' route handlers, each room's ``pages.ROUTES`` (the API lives under /api/v1 below).
+# A room never imports another room's pages: this is where they meet.
+PAGES: list[ControllerRouterHandler] = [
+    *invitation_pages.ROUTES,
+    *login.ROUTES,
+    *scheduling_pages.ROUTES,
+    *people_pages.ROUTES,
+    *calendar_pages.ROUTES,
+]
+
+
+def _provide_slot_cache(state: State) -> SlotCache:
+    """This process's cache of computed slots (validated by the database on every read)."""
+    cache: SlotCache = state.slot_cache
+    return cache
+
+
+def _provide_feed_cache(state: State) -> FeedCache:
+    """This process's rendered calendar feeds (validated by the database on every read)."""
+    cache: FeedCache = state.feed_cache
+    return cache
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,15 +204,15 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
             twilio_status,
             serve_feed,
             static,
-            *routes.PAGES,
+            *PAGES,
         ],
         dependencies={
             "office": Provide(auth.provide_office_user),
             "visitor": Provide(auth.provide_visitor),
             "uow": Provide(deps.provide_uow),
             "settings": Provide(deps.provide_settings, sync_to_thread=False),
-            "slot_cache": Provide(deps.provide_slot_cache, sync_to_thread=False),
-            "feed_cache": Provide(deps.provide_feed_cache, sync_to_thread=False),
+            "slot_cache": Provide(_provide_slot_cache, sync_to_thread=False),
+            "feed_cache": Provide(_provide_feed_cache, sync_to_thread=False),
             "database": Provide(deps.provide_database, sync_to_thread=False),
             "clock": Provide(deps.provide_clock, sync_to_thread=False),
         },

@@ -11,13 +11,10 @@ from litestar.di import NamedDependency
 
 from rdv_spie.agents import api_keys
 from rdv_spie.agents.guards import Actor
-from rdv_spie.calendars.cache import FeedCache
 from rdv_spie.clock import Clock
 from rdv_spie.db.uow import Database, UnitOfWork
 from rdv_spie.errors import Unauthorized
-from rdv_spie.scheduling.cache import SlotCache
 from rdv_spie.settings import Settings
-from rdv_spie.web.pages import wants_html
 
 _SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 # Handler option of API reads that show people's files (and so write the audit trail).
@@ -70,16 +67,10 @@ def provide_settings(state: State) -> Settings:
     return settings
 
 
-def provide_slot_cache(state: State) -> SlotCache:
-    """This process's cache of computed slots (validated by the database on every read)."""
-    cache: SlotCache = state.slot_cache
-    return cache
-
-
-def provide_feed_cache(state: State) -> FeedCache:
-    """This process's rendered calendar feeds (validated by the database on every read)."""
-    cache: FeedCache = state.feed_cache
-    return cache
+def wants_html(request: Request[Any, Any, Any]) -> bool:
+    """Whether an error on this request is shown as a page (not problem details)."""
+    path = request.url.path
+    return not path.startswith(("/api/", "/webhooks/", "/feeds/", "/healthz", "/readyz"))
 
 
 # Handler parameters name their dependency explicitly (Litestar 3 drops inferred ones).

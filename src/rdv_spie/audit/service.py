@@ -22,8 +22,8 @@ from rdv_spie.audit.models import FileRead
 from rdv_spie.clock import Clock
 from rdv_spie.db.uow import Database, UnitOfWork
 from rdv_spie.errors import Forbidden, NotFound
+from rdv_spie.localtime import check_instant
 from rdv_spie.people.models import Person
-from rdv_spie.scheduling.search import check_instant
 from rdv_spie.territories.models import Organisation
 
 MAX_ROWS = 1000

@@ -21,8 +21,8 @@ from datetime import UTC, datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from rdv_spie.calendars.ics import PRODID
-from rdv_spie.calendars.vtimezone import vtimezone
+from rdv_spie.ical.ics import PRODID
+from rdv_spie.ical.vtimezone import vtimezone
 
 REFRESH = "PT1H"
 

@@ -11,12 +11,12 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.types import ControllerRouterHandler
 
-from rdv_spie.agents import office as ui
 from rdv_spie.calendars import service
 from rdv_spie.calendars.api import feed_urls
 from rdv_spie.calendars.models import FeedKind
 from rdv_spie.deps import Uow
 from rdv_spie.settings import Settings
+from rdv_spie.web import office as ui
 from rdv_spie.web.auth import Office
 
 PATH = "/agent/calendrier"

@@ -12,7 +12,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 from sqlalchemy import select
 
-from rdv_spie.committees import access, requests, series
+from rdv_spie.committees import access, requests, series, sessions
 from rdv_spie.committees.models import CtoSeries, RequestStatus
 from rdv_spie.committees.schemas import (
     AgendaItemOut,
@@ -178,7 +178,7 @@ class SessionController(Controller):
         """Move a session (SEQUENCE + 1; members get the new time with an .ics)."""
         if data.starts_at.tzinfo is None:
             raise Invalid("starts_at needs an offset", field="starts_at")
-        moved = await series.move_session(
+        moved = await sessions.move_session(
             uow=uow, actor=actor, session_id=session_id, starts_at=data.starts_at
         )
         return _out(moved, SessionOut)
@@ -188,7 +188,7 @@ class SessionController(Controller):
         self, uow: Uow, actor: CurrentActor, session_id: FromPath[uuid.UUID]
     ) -> SessionOut:
         """Cancel a session (METHOD:CANCEL to members; its requests go to the next one)."""
-        cancelled = await series.cancel_session(uow=uow, actor=actor, session_id=session_id)
+        cancelled = await sessions.cancel_session(uow=uow, actor=actor, session_id=session_id)
         return _out(cancelled, SessionOut)
 
     @get("/{session_id:uuid}/agenda", opt=READS_PEOPLE)

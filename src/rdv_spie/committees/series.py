@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from rdv_spie.agents.guards import Actor
 from rdv_spie.agents.models import Agent, Membership
-from rdv_spie.committees import access, notices, recurrence
+from rdv_spie.committees import access, recurrence
 from rdv_spie.committees.models import CtoMember, CtoSeries, CtoSession, SessionStatus
 from rdv_spie.db.uow import UnitOfWork
-from rdv_spie.errors import Conflict, Invalid, NotFound
+from rdv_spie.errors import Invalid, NotFound
 from rdv_spie.scheduling.cache import note_calendar_change
 from rdv_spie.territories.models import Organisation, Place, Territory
 
@@ -107,7 +107,7 @@ async def update_series(
             )
         )
         for s in pending:
-            _apply(s, recurrence.cycle(s.starts_at, timing(series), zone))
+            apply_cycle(s, recurrence.cycle(s.starts_at, timing(series), zone))
     note_calendar_change(uow.session.sync_session)
     await uow.session.flush()
     if series.active:
@@ -115,7 +115,7 @@ async def update_series(
     return series
 
 
-def _apply(session: CtoSession, c: recurrence.Cycle) -> None:
+def apply_cycle(session: CtoSession, c: recurrence.Cycle) -> None:
     session.starts_at, session.ends_at = c.starts_at, c.ends_at
     session.deadline_at, session.freeze_at, session.dispatch_at = (
         c.deadline_at,
@@ -160,7 +160,7 @@ async def generate_sessions(
         if c.starts_at <= now:
             continue
         s = CtoSession(series_id=series.id, territory_id=series.territory_id, occurs_on=day)
-        _apply(s, c)
+        apply_cycle(s, c)
         uow.session.add(s)
         added += 1
     if added:
@@ -182,54 +182,6 @@ async def list_sessions(
             .order_by(CtoSession.starts_at)
         )
     )
-
-
-async def move_session(
-    *, uow: UnitOfWork, actor: Actor, session_id: uuid.UUID, starts_at: datetime
-) -> CtoSession:
-    """Move one session (a holiday…): SEQUENCE + 1, its cycle follows, members are told."""
-    session = await access.session_for(uow, actor, session_id)
-    await access.require_manager(uow, actor, session.territory_id)
-    await uow.lock(f"cto_session:{session.id}")
-    await uow.session.refresh(session)
-    if session.status == SessionStatus.CANCELLED:
-        raise Conflict("the session is cancelled", field="session_id", code="session_cancelled")
-    if starts_at <= uow.clock.now():
-        raise Invalid("a session cannot move to the past", field="starts_at")
-    series = await uow.session.get(CtoSeries, session.series_id)
-    assert series is not None
-    _apply(
-        session,
-        recurrence.cycle(starts_at, timing(series), await zone_of(uow, series.territory_id)),
-    )
-    session.status = SessionStatus.MOVED
-    session.sequence += 1
-    note_calendar_change(uow.session.sync_session)
-    await uow.session.flush()
-    await notices.session_changed(uow, series, session)
-    return session
-
-
-async def cancel_session(*, uow: UnitOfWork, actor: Actor, session_id: uuid.UUID) -> CtoSession:
-    """Cancel one session: SEQUENCE + 1, members get a METHOD:CANCEL, its requests move to
-    the next session and their referents are told."""
-    from rdv_spie.committees import cycle  # cycle imports this module
-
-    session = await access.session_for(uow, actor, session_id)
-    await access.require_manager(uow, actor, session.territory_id)
-    await uow.lock(f"cto_session:{session.id}")
-    await uow.session.refresh(session)
-    if session.status == SessionStatus.CANCELLED:
-        return session
-    series = await uow.session.get(CtoSeries, session.series_id)
-    assert series is not None
-    session.status = SessionStatus.CANCELLED
-    session.sequence += 1
-    note_calendar_change(uow.session.sync_session)
-    await uow.session.flush()
-    await cycle.carry_all(uow, series, session)
-    await notices.session_changed(uow, series, session)
-    return session
 
 
 async def add_member(

@@ -17,7 +17,7 @@ from litestar.datastructures import State
 
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.invitations import days, places, service, visit
-from rdv_spie.invitations.policy import end_of_local_day, local_day
+from rdv_spie.localtime import end_of_local_day, local_day
 from rdv_spie.scheduling.models import Appointment
 from rdv_spie.scheduling.slots import Slot
 from rdv_spie.settings import Settings

@@ -5,7 +5,7 @@ token never stays in the address bar, the history or a referrer. Unknown, expire
 and closed links all get the very same 404 page. ``/rdv`` asks the first letters of the last
 name before anything personal is shown (5 wrong answers lock the journey); passing it opens a
 new session (the old id is dead). The booking, confirmation, cancel and move pages live in
-``booking_pages`` and ``appointment_pages``; ``ROUTES`` gathers them all.
+``pages_booking`` and ``pages_appointment``; ``ROUTES`` gathers them all.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from rdv_spie.deps import Uow
 from rdv_spie.errors import NotFound
-from rdv_spie.invitations import appointment_pages, booking_pages, identity, offer, tokens, visit
+from rdv_spie.invitations import identity, offer, pages_appointment, pages_booking, tokens, visit
 from rdv_spie.invitations.models import Invitation
 from rdv_spie.settings import Settings
 from rdv_spie.web import auth, ratelimit, sessions
@@ -160,6 +160,6 @@ ROUTES: list[ControllerRouterHandler] = [
     open_invitation,
     home,
     verify,
-    *booking_pages.ROUTES,
-    *appointment_pages.ROUTES,
+    *pages_booking.ROUTES,
+    *pages_appointment.ROUTES,
 ]

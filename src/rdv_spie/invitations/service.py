@@ -24,14 +24,10 @@ from rdv_spie.db.uow import Database, UnitOfWork
 from rdv_spie.errors import DomainError
 from rdv_spie.invitations import tokens
 from rdv_spie.invitations.models import Channel, Invitation
-from rdv_spie.invitations.policy import (
-    MIN_GAP_SAME_CHANNEL,
-    SendingWindow,
-    end_of_local_day,
-    local_day,
-)
+from rdv_spie.localtime import end_of_local_day, local_day
 from rdv_spie.notifications import outbox
 from rdv_spie.notifications.models import Notification, NotificationStatus
+from rdv_spie.notifications.policy import MIN_GAP_SAME_CHANNEL, SendingWindow
 from rdv_spie.people.models import Cohort, Journey, Person
 from rdv_spie.scheduling import search
 from rdv_spie.scheduling.models import Appointment, AppointmentStatus

@@ -14,16 +14,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import raiseload
 
+from rdv_spie import localtime
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.errors import DomainError, NotFound
 from rdv_spie.invitations.models import Invitation
-from rdv_spie.invitations.policy import end_of_local_day, local_day
+from rdv_spie.localtime import end_of_local_day, local_day
 from rdv_spie.people.models import Cohort, Journey, Person
 from rdv_spie.scheduling import search
 from rdv_spie.scheduling.cache import SlotCache
 from rdv_spie.scheduling.models import Appointment, AppointmentStatus, AppointmentType
 from rdv_spie.scheduling.slots import Slot
-from rdv_spie.territories import timezones
 from rdv_spie.territories.models import Organisation, Place, Territory
 from rdv_spie.web.auth import Visitor
 
@@ -91,7 +91,7 @@ async def load(uow: UnitOfWork, journey_id: uuid.UUID) -> Visit:
         else None
     )
     return Visit(
-        journey, cohort, territory, timezones.zone(territory.timezone), organisation, type_
+        journey, cohort, territory, localtime.zone(territory.timezone), organisation, type_
     )
 
 

@@ -16,16 +16,15 @@ from datetime import UTC
 
 import structlog
 
-from rdv_spie.calendars import ics
 from rdv_spie.clock import Clock
 from rdv_spie.db.engine import is_database_busy
 from rdv_spie.db.uow import Database, UnitOfWork
-from rdv_spie.invitations.policy import MAX_ATTEMPTS, retry_at
+from rdv_spie.ical import ics
 from rdv_spie.notifications import compose, outbox
 from rdv_spie.notifications.batching import Coalescer
 from rdv_spie.notifications.events import CalendarEvent
 from rdv_spie.notifications.models import Notification, NotificationStatus
-from rdv_spie.notifications.render import Renderer
+from rdv_spie.notifications.policy import MAX_ATTEMPTS, retry_at
 from rdv_spie.notifications.transports.base import (
     Attachment,
     OutgoingEmail,
@@ -36,6 +35,7 @@ from rdv_spie.notifications.transports.base import (
 )
 from rdv_spie.notifications.transports.factory import Transports
 from rdv_spie.settings import Settings
+from rdv_spie.templating.render import Renderer
 
 _log = structlog.get_logger(__name__)
 S = NotificationStatus

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from rdv_spie.db.uow import UnitOfWork
-from rdv_spie.invitations.policy import APPOINTMENT_REMINDER_BEFORE, SendingWindow
 from rdv_spie.notifications import outbox
+from rdv_spie.notifications.policy import APPOINTMENT_REMINDER_BEFORE, SendingWindow
 from rdv_spie.people.models import MONDAY_TO_SATURDAY, Cohort, Journey, Person
 from rdv_spie.scheduling.models import Appointment
 from rdv_spie.territories.models import Territory

@@ -13,9 +13,9 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 from litestar.types import ControllerRouterHandler
 
-from rdv_spie.agents import office as ui
 from rdv_spie.deps import Uow
 from rdv_spie.people import followup
+from rdv_spie.web import office as ui
 from rdv_spie.web.auth import Office
 from rdv_spie.web.pages import redirect
 

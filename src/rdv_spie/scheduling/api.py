@@ -19,6 +19,7 @@ from rdv_spie.audit import service as audit
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.deps import READS_PEOPLE, AppSettings, CurrentActor, Uow
 from rdv_spie.errors import Invalid, NotFound
+from rdv_spie.localtime import zone
 from rdv_spie.scheduling import booking, search, service
 from rdv_spie.scheduling.cache import SlotCache
 from rdv_spie.scheduling.models import Appointment, AppointmentAgent, AvailabilityRule
@@ -38,7 +39,6 @@ from rdv_spie.scheduling.schemas import (
     StatusIn,
 )
 from rdv_spie.territories.models import Territory
-from rdv_spie.territories.timezones import zone
 
 From = Annotated[datetime, QueryParameter(name="from", description="RFC 3339 instant with offset")]
 To = Annotated[datetime, QueryParameter(name="to", description="RFC 3339 instant with offset")]

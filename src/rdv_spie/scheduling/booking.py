@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from rdv_spie import localtime
 from rdv_spie.agents.guards import Actor
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.errors import Conflict, Invalid, NotFound
@@ -359,7 +360,7 @@ async def _take_slot(
 ) -> tuple[engine.Slot, tuple[uuid.UUID, uuid.UUID | None]]:
     """The slot at (starts_at, place) and the agents chosen for it, checked under the agents'
     locks."""
-    search.check_instant("starts_at", starts_at)
+    localtime.check_instant("starts_at", starts_at)
     now = uow.clock.now()
     if starts_at <= now:
         raise Invalid("starts_at is in the past", field="starts_at", code="in_the_past")

@@ -13,12 +13,12 @@ import uuid
 
 from sqlalchemy import or_, select
 
+from rdv_spie import localtime
 from rdv_spie.agents.guards import Actor
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.errors import Conflict, Forbidden
 from rdv_spie.scheduling import slots as engine
 from rdv_spie.scheduling.models import Appointment, AvailabilityRule, availability_rule_type
-from rdv_spie.territories import timezones
 from rdv_spie.territories.models import Organisation, Territory
 
 
@@ -76,7 +76,7 @@ async def hours_owner(
     among: frozenset[uuid.UUID] | None,
 ) -> uuid.UUID:
     """The structure of the referent's opening hours that hold the slot."""
-    local = slot.starts_at.astimezone(timezones.zone(territory.timezone))
+    local = slot.starts_at.astimezone(localtime.zone(territory.timezone))
     query = (
         select(AvailabilityRule)
         .join(

@@ -18,7 +18,6 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 from litestar.types import ControllerRouterHandler
 
-from rdv_spie.agents import office as ui
 from rdv_spie.agents.guards import Actor
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.deps import Uow
@@ -27,6 +26,7 @@ from rdv_spie.scheduling import agenda, pages_agenda, pages_booking, search, ser
 from rdv_spie.scheduling.models import AppointmentType
 from rdv_spie.settings import Settings
 from rdv_spie.territories.models import Place
+from rdv_spie.web import office as ui
 from rdv_spie.web.auth import Office, OfficeUser
 from rdv_spie.web.pages import query_uuid, redirect
 

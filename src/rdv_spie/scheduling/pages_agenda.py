@@ -17,15 +17,15 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath
 from litestar.types import ControllerRouterHandler
 
-from rdv_spie.agents import office as ui
 from rdv_spie.agents.guards import colleague_ids
 from rdv_spie.audit import service as audit
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.deps import Uow
 from rdv_spie.errors import Invalid, NotFound
+from rdv_spie.localtime import monday_of
 from rdv_spie.scheduling import agenda, booking
 from rdv_spie.scheduling.models import AppointmentStatus
-from rdv_spie.territories.timezones import monday_of
+from rdv_spie.web import office as ui
 from rdv_spie.web.auth import Office, OfficeUser
 from rdv_spie.web.pages import query_uuid, redirect
 

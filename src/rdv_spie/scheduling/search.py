@@ -16,9 +16,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, String, and_, bindparam, or_, select, type_coerce
 from sqlalchemy.orm import raiseload
 
+from rdv_spie import localtime
 from rdv_spie.agents.models import Agent, Membership, Role
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.errors import Invalid, NotFound
+from rdv_spie.localtime import check_instant
 from rdv_spie.scheduling import slots as engine
 from rdv_spie.scheduling.cache import SlotCache
 from rdv_spie.scheduling.models import (
@@ -31,7 +33,6 @@ from rdv_spie.scheduling.models import (
     appointment_type_place,
     availability_rule_type,
 )
-from rdv_spie.territories import timezones
 from rdv_spie.territories.holidays import holidays_between
 from rdv_spie.territories.models import Organisation, Place, Territory
 
@@ -129,7 +130,7 @@ async def load_context(
     and territory when the caller already has them; ``organisation_ids``: only the hours
     opened for these structures)."""
     appointment_type, territory = loaded or await load_type(uow, type_id)
-    tz = timezones.zone(territory.timezone)
+    tz = localtime.zone(territory.timezone)
     allowed_places = frozenset(
         await uow.session.scalars(
             select(appointment_type_place.c.place_id).where(
@@ -293,18 +294,6 @@ def compute(
         window_start=window_start,
         window_end=window_end,
     )
-
-
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-LATEST = datetime(2100, 1, 1, tzinfo=UTC)
-
-
-def check_instant(name: str, value: datetime) -> None:
-    """Reject a naive or absurd instant, naming the field."""
-    if value.tzinfo is None:
-        raise Invalid(f"{name} must carry a UTC offset, e.g. 2026-12-01T09:00:00+01:00", field=name)
-    if not EARLIEST <= value < LATEST:
-        raise Invalid(f"{name} must be between 2000 and 2100", field=name)
 
 
 def check_window(window_start: datetime, window_end: datetime) -> None:

@@ -13,8 +13,8 @@ from rdv_spie.agents.guards import Actor, managed_agent_ids, require_can_manage_
 from rdv_spie.agents.models import Membership, Role
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.errors import Forbidden, Invalid, NotFound
+from rdv_spie.localtime import check_instant
 from rdv_spie.scheduling.models import Absence, AppointmentType, AvailabilityRule
-from rdv_spie.scheduling.search import check_instant
 from rdv_spie.territories.models import Organisation, Place
 
 # ---------------------------------------------------------------- appointment types

@@ -9,10 +9,10 @@ from typing import TypeVar
 
 from sqlalchemy import func, select
 
+from rdv_spie import localtime
 from rdv_spie.agents.models import Agent, Membership, Role
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.errors import Invalid
-from rdv_spie.territories import timezones
 from rdv_spie.territories.models import HolidayZone, Organisation, OrganisationKind, Territory
 
 
@@ -48,7 +48,7 @@ async def bootstrap(
     admin_last_name: str,
 ) -> Bootstrapped:
     """Create what is missing; a territory found by slug must have the same time zone."""
-    timezones.zone(timezone)
+    localtime.zone(timezone)
     zone = _choice(HolidayZone, holiday_zone, "holiday_zone")
     org_kind = _choice(OrganisationKind, kind, "kind")
     email = admin_email.strip().lower()

@@ -10,10 +10,11 @@ from litestar.exceptions import HTTPException, NotFoundException, ValidationExce
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
+from rdv_spie.deps import wants_html
 from rdv_spie.errors import DomainError
 from rdv_spie.logging import get_logger
 from rdv_spie.web.auth import LoginRequired
-from rdv_spie.web.pages import redirect, render, wants_html
+from rdv_spie.web.pages import redirect, render
 from rdv_spie.web.ratelimit import TooManyRequests
 
 PROBLEM = "application/problem+json"

@@ -14,8 +14,8 @@ from typing import Any
 from litestar import Request, Response
 from litestar.response import Redirect
 
-from rdv_spie.notifications.render import Renderer
 from rdv_spie.settings import Settings
+from rdv_spie.templating.render import Renderer
 from rdv_spie.web import sessions
 
 HTML = "text/html; charset=utf-8"
@@ -61,9 +61,3 @@ def redirect(path: str) -> Redirect:
     if not path.startswith("/") or path.startswith("//"):
         raise ValueError("redirects stay on this site")
     return Redirect(path, status_code=303)
-
-
-def wants_html(request: Request[Any, Any, Any]) -> bool:
-    """Whether an error on this request is shown as a page (not problem details)."""
-    path = request.url.path
-    return not path.startswith(("/api/", "/webhooks/", "/feeds/", "/healthz", "/readyz"))

@@ -9,9 +9,9 @@ from rdv_spie.db.engine import create_engine
 from rdv_spie.db.uow import Database
 from rdv_spie.invitations import tokens
 from rdv_spie.notifications.deliver import Deliverer
-from rdv_spie.notifications.render import Renderer
 from rdv_spie.notifications.transports.factory import Transports, build_transports
 from rdv_spie.settings import Settings
+from rdv_spie.templating.render import Renderer
 
 
 @dataclass(slots=True)

@@ -12,7 +12,7 @@ from rdv_spie.audit import service as audit
 from rdv_spie.committees import cycle as committees
 from rdv_spie.invitations import service as invitations
 from rdv_spie.notifications import outbox
-from rdv_spie.people import retention
+from rdv_spie.privacy import retention
 from rdv_spie.web import sessions
 from rdv_spie.worker.context import JobContext
 from rdv_spie.worker.queue import JobQueue

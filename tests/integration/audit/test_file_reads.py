@@ -23,8 +23,8 @@ from rdv_spie.audit import service as audit
 from rdv_spie.audit.models import FileRead
 from rdv_spie.clock import FrozenClock
 from rdv_spie.db.uow import Database
-from rdv_spie.people import retention
 from rdv_spie.people.models import Person
+from rdv_spie.privacy import retention
 from rdv_spie.settings import Settings
 from rdv_spie.worker import inprocess, jobs
 from rdv_spie.worker.inprocess import InProcessRunner

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from tests.support.cto import Cto
 
 from rdv_spie.committees.models import CtoRequest
-from rdv_spie.people import retention
 from rdv_spie.people.models import Person
+from rdv_spie.privacy import retention
 
 
 async def test_an_erased_persons_requests_lose_their_texts(cto: Cto) -> None:

@@ -18,8 +18,8 @@ from tests.support import scenario as sc
 
 from rdv_spie.clock import FrozenClock
 from rdv_spie.db.uow import Database
-from rdv_spie.people import retention
 from rdv_spie.people.models import Journey, Person
+from rdv_spie.privacy import retention
 from rdv_spie.scheduling import agenda
 from rdv_spie.scheduling.models import Appointment, AppointmentAgent, AttendeeRole
 from rdv_spie.settings import Settings

@@ -20,8 +20,8 @@ from rdv_spie.clock import FrozenClock
 from rdv_spie.db.uow import Database
 from rdv_spie.notifications import outbox
 from rdv_spie.notifications.models import Notification
-from rdv_spie.people import retention
 from rdv_spie.people.models import Journey, Person
+from rdv_spie.privacy import retention
 from rdv_spie.scheduling.models import Appointment
 from rdv_spie.web.models import SessionKind, WebSession
 

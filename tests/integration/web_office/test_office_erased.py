@@ -18,7 +18,7 @@ from tests.integration.web_office.office_support import (
 from rdv_spie.audit.models import FileRead
 from rdv_spie.clock import FrozenClock
 from rdv_spie.db.uow import Database
-from rdv_spie.people import retention
+from rdv_spie.privacy import retention
 
 
 async def test_an_erased_person_on_the_back_office_pages(

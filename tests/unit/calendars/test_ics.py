@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from icalendar import Calendar
 
-from rdv_spie.calendars.ics import PRODID, appointment_calendar
+from rdv_spie.ical.ics import PRODID, appointment_calendar
 
 ZONES = ["Europe/Paris", "America/Cayenne", "Indian/Reunion"]
 STAMP = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)

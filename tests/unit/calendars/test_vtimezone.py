@@ -13,7 +13,7 @@ import pytest
 import vobject
 from icalendar import Calendar
 
-from rdv_spie.calendars.vtimezone import (
+from rdv_spie.ical.vtimezone import (
     Observance,
     UnsupportedRule,
     onset_date,

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from rdv_spie.notifications.gsm import is_gsm7, segments
-from rdv_spie.notifications.render import Renderer
+from rdv_spie.templating.gsm import is_gsm7, segments
+from rdv_spie.templating.render import Renderer
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
 PARIS = ZoneInfo("Europe/Paris")

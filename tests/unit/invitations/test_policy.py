@@ -11,7 +11,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from rdv_spie.invitations.policy import SendingWindow, retry_at
+from rdv_spie.notifications.policy import SendingWindow, retry_at
 
 PARIS = ZoneInfo("Europe/Paris")
 CAYENNE = ZoneInfo("America/Cayenne")  # UTC-3 all year

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rdv_spie.notifications import gsm
-from rdv_spie.notifications.gsm import (
+from rdv_spie.templating import gsm
+from rdv_spie.templating.gsm import (
     ALPHABET,
     BASIC,
     EXTENSION,

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from jinja2 import UndefinedError
 
-from rdv_spie.notifications.gsm import is_gsm7, segments, septets
-from rdv_spie.notifications.render import (
+from rdv_spie.templating.gsm import is_gsm7, segments, septets
+from rdv_spie.templating.render import (
     Renderer,
     date_court,
     date_fr,

@@ -16,8 +16,8 @@ import pytest
 
 from rdv_spie import demo
 from rdv_spie.invitations import tokens
-from rdv_spie.notifications.gsm import is_gsm7, segments, septets, to_gsm7
-from rdv_spie.notifications.render import Renderer, jour_heure, phone_fr
+from rdv_spie.templating.gsm import is_gsm7, segments, septets, to_gsm7
+from rdv_spie.templating.render import Renderer, jour_heure, phone_fr
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
 PARIS = ZoneInfo("Europe/Paris")

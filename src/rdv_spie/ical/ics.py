@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from icalendar import Calendar, Event, Timezone, vCalAddress
 
-from rdv_spie.calendars.vtimezone import vtimezone
+from rdv_spie.ical.vtimezone import vtimezone
 
 PRODID = "-//rdv-spie//rendez-vous SPIE//FR"
 

@@ -29,7 +29,7 @@ from jinja2 import (
     select_autoescape,
 )
 
-from rdv_spie.notifications.gsm import segments, to_gsm7
+from rdv_spie.templating.gsm import segments, to_gsm7
 
 Channel = Literal["sms", "email"]
 

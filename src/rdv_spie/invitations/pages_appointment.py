@@ -13,18 +13,18 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import State
 from litestar.types import ControllerRouterHandler
 
-from rdv_spie.calendars import ics
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.deps import Uow
 from rdv_spie.errors import Invalid
+from rdv_spie.ical import ics
 from rdv_spie.invitations import cutoffs, visit
 from rdv_spie.invitations.offer import BOOK, CONFIRMATION, MOVE, verified_visit
 from rdv_spie.notifications import compose
 from rdv_spie.notifications.events import place_location
-from rdv_spie.notifications.render import Renderer
 from rdv_spie.scheduling import booking
 from rdv_spie.scheduling.models import Appointment, AppointmentStatus, AppointmentType
 from rdv_spie.settings import Settings
+from rdv_spie.templating.render import Renderer
 from rdv_spie.territories.models import Place
 from rdv_spie.web.auth import Person, Visitor
 from rdv_spie.web.pages import redirect, render

@@ -1,6 +1,7 @@
-"""When messages may leave and when they are due: pure functions, no I/O.
+"""When messages may leave and when a failed one is tried again: pure functions, no I/O.
 
-Local time only here, with the territory's zone; everything in and out is a UTC instant.
+Local time only inside the sending window, with the territory's zone; everything in and out
+is a UTC instant.
 """
 
 from __future__ import annotations
@@ -74,13 +75,3 @@ def retry_at(now: datetime, attempts: int, rng: random.Random | None = None) -> 
     base = min(30 * 2 ** max(attempts - 1, 0), 3600)
     jitter = (rng or random.SystemRandom()).uniform(0.8, 1.2)
     return now + timedelta(seconds=base * jitter)
-
-
-def local_day(at: datetime, zone: ZoneInfo) -> date:
-    """The local calendar day of an instant."""
-    return at.astimezone(zone).date()
-
-
-def end_of_local_day(day: date, zone: ZoneInfo) -> datetime:
-    """The first instant after ``day`` ends, local midnight, in UTC."""
-    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)

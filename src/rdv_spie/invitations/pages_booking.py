@@ -34,7 +34,7 @@ from rdv_spie.invitations.offer import (
     slots_page,
     verified_visit,
 )
-from rdv_spie.invitations.policy import end_of_local_day, local_day
+from rdv_spie.localtime import end_of_local_day, local_day
 from rdv_spie.people import models as people
 from rdv_spie.people.intake import REGION
 from rdv_spie.scheduling import booking

@@ -16,12 +16,12 @@ from litestar.response import Redirect
 from litestar.types import ControllerRouterHandler
 
 from rdv_spie.agents import passwords
-from rdv_spie.agents.office import Refusal
 from rdv_spie.deps import Uow
 from rdv_spie.settings import Settings
 from rdv_spie.web import ratelimit, sessions
 from rdv_spie.web.auth import LOGIN_PATH
 from rdv_spie.web.models import SessionKind
+from rdv_spie.web.office import Refusal
 from rdv_spie.web.pages import redirect, render
 
 HOME = "/agent"
