@@ -39,6 +39,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests migrations
 	$(BIN)/ruff format --check src tests migrations
 	$(BIN)/mypy
+	$(BIN)/lint-imports architecture.ini
+	$(BIN)/python tests/tools/module_size.py src migrations/env.py
 
 ## bench: slot search and booking, intake and delivery, then calendar feeds, each against a ceiling of the same run
 bench: $(STAMP)
