@@ -231,6 +231,8 @@ async def move_appointment(
         grid_minutes=grid_minutes,
         ignore_appointment_id=appointment.id,
         prefer=current_referent,
+        # An agent moves it within the hours of the structure that holds it.
+        among=None if actor is None else frozenset({appointment.acting_organisation_id}),
     )
     busy_until = slot.ends_at + timedelta(minutes=appointment_type.buffer_after_minutes)
     appointment.attendees.clear()

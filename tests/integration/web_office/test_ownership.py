@@ -423,3 +423,53 @@ async def test_an_admin_opens_hours_only_for_a_structure_they_run(
         headers=s.auth(),
     )
     assert allowed.status_code == 201, allowed.text
+
+
+async def test_an_agent_moves_an_appointment_only_within_its_structures_hours(
+    client: httpx.AsyncClient, office: Office, db: Database, clock: FrozenClock
+) -> None:
+    """An appointment held for the Département moves only to the Département's hours: when
+    its referents are away, the hour France Travail's Karim opens is refused (422), though
+    booking it for France Travail would take it; Karim's hours stay his structure's."""
+    s = office.s
+    ft, karim, karim_key = await _france_travail(db, clock, office)
+    booked = await client.post(
+        "/api/v1/appointments/",
+        json={
+            "appointment_type_id": str(s.single_type_id),
+            "place_id": str(s.place_ids[0]),
+            "starts_at": "2026-12-02T08:00:00Z",
+            "person": {"first_name": "Léa", "last_name": "Martin"},
+        },
+        headers=s.auth(s.referent_ids[0]),
+    )
+    assert booked.status_code == 201, booked.text
+    appointment = booked.json()
+    assert appointment["acting_organisation_id"] == str(s.organisation_id)
+    await _busy_referents(db, clock, office)  # the Département is away from 8:00 Paris
+
+    moved = await client.post(
+        f"/api/v1/appointments/{appointment['id']}/move",
+        json={"starts_at": WEDNESDAY_TEN},
+        headers=s.auth(s.referent_ids[0]),
+    )
+
+    assert moved.status_code == 422, moved.text
+    again = await client.get(
+        f"/api/v1/appointments/{appointment['id']}", headers=s.auth(s.referent_ids[0])
+    )
+    assert again.json()["starts_at"] == booked.json()["starts_at"]
+    assert [a["agent_id"] for a in again.json()["agents"]] != [str(karim)]
+    # The same hour is free for an appointment France Travail holds.
+    own = await client.post(
+        "/api/v1/appointments/",
+        json={
+            "appointment_type_id": str(s.single_type_id),
+            "place_id": str(s.place_ids[0]),
+            "starts_at": WEDNESDAY_TEN,
+            "person": {"first_name": "Noé", "last_name": "Petit"},
+            "organisation_id": str(ft),
+        },
+        headers=_bearer(karim_key),
+    )
+    assert own.status_code == 201, own.text
