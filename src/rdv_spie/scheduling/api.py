@@ -20,6 +20,7 @@ from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.deps import READS_PEOPLE, AppSettings, CurrentActor, Uow
 from rdv_spie.errors import Invalid, NotFound
 from rdv_spie.localtime import zone
+from rdv_spie.people import followup
 from rdv_spie.scheduling import booking, search, service
 from rdv_spie.scheduling.cache import SlotCache
 from rdv_spie.scheduling.models import Appointment, AppointmentAgent, AvailabilityRule
@@ -215,9 +216,22 @@ class SlotController(Controller):
         window_end: To,
         territory_id: FromQuery[uuid.UUID | None] = None,
         place_id: Annotated[list[uuid.UUID] | None, QueryParameter(name="place_id")] = None,
+        organisation_id: Annotated[
+            list[uuid.UUID] | None, QueryParameter(name="organisation_id")
+        ] = None,
+        journey_id: FromQuery[uuid.UUID | None] = None,
     ) -> list[SlotOut]:
         """Bookable slots of an appointment type starting in [from, to), one per start and
-        place."""
+        place. ``organisation_id`` (repeatable) keeps the hours opened for these structures;
+        ``journey_id`` keeps those of the structures following the journey, exactly the slots
+        a booking for it accepts."""
+        among = frozenset(organisation_id) if organisation_id else None
+        if journey_id is not None:
+            following = await followup.following_organisations(
+                uow, await followup.visible_journey(uow, actor, journey_id)
+            )
+            if following is not None:
+                among = following if among is None else among & following
 
         def visible(territory: Territory) -> None:
             actor.require_territory(territory.id, what="appointment_type")
@@ -236,6 +250,7 @@ class SlotController(Controller):
             grid_minutes=settings.slot_grid_minutes,
             cache=slot_cache,
             visible=visible,
+            organisation_ids=among,
         )
         tz = zone(territory.timezone)
         return [

@@ -473,3 +473,49 @@ async def test_an_agent_moves_an_appointment_only_within_its_structures_hours(
         headers=_bearer(karim_key),
     )
     assert own.status_code == 201, own.text
+
+
+async def test_the_slot_search_offers_what_a_booking_for_the_journey_accepts(
+    client: httpx.AsyncClient, office: Office, db: Database, clock: FrozenClock
+) -> None:
+    """With the Département's referents away, Wednesday 10:00 is France Travail's hour only:
+    the slots of a Département journey leave it out (its booking would be refused), the slots
+    of France Travail's structure hold it, and an unseen journey is a 404."""
+    s = office.s
+    ft, _, karim_key = await _france_travail(db, clock, office)
+    await _busy_referents(db, clock, office)
+    journey_id = await office_journey(db, clock, office, last_name="Durand")
+    window = {
+        "appointment_type_id": str(s.single_type_id),
+        "from": "2026-12-02T08:00:00Z",
+        "to": "2026-12-02T11:00:00Z",
+    }
+    me = s.auth(s.referent_ids[0])
+
+    async def starts(params: dict[str, str], headers: dict[str, str]) -> set[str]:
+        answer = await client.get("/api/v1/slots/", params=params, headers=headers)
+        assert answer.status_code == 200, answer.text
+        return {slot["starts_at"] for slot in answer.json()}
+
+    ten = "2026-12-02T09:00:00Z"
+    assert ten in await starts(window, me)  # any structure's hours, as before
+    assert ten not in await starts({**window, "journey_id": str(journey_id)}, me)
+    assert ten in await starts({**window, "organisation_id": str(ft)}, me)
+    assert ten not in await starts({**window, "organisation_id": str(s.organisation_id)}, me)
+    refused = await client.post(
+        "/api/v1/appointments/",
+        json={
+            "appointment_type_id": str(s.single_type_id),
+            "place_id": str(s.place_ids[0]),
+            "starts_at": ten,
+            "journey_id": str(journey_id),
+        },
+        headers=me,
+    )
+    assert refused.status_code == 422, refused.text
+    foreign = await client.get(
+        "/api/v1/slots/",
+        params={**window, "journey_id": str(journey_id)},
+        headers=_bearer(karim_key),
+    )
+    assert foreign.status_code == 404, foreign.text
