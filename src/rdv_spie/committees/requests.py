@@ -9,6 +9,7 @@ an agenda behind the freeze's back (the freeze is the only writer of agendas).
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -100,11 +101,17 @@ async def submit(*, uow: UnitOfWork, actor: Actor, values: dict[str, Any]) -> Ct
     if not values.get("consent"):
         raise Invalid("the person's consent is needed to present their situation", field="consent")
     _check_fields(values)
+    manager = await access.is_manager(uow, actor, session.territory_id)
+    # A structure presents only the people it follows (the territory team anyone's): the
+    # structure the request comes from, not any other the referent works for.
+    asking = replace(actor, roles={organisation_id: actor.roles[organisation_id]})
     journey_id = values.get("journey_id")
     if journey_id is not None:
         journey = await uow.session.get(Journey, journey_id)
         if journey is None or journey.territory_id != session.territory_id:
             raise NotFound("journey not found", field="journey_id")
+        if not manager:
+            await followup.visible_journey(uow, asking, journey_id)
         values.setdefault("person_id", journey.person_id)
         if values["person_id"] is None:
             values["person_id"] = journey.person_id
@@ -115,10 +122,7 @@ async def submit(*, uow: UnitOfWork, actor: Actor, values: dict[str, Any]) -> Ct
     person = await uow.session.get(Person, values["person_id"])
     if person is None or person.territory_id != session.territory_id or person.purged_at:
         raise NotFound("person not found", field="person_id")
-    # A structure presents only the people it follows (the territory team anyone's).
-    if not await access.is_manager(
-        uow, actor, session.territory_id
-    ) and not await followup.person_followed(uow, actor, person.id):
+    if not manager and not await followup.person_followed(uow, asking, person.id):
         raise NotFound("person not found", field="person_id")
     session = await _open_session(uow, session.id)
     request = CtoRequest(

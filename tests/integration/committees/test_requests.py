@@ -7,9 +7,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 from tests.support.cto import Cto
 from tests.support.smtp_server import SmtpServer
 
+from rdv_spie.agents.models import Membership, Role
+from rdv_spie.people.models import Journey
 from rdv_spie.worker.context import JobContext
 from rdv_spie.worker.inprocess import InProcessRunner
 
@@ -215,3 +218,31 @@ async def test_a_person_of_another_territory_is_not_found(cto: Cto, field: str) 
     first = (await cto.sessions())[0]
     r = await cto.submit(first["id"], cto.s.admin_id)  # an id that is no person
     assert r.status_code == 404 and r.json()["field"] == field
+
+
+async def test_a_structure_presents_only_the_people_it_follows(cto: Cto) -> None:
+    """A referent of two structures presents the other structure's person only in the name
+    of that structure: asked for her first structure, the person and the journey are unknown
+    (404); asked for the structure that follows them, the request is its own."""
+    first = (await cto.sessions())[0]
+    dual = cto.s.referent_ids[0]
+    async with cto.db.unit_of_work(clock=cto.clock) as uow:
+        uow.session.add(
+            Membership(agent_id=dual, organisation_id=cto.other_org_id, role=Role.REFERENT)
+        )
+    (person,) = await cto.add_people(1, followed_by=cto.other_org_id)
+    async with cto.db.unit_of_work(clock=cto.clock) as uow:
+        journey = await uow.session.scalar(select(Journey.id).where(Journey.person_id == person))
+    mine = str(cto.s.organisation_id)
+    as_mine = await cto.submit(first["id"], person, organisation_id=mine)
+    assert as_mine.status_code == 404, as_mine.text
+    by_journey = await cto.submit(
+        first["id"], person, organisation_id=mine, journey_id=str(journey)
+    )
+    assert by_journey.status_code == 404, by_journey.text
+    assert by_journey.json()["field"] == "journey_id"
+    as_theirs = await cto.submit(
+        first["id"], person, organisation_id=str(cto.other_org_id), journey_id=str(journey)
+    )
+    assert as_theirs.status_code == 201, as_theirs.text
+    assert as_theirs.json()["organisation_id"] == str(cto.other_org_id)
