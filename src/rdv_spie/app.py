@@ -30,8 +30,8 @@ from rdv_spie.db.engine import create_engine
 from rdv_spie.db.uow import Database
 from rdv_spie.indicators.api import IndicatorController
 from rdv_spie.invitations import pages as invitation_pages
-from rdv_spie.invitations import tokens
 from rdv_spie.logging import configure_logging
+from rdv_spie.notifications import tokens
 from rdv_spie.notifications.webhooks import twilio_status
 from rdv_spie.people import pages as people_pages
 from rdv_spie.people.api import CohortController, JourneyController

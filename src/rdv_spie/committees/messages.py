@@ -1,22 +1,20 @@
-"""What committee messages say: the template context of each one, read when it is composed.
+"""The committee's messages: each kind (``KINDS``, gathered in ``rdv_spie/messages.py``) and
+the template context it reads when it is composed.
 
 Partners' messages (moved, cancelled, agenda) carry the session and, for the agenda, each
 situation as its number, thematics and requesting structure: never a person's name, contact,
-summary or history (the fiches are behind the authenticated agenda API). The .ics of a session
-rides on the appointment-shaped values the delivery code attaches (a transient ``Appointment``
-never added to the database; its UID is ``session_uid``).
+summary or history (the fiches are behind the authenticated agenda API). A session's e-mail
+carries the session as an .ics event (its UID is ``session_uid``, as in the feeds).
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from rdv_spie.committees import notices
 from rdv_spie.committees.models import (
     THEMATIC_LABELS,
     CtoRequest,
@@ -28,24 +26,16 @@ from rdv_spie.committees.models import (
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.notifications.events import CalendarEvent, place_location
 from rdv_spie.notifications.models import Notification
+from rdv_spie.notifications.registry import Extra, MessageKind, Recipient
 from rdv_spie.people.models import Person
 from rdv_spie.territories.models import Organisation, Place, Territory
 
-AGENT_MESSAGES = frozenset(
-    {
-        notices.SESSION_MOVED,
-        notices.SESSION_CANCELLED,
-        notices.AGENDA,
-        notices.ACKNOWLEDGED,
-        notices.CARRIED_OVER,
-    }
-)
-PERSON_MESSAGES = frozenset({notices.DECISION})
-ICS_METHOD = {
-    notices.SESSION_MOVED: "REQUEST",
-    notices.AGENDA: "REQUEST",
-    notices.SESSION_CANCELLED: "CANCEL",
-}
+SESSION_MOVED = "cto_session_moved"
+SESSION_CANCELLED = "cto_session_cancelled"
+AGENDA = "cto_agenda"
+ACKNOWLEDGED = "cto_request_acknowledged"
+CARRIED_OVER = "cto_request_carried_over"
+DECISION = "cto_decision"
 
 
 def session_uid(session_id: uuid.UUID) -> str:
@@ -58,34 +48,25 @@ def session_url(public_url: str, session_id: uuid.UUID) -> str:
     return f"{public_url.rstrip('/')}/api/v1/cto-sessions/{session_id}/agenda"
 
 
-@dataclass(frozen=True, slots=True)
-class CtoMessage:
-    """A committee message's context, its sender and, for sessions, the event to attach."""
-
-    context: dict[str, Any]
-    organisation: Organisation | None = None
-    event: CalendarEvent | None = None
-
-
-async def for_agent(uow: UnitOfWork, n: Notification, *, public_url: str) -> CtoMessage | str:
+async def for_agent(uow: UnitOfWork, n: Notification, public_url: str) -> Extra | str:
     """The context of a message to an agent, or the code of why it must not leave."""
-    if n.name in (notices.ACKNOWLEDGED, notices.CARRIED_OVER):
+    if n.name in (ACKNOWLEDGED, CARRIED_OVER):
         return await _for_referent(uow, n, public_url)
     session = await uow.session.get(CtoSession, uuid.UUID(n.params["session_id"]))
     if session is None:
         return "session_deleted"
-    if n.name == notices.SESSION_MOVED and int(n.params.get("sequence", -1)) != session.sequence:
+    if n.name == SESSION_MOVED and int(n.params.get("sequence", -1)) != session.sequence:
         return "session_changed"  # a later move or the cancellation says it better
-    if n.name == notices.AGENDA and session.status == SessionStatus.CANCELLED:
+    if n.name == AGENDA and session.status == SessionStatus.CANCELLED:
         return "session_cancelled"
     series = await uow.session.get(CtoSeries, session.series_id)
     assert series is not None
     zone = await _zone(uow, session.territory_id)
     context = await _session_context(uow, series, session, zone, public_url)
-    if n.name == notices.AGENDA:
+    if n.name == AGENDA:
         context["situations"] = await _agenda_lines(uow, session)
     place = await uow.session.get(Place, series.place_id) if series.place_id else None
-    return CtoMessage(
+    return Extra(
         context=context,
         organisation=await uow.session.get(Organisation, series.organisation_id),
         event=CalendarEvent(
@@ -155,11 +136,11 @@ async def _agenda_lines(uow: UnitOfWork, session: CtoSession) -> list[dict[str, 
     ]
 
 
-async def _for_referent(uow: UnitOfWork, n: Notification, public_url: str) -> CtoMessage | str:
+async def _for_referent(uow: UnitOfWork, n: Notification, public_url: str) -> Extra | str:
     request = await uow.session.get(CtoRequest, uuid.UUID(n.params["request_id"]))
     if request is None:
         return "request_deleted"
-    if n.name == notices.CARRIED_OVER and request.status == RequestStatus.WITHDRAWN:
+    if n.name == CARRIED_OVER and request.status == RequestStatus.WITHDRAWN:
         return "request_withdrawn"
     person = await uow.session.get(Person, request.person_id)
     zone = await _zone(uow, request.territory_id)
@@ -178,7 +159,7 @@ async def _for_referent(uow: UnitOfWork, n: Notification, public_url: str) -> Ct
     current = await uow.session.get(CtoSession, request.session_id)
     series = await uow.session.get(CtoSeries, current.series_id) if current else None
     base = public_url.rstrip("/")
-    return CtoMessage(
+    return Extra(
         context={
             "request": {
                 "url": f"{base}/api/v1/cto-requests/{request.id}",
@@ -198,13 +179,13 @@ async def _for_referent(uow: UnitOfWork, n: Notification, public_url: str) -> Ct
     )
 
 
-async def for_person(uow: UnitOfWork, n: Notification) -> CtoMessage | str:
+async def for_person(uow: UnitOfWork, n: Notification, public_url: str) -> Extra | str:
     """The decision message to a person: the structure that asked, and the next steps."""
     request = await uow.session.get(CtoRequest, uuid.UUID(n.params["request_id"]))
     if request is None or request.status != RequestStatus.DECIDED:
         return "request_not_decided"
     organisation = await uow.session.get(Organisation, request.organisation_id)
-    return CtoMessage(
+    return Extra(
         context={
             "next_steps": request.next_steps,
             "organisation": {
@@ -215,3 +196,17 @@ async def for_person(uow: UnitOfWork, n: Notification) -> CtoMessage | str:
         },
         organisation=organisation,
     )
+
+
+def _to_agents(name: str, ics: Literal["REQUEST", "CANCEL"] | None = None) -> MessageKind:
+    return MessageKind(name, Recipient.AGENT, ("email",), ics=ics, build=for_agent)
+
+
+KINDS = (
+    _to_agents(SESSION_MOVED, "REQUEST"),
+    _to_agents(SESSION_CANCELLED, "CANCEL"),
+    _to_agents(AGENDA, "REQUEST"),
+    _to_agents(ACKNOWLEDGED),
+    _to_agents(CARRIED_OVER),
+    MessageKind(DECISION, Recipient.PERSON, ("sms", "email"), build=for_person),
+)

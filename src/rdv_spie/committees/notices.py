@@ -11,17 +11,18 @@ import uuid
 from sqlalchemy import select
 
 from rdv_spie.audit import service as audit
+from rdv_spie.committees.messages import (
+    ACKNOWLEDGED,
+    AGENDA,
+    CARRIED_OVER,
+    DECISION,
+    SESSION_CANCELLED,
+    SESSION_MOVED,
+)
 from rdv_spie.committees.models import CtoMember, CtoRequest, CtoSeries, CtoSession, SessionStatus
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.notifications import outbox
 from rdv_spie.people.models import Person
-
-SESSION_MOVED = "cto_session_moved"
-SESSION_CANCELLED = "cto_session_cancelled"
-AGENDA = "cto_agenda"
-ACKNOWLEDGED = "cto_request_acknowledged"
-CARRIED_OVER = "cto_request_carried_over"
-DECISION = "cto_decision"
 
 
 async def sworn_members(uow: UnitOfWork, series: CtoSeries) -> list[CtoMember]:

@@ -1,8 +1,8 @@
 """Tables of the invitations room: one invitation per journey and channel.
 
 The token is never stored: it is derived from the invitation id with the service's secret key
-(``tokens.py``), and only its SHA-256 is kept for lookup, so neither the database nor Redis
-nor a log ever holds a usable link.
+(``notifications/tokens.py``), and only its SHA-256 is kept for lookup, so neither the
+database nor Redis nor a log ever holds a usable link.
 """
 
 from __future__ import annotations

@@ -20,8 +20,9 @@ from sqlalchemy import select
 
 from rdv_spie.deps import Uow
 from rdv_spie.errors import NotFound
-from rdv_spie.invitations import identity, offer, pages_appointment, pages_booking, tokens, visit
+from rdv_spie.invitations import identity, offer, pages_appointment, pages_booking, visit
 from rdv_spie.invitations.models import Invitation
+from rdv_spie.notifications import tokens
 from rdv_spie.settings import Settings
 from rdv_spie.web import auth, ratelimit, sessions
 from rdv_spie.web.auth import Person

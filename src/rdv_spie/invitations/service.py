@@ -22,10 +22,15 @@ from rdv_spie.audit import service as audit
 from rdv_spie.clock import Clock
 from rdv_spie.db.uow import Database, UnitOfWork
 from rdv_spie.errors import DomainError
-from rdv_spie.invitations import tokens
+from rdv_spie.invitations.messages import (
+    ANIMATOR_NO_SLOTS_ALERT,
+    INVITATION,
+    INVITATION_REMINDER,
+    REFERENT_DEADLINE_ALERT,
+)
 from rdv_spie.invitations.models import Channel, Invitation
 from rdv_spie.localtime import end_of_local_day, local_day
-from rdv_spie.notifications import outbox
+from rdv_spie.notifications import outbox, tokens
 from rdv_spie.notifications.models import Notification, NotificationStatus
 from rdv_spie.notifications.policy import MIN_GAP_SAME_CHANNEL, SendingWindow
 from rdv_spie.people.models import Cohort, Journey, Person
@@ -180,9 +185,9 @@ async def _invite(
         await outbox.add(
             uow,
             territory_id=cohort.territory_id,
-            name="invitation",
+            name=INVITATION,
             channel=channel,
-            key=f"invitation:{invitation.id}",
+            key=f"{INVITATION}:{invitation.id}",
             not_before=send_at,
             person_id=journey.person_id,
             journey_id=journey.id,
@@ -247,9 +252,9 @@ async def alert_no_slots(
         added = await outbox.add(
             uow,
             territory_id=cohort.territory_id,
-            name="animator_no_slots_alert",
+            name=ANIMATOR_NO_SLOTS_ALERT,
             channel="email",
-            key=f"animator_no_slots_alert:{cohort.id}:{today.isoformat()}:{agent_id}",
+            key=f"{ANIMATOR_NO_SLOTS_ALERT}:{cohort.id}:{today.isoformat()}:{agent_id}",
             not_before=uow.clock.now(),
             agent_id=agent_id,
             params={
@@ -298,7 +303,7 @@ async def _remind(uow: UnitOfWork, cohort: Cohort, zone: ZoneInfo, report: PlanR
         for number, days in enumerate(sorted(cohort.reminder_days), start=1):
             if now < invited_at + timedelta(days=days):
                 break
-            key = f"invitation_reminder:{journey_id}:{days}:{channel}"
+            key = f"{INVITATION_REMINDER}:{journey_id}:{days}:{channel}"
             earliest = now
             previous = last_sent.get((person_id, channel))
             if previous is not None:
@@ -306,7 +311,7 @@ async def _remind(uow: UnitOfWork, cohort: Cohort, zone: ZoneInfo, report: PlanR
             added = await outbox.add(
                 uow,
                 territory_id=cohort.territory_id,
-                name="invitation_reminder",
+                name=INVITATION_REMINDER,
                 channel=channel,
                 key=key,
                 not_before=window.next_open(earliest),
@@ -376,9 +381,9 @@ async def _alert_deadlines(
         new = await outbox.add(
             uow,
             territory_id=cohort.territory_id,
-            name="referent_deadline_alert",
+            name=REFERENT_DEADLINE_ALERT,
             channel="email",
-            key=f"referent_deadline_alert:{referent_id}:{digest}",
+            key=f"{REFERENT_DEADLINE_ALERT}:{referent_id}:{digest}",
             not_before=now,
             agent_id=referent_id,
             params={"journey_ids": ids},

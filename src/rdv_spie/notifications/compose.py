@@ -1,11 +1,16 @@
 """Turn an outbox row into a message: who receives it, whether it is still relevant, and the
-context its template reads. Reads only; never sends, never writes."""
+context its template reads. Reads only; never sends, never writes.
+
+Builds what every message shares (territory, structure, the person or the agent, the
+appointment, the person's link) and asks the message's kind (``registry.py``, declared by its
+room) for the rest.
+"""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,12 +20,12 @@ from sqlalchemy import Row, Select, bindparam, exists, select
 from sqlalchemy.orm import aliased, raiseload
 
 from rdv_spie.agents.models import Agent
-from rdv_spie.committees import messages as cto_messages
 from rdv_spie.db.uow import UnitOfWork
-from rdv_spie.invitations import tokens
 from rdv_spie.invitations.models import Invitation
+from rdv_spie.notifications import tokens
 from rdv_spie.notifications.events import CalendarEvent, place_location
 from rdv_spie.notifications.models import Notification
+from rdv_spie.notifications.registry import Extra, MessageKind, Recipient
 from rdv_spie.people.models import Cohort, Journey, Person
 from rdv_spie.scheduling.models import (
     Appointment,
@@ -34,13 +39,6 @@ from rdv_spie.territories.models import Organisation, Place, Territory
 # Messages never need a type's allowed places (a selectin load per message otherwise).
 _NO_PLACES = [raiseload(AppointmentType.allowed_places)]
 _LIVE = (AppointmentStatus.BOOKED, AppointmentStatus.SEEN, AppointmentStatus.NOSHOW)
-INVITATIONS = frozenset({"invitation", "invitation_reminder"})
-ICS_METHOD = {
-    "booking_confirmation": "REQUEST",
-    "appointment_reminder": "REQUEST",
-    "appointment_cancelled": "CANCEL",
-    **cto_messages.ICS_METHOD,
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +83,7 @@ def _appointment_event(
 async def compose(
     uow: UnitOfWork,
     n: Notification,
+    kind: MessageKind,
     *,
     public_url: str,
     secret_key: bytes,
@@ -121,7 +120,7 @@ async def compose(
         )
         if organisation is None and place is not None:
             organisation = await uow.session.get(Organisation, place.organisation_id)
-        skip = _appointment_skip(n, appointment, now)
+        skip = _appointment_skip(kind, n, appointment, now)
         if skip is not None:
             return skip
         context["appointment"] = await _appointment_context(uow, appointment, place, type_, zone)
@@ -148,7 +147,7 @@ async def compose(
         if not consent:
             return Skip("cancelled", "no_consent")
         context["person"] = {"first_name": person.first_name, "last_name": person.last_name}
-        if n.name in INVITATIONS:
+        if n.invitation_id is not None:  # an invitation or its reminder
             skip = await _invitation_skip(uow, n, journey, booked, now)
             if skip is not None:
                 return skip
@@ -162,15 +161,14 @@ async def compose(
         if type_ is not None:
             context["type_name"] = type_.name
         context.setdefault("type_name", "Premier rendez-vous")
-        if n.name in cto_messages.PERSON_MESSAGES:
-            cto = await cto_messages.for_person(uow, n)
-            if isinstance(cto, str):
-                return Skip("cancelled", cto)
-            context.update(cto.context)
-            organisation = cto.organisation or organisation
+        extra = await _extra(uow, kind, n, public_url)
+        if isinstance(extra, str):
+            return Skip("cancelled", extra)
+        context.update(extra.context)
+        organisation = extra.organisation or organisation
         context["reminder_number"] = int(n.params.get("reminder_number", 1))
         context["link"] = await _link(uow, n, journey, public_url, secret_key)
-        event = _appointment_event(appointment, type_, place)
+        event = extra.event or _appointment_event(appointment, type_, place)
         return Composed(n.name, n.channel, address, territory, organisation, context, event)
 
     agent = await uow.session.get(Agent, n.agent_id)
@@ -179,26 +177,34 @@ async def compose(
         return Skip("cancelled", "agent_inactive")
     context["agent"] = {"first_name": agent.first_name, "last_name": agent.last_name}
     context["back_office_url"] = public_url.rstrip("/") + "/agents"
-    if n.name in cto_messages.AGENT_MESSAGES:
-        cto = await cto_messages.for_agent(uow, n, public_url=public_url)
-        if isinstance(cto, str):
-            return Skip("cancelled", cto)
-        context.update(cto.context)
-        return Composed(
-            n.name,
-            "email",
-            agent.email,
-            territory,
-            cto.organisation or organisation,
-            context,
-            cto.event,
-        )
-    context.update(await _agent_context(uow, n))
-    return Composed(n.name, "email", agent.email, territory, organisation, context)
+    extra = await _extra(uow, kind, n, public_url)
+    if isinstance(extra, str):
+        return Skip("cancelled", extra)
+    context.update(extra.context)
+    return Composed(
+        n.name,
+        "email",
+        agent.email,
+        territory,
+        extra.organisation or organisation,
+        context,
+        extra.event,
+    )
 
 
-def _appointment_skip(n: Notification, appointment: Appointment, now: datetime) -> Skip | None:
-    if n.name == "appointment_cancelled":
+async def _extra(
+    uow: UnitOfWork, kind: MessageKind, n: Notification, public_url: str
+) -> Extra | str:
+    """The kind's own part of the context (nothing for kinds that need only the shared one)."""
+    if kind.recipient is not (Recipient.AGENT if n.agent_id is not None else Recipient.PERSON):
+        raise ValueError(f"message {kind.name!r} is for a {kind.recipient}")
+    return Extra({}) if kind.build is None else await kind.build(uow, n, public_url)
+
+
+def _appointment_skip(
+    kind: MessageKind, n: Notification, appointment: Appointment, now: datetime
+) -> Skip | None:
+    if not kind.follows_appointment:
         return None
     if n.params.get("sequence") != appointment.sequence:
         return Skip("cancelled", "appointment_changed")
@@ -348,51 +354,6 @@ async def _appointment_context(
         },
         "whom": await whom(uow, appointment, type_),
     }
-
-
-async def _agent_context(uow: UnitOfWork, n: Notification) -> dict[str, Any]:
-    """Context of the alerts sent to agents; the row's params hold ids only."""
-    if n.name == "referent_deadline_alert":
-        ids = [uuid.UUID(i) for i in n.params.get("journey_ids", [])]
-        rows = await uow.session.execute(
-            select(Person.first_name, Person.last_name, Cohort.name, Journey.appointment_by_on)
-            .join(Journey, Journey.person_id == Person.id)
-            .join(Cohort, Cohort.id == Journey.cohort_id)
-            .where(Journey.id.in_(ids))
-            .order_by(Journey.appointment_by_on, Person.last_name)
-        )
-        return {
-            "journeys": [
-                {"first_name": f, "last_name": la, "cohort_name": c, "appointment_by": d}
-                for f, la, c, d in rows
-            ]
-        }
-    if n.name == "animator_no_slots_alert":
-        cohort = await uow.session.get(Cohort, uuid.UUID(n.params["cohort_id"]))
-        assert cohort is not None
-        type_ = (
-            await uow.session.get(AppointmentType, cohort.appointment_type_id, options=_NO_PLACES)
-            if cohort.appointment_type_id
-            else None
-        )
-        return {
-            "cohort": {"name": cohort.name},
-            "waiting_count": int(n.params.get("waiting_count", 0)),
-            "type_name": type_.name if type_ else "",
-            "appointment_by_first": date.fromisoformat(n.params["appointment_by_first"]),
-        }
-    if n.name == "delivery_failed_alert":
-        person = await uow.session.get(Person, uuid.UUID(n.params["person_id"]))
-        return {
-            "person": {
-                "first_name": person.first_name if person else "",
-                "last_name": person.last_name if person else "",
-            },
-            "channel": n.params.get("channel", ""),
-            "reason_code": n.params.get("reason_code", ""),
-            "message_name": n.params.get("message_name", ""),
-        }
-    return {}
 
 
 def message_id(notification_id: uuid.UUID, public_url: str) -> str:

@@ -25,6 +25,7 @@ from rdv_spie.notifications.batching import Coalescer
 from rdv_spie.notifications.events import CalendarEvent
 from rdv_spie.notifications.models import Notification, NotificationStatus
 from rdv_spie.notifications.policy import MAX_ATTEMPTS, retry_at
+from rdv_spie.notifications.registry import MessageKind, Registry
 from rdv_spie.notifications.transports.base import (
     Attachment,
     OutgoingEmail,
@@ -79,6 +80,7 @@ class Deliverer:
     transports: Transports
     renderer: Renderer
     secret_key: bytes
+    messages: Registry  # every room's kinds (rdv_spie/messages.py)
     rng: random.Random = field(default_factory=random.SystemRandom)
     _claims: Coalescer[uuid.UUID, _Ready | str] = field(init=False)
     _records: Coalescer[_Outcome, bool] = field(init=False)
@@ -147,14 +149,18 @@ class Deliverer:
                     results.append("not_claimed")
                     continue
                 try:
+                    kind = self.messages[n.name]
                     built = await compose.compose(
                         uow,
                         n,
+                        kind,
                         public_url=self.settings.public_url,
                         secret_key=self.secret_key,
                         loaded=loaded.get(n.id),
                     )
-                    outgoing = None if isinstance(built, compose.Skip) else self._render(n, built)
+                    outgoing = (
+                        None if isinstance(built, compose.Skip) else self._render(n, kind, built)
+                    )
                 except Exception:
                     # A bug in one message's data or template: retried later, alone if need
                     # be (a database error fails the batch, which is then run item by item).
@@ -238,7 +244,9 @@ class Deliverer:
                 results.append(recorded)
         return results
 
-    def _render(self, n: Notification, built: compose.Composed) -> OutgoingSms | OutgoingEmail:
+    def _render(
+        self, n: Notification, kind: MessageKind, built: compose.Composed
+    ) -> OutgoingSms | OutgoingEmail:
         slug = built.territory.slug
         if n.channel == "sms":
             body = self.renderer.render_sms(n.name, built.context, territory_slug=slug)
@@ -250,7 +258,7 @@ class Deliverer:
             )
         email = self.renderer.render_email(n.name, built.context, territory_slug=slug)
         attachments: tuple[Attachment, ...] = ()
-        method = compose.ICS_METHOD.get(n.name)
+        method = kind.ics
         if method and built.event is not None:
             attachments = (self._ics(built, built.event, method),)
         organisation = built.organisation

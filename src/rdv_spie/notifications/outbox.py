@@ -20,6 +20,7 @@ from rdv_spie.audit import service as audit
 from rdv_spie.clock import Clock
 from rdv_spie.db.base import Base
 from rdv_spie.db.uow import Database, UnitOfWork
+from rdv_spie.notifications.messages import DELIVERY_FAILED_ALERT
 from rdv_spie.notifications.models import Notification, NotificationStatus
 from rdv_spie.people.models import Journey
 
@@ -193,9 +194,6 @@ async def record(
     return bool(result.rowcount)
 
 
-INVITATIONS = ("invitation", "invitation_reminder")
-
-
 async def provider_accepted(
     uow: UnitOfWork, n: Notification, *, sent_at_recorded: bool = False
 ) -> None:
@@ -209,7 +207,7 @@ async def provider_accepted(
             .where(_TABLE.c.id == n.id, _TABLE.c.sent_at.is_(None))
             .values(sent_at=now)
         )
-    if n.journey_id is not None and n.name in INVITATIONS:
+    if n.journey_id is not None and n.invitation_id is not None:  # an invitation or reminder
         journeys = Base.metadata.tables[Journey.__tablename__]
         await connection.execute(
             update(journeys)
@@ -293,9 +291,9 @@ async def alert_referent(uow: UnitOfWork, n: Notification, code: str) -> None:
     new = await add(
         uow,
         territory_id=n.territory_id,
-        name="delivery_failed_alert",
+        name=DELIVERY_FAILED_ALERT,
         channel="email",
-        key=f"delivery_failed_alert:{n.id}",
+        key=f"{DELIVERY_FAILED_ALERT}:{n.id}",
         not_before=uow.clock.now(),
         agent_id=journey.referent_id,
         journey_id=journey.id,

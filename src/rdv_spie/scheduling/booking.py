@@ -21,10 +21,9 @@ from rdv_spie.agents.guards import Actor
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.errors import Conflict, Invalid, NotFound
 from rdv_spie.invitations.models import Invitation
-from rdv_spie.notifications import triggers
 from rdv_spie.people import followup
 from rdv_spie.people.models import Cohort, Journey, Person
-from rdv_spie.scheduling import ownership, search
+from rdv_spie.scheduling import notices, ownership, search
 from rdv_spie.scheduling import slots as engine
 from rdv_spie.scheduling.models import (
     Appointment,
@@ -188,7 +187,7 @@ async def book_appointment(
     if journey is not None:
         journey.waiting_for_slots_since = None
         await _keep_links(uow, journey.id, appointment.ends_at)
-    await triggers.appointment_booked(uow, appointment)
+    await notices.appointment_booked(uow, appointment)
     return Booked(appointment, created=True)
 
 
@@ -246,7 +245,7 @@ async def move_appointment(
     await _flush_or_conflict(uow)
     if appointment.journey_id is not None:
         await _keep_links(uow, appointment.journey_id, appointment.ends_at)
-    await triggers.appointment_moved(uow, appointment)
+    await notices.appointment_moved(uow, appointment)
     return appointment
 
 
@@ -293,7 +292,7 @@ async def set_status(
         attendee.active = status.holds_time
     await _flush_or_conflict(uow)
     if status in _FINAL:
-        await triggers.appointment_cancelled(uow, appointment)
+        await notices.appointment_cancelled(uow, appointment)
     return appointment
 
 

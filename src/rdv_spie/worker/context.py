@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from rdv_spie.clock import Clock
 from rdv_spie.db.engine import create_engine
 from rdv_spie.db.uow import Database
-from rdv_spie.invitations import tokens
+from rdv_spie.messages import MESSAGES
+from rdv_spie.notifications import tokens
 from rdv_spie.notifications.deliver import Deliverer
 from rdv_spie.notifications.transports.factory import Transports, build_transports
 from rdv_spie.settings import Settings
@@ -56,5 +57,6 @@ def build_context(
         transports=transports or build_transports(settings),
         renderer=Renderer(settings.templates_dir),
         secret_key=secret_key,
+        messages=MESSAGES,
     )
     return JobContext(settings, clock, database, deliverer, owns_db)

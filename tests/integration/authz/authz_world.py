@@ -30,8 +30,8 @@ from rdv_spie.calendars.models import FeedKind
 from rdv_spie.clock import FrozenClock
 from rdv_spie.committees.models import CtoMember, CtoRequest, CtoSession, RequestStatus
 from rdv_spie.db.uow import Database
-from rdv_spie.invitations import tokens
 from rdv_spie.invitations.models import Channel, Invitation
+from rdv_spie.notifications import tokens
 from rdv_spie.notifications.models import Notification, NotificationStatus
 from rdv_spie.people.models import Cohort, Journey, Person
 from rdv_spie.scheduling.models import Absence, AppointmentType, Attendance, AvailabilityRule

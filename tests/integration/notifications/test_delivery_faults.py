@@ -377,10 +377,10 @@ async def test_a_message_that_cannot_be_composed_fails_alone(
         )
     real = compose.compose
 
-    async def failing(uow: UnitOfWork, n: Notification, **kwargs: Any) -> Any:
+    async def failing(uow: UnitOfWork, n: Notification, *args: Any, **kwargs: Any) -> Any:
         if n.id == db_error:
             await uow.session.execute(text("SELECT * FROM no_such_table"))
-        return await real(uow, n, **kwargs)
+        return await real(uow, n, *args, **kwargs)
 
     monkeypatch.setattr(compose, "compose", failing)
     await runner.run_once(plan=False)

@@ -18,8 +18,8 @@ from tests.support import scenario as sc
 
 from rdv_spie.clock import FrozenClock
 from rdv_spie.db.uow import Database
-from rdv_spie.invitations import tokens
 from rdv_spie.invitations.models import Channel, Invitation
+from rdv_spie.notifications import tokens
 from rdv_spie.people.models import Cohort, Journey, Person
 from rdv_spie.scheduling.models import Appointment
 from rdv_spie.web import sessions

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from rdv_spie import demo
-from rdv_spie.invitations import tokens
+from rdv_spie.notifications import tokens
 from rdv_spie.templating.gsm import is_gsm7, segments, septets, to_gsm7
 from rdv_spie.templating.render import Renderer, jour_heure, phone_fr
 

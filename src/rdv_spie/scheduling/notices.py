@@ -15,12 +15,9 @@ from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.notifications import outbox
 from rdv_spie.notifications.policy import APPOINTMENT_REMINDER_BEFORE, SendingWindow
 from rdv_spie.people.models import MONDAY_TO_SATURDAY, Cohort, Journey, Person
+from rdv_spie.scheduling.messages import CANCELLED, CONFIRMATION, REMINDER
 from rdv_spie.scheduling.models import Appointment
 from rdv_spie.territories.models import Territory
-
-CONFIRMATION = "booking_confirmation"
-REMINDER = "appointment_reminder"
-CANCELLED = "appointment_cancelled"
 
 
 async def appointment_booked(uow: UnitOfWork, appointment: Appointment) -> None:
