@@ -12,6 +12,7 @@ from sqlalchemy import select
 from rdv_spie.agents.models import Membership, Role
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.errors import Forbidden, NotFound
+from rdv_spie.territories.models import Organisation
 
 _MANAGERS = frozenset({Role.ADMIN, Role.ANIMATOR})
 
@@ -77,6 +78,39 @@ def actor_from_rows(agent_id: uuid.UUID, rows: Sequence[Sequence[Any]]) -> Actor
     )
 
 
+async def territory_team(uow: UnitOfWork, actor: Actor) -> frozenset[uuid.UUID]:
+    """Territories whose team the actor is in: admin or animator of one of their structures."""
+    managed = actor.managed_organisation_ids
+    if not managed:
+        return frozenset()
+    return frozenset(
+        await uow.session.scalars(
+            select(Organisation.territory_id).where(Organisation.id.in_(managed))
+        )
+    )
+
+
+async def manages_territory(uow: UnitOfWork, actor: Actor, territory_id: uuid.UUID) -> bool:
+    """True for an admin or animator of one of the territory's organisations."""
+    return territory_id in actor.territory_ids and territory_id in await territory_team(uow, actor)
+
+
+async def require_territory_manager(
+    uow: UnitOfWork,
+    actor: Actor,
+    territory_id: uuid.UUID,
+    *,
+    what: str = "territory",
+    detail: str = "only an admin or an animator of the territory can do this",
+) -> None:
+    """NotFound off the actor's territories (``{what} not found``, field ``{what}_id``: an
+    unknown and a foreign one look alike), Forbidden (same field) unless the actor is admin or
+    animator of one of the territory's organisations."""
+    actor.require_territory(territory_id, what=what)
+    if territory_id not in await territory_team(uow, actor):
+        raise Forbidden(detail, field=f"{what}_id")
+
+
 async def colleague_ids(uow: UnitOfWork, actor: Actor) -> frozenset[uuid.UUID]:
     """Agents who share an organisation with the actor (the actor included)."""
     if not actor.roles:
@@ -85,6 +119,12 @@ async def colleague_ids(uow: UnitOfWork, actor: Actor) -> frozenset[uuid.UUID]:
         select(Membership.agent_id).where(Membership.organisation_id.in_(actor.organisation_ids))
     )
     return frozenset(rows) | {actor.agent_id}
+
+
+async def require_colleague(uow: UnitOfWork, actor: Actor, agent_id: uuid.UUID) -> None:
+    """NotFound unless the agent shares an organisation with the actor (or is the actor)."""
+    if agent_id not in await colleague_ids(uow, actor):
+        raise NotFound("agent not found", field="agent_id")
 
 
 async def managed_agent_ids(uow: UnitOfWork, actor: Actor) -> frozenset[uuid.UUID]:

@@ -1,6 +1,6 @@
-"""Who may do what with committees: territory managers (admin, animator) run series and
-sessions; a request is read by its structure and the managers; the agenda's fiches by the
-members who accepted the charter."""
+"""Who may do what with committees: territory managers (admin, animator; the guards of
+``agents.guards``) run series and sessions; a request is read by its structure and the
+managers; the agenda's fiches by the members who accepted the charter."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import uuid
 
 from sqlalchemy import select
 
-from rdv_spie.agents.guards import Actor
+from rdv_spie.agents.guards import Actor, manages_territory
 from rdv_spie.audit import service as audit
 from rdv_spie.committees.models import CtoMember, CtoRequest, CtoSeries, CtoSession
 from rdv_spie.db.uow import UnitOfWork
@@ -23,22 +23,6 @@ async def territory_organisations(uow: UnitOfWork, territory_id: uuid.UUID) -> f
             select(Organisation.id).where(Organisation.territory_id == territory_id)
         )
     )
-
-
-async def is_manager(uow: UnitOfWork, actor: Actor, territory_id: uuid.UUID) -> bool:
-    """True for an admin or animator of one of the territory's organisations."""
-    if territory_id not in actor.territory_ids:
-        return False
-    return actor.manages_any_territory_org(await territory_organisations(uow, territory_id))
-
-
-async def require_manager(uow: UnitOfWork, actor: Actor, territory_id: uuid.UUID) -> None:
-    """NotFound off the actor's territories, Forbidden unless admin or animator there."""
-    actor.require_territory(territory_id)
-    if not await is_manager(uow, actor, territory_id):
-        raise Forbidden(
-            "only an admin or an animator of the territory can do this", field="territory_id"
-        )
 
 
 async def requesting_organisation(
@@ -88,7 +72,7 @@ async def request_for(uow: UnitOfWork, actor: Actor, request_id: uuid.UUID) -> C
     request = await uow.session.get(CtoRequest, request_id)
     if request is None or request.territory_id not in actor.territory_ids:
         raise NotFound("situation request not found", field="request_id")
-    if request.organisation_id in actor.staff_organisation_ids or await is_manager(
+    if request.organisation_id in actor.staff_organisation_ids or await manages_territory(
         uow, actor, request.territory_id
     ):
         await audit.record(uow, actor, [request.person_id], audit.Read.CTO_REQUEST)

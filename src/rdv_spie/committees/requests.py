@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from rdv_spie.agents.guards import Actor
+from rdv_spie.agents.guards import Actor, manages_territory, require_territory_manager
 from rdv_spie.audit import service as audit
 from rdv_spie.committees import access, notices
 from rdv_spie.committees.cycle import next_session
@@ -101,7 +101,7 @@ async def submit(*, uow: UnitOfWork, actor: Actor, values: dict[str, Any]) -> Ct
     if not values.get("consent"):
         raise Invalid("the person's consent is needed to present their situation", field="consent")
     _check_fields(values)
-    manager = await access.is_manager(uow, actor, session.territory_id)
+    manager = await manages_territory(uow, actor, session.territory_id)
     # A structure presents only the people it follows (the territory team anyone's): the
     # structure the request comes from, not any other the referent works for.
     asking = replace(actor, roles={organisation_id: actor.roles[organisation_id]})
@@ -179,7 +179,7 @@ async def withdraw(*, uow: UnitOfWork, actor: Actor, request_id: uuid.UUID) -> C
 async def acknowledge(*, uow: UnitOfWork, actor: Actor, request_id: uuid.UUID) -> CtoRequest:
     """The SPIE team has read the request; the referent is e-mailed (once)."""
     request = await access.request_for(uow, actor, request_id)
-    await access.require_manager(uow, actor, request.territory_id)
+    await require_territory_manager(uow, actor, request.territory_id)
     if request.acknowledged_at is None and request.status != RequestStatus.WITHDRAWN:
         request.acknowledged_at = uow.clock.now()
         request.acknowledged_by_id = actor.agent_id
@@ -192,7 +192,7 @@ async def acknowledge(*, uow: UnitOfWork, actor: Actor, request_id: uuid.UUID) -
 
 async def overdue(*, uow: UnitOfWork, actor: Actor, territory_id: uuid.UUID) -> list[CtoRequest]:
     """Requests still not acknowledged 72 h after they were submitted, oldest first."""
-    await access.require_manager(uow, actor, territory_id)
+    await require_territory_manager(uow, actor, territory_id)
     limit = uow.clock.now() - ACKNOWLEDGE_WITHIN
     found = list(
         await uow.session.scalars(
@@ -222,7 +222,7 @@ async def decide(
     """Record the committee's decision once the session has started; the person is told the
     next steps on the channels they accepted."""
     request = await access.request_for(uow, actor, request_id)
-    await access.require_manager(uow, actor, request.territory_id)
+    await require_territory_manager(uow, actor, request.territory_id)
     session = await uow.session.get(CtoSession, request.session_id)
     assert session is not None
     if request.status not in (RequestStatus.ON_AGENDA, RequestStatus.DECIDED):
@@ -255,7 +255,7 @@ async def list_requests(
         statement = statement.where(CtoRequest.session_id == session.id)
     if status is not None:
         statement = statement.where(CtoRequest.status == status)
-    managed = [t for t in actor.territory_ids if await access.is_manager(uow, actor, t)]
+    managed = [t for t in actor.territory_ids if await manages_territory(uow, actor, t)]
     statement = statement.where(
         CtoRequest.organisation_id.in_(actor.staff_organisation_ids)
         | CtoRequest.territory_id.in_(managed)
@@ -277,7 +277,7 @@ async def agenda(
     session = await access.session_for(uow, actor, session_id)
     if not (
         await access.is_sworn_member(uow, actor, session.series_id)
-        or await access.is_manager(uow, actor, session.territory_id)
+        or await manages_territory(uow, actor, session.territory_id)
     ):
         raise NotFound("CTO session not found", field="session_id")
     rows = await uow.session.execute(

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from rdv_spie.agents.guards import Actor
+from rdv_spie.agents.guards import Actor, require_territory_manager
 from rdv_spie.agents.models import Agent, Membership
 from rdv_spie.committees import access, recurrence
 from rdv_spie.committees.models import CtoMember, CtoSeries, CtoSession, SessionStatus
@@ -67,7 +67,7 @@ async def _check(uow: UnitOfWork, series: CtoSeries) -> None:
 
 async def create_series(*, uow: UnitOfWork, actor: Actor, values: dict[str, Any]) -> CtoSeries:
     """A new series on a territory the actor runs; its sessions are generated at once."""
-    await access.require_manager(uow, actor, values["territory_id"])
+    await require_territory_manager(uow, actor, values["territory_id"])
     if values.get("organisation_id") is None:
         values["organisation_id"] = await access.requesting_organisation(
             uow, actor, values["territory_id"], None
@@ -93,7 +93,7 @@ async def update_series(
     """Change a series; deadlines, freeze and dispatch of sessions not yet frozen follow.
     A new rule or start time applies to sessions generated from now on (move the others)."""
     series = await access.series_for(uow, actor, series_id)
-    await access.require_manager(uow, actor, series.territory_id)
+    await require_territory_manager(uow, actor, series.territory_id)
     for key, value in values.items():
         setattr(series, key, value)
     await _check(uow, series)
@@ -194,7 +194,7 @@ async def add_member(
 ) -> CtoMember:
     """Add an agent of the territory (a partner, usually) to a series."""
     series = await access.series_for(uow, actor, series_id)
-    await access.require_manager(uow, actor, series.territory_id)
+    await require_territory_manager(uow, actor, series.territory_id)
     on_territory = await uow.session.scalar(
         select(Agent.id)
         .join(Membership, Membership.agent_id == Agent.id)
@@ -231,7 +231,7 @@ async def remove_member(
 ) -> None:
     """Take an agent off a series (they stop receiving agendas)."""
     series = await access.series_for(uow, actor, series_id)
-    await access.require_manager(uow, actor, series.territory_id)
+    await require_territory_manager(uow, actor, series.territory_id)
     member = await uow.session.scalar(
         select(CtoMember).where(CtoMember.series_id == series.id, CtoMember.agent_id == agent_id)
     )

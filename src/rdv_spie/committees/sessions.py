@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from rdv_spie.agents.guards import Actor
+from rdv_spie.agents.guards import Actor, require_territory_manager
 from rdv_spie.committees import access, cycle, notices, recurrence
 from rdv_spie.committees import series as series_service
 from rdv_spie.committees.models import CtoSeries, CtoSession, SessionStatus
@@ -24,7 +24,7 @@ async def move_session(
 ) -> CtoSession:
     """Move one session (a holiday…): SEQUENCE + 1, its cycle follows, members are told."""
     session = await access.session_for(uow, actor, session_id)
-    await access.require_manager(uow, actor, session.territory_id)
+    await require_territory_manager(uow, actor, session.territory_id)
     await uow.lock(f"cto_session:{session.id}")
     await uow.session.refresh(session)
     if session.status == SessionStatus.CANCELLED:
@@ -53,7 +53,7 @@ async def cancel_session(*, uow: UnitOfWork, actor: Actor, session_id: uuid.UUID
     """Cancel one session: SEQUENCE + 1, members get a METHOD:CANCEL, its requests move to
     the next session and their referents are told."""
     session = await access.session_for(uow, actor, session_id)
-    await access.require_manager(uow, actor, session.territory_id)
+    await require_territory_manager(uow, actor, session.territory_id)
     await uow.lock(f"cto_session:{session.id}")
     await uow.session.refresh(session)
     if session.status == SessionStatus.CANCELLED:

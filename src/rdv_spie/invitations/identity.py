@@ -7,41 +7,27 @@ ending every session of a journey that just locked; never reads a request.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy import update
 
 from rdv_spie.db.uow import UnitOfWork
+from rdv_spie.people.contact import letters
 from rdv_spie.people.models import Journey
 from rdv_spie.web import sessions
 
 LETTERS = 3
-# Letters NFKD does not split into a base letter and a mark; "ı" because a person types the
-# dotless i of "Yıldız" as "I" or "i".
-_LIGATURES = str.maketrans(
-    {"œ": "oe", "æ": "ae", "ß": "ss", "ø": "o", "đ": "d", "ł": "l", "ı": "i"}
-)
-
-
-def normalise(text: str) -> str:
-    """Lower-case letters only, accents removed: ``"Le Gall-Prévôt"`` → ``"legallprevot"``."""
-    # Compatibility forms first, then case: NFKD turns "℠" into upper-case "SM", which
-    # casefold must still see.
-    compatible = unicodedata.normalize("NFKD", text).casefold().translate(_LIGATURES)
-    decomposed = unicodedata.normalize("NFKD", compatible)
-    return "".join(c for c in decomposed if c.isalpha() and not unicodedata.combining(c))
 
 
 def expected(last_name: str) -> str:
     """What the person must type: the first three letters, or the whole name when shorter."""
-    return normalise(last_name)[:LETTERS]
+    return letters(last_name)[:LETTERS]
 
 
 def matches(answer: str, last_name: str) -> bool:
     """Whether ``answer`` gives the name's first letters (more letters of the name are fine)."""
-    name = normalise(last_name)
-    given = normalise(answer)
+    name = letters(last_name)
+    given = letters(answer)
     want = name[:LETTERS]
     return bool(want) and len(given) >= len(want) and name.startswith(given)
 

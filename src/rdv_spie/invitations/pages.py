@@ -23,6 +23,7 @@ from rdv_spie.errors import NotFound
 from rdv_spie.invitations import identity, offer, pages_appointment, pages_booking, visit
 from rdv_spie.invitations.models import Invitation
 from rdv_spie.notifications import tokens
+from rdv_spie.people.contact import letters
 from rdv_spie.settings import Settings
 from rdv_spie.web import auth, ratelimit, sessions
 from rdv_spie.web.auth import Person
@@ -130,7 +131,7 @@ async def verify(request: Request[Any, Any, Any], uow: Uow, state: State) -> Res
         return redirect(HOME)
     form = await request.form()
     given = str(form.get(FIELD) or "")[:100]
-    if not identity.normalise(given):
+    if not letters(given):
         return check_page(request, seen, error="empty", status=422)
     person = await visit.person_of(uow, seen)
     outcome = await identity.answer(

@@ -21,7 +21,7 @@ from litestar.types import ControllerRouterHandler
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.deps import Uow
 from rdv_spie.errors import Conflict, Invalid
-from rdv_spie.invitations import cutoffs, days, phone, visit
+from rdv_spie.invitations import cutoffs, days, visit
 from rdv_spie.invitations.offer import (
     BOOK,
     CONFIRMATION,
@@ -35,6 +35,7 @@ from rdv_spie.invitations.offer import (
     verified_visit,
 )
 from rdv_spie.localtime import end_of_local_day, local_day
+from rdv_spie.people import contact
 from rdv_spie.people import models as people
 from rdv_spie.people.intake import REGION
 from rdv_spie.scheduling import booking
@@ -185,7 +186,7 @@ async def _take_phone(
         return None
     typed = str(form.get(PHONE_FIELD) or "")[:100]
     region = REGION.get(HolidayZone(seen.territory.holiday_zone), "FR")
-    number = phone.normalise(typed, region)
+    number = contact.typed_phone(typed, region)
     if number is None:
         return await _confirm_page(
             request,

@@ -30,10 +30,11 @@ from rdv_spie.clock import Clock
 from rdv_spie.db.base import Base
 from rdv_spie.db.uow import Database, UnitOfWork
 from rdv_spie.errors import Forbidden, NotFound
-from rdv_spie.invitations.identity import normalise
 from rdv_spie.people import service
-from rdv_spie.people.csvrows import CsvSource, PersonRow, RowError, read_rows
+from rdv_spie.people.contact import letters
 from rdv_spie.people.models import Cohort, Journey, Person
+from rdv_spie.people.rows import PersonRow, RowError
+from rdv_spie.people.table import CsvSource, read_rows
 from rdv_spie.territories.models import HolidayZone, Territory
 
 BATCH = 2000
@@ -199,7 +200,7 @@ def _name_key(name: str) -> str:
     """A name as the identity check compares it (case, accents, spaces and punctuation
     ignored), keeping its digits ("Nom1" is not "Nom2"); a name of neither letters nor digits
     is kept as written, so it still tells people apart."""
-    return normalise(name) + "".join(filter(str.isdigit, name)) or name.casefold().strip()
+    return letters(name) + "".join(filter(str.isdigit, name)) or name.casefold().strip()
 
 
 def _same_birth(a: date | None, b: date | None) -> bool:

@@ -8,8 +8,8 @@ from typing import Annotated
 
 import msgspec
 
-from rdv_spie.people.csvrows import RowError
 from rdv_spie.people.intake import ImportReport
+from rdv_spie.people.rows import RowError
 from rdv_spie.schemas import Name, Phone, Postcode, Text, TimeOfDay
 
 ExternalId = Annotated[str, msgspec.Meta(min_length=1, max_length=50)]

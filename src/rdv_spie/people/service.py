@@ -8,8 +8,6 @@ create, change and fill cohorts; a cohort of no structure is the territory team'
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from collections import defaultdict
 from dataclasses import replace
@@ -26,8 +24,8 @@ from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.errors import Forbidden, Invalid, NotFound
 from rdv_spie.invitations.models import Invitation
 from rdv_spie.people import status as journey_status
-from rdv_spie.people.csvrows import FIELDS, PersonRow, RowError, read_rows
 from rdv_spie.people.models import Cohort, Journey
+from rdv_spie.people.rows import FIELDS, PersonRow, RowChecker, RowError
 from rdv_spie.scheduling.models import Appointment, AppointmentType
 from rdv_spie.territories.models import Organisation, Territory
 
@@ -192,38 +190,32 @@ async def statuses(
 def rows_from_json(
     people: list[dict[str, Any]], *, region: str, today: date
 ) -> list[PersonRow | RowError]:
-    """Validate a JSON batch with the CSV rules; an error's ``line`` is the person's position
-    in the batch (1-based) and its ``header`` the JSON field."""
-    renamed = {"birth_date": "birth_on", "entry_date": "entered_on"}
-    names = list(FIELDS)
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow(names)
-    back = {v: k for k, v in renamed.items()}
-    columns = MappingProxyType({name: (None, back.get(name, name)) for name in names})
-    for person in people:
-        values = {renamed.get(k, k): v for k, v in person.items()}
-        writer.writerow([_cell(values.get(name)) for name in names])
-    _, rows = read_rows(
-        out.getvalue().encode(), region=region, today=today, mapping={n: n for n in names}
+    """Validate a JSON batch with the rules of a file's rows; an error's ``line`` is the
+    person's position in the batch (1-based), its ``header`` and ``field`` the JSON field."""
+    header = [_JSON_NAMES.get(name, name) for name in FIELDS]
+    checker = RowChecker(
+        {name: index for index, name in enumerate(FIELDS)}, header, region=region, today=today
     )
+    columns = MappingProxyType({name: (None, header[i]) for i, name in enumerate(FIELDS)})
     result: list[PersonRow | RowError] = []
-    for row in rows:
-        if isinstance(row, RowError):
-            name = back.get(row.field or "", row.field)
-            result.append(
-                RowError(
-                    line=row.line - 1,
-                    column=None,
-                    header=name,
-                    field=name,
-                    code=row.code,
-                    detail=row.detail,
-                )
-            )
-        else:
-            result.append(replace(row, line=row.line - 1, columns=columns))
+    for line, person in enumerate(people, start=1):
+        values = {_FIELD_NAMES.get(k, k): v for k, v in person.items()}
+        cells = [_cell(values.get(name)) for name in FIELDS]
+        if not "".join(cells).strip():
+            continue  # as an empty line of a file
+        checked = checker.check(line, cells)
+        if isinstance(checked, PersonRow):
+            result.append(replace(checked, columns=columns))
+            continue
+        for error in checked:
+            name = _JSON_NAMES.get(error.field or "", error.field)
+            result.append(replace(error, column=None, header=name, field=name))
     return result
+
+
+# The API's names of two fields, and back.
+_JSON_NAMES = {"birth_on": "birth_date", "entered_on": "entry_date"}
+_FIELD_NAMES = {v: k for k, v in _JSON_NAMES.items()}
 
 
 def _cell(value: Any) -> str:
@@ -231,5 +223,4 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "oui" if value else "non"
-    # One physical line per person, so an error's line is the person's position.
-    return " ".join(str(value).split())
+    return str(value)

@@ -8,8 +8,8 @@ from datetime import date
 
 import pytest
 
-from rdv_spie.people.csvrows import PersonRow, RowError
 from rdv_spie.people.intake import _Index, _NewPerson
+from rdv_spie.people.rows import PersonRow, RowError
 
 PHONE = "+33612345678"
 

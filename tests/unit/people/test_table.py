@@ -15,15 +15,9 @@ from email_validator import validate_email
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rdv_spie.people import csvrows
-from rdv_spie.people.csvrows import (
-    SYNONYMS,
-    CsvFormatError,
-    PersonRow,
-    RowError,
-    normalize_header,
-    read_rows,
-)
+from rdv_spie.people import contact
+from rdv_spie.people.rows import PersonRow, RowError
+from rdv_spie.people.table import SYNONYMS, CsvFormatError, normalize_header, read_rows
 
 TODAY = date(2026, 12, 1)
 HEADER = "Nom;Prénom;Téléphone;E-mail;Date de naissance;Date d'entrée;N° CAF;CP;Consentement SMS"
@@ -297,8 +291,8 @@ plan_numbers = st.builds(
 )
 @settings(max_examples=500)
 def test_the_phone_fast_path_agrees_with_phonenumbers(raw: str, region: str) -> None:
-    assert csvrows._phone(raw, region) == csvrows._phone_slow(raw, region)
-    if (found := csvrows._phone(raw, region)) is not None:
+    assert contact.phone(raw, region) == contact.phone_slow(raw, region)
+    if (found := contact.phone(raw, region)) is not None:
         assert phonenumbers.is_valid_number(phonenumbers.parse(found[0]))
 
 
@@ -311,7 +305,7 @@ def test_the_phone_fast_path_agrees_with_phonenumbers(raw: str, region: str) -> 
 @settings(max_examples=400)
 def test_the_email_fast_path_agrees_with_email_validator(local: str, domain: str) -> None:
     address = f"{local}@{domain}"
-    assert csvrows._email(address, {}) == csvrows._email_slow(address)
+    assert contact.email(address, {}) == contact.email_slow(address)
 
 
 @given(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from rdv_spie.invitations import phone
+from rdv_spie.people import contact
 
 
 @pytest.mark.parametrize(
@@ -23,7 +23,7 @@ from rdv_spie.invitations import phone
     ],
 )
 def test_valid_numbers_in_e164(typed: str, region: str, e164: str) -> None:
-    assert phone.normalise(typed, region) == e164
+    assert contact.typed_phone(typed, region) == e164
 
 
 @pytest.mark.parametrize(
@@ -31,4 +31,4 @@ def test_valid_numbers_in_e164(typed: str, region: str, e164: str) -> None:
     ["", "   ", "06 12", "abc", "06 12 34 56 78 90 12", "0612345678 poste 2", "1" * 41, "+33 0"],
 )
 def test_not_a_number(typed: str) -> None:
-    assert phone.normalise(typed, "FR") is None
+    assert contact.typed_phone(typed, "FR") is None
