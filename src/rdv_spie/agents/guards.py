@@ -64,9 +64,9 @@ class Actor:
         """True when the agent is admin of every one of these organisations."""
         return all(self.roles.get(org) == Role.ADMIN for org in organisation_ids)
 
-    def manages_any_territory_org(self, territory_orgs: frozenset[uuid.UUID]) -> bool:
+    def manages_any(self, organisation_ids: frozenset[uuid.UUID]) -> bool:
         """True when the agent is admin or animator of one of these organisations."""
-        return any(self.roles.get(org) in _MANAGERS for org in territory_orgs)
+        return any(self.roles.get(org) in _MANAGERS for org in organisation_ids)
 
 
 def actor_from_rows(agent_id: uuid.UUID, rows: Sequence[Sequence[Any]]) -> Actor:
@@ -150,7 +150,7 @@ async def require_can_manage_agent(uow: UnitOfWork, actor: Actor, agent_id: uuid
     )
     if not orgs & actor.organisation_ids:
         raise NotFound("agent not found", field="agent_id")
-    if not actor.manages_any_territory_org(orgs & actor.organisation_ids):
+    if not actor.manages_any(orgs & actor.organisation_ids):
         raise Forbidden(
             "only the agent, or an admin or animator of their organisation, can change this",
             field="agent_id",

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import func, select
 
-from rdv_spie.agents.guards import Actor, colleague_ids
+from rdv_spie.agents.guards import Actor, colleague_ids, require_colleague
 from rdv_spie.agents.models import Agent, Membership, Role
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.errors import Conflict, Forbidden, Invalid, NotFound
@@ -35,8 +35,7 @@ async def memberships_of(
 
 async def get_agent(*, uow: UnitOfWork, actor: Actor, agent_id: uuid.UUID) -> Agent:
     """One colleague."""
-    if agent_id not in await colleague_ids(uow, actor):
-        raise NotFound("agent not found", field="agent_id")
+    await require_colleague(uow, actor, agent_id)
     agent = await uow.session.get(Agent, agent_id)
     if agent is None:
         raise NotFound("agent not found", field="agent_id")

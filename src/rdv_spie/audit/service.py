@@ -16,15 +16,14 @@ from enum import StrEnum
 
 from sqlalchemy import delete, insert, select
 
-from rdv_spie.agents.guards import Actor
+from rdv_spie.agents.guards import Actor, require_territory_manager
 from rdv_spie.agents.models import Agent
 from rdv_spie.audit.models import FileRead
 from rdv_spie.clock import Clock
 from rdv_spie.db.uow import Database, UnitOfWork
-from rdv_spie.errors import Forbidden, NotFound
+from rdv_spie.errors import NotFound
 from rdv_spie.localtime import check_instant
 from rdv_spie.people.models import Person
-from rdv_spie.territories.models import Organisation
 
 MAX_ROWS = 1000
 
@@ -93,21 +92,15 @@ async def reads_of(
     territory_id = await uow.session.scalar(
         select(Person.territory_id).where(Person.id == person_id)
     )
-    if territory_id is None or territory_id not in actor.territory_ids:
+    if territory_id is None:
         raise NotFound("person not found", field="person_id")
-    managed = await uow.session.scalar(
-        select(Organisation.id)
-        .where(
-            Organisation.id.in_(actor.managed_organisation_ids),
-            Organisation.territory_id == territory_id,
-        )
-        .limit(1)
+    await require_territory_manager(
+        uow,
+        actor,
+        territory_id,
+        what="person",
+        detail="only an admin or animator of the person's territory reads this trail",
     )
-    if managed is None:
-        raise Forbidden(
-            "only an admin or animator of the person's territory reads this trail",
-            field="person_id",
-        )
     query = (
         select(FileRead.at, FileRead.agent_id, Agent.first_name, Agent.last_name, FileRead.what)
         .outerjoin(Agent, Agent.id == FileRead.agent_id)

@@ -13,6 +13,7 @@ from litestar import Controller, delete, get, post
 from litestar.params import FromPath
 from litestar.status_codes import HTTP_201_CREATED
 
+from rdv_spie.agents import guards
 from rdv_spie.agents.guards import Actor
 from rdv_spie.calendars import service
 from rdv_spie.calendars.models import FeedKind
@@ -79,7 +80,9 @@ class CalendarFeedController(Controller):
         self, uow: Uow, actor: CurrentActor, territory_id: FromPath[uuid.UUID]
     ) -> FeedStatusOut:
         """Whether the territory has a working feed link (admins and animators)."""
-        await service.require_territory_manager(uow=uow, actor=actor, territory_id=territory_id)
+        await guards.require_territory_manager(
+            uow, actor, territory_id, detail=service.FEED_MANAGERS
+        )
         feed = await service.current_feed(uow=uow, kind=FeedKind.TERRITORY, subject_id=territory_id)
         return FeedStatusOut.of(FeedKind.TERRITORY, territory_id, feed)
 
@@ -93,7 +96,9 @@ class CalendarFeedController(Controller):
     ) -> FeedLinkOut:
         """A new link to the territory's appointments, without personal data; any previous
         link stops working. The link is shown in this answer only."""
-        await service.require_territory_manager(uow=uow, actor=actor, territory_id=territory_id)
+        await guards.require_territory_manager(
+            uow, actor, territory_id, detail=service.FEED_MANAGERS
+        )
         return await _issue(uow, settings, FeedKind.TERRITORY, territory_id, actor.agent_id)
 
     @delete("/territories/{territory_id:uuid}")
@@ -101,7 +106,9 @@ class CalendarFeedController(Controller):
         self, uow: Uow, actor: CurrentActor, territory_id: FromPath[uuid.UUID]
     ) -> None:
         """The territory's link stops working."""
-        await service.require_territory_manager(uow=uow, actor=actor, territory_id=territory_id)
+        await guards.require_territory_manager(
+            uow, actor, territory_id, detail=service.FEED_MANAGERS
+        )
         await service.revoke_feeds(uow=uow, kind=FeedKind.TERRITORY, subject_id=territory_id)
 
     @get("/cto-series/{series_id:uuid}")
@@ -137,4 +144,6 @@ class CalendarFeedController(Controller):
 
 async def _series_manager(uow: UnitOfWork, actor: Actor, series_id: uuid.UUID) -> None:
     series = await committees.series_for(uow, actor, series_id)
-    await service.require_territory_manager(uow=uow, actor=actor, territory_id=series.territory_id)
+    await guards.require_territory_manager(
+        uow, actor, series.territory_id, detail=service.FEED_MANAGERS
+    )

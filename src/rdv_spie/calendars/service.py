@@ -17,13 +17,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from rdv_spie.agents.guards import Actor
-from rdv_spie.agents.models import Role
 from rdv_spie.calendars.models import CalendarFeed, FeedKind
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.errors import Forbidden
 from rdv_spie.scheduling.models import CalendarVersion
-from rdv_spie.territories.models import Organisation
 
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
 
@@ -155,22 +152,4 @@ async def find_active(conn: AsyncConnection, *, token: str, now: datetime) -> Ac
     )
 
 
-async def require_territory_manager(
-    *, uow: UnitOfWork, actor: Actor, territory_id: uuid.UUID
-) -> None:
-    """NotFound for a territory the agent does not work on, Forbidden unless they are admin or
-    animator of one of its organisations."""
-    actor.require_territory(territory_id)
-    organisations = frozenset(
-        await uow.session.scalars(
-            select(Organisation.id).where(
-                Organisation.territory_id == territory_id,
-                Organisation.id.in_(actor.organisation_ids),
-            )
-        )
-    )
-    if not any(actor.roles[o] in (Role.ADMIN, Role.ANIMATOR) for o in organisations):
-        raise Forbidden(
-            "only an admin or an animator of the territory can manage its feed",
-            field="territory_id",
-        )
+FEED_MANAGERS = "only an admin or an animator of the territory can manage its feed"

@@ -25,11 +25,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import any_, bindparam, insert, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from rdv_spie.agents.guards import Actor
+from rdv_spie.agents.guards import Actor, require_territory_manager
 from rdv_spie.clock import Clock
 from rdv_spie.db.base import Base
 from rdv_spie.db.uow import Database, UnitOfWork
-from rdv_spie.errors import Forbidden, NotFound
+from rdv_spie.errors import NotFound
 from rdv_spie.people import service
 from rdv_spie.people.contact import letters
 from rdv_spie.people.models import Cohort, Journey, Person
@@ -123,11 +123,13 @@ async def target(uow: UnitOfWork, cohort_id: uuid.UUID, actor: Actor | None) -> 
             raise NotFound("cohort not found", field="cohort_id")
     else:
         cohort = await service.get_cohort(uow=uow, actor=actor, cohort_id=cohort_id)
-        if cohort.territory_id not in await service.territory_team(uow, actor):
-            raise Forbidden(
-                "only an admin or an animator of the territory can import people",
-                field="cohort_id",
-            )
+        await require_territory_manager(
+            uow,
+            actor,
+            cohort.territory_id,
+            what="cohort",
+            detail="only an admin or an animator of the territory can import people",
+        )
     territory = await uow.session.get(Territory, cohort.territory_id)
     assert territory is not None
     return Target(

@@ -18,10 +18,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, or_, select
 
-from rdv_spie.agents.guards import Actor
+from rdv_spie.agents.guards import Actor, require_territory_manager, territory_team
 from rdv_spie.audit import service as audit
 from rdv_spie.db.uow import UnitOfWork
-from rdv_spie.errors import Forbidden, Invalid, NotFound
+from rdv_spie.errors import Invalid, NotFound
 from rdv_spie.invitations.models import Invitation
 from rdv_spie.people import status as journey_status
 from rdv_spie.people.models import Cohort, Journey
@@ -30,26 +30,6 @@ from rdv_spie.scheduling.models import Appointment, AppointmentType
 from rdv_spie.territories.models import Organisation, Territory
 
 MAX_LISTED = 1000
-
-
-async def territory_team(uow: UnitOfWork, actor: Actor) -> frozenset[uuid.UUID]:
-    """Territories whose team the actor is in: admin or animator of one of their structures."""
-    managed = actor.managed_organisation_ids
-    if not managed:
-        return frozenset()
-    return frozenset(
-        await uow.session.scalars(
-            select(Organisation.territory_id).where(Organisation.id.in_(managed))
-        )
-    )
-
-
-async def _manager_of_territory(uow: UnitOfWork, actor: Actor, territory_id: uuid.UUID) -> None:
-    actor.require_territory(territory_id)
-    if territory_id not in await territory_team(uow, actor):
-        raise Forbidden(
-            "only an admin or an animator of the territory can do this", field="territory_id"
-        )
 
 
 async def _check_links(uow: UnitOfWork, cohort: Cohort) -> None:
@@ -67,7 +47,7 @@ async def _check_links(uow: UnitOfWork, cohort: Cohort) -> None:
 
 async def create_cohort(*, uow: UnitOfWork, actor: Actor, values: dict[str, Any]) -> Cohort:
     """A new cohort on a territory the actor runs."""
-    await _manager_of_territory(uow, actor, values["territory_id"])
+    await require_territory_manager(uow, actor, values["territory_id"])
     taken = await uow.session.scalar(
         select(Cohort.id).where(
             Cohort.territory_id == values["territory_id"], Cohort.name == values["name"]
@@ -99,7 +79,7 @@ async def update_cohort(
 ) -> Cohort:
     """Change a cohort; journeys already open keep the deadlines they were promised."""
     cohort = await get_cohort(uow=uow, actor=actor, cohort_id=cohort_id)
-    await _manager_of_territory(uow, actor, cohort.territory_id)
+    await require_territory_manager(uow, actor, cohort.territory_id)
     for name, value in values.items():
         setattr(cohort, name, value)
     await _check_links(uow, cohort)

@@ -14,11 +14,11 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Quer
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy import Select, or_, select
 
-from rdv_spie.agents.guards import Actor, colleague_ids
+from rdv_spie.agents.guards import Actor, require_colleague
 from rdv_spie.audit import service as audit
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.deps import READS_PEOPLE, AppSettings, CurrentActor, Uow
-from rdv_spie.errors import Invalid, NotFound
+from rdv_spie.errors import Invalid
 from rdv_spie.localtime import zone
 from rdv_spie.people import followup
 from rdv_spie.scheduling import booking, search, service
@@ -333,8 +333,7 @@ class AppointmentController(Controller):
             Appointment.starts_at < window_end,
         )
         if agent_id is not None:
-            if agent_id not in await colleague_ids(uow, actor):
-                raise NotFound("agent not found", field="agent_id")
+            await require_colleague(uow, actor, agent_id)
             query = query.where(Appointment.id.in_(_attended_by(agent_id)))
         rows = await uow.session.scalars(query.order_by(Appointment.starts_at))
         found = list(rows)

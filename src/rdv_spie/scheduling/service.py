@@ -9,15 +9,22 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
-from rdv_spie.agents.guards import Actor, managed_agent_ids, require_can_manage_agent
+from rdv_spie.agents.guards import (
+    Actor,
+    managed_agent_ids,
+    require_can_manage_agent,
+    require_territory_manager,
+)
 from rdv_spie.agents.models import Membership, Role
 from rdv_spie.db.uow import UnitOfWork
-from rdv_spie.errors import Forbidden, Invalid, NotFound
+from rdv_spie.errors import Invalid, NotFound
 from rdv_spie.localtime import check_instant
 from rdv_spie.scheduling.models import Absence, AppointmentType, AvailabilityRule
 from rdv_spie.territories.models import Organisation, Place
 
 # ---------------------------------------------------------------- appointment types
+
+_TYPES_MANAGERS = "only an admin or an animator of the territory can change appointment types"
 
 
 async def list_types(
@@ -41,22 +48,6 @@ async def get_type(*, uow: UnitOfWork, actor: Actor, type_id: uuid.UUID) -> Appo
     if found is None or found.territory_id not in actor.territory_ids:
         raise NotFound("appointment type not found", field="appointment_type_id")
     return found
-
-
-async def _require_territory_manager(
-    uow: UnitOfWork, actor: Actor, territory_id: uuid.UUID
-) -> None:
-    actor.require_territory(territory_id)
-    orgs = frozenset(
-        await uow.session.scalars(
-            select(Organisation.id).where(Organisation.territory_id == territory_id)
-        )
-    )
-    if not actor.manages_any_territory_org(orgs):
-        raise Forbidden(
-            "only an admin or an animator of the territory can change appointment types",
-            field="territory_id",
-        )
 
 
 async def _places_on(
@@ -112,7 +103,7 @@ async def create_type(
     **fields: Any,
 ) -> AppointmentType:
     """Add an appointment type to a territory."""
-    await _require_territory_manager(uow, actor, territory_id)
+    await require_territory_manager(uow, actor, territory_id, detail=_TYPES_MANAGERS)
     _check_type_fields(fields)
     created = AppointmentType(territory_id=territory_id, **fields)
     created.allowed_places = await _places_on(uow, territory_id, place_ids)
@@ -131,7 +122,7 @@ async def update_type(
 ) -> AppointmentType:
     """Change an appointment type (existing appointments keep their times)."""
     found = await get_type(uow=uow, actor=actor, type_id=type_id)
-    await _require_territory_manager(uow, actor, found.territory_id)
+    await require_territory_manager(uow, actor, found.territory_id, detail=_TYPES_MANAGERS)
     _check_type_fields(changes)
     for name, value in changes.items():
         setattr(found, name, value)
