@@ -21,7 +21,6 @@ from rdv_spie.agents.models import Agent, Membership, Role
 from rdv_spie.audit import service as audit
 from rdv_spie.clock import Clock
 from rdv_spie.db.uow import Database, UnitOfWork
-from rdv_spie.errors import DomainError
 from rdv_spie.invitations.messages import (
     ANIMATOR_NO_SLOTS_ALERT,
     INVITATION,
@@ -205,23 +204,12 @@ async def _slots_before(
 ) -> bool:
     """Whether any slot of the type starts between now and the deadline."""
     now = uow.clock.now()
-    start = now
-    while start < deadline:
-        end = min(deadline, start + search.MAX_WINDOW)
-        try:
-            _, found = await search.find_slots(
-                uow=uow,
-                now=now,
-                type_id=type_id,
-                window_start=start,
-                window_end=end,
-                grid_minutes=grid_minutes,
-            )
-        except DomainError:
-            return False
+    windows = search.slots_by_window(
+        uow=uow, now=now, type_id=type_id, start=now, end=deadline, grid_minutes=grid_minutes
+    )
+    async for found in windows:
         if found:
             return True
-        start = end
     return False
 
 

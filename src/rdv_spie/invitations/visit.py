@@ -16,7 +16,7 @@ from sqlalchemy.orm import raiseload
 
 from rdv_spie import localtime
 from rdv_spie.db.uow import UnitOfWork
-from rdv_spie.errors import DomainError, NotFound
+from rdv_spie.errors import NotFound
 from rdv_spie.invitations.models import Invitation
 from rdv_spie.localtime import end_of_local_day, local_day
 from rdv_spie.people.models import Cohort, Journey, Person
@@ -154,22 +154,17 @@ async def slots_until(
     now = uow.clock.now()
     start = end_of_local_day(local_day(now, visit.zone) - timedelta(days=1), visit.zone)
     found: list[Slot] = []
-    while start < end:
-        stop = min(end, start + search.MAX_WINDOW)
-        try:
-            _, chunk = await search.find_slots(
-                uow=uow,
-                now=now,
-                type_id=type_id,
-                window_start=start,
-                window_end=stop,
-                grid_minutes=grid_minutes,
-                cache=cache,
-            )
-        except DomainError:  # an inactive type: nothing to offer
-            return []
+    windows = search.slots_by_window(
+        uow=uow,
+        now=now,
+        type_id=type_id,
+        start=start,
+        end=end,
+        grid_minutes=grid_minutes,
+        cache=cache,
+    )
+    async for chunk in windows:
         found.extend(chunk)
-        start = stop
     return sorted(found, key=lambda s: (s.starts_at, str(s.place_id)))
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
@@ -19,7 +19,7 @@ from sqlalchemy.orm import raiseload
 from rdv_spie import localtime
 from rdv_spie.agents.models import Agent, Membership, Role
 from rdv_spie.db.uow import UnitOfWork
-from rdv_spie.errors import Invalid, NotFound
+from rdv_spie.errors import DomainError, Invalid, NotFound
 from rdv_spie.localtime import check_instant
 from rdv_spie.scheduling import slots as engine
 from rdv_spie.scheduling.cache import SlotCache
@@ -365,3 +365,34 @@ async def find_slots(
     earliest = now + timedelta(minutes=appointment_type.min_notice_minutes)
     latest = now + timedelta(days=appointment_type.horizon_days)
     return territory, [s for s in found if earliest <= s.starts_at < latest]
+
+
+async def slots_by_window(
+    *,
+    uow: UnitOfWork,
+    now: datetime,
+    type_id: uuid.UUID,
+    start: datetime,
+    end: datetime,
+    grid_minutes: int,
+    cache: SlotCache | None = None,
+) -> AsyncIterator[list[engine.Slot]]:
+    """Bookable slots of a type starting in [start, end), one search window (at most
+    MAX_WINDOW) at a time, earliest window first, so a caller may stop at the first it needs.
+    A type that cannot be searched (inactive, gone) yields nothing."""
+    while start < end:
+        stop = min(end, start + MAX_WINDOW)
+        try:
+            _, found = await find_slots(
+                uow=uow,
+                now=now,
+                type_id=type_id,
+                window_start=start,
+                window_end=stop,
+                grid_minutes=grid_minutes,
+                cache=cache,
+            )
+        except DomainError:
+            return
+        yield found
+        start = stop
