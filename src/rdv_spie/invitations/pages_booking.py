@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -61,6 +62,42 @@ async def _movable(uow: UnitOfWork, seen: visit.Visit) -> Appointment | None:
     return appointment if cutoffs.can_move(appointment, type_, uow.clock.now()) else None
 
 
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """A booking step allowed to go on: the visit, and the appointment moved (move mode)."""
+
+    seen: visit.Visit
+    moving: Appointment | None
+
+
+async def _step(
+    uow: UnitOfWork,
+    visitor: Visitor,
+    mode: Mode,
+    *,
+    submitted: tuple[datetime | None, uuid.UUID | None] | None = None,
+) -> _Step | Response[Any]:
+    """The guard of every booking step (slots, confirm, submit): a session past the identity
+    check, else back to /rdv; booking only without an appointment, moving only one still
+    movable, else the confirmation. A submission (``submitted``: its start and place) first
+    locks the journey, one booking or move at a time, so two tabs never book two
+    appointments; the same move submitted twice lands on the confirmation."""
+    if submitted is not None:
+        await uow.lock(f"journey:{visitor.journey_id}")
+    seen = await verified_visit(uow, visitor)
+    if seen is None:
+        return redirect("/rdv")
+    if mode is BOOK:
+        booked = await _current(uow, seen)  # a second submission lands here too
+        return _Step(seen, None) if booked is None else redirect(CONFIRMATION)
+    if submitted is not None:
+        current = await _current(uow, seen)
+        if current is not None and (current.starts_at, current.place_id) == submitted:
+            return redirect(CONFIRMATION)
+    moving = await _movable(uow, seen)
+    return redirect(CONFIRMATION) if moving is None else _Step(seen, moving)
+
+
 async def _list(
     request: Request[Any, Any, Any],
     uow: UnitOfWork,
@@ -70,17 +107,10 @@ async def _list(
     jour: str | None,
     lieu: str | None,
 ) -> Response[Any]:
-    seen = await verified_visit(uow, visitor)
-    if seen is None:
-        return redirect("/rdv")
-    moving = None
-    if mode is BOOK:
-        if await _current(uow, seen) is not None:
-            return redirect(CONFIRMATION)
-    else:
-        moving = await _movable(uow, seen)
-        if moving is None:
-            return redirect(CONFIRMATION)
+    step = await _step(uow, visitor, mode)
+    if isinstance(step, Response):
+        return step
+    seen, moving = step.seen, step.moving
     return await slots_page(request, uow, seen, mode, state, jour=jour, lieu=lieu, moving=moving)
 
 
@@ -93,17 +123,10 @@ async def _confirm_form(
     debut: str | None,
     lieu: str | None,
 ) -> Response[Any]:
-    seen = await verified_visit(uow, visitor)
-    if seen is None:
-        return redirect("/rdv")
-    moving = None
-    if mode is BOOK:
-        if await _current(uow, seen) is not None:
-            return redirect(CONFIRMATION)
-    else:
-        moving = await _movable(uow, seen)
-        if moving is None:
-            return redirect(CONFIRMATION)
+    step = await _step(uow, visitor, mode)
+    if isinstance(step, Response):
+        return step
+    seen, moving = step.seen, step.moving
     starts_at, place_id = days.parse_instant(debut), query_uuid(lieu)
     offer = await offer_for(uow, seen, mode, state, moving)
     slot = next(
@@ -210,25 +233,14 @@ async def _submit(
 ) -> Response[Any]:
     settings: Settings = state.settings
     journey_id = visitor.journey_id
-    seen = await verified_visit(uow, visitor)
-    if seen is None:
-        return redirect("/rdv")
     form = await request.form()
     starts_at = days.parse_instant(str(form.get("debut") or ""))
     place_id = query_uuid(str(form.get("lieu") or ""))
     key = str(form.get("cle") or "")[:64] or None
-    # One booking or move of a journey at a time: two tabs never book two appointments.
-    await uow.lock(f"journey:{journey_id}")
-    current = await _current(uow, seen)
-    moving = None
-    if mode is BOOK and current is not None:
-        return redirect(CONFIRMATION)  # booked already (a second submission lands here too)
-    if mode is MOVE:
-        if current is not None and (current.starts_at, current.place_id) == (starts_at, place_id):
-            return redirect(CONFIRMATION)  # the same move submitted twice
-        moving = await _movable(uow, seen)
-        if moving is None:
-            return redirect(CONFIRMATION)
+    step = await _step(uow, visitor, mode, submitted=(starts_at, place_id))
+    if isinstance(step, Response):
+        return step
+    seen, moving = step.seen, step.moving
     if starts_at is None or place_id is None or (mode is BOOK and seen.type_ is None):
         return await slots_page(
             request, uow, seen, mode, state, notice=GONE, status=409, moving=moving
