@@ -33,6 +33,9 @@ ONE_HOME = [
     (r"not in await colleague_ids\(", "agents/guards.py"),
     # Paging a slot search through the search window: scheduling/search.py.
     (r"\bMAX_WINDOW\b", "scheduling/search.py"),
+    # A place as one line and as a template dict: territories/places.py.
+    (r"join\(\s*p for p in \(\s*(place\.)?postcode", "territories/places.py"),
+    (r"\"city\":", "territories/places.py"),
 ]
 
 

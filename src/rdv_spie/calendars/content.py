@@ -40,6 +40,7 @@ from rdv_spie.scheduling.models import (
     AppointmentType,
 )
 from rdv_spie.territories.models import Organisation, Place, PlaceKind, Territory
+from rdv_spie.territories.places import line_of
 
 DEFAULT_TZID = "Europe/Paris"
 
@@ -246,9 +247,7 @@ async def _cto_events(
         summary = f"CTO {name} — {n} situation{'s' if n > 1 else ''}"
         if cancelled:
             summary = f"Annulé — CTO {name}"
-        where = ", ".join(
-            p for p in (place_name, address, " ".join(p for p in (postcode, city) if p)) if p
-        )
+        where = line_of(place_name, address, postcode, city)
         url = session_url(public_url, id_)
         lines = [f"Comité technique opérationnel — {name}"]
         if video:
@@ -283,9 +282,7 @@ def _event(row: Sequence[Any], base: str, with_person: bool) -> FeedEvent:
             summary = f"{type_name} — {initials}"
     if ical_status == "CANCELLED":
         summary = f"Annulé — {summary}"
-    location = _REMOTE.get(place_kind) or ", ".join(
-        p for p in (place_name, address, " ".join(p for p in (postcode, city) if p)) if p
-    )
+    location = _REMOTE.get(place_kind) or line_of(place_name, address, postcode, city) or ""
     if place_kind in _REMOTE:
         location = f"{place_name} ({location})"
     url = f"{base}/api/v1/appointments/{id_}"

@@ -24,11 +24,12 @@ from rdv_spie.committees.models import (
     SessionStatus,
 )
 from rdv_spie.db.uow import UnitOfWork
-from rdv_spie.notifications.events import CalendarEvent, place_location
+from rdv_spie.notifications.events import CalendarEvent
 from rdv_spie.notifications.models import Notification
 from rdv_spie.notifications.registry import Extra, MessageKind, Recipient
 from rdv_spie.people.models import Person
 from rdv_spie.territories.models import Organisation, Place, Territory
+from rdv_spie.territories.places import one_line, place_context
 
 SESSION_MOVED = "cto_session_moved"
 SESSION_CANCELLED = "cto_session_cancelled"
@@ -76,7 +77,7 @@ async def for_agent(uow: UnitOfWork, n: Notification, public_url: str) -> Extra 
             ends_at=session.ends_at,
             changed_at=session.updated_at,
             summary=f"CTO {series.name}",
-            location=place_location(place) if place else f"En visio : {series.video_url or ''}",
+            location=one_line(place) if place else f"En visio : {series.video_url or ''}",
             filename="cto.ics",
         ),
     )
@@ -100,14 +101,7 @@ async def _session_context(
             "ends_at": session.ends_at.astimezone(zone),
             "duration_minutes": int((session.ends_at - session.starts_at).total_seconds() // 60),
             "deadline_at": session.deadline_at.astimezone(zone),
-            "place": None
-            if place is None
-            else {
-                "name": place.name,
-                "address": place.address,
-                "postcode": place.postcode,
-                "city": place.city,
-            },
+            "place": None if place is None else place_context(place),
             "video_url": series.video_url,
             "capacity": series.capacity,
             "sequence": session.sequence,

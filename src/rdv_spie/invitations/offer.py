@@ -22,6 +22,7 @@ from rdv_spie.scheduling.models import Appointment
 from rdv_spie.scheduling.slots import Slot
 from rdv_spie.settings import Settings
 from rdv_spie.territories.models import Place
+from rdv_spie.territories.places import place_context
 from rdv_spie.web.auth import Visitor
 from rdv_spie.web.pages import query_uuid, render
 
@@ -151,9 +152,7 @@ async def slots_page(
         "mode": mode.name,
         "notice": notice,
         "list_path": mode.list_path,
-        "places": [
-            {**visit.place_context(p), "href": f"{mode.list_path}?lieu={p.id}"} for p in ordered
-        ],
+        "places": [{**place_context(p), "href": f"{mode.list_path}?lieu={p.id}"} for p in ordered],
         "chosen": str(chosen) if chosen else None,
         "several_places": len(ordered) > 1,
         "ask_phone": not person.phone,
@@ -202,9 +201,7 @@ def _groups(
                 f"&lieu={slot.place_id}",
             }
         )
-    return [
-        {"place": visit.place_context(by_id[pid]), "slots": items} for pid, items in grouped.items()
-    ]
+    return [{"place": place_context(by_id[pid]), "slots": items} for pid, items in grouped.items()]
 
 
 def moving_context(appointment: Appointment, seen: visit.Visit) -> dict[str, Any]:

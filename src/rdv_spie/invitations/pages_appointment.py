@@ -20,12 +20,12 @@ from rdv_spie.ical import ics
 from rdv_spie.invitations import cutoffs, visit
 from rdv_spie.invitations.offer import BOOK, CONFIRMATION, MOVE, verified_visit
 from rdv_spie.notifications import compose
-from rdv_spie.notifications.events import place_location
 from rdv_spie.scheduling import booking
 from rdv_spie.scheduling.models import Appointment, AppointmentStatus, AppointmentType
 from rdv_spie.settings import Settings
 from rdv_spie.templating.render import Renderer
 from rdv_spie.territories.models import Place
+from rdv_spie.territories.places import one_line, place_context
 from rdv_spie.web.auth import Person, Visitor
 from rdv_spie.web.pages import redirect, render
 
@@ -60,7 +60,7 @@ async def confirmation_page(
         "type_name": type_.name,
         "at": appointment.starts_at.astimezone(seen.zone),
         "duration": type_.duration_minutes,
-        "place": visit.place_context(place),
+        "place": place_context(place),
         "whom": await compose.whom(uow, appointment, type_),
         "to_bring": _to_bring(request.app.state.renderer, type_, place),
         "past": appointment.starts_at <= now or appointment.status != AppointmentStatus.BOOKED,
@@ -113,7 +113,7 @@ async def calendar_file(uow: Uow, visitor: Person, state: State) -> Response[Any
         ends_at=appointment.ends_at,
         tzid=seen.territory.timezone,
         summary=type_.name,
-        location=place_location(place),
+        location=one_line(place),
         description=_to_bring(state.renderer, type_, place),
         organizer_email=settings.email_from_address,
         organizer_name=seen.inviter,

@@ -43,6 +43,7 @@ from rdv_spie.scheduling import booking
 from rdv_spie.scheduling.models import Appointment, AppointmentStatus
 from rdv_spie.settings import Settings
 from rdv_spie.territories.models import HolidayZone, Place, PlaceKind
+from rdv_spie.territories.places import place_context
 from rdv_spie.web.auth import Person, Visitor
 from rdv_spie.web.pages import query_uuid, redirect, render
 
@@ -169,7 +170,7 @@ async def _confirm_page(
         "type_name": type_.name,
         "at": starts_at.astimezone(seen.zone),
         "duration": type_.duration_minutes,
-        "place": visit.place_context(place),
+        "place": place_context(place),
         "debut": days.format_instant(starts_at),
         "lieu": str(place.id),
         "key": key or secrets.token_urlsafe(16),

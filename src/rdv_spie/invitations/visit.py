@@ -166,16 +166,3 @@ async def slots_until(
     async for chunk in windows:
         found.extend(chunk)
     return sorted(found, key=lambda s: (s.starts_at, str(s.place_id)))
-
-
-def place_context(place: Place) -> dict[str, object]:
-    """A place as the templates show it."""
-    return {
-        "id": str(place.id),
-        "name": place.name,
-        "kind": str(place.kind),
-        "address": place.address,
-        "postcode": place.postcode,
-        "city": place.city,
-        "phone": place.phone,
-    }

@@ -23,7 +23,7 @@ from rdv_spie.agents.models import Agent
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.invitations.models import Invitation
 from rdv_spie.notifications import tokens
-from rdv_spie.notifications.events import CalendarEvent, place_location
+from rdv_spie.notifications.events import CalendarEvent
 from rdv_spie.notifications.models import Notification
 from rdv_spie.notifications.registry import Extra, MessageKind, Recipient
 from rdv_spie.people.models import Cohort, Journey, Person
@@ -35,6 +35,7 @@ from rdv_spie.scheduling.models import (
     AttendeeRole,
 )
 from rdv_spie.territories.models import Organisation, Place, Territory
+from rdv_spie.territories.places import one_line, place_context
 
 # Messages never need a type's allowed places (a selectin load per message otherwise).
 _NO_PLACES = [raiseload(AppointmentType.allowed_places)]
@@ -75,7 +76,7 @@ def _appointment_event(
         ends_at=appointment.ends_at,
         changed_at=appointment.updated_at,
         summary=type_.name if type_ else "Rendez-vous",
-        location=place_location(place),
+        location=one_line(place),
         filename="rendez-vous.ics",
     )
 
@@ -344,14 +345,7 @@ async def _appointment_context(
             (appointment.ends_at - appointment.starts_at).total_seconds() // 60
         ),
         "type_name": type_.name if type_ else "",
-        "place": {
-            "name": place.name if place else "",
-            "kind": str(place.kind) if place else "address",
-            "address": place.address if place else None,
-            "postcode": place.postcode if place else None,
-            "city": place.city if place else None,
-            "phone": place.phone if place else None,
-        },
+        "place": place_context(place),
         "whom": await whom(uow, appointment, type_),
     }
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from rdv_spie.territories.models import Place
-
 
 @dataclass(frozen=True, slots=True)
 class CalendarEvent:
@@ -21,11 +19,3 @@ class CalendarEvent:
     summary: str
     location: str | None
     filename: str
-
-
-def place_location(place: Place | None) -> str | None:
-    """A place as one line for a calendar: name, address, postcode and city."""
-    if place is None:
-        return None
-    parts = [place.name, place.address, " ".join(p for p in (place.postcode, place.city) if p)]
-    return ", ".join(p for p in parts if p) or None
