@@ -1,4 +1,4 @@
-"""JSON API of the agents room: /api/v1/agents."""
+"""JSON API of agents (the agents room's rules): /api/v1/agents."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""JSON API of the territories room: /api/v1/territories, /organisations, /places."""
+"""JSON API of territories, organisations and places (the territories room's rules):
+/api/v1/territories, /organisations, /places."""
 
 from __future__ import annotations
 

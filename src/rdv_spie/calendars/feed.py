@@ -2,7 +2,7 @@
 
 Owns the shape of what calendar apps poll: calendar name, refresh hints (REFRESH-INTERVAL,
 RFC 7986, and X-PUBLISHED-TTL for Outlook), one VTIMEZONE with yearly rules per TZID used
-(``vtimezone.py``), and one VEVENT per event with its stable UID, its row's SEQUENCE, DTSTAMP
+(``ical/vtimezone.py``), and one VEVENT per event with its stable UID, its row's SEQUENCE, DTSTAMP
 and LAST-MODIFIED from the row's last change, and STATUS:CANCELLED kept for cancelled events so
 subscribers remove them instead of guessing.
 

@@ -146,7 +146,7 @@ class CtoSession(Entity):
     status: Mapped[SessionStatus] = mapped_column(String(16), default=SessionStatus.SCHEDULED)
     sequence: Mapped[int] = mapped_column(default=0)  # grows when it moves or is cancelled
     # Grows whenever the count of its situations changes (a request comes, is withdrawn or
-    # carried over): feeds show that count, so their SEQUENCE adds this (revisions.py).
+    # carried over; the flush listener below): feeds show that count, so their SEQUENCE adds this.
     agenda_revision: Mapped[int] = mapped_column(default=0)
     frozen_at: Mapped[datetime | None]
     dispatched_at: Mapped[datetime | None]

@@ -1,1 +1,2 @@
-"""Invitations room: tokens, the reminder and sending-window policy, invitation jobs."""
+"""Invitations room: the planner (invitations, reminders, alerts to agents) and the public pages
+a person reaches from an invitation link (identity check, slots, booking, their appointment)."""

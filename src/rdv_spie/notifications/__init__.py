@@ -1,1 +1,2 @@
-"""Notifications room: the outbox, rendering, delivery, transports and the status webhook."""
+"""Notifications room: the outbox, the message registry, delivery and its policy (sending
+window, retries), invitation tokens, transports and the status webhook."""

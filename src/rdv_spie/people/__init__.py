@@ -1,1 +1,2 @@
-"""People room: persons, cohorts, journeys (intake arrives with the invitations issue)."""
+"""People room: persons, cohorts, journeys, who follows them, their derived status, and the
+CSV and JSON intake (table.py reads cells, rows.py checks a row, contact.py normalises)."""

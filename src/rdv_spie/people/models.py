@@ -42,7 +42,7 @@ class Person(Entity):
     sms_consent: Mapped[bool] = mapped_column(default=False)
     email_consent: Mapped[bool] = mapped_column(default=False)
     prefers_call: Mapped[bool] = mapped_column(default=False)
-    purged_at: Mapped[datetime | None]  # personal data erased (people/retention.py)
+    purged_at: Mapped[datetime | None]  # personal data erased (privacy/retention.py)
 
 
 class Cohort(Entity):

@@ -40,7 +40,8 @@ SLOT_TAKEN = "slot_taken"
 
 @dataclass(frozen=True, slots=True)
 class NewPerson:
-    """A person created with the booking (full intake arrives with the invitations issue)."""
+    """A person the API booking creates from a name and contacts (CSV and JSON intake live in
+    people/intake.py)."""
 
     first_name: str
     last_name: str
@@ -467,7 +468,7 @@ async def _person(
 ) -> Person | None:
     if person_id is not None:
         person = await uow.session.get(Person, person_id)
-        # An erased person (people/retention.py) is gone: the same 404 as an unknown one.
+        # An erased person (privacy/retention.py) is gone: the same 404 as an unknown one.
         if person is None or person.territory_id != territory_id or person.purged_at:
             raise NotFound("person not found", field="person_id")
         return person

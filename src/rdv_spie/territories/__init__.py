@@ -1,1 +1,2 @@
-"""Territories room: territories, organisations, places, holidays and time zones."""
+"""Territories room: territories (each with its IANA zone), organisations, places and how a
+place reads, holidays."""

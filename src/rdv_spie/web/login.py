@@ -1,4 +1,4 @@
-"""Back-office pages of the agents room: logging in and out (HTML, French words in
+"""The back-office sign-in: logging in and out (HTML, French words in
 templates/pages/office_*).
 
 Logging in always opens a new session and ends the one the browser had, so a session id

@@ -1,4 +1,4 @@
-"""Tables of the web room: browser sessions (stored hashed) and rate-limit counters.
+"""Tables of the web kit: browser sessions (stored hashed) and rate-limit counters.
 
 Sessions live in the database, never in process memory, so any web process can serve any
 request and a logout ends the session everywhere at once.
