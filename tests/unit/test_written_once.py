@@ -36,6 +36,9 @@ ONE_HOME = [
     # A place as one line and as a template dict: territories/places.py.
     (r"join\(\s*p for p in \(\s*(place\.)?postcode", "territories/places.py"),
     (r"\"city\":", "territories/places.py"),
+    # An event's UID and its .ics: ical/event.py and ical/ics.py.
+    (r"@rdv-spie\"", "ical/event.py"),
+    (r"appointment_calendar\(", "ical/ics.py"),
 ]
 
 

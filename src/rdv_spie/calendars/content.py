@@ -22,7 +22,7 @@ from rdv_spie.agents.models import Agent, Membership
 from rdv_spie.calendars.feed import FeedEvent, Status
 from rdv_spie.calendars.models import FeedKind
 from rdv_spie.calendars.service import ActiveFeed
-from rdv_spie.committees.messages import session_uid, session_url
+from rdv_spie.committees.messages import session_url
 from rdv_spie.committees.models import (
     WAITING,
     CtoRequest,
@@ -32,6 +32,7 @@ from rdv_spie.committees.models import (
     SessionStatus,
 )
 from rdv_spie.db.uow import UnitOfWork
+from rdv_spie.ical.event import appointment_uid, session_uid
 from rdv_spie.people.models import Person
 from rdv_spie.scheduling.models import (
     Appointment,
@@ -287,7 +288,7 @@ def _event(row: Sequence[Any], base: str, with_person: bool) -> FeedEvent:
         location = f"{place_name} ({location})"
     url = f"{base}/api/v1/appointments/{id_}"
     return FeedEvent(
-        uid=f"appointment-{id_}@rdv-spie",
+        uid=appointment_uid(id_),
         sequence=sequence,
         starts_at=starts_at,
         ends_at=ends_at,

@@ -4,7 +4,7 @@ the template context it reads when it is composed.
 Partners' messages (moved, cancelled, agenda) carry the session and, for the agenda, each
 situation as its number, thematics and requesting structure: never a person's name, contact,
 summary or history (the fiches are behind the authenticated agenda API). A session's e-mail
-carries the session as an .ics event (its UID is ``session_uid``, as in the feeds).
+carries the session as an .ics event (its UID is ``ical.event.session_uid``, as in the feeds).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from rdv_spie.committees.models import (
     SessionStatus,
 )
 from rdv_spie.db.uow import UnitOfWork
-from rdv_spie.notifications.events import CalendarEvent
+from rdv_spie.ical.event import CalendarEvent, session_uid
 from rdv_spie.notifications.models import Notification
 from rdv_spie.notifications.registry import Extra, MessageKind, Recipient
 from rdv_spie.people.models import Person
@@ -37,11 +37,6 @@ AGENDA = "cto_agenda"
 ACKNOWLEDGED = "cto_request_acknowledged"
 CARRIED_OVER = "cto_request_carried_over"
 DECISION = "cto_decision"
-
-
-def session_uid(session_id: uuid.UUID) -> str:
-    """The UID of a session in e-mailed .ics files and in feeds."""
-    return f"cto-session-{session_id}@rdv-spie"
 
 
 def session_url(public_url: str, session_id: uuid.UUID) -> str:

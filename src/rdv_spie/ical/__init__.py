@@ -1,1 +1,2 @@
-"""iCalendar files: one appointment as an RFC 5545 event, the VTIMEZONE of a zone."""
+"""iCalendar files: an event and its UID (event.py), one event as an RFC 5545 calendar
+(ics.py), the VTIMEZONE of a zone."""

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from icalendar import Calendar, Event, Timezone, vCalAddress
 
+from rdv_spie.ical.event import CalendarEvent
 from rdv_spie.ical.vtimezone import vtimezone
 
 PRODID = "-//rdv-spie//rendez-vous SPIE//FR"
@@ -117,3 +118,33 @@ def _vtimezone(tzid: str) -> Timezone:
     component = Timezone.from_ical(vtimezone(tzid))
     assert isinstance(component, Timezone)
     return component
+
+
+def event_calendar(
+    event: CalendarEvent,
+    *,
+    method: Method,
+    tzid: str,
+    organizer_email: str,
+    organizer_name: str,
+    description: str | None = None,
+    url: str | None = None,
+) -> bytes:
+    """The calendar of one event (see ``appointment_calendar``): every .ics the service sends
+    or offers is built here from a ``CalendarEvent``."""
+    return appointment_calendar(
+        method=method,
+        uid=event.uid,
+        sequence=event.sequence,
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        tzid=tzid,
+        summary=event.summary,
+        location=event.location,
+        description=description,
+        organizer_email=organizer_email,
+        organizer_name=organizer_name,
+        attendee_email=None,
+        dtstamp=event.changed_at.astimezone(UTC),
+        url=url,
+    )

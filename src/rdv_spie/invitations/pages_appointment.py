@@ -6,7 +6,6 @@ Cancelling goes through ``scheduling.booking`` (it frees the agents and tells th
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -17,6 +16,7 @@ from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.deps import Uow
 from rdv_spie.errors import Invalid
 from rdv_spie.ical import ics
+from rdv_spie.ical.event import appointment_event
 from rdv_spie.invitations import cutoffs, visit
 from rdv_spie.invitations.offer import BOOK, CONFIRMATION, MOVE, verified_visit
 from rdv_spie.notifications import compose
@@ -105,20 +105,13 @@ async def calendar_file(uow: Uow, visitor: Person, state: State) -> Response[Any
     type_ = await visit.appointment_type(uow, appointment.appointment_type_id)
     place = (await visit.places(uow, {appointment.place_id}))[appointment.place_id]
     cancelled = appointment.status in (AppointmentStatus.CANCELLED, AppointmentStatus.REVOKED)
-    body = ics.appointment_calendar(
+    body = ics.event_calendar(
+        appointment_event(appointment, summary=type_.name, location=one_line(place)),
         method="CANCEL" if cancelled else "REQUEST",
-        uid=f"appointment-{appointment.id}@rdv-spie",
-        sequence=appointment.sequence,
-        starts_at=appointment.starts_at,
-        ends_at=appointment.ends_at,
         tzid=seen.territory.timezone,
-        summary=type_.name,
-        location=one_line(place),
-        description=_to_bring(state.renderer, type_, place),
         organizer_email=settings.email_from_address,
         organizer_name=seen.inviter,
-        attendee_email=None,
-        dtstamp=appointment.updated_at.astimezone(UTC),
+        description=_to_bring(state.renderer, type_, place),
     )
     return Response(
         body,

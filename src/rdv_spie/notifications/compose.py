@@ -21,9 +21,9 @@ from sqlalchemy.orm import aliased, raiseload
 
 from rdv_spie.agents.models import Agent
 from rdv_spie.db.uow import UnitOfWork
+from rdv_spie.ical.event import CalendarEvent, appointment_event
 from rdv_spie.invitations.models import Invitation
 from rdv_spie.notifications import tokens
-from rdv_spie.notifications.events import CalendarEvent
 from rdv_spie.notifications.models import Notification
 from rdv_spie.notifications.registry import Extra, MessageKind, Recipient
 from rdv_spie.people.models import Cohort, Journey, Person
@@ -69,15 +69,8 @@ def _appointment_event(
 ) -> CalendarEvent | None:
     if appointment is None:
         return None
-    return CalendarEvent(
-        uid=f"appointment-{appointment.id}@rdv-spie",
-        sequence=appointment.sequence,
-        starts_at=appointment.starts_at,
-        ends_at=appointment.ends_at,
-        changed_at=appointment.updated_at,
-        summary=type_.name if type_ else "Rendez-vous",
-        location=one_line(place),
-        filename="rendez-vous.ics",
+    return appointment_event(
+        appointment, summary=type_.name if type_ else "Rendez-vous", location=one_line(place)
     )
 
 

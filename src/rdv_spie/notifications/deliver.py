@@ -12,7 +12,6 @@ from __future__ import annotations
 import random
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC
 
 import structlog
 
@@ -20,9 +19,9 @@ from rdv_spie.clock import Clock
 from rdv_spie.db.engine import is_database_busy
 from rdv_spie.db.uow import Database, UnitOfWork
 from rdv_spie.ical import ics
+from rdv_spie.ical.event import CalendarEvent
 from rdv_spie.notifications import compose, outbox
 from rdv_spie.notifications.batching import Coalescer
-from rdv_spie.notifications.events import CalendarEvent
 from rdv_spie.notifications.models import Notification, NotificationStatus
 from rdv_spie.notifications.policy import MAX_ATTEMPTS, retry_at
 from rdv_spie.notifications.registry import MessageKind, Registry
@@ -275,20 +274,12 @@ class Deliverer:
         )
 
     def _ics(self, built: compose.Composed, event: CalendarEvent, method: str) -> Attachment:
-        body = ics.appointment_calendar(
+        body = ics.event_calendar(
+            event,
             method="CANCEL" if method == "CANCEL" else "REQUEST",
-            uid=event.uid,
-            sequence=event.sequence,
-            starts_at=event.starts_at,
-            ends_at=event.ends_at,
             tzid=built.territory.timezone,
-            summary=event.summary,
-            location=event.location,
-            description=None,
             organizer_email=self.settings.email_from_address,
             organizer_name=built.organisation.name if built.organisation else built.territory.name,
-            attendee_email=None,
-            dtstamp=event.changed_at.astimezone(UTC),
             url=built.context.get("link"),
         )
         return Attachment(

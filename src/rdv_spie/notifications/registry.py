@@ -19,7 +19,7 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from rdv_spie.db.uow import UnitOfWork
-from rdv_spie.notifications.events import CalendarEvent
+from rdv_spie.ical.event import CalendarEvent
 from rdv_spie.notifications.models import Notification
 from rdv_spie.territories.models import Organisation
 
