@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
 from urllib.parse import urlsplit
 
 from litestar import Litestar, Router
@@ -24,10 +23,9 @@ from rdv_spie.calendars import pages as calendar_pages
 from rdv_spie.calendars.api import CalendarFeedController
 from rdv_spie.calendars.cache import FeedCache
 from rdv_spie.calendars.feeds import serve_feed
-from rdv_spie.clock import Clock, SystemClock
+from rdv_spie.clock import Clock
 from rdv_spie.committees.api import RequestController, SeriesController, SessionController
-from rdv_spie.db.engine import create_engine
-from rdv_spie.db.uow import Database
+from rdv_spie.db.uow import Database, open_database, settings_clock
 from rdv_spie.indicators.api import IndicatorController
 from rdv_spie.invitations import pages as invitation_pages
 from rdv_spie.logging import configure_logging
@@ -118,7 +116,7 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
     overrides = overrides or Overrides()
     configure_logging(level=settings.log_level, json=settings.log_json)
 
-    clock = overrides.clock or SystemClock(timedelta(days=settings.clock_offset_days))
+    clock = overrides.clock or settings_clock(settings)
     redis_client = None
     counter: ratelimit.Counter
     if settings.redis_url:
@@ -135,13 +133,10 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
             if overrides.database is not None:  # owned by whoever passed it in
                 yield
                 return
-            db = Database(create_engine(settings))
-            app.state.db = db
-            async with _jobs(settings, app.state.clock, db):
-                try:
+            async with open_database(settings) as (db, _):
+                app.state.db = db
+                async with _jobs(settings, app.state.clock, db):
                     yield
-                finally:
-                    await db.dispose()
         finally:
             if redis_client is not None:
                 await redis_client.aclose()

@@ -7,7 +7,6 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import BinaryIO, TextIO
 
 from rdv_spie.settings import Settings
@@ -53,23 +52,17 @@ def _create_api_key(args: argparse.Namespace, settings: Settings) -> int:
 
     from rdv_spie.agents import api_keys
     from rdv_spie.agents.models import Agent
-    from rdv_spie.clock import SystemClock
-    from rdv_spie.db.engine import create_engine
-    from rdv_spie.db.uow import Database
+    from rdv_spie.db.uow import open_database
 
     async def run() -> int:
-        db = Database(create_engine(settings))
-        try:
-            async with db.unit_of_work(clock=SystemClock(timedelta(0))) as uow:
-                agent_id = await uow.session.scalar(
-                    select(Agent.id).where(func.lower(Agent.email) == args.email.lower())
-                )
-                if agent_id is None:
-                    print(f"no agent with e-mail {args.email!r}", file=sys.stderr)
-                    return 1
-                issued = await api_keys.create_api_key(uow=uow, agent_id=agent_id, label=args.label)
-        finally:
-            await db.dispose()
+        async with open_database(settings) as (db, clock), db.unit_of_work(clock=clock) as uow:
+            agent_id = await uow.session.scalar(
+                select(Agent.id).where(func.lower(Agent.email) == args.email.lower())
+            )
+            if agent_id is None:
+                print(f"no agent with e-mail {args.email!r}", file=sys.stderr)
+                return 1
+            issued = await api_keys.create_api_key(uow=uow, agent_id=agent_id, label=args.label)
         print(issued.secret)
         print("Keep this key secret: it is shown only once.", file=sys.stderr)
         return 0
@@ -78,16 +71,13 @@ def _create_api_key(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _bootstrap(args: argparse.Namespace, settings: Settings) -> int:
-    from rdv_spie.clock import SystemClock
-    from rdv_spie.db.engine import create_engine
-    from rdv_spie.db.uow import Database
+    from rdv_spie.db.uow import open_database
     from rdv_spie.errors import DomainError
     from rdv_spie.territories.bootstrap import bootstrap
 
     async def run() -> int:
-        db = Database(create_engine(settings))
         try:
-            async with db.unit_of_work(clock=SystemClock()) as uow:
+            async with open_database(settings) as (db, clock), db.unit_of_work(clock=clock) as uow:
                 done = await bootstrap(
                     uow=uow,
                     slug=args.slug,
@@ -103,8 +93,6 @@ def _bootstrap(args: argparse.Namespace, settings: Settings) -> int:
         except DomainError as exc:
             print(f"{exc.field}: {exc.detail}", file=sys.stderr)
             return 2
-        finally:
-            await db.dispose()
         print(
             f"territory {done.territory_id}\norganisation {done.organisation_id}\n"
             f"admin {done.admin_id}\nNext: rdv-spie create-api-key --email {args.admin_email}"
@@ -135,28 +123,23 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
 def _import(args: argparse.Namespace, settings: Settings) -> int:
     import uuid
 
-    from rdv_spie.clock import SystemClock
-    from rdv_spie.db.engine import create_engine
-    from rdv_spie.db.uow import Database
+    from rdv_spie.db.uow import open_database
     from rdv_spie.errors import DomainError
     from rdv_spie.people import intake
 
     async def run(stream: BinaryIO) -> int:
-        db = Database(create_engine(settings))
-        clock = SystemClock(timedelta(days=settings.clock_offset_days))
         try:
-            async with db.unit_of_work(clock=clock, write=False) as uow:
-                into = await intake.target(uow, uuid.UUID(args.cohort), actor=None)
-            today = clock.now().astimezone(into.zone).date()
-            rows = intake.parse_all(stream, region=into.region, today=today)
-            report = await intake.import_rows(
-                db=db, clock=clock, into=into, rows=rows, progress=_progress
-            )
+            async with open_database(settings) as (db, clock):
+                async with db.unit_of_work(clock=clock, write=False) as uow:
+                    into = await intake.target(uow, uuid.UUID(args.cohort), actor=None)
+                today = clock.now().astimezone(into.zone).date()
+                rows = intake.parse_all(stream, region=into.region, today=today)
+                report = await intake.import_rows(
+                    db=db, clock=clock, into=into, rows=rows, progress=_progress
+                )
         except DomainError as exc:
             print(f"\n{args.file}: {exc.detail}", file=sys.stderr)
             return 2
-        finally:
-            await db.dispose()
         print(
             f"\n{report.rows} rows: {report.created} created, {report.updated} updated, "
             f"{report.unchanged} unchanged, {report.journeys_opened} journeys opened, "
@@ -199,9 +182,7 @@ def _set_password(args: argparse.Namespace, settings: Settings) -> int:
 
     from rdv_spie.agents import passwords
     from rdv_spie.agents.models import Agent
-    from rdv_spie.clock import SystemClock
-    from rdv_spie.db.engine import create_engine
-    from rdv_spie.db.uow import Database
+    from rdv_spie.db.uow import open_database
     from rdv_spie.errors import Invalid
     from rdv_spie.web import sessions
 
@@ -215,20 +196,16 @@ def _set_password(args: argparse.Namespace, settings: Settings) -> int:
         return 2
 
     async def run() -> int:
-        db = Database(create_engine(settings))
-        try:
-            async with db.unit_of_work(clock=SystemClock()) as uow:
-                agent = await uow.session.scalar(
-                    select(Agent).where(func.lower(Agent.email) == args.email.strip().lower())
-                )
-                if agent is None:
-                    print(f"no agent with e-mail {args.email!r}", file=sys.stderr)
-                    return 1
-                agent.password_hash = hashed
-                # Browsers logged in with the old password are logged out.
-                await sessions.end_sessions_of(uow, agent_id=agent.id)
-        finally:
-            await db.dispose()
+        async with open_database(settings) as (db, clock), db.unit_of_work(clock=clock) as uow:
+            agent = await uow.session.scalar(
+                select(Agent).where(func.lower(Agent.email) == args.email.strip().lower())
+            )
+            if agent is None:
+                print(f"no agent with e-mail {args.email!r}", file=sys.stderr)
+                return 1
+            agent.password_hash = hashed
+            # Browsers logged in with the old password are logged out.
+            await sessions.end_sessions_of(uow, agent_id=agent.id)
         print("password set; the agent can log in at /agent/connexion", file=sys.stderr)
         return 0
 

@@ -20,12 +20,10 @@ from sqlalchemy.engine import make_url
 
 from rdv_spie.agents import api_keys, passwords
 from rdv_spie.agents.models import Agent, ApiKey, Membership, Role
-from rdv_spie.clock import SystemClock
 from rdv_spie.committees import series as committees
 from rdv_spie.committees.models import DEFAULT_RRULE, CtoMember, CtoSeries
 from rdv_spie.db.base import Entity
-from rdv_spie.db.engine import create_engine
-from rdv_spie.db.uow import Database, UnitOfWork
+from rdv_spie.db.uow import UnitOfWork, open_database
 from rdv_spie.people import intake
 from rdv_spie.people.models import Cohort
 from rdv_spie.scheduling.models import AppointmentType, Attendance, AvailabilityRule
@@ -287,9 +285,7 @@ async def _demo_password(uow: UnitOfWork, agent_id: uuid.UUID, known: str | None
 async def _seed(
     settings: Settings, known: str | None, known_password: str | None
 ) -> tuple[dict[str, uuid.UUID], str, str, date]:
-    db = Database(create_engine(settings))
-    clock = SystemClock(timedelta(days=settings.clock_offset_days))
-    try:
+    async with open_database(settings) as (db, clock):
         async with db.unit_of_work(clock=clock) as uow:
             ids = await seed(uow)
             secret = await _demo_key(uow, ids["admin"], known)
@@ -299,8 +295,6 @@ async def _seed(
         today = clock.now().astimezone(into.zone).date()
         rows = intake.parse_all(DEMO_PEOPLE, region=into.region, today=today)
         await intake.import_rows(db=db, clock=clock, into=into, rows=rows)
-    finally:
-        await db.dispose()
     return ids, secret, password, clock.now().date()
 
 

@@ -39,6 +39,10 @@ ONE_HOME = [
     # An event's UID and its .ics: ical/event.py and ical/ics.py.
     (r"@rdv-spie\"", "ical/event.py"),
     (r"appointment_calendar\(", "ical/ics.py"),
+    # Opening the database for a command, and the clock of the settings: db/uow.py (the
+    # worker's job context, which outlives any block, builds its own from the same engine).
+    (r"SystemClock\(", "db/uow.py"),
+    (r"Database\(create_engine\(", "db/uow.py|worker/context.py"),
 ]
 
 

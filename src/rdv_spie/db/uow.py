@@ -6,13 +6,15 @@ import uuid
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import structlog
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from rdv_spie.clock import Clock
-from rdv_spie.db.engine import WRITE_OPTION
+from rdv_spie.clock import Clock, SystemClock
+from rdv_spie.db.engine import WRITE_OPTION, create_engine
+from rdv_spie.settings import Settings
 
 _log = structlog.get_logger(__name__)
 
@@ -88,3 +90,20 @@ class Database:
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
+
+
+def settings_clock(settings: Settings) -> Clock:
+    """The real clock shifted by ``settings.clock_offset_days`` (the demo's days ahead): the
+    web process, the worker and every command tell time the same way."""
+    return SystemClock(timedelta(days=settings.clock_offset_days))
+
+
+@asynccontextmanager
+async def open_database(settings: Settings) -> AsyncIterator[tuple[Database, Clock]]:
+    """The database of ``settings`` and the clock of ``settings_clock``, for a command or a
+    process; every pooled connection is closed on the way out."""
+    db = Database(create_engine(settings))
+    try:
+        yield db, settings_clock(settings)
+    finally:
+        await db.dispose()

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 from arq import cron
 from arq.connections import RedisSettings
 
-from rdv_spie.clock import Clock, SystemClock
-from rdv_spie.db.uow import Database
+from rdv_spie.clock import Clock
+from rdv_spie.db.uow import Database, settings_clock
 from rdv_spie.logging import configure_logging
 from rdv_spie.notifications.transports.factory import Transports
 from rdv_spie.settings import Settings
@@ -48,7 +47,7 @@ def worker_settings(
 ) -> dict[str, Any]:
     """Keyword arguments for ``arq.worker.Worker`` (tests pass a clock, a database and
     transports pointed at loopback servers)."""
-    clock = clock or SystemClock(timedelta(days=settings.clock_offset_days))
+    clock = clock or settings_clock(settings)
 
     async def on_startup(ctx: dict[str, Any]) -> None:
         configure_logging(level=settings.log_level, json=settings.log_json)
