@@ -2,6 +2,25 @@
 
 Each carries a stable ``code`` (for clients and for French page templates), an English
 ``detail`` a developer can act on, and the ``field`` it is about when there is one.
+
+Every ``DomainError`` there is, with the HTTP status it answers (the API's problem details and
+the page's status alike) and its default code; a class defined outside this module is named by
+its module under ``rdv_spie`` (``tests/unit/test_error_tree.py`` holds the drawing to the code)::
+
+    DomainError                          400  invalid
+    ├── Invalid                          422  invalid
+    │   └── people.table.CsvFormatError  422  a code per fault (empty_file, undecodable…)
+    ├── NotFound                         404  not_found
+    ├── Conflict                         409  conflict
+    ├── Forbidden                        403  forbidden
+    ├── Unauthorized                     401  unauthorized
+    ├── Expired                          410  expired
+    └── web.ratelimit.TooManyRequests    429  rate_limited, with Retry-After
+
+A page gets the French words of its code (pages/error.html); ``link_invalid`` gets the page of
+an unknown invitation link. Not domain errors: a transport's ``DeliveryError`` (retried or
+recorded by the deliverer, never an HTTP answer) and ``web.auth.LoginRequired`` (a redirect to
+the login form).
 """
 
 from __future__ import annotations
