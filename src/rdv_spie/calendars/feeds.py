@@ -84,7 +84,7 @@ async def serve_feed(
 ) -> Response[bytes]:
     """One calendar feed (text/calendar), or 304 when the caller's copy is current."""
     # The application's pieces come from its state, not as four dependencies: this is the
-    # path calendar apps poll, and resolving them was most of its cost (see make bench).
+    # path calendar apps poll, and resolving them would be most of its cost (make bench).
     database: Database = state.db
     clock: Clock = state.clock
     settings: Settings = state.settings
