@@ -1,33 +1,16 @@
 """Rendered feeds kept per process, keyed by what they were rendered from.
 
-The key holds the ``calendar_version`` counter (scheduling/cache.py), read with the token on
-every request: every transaction that touches appointments, types, places, territories,
-organisations, agents or memberships bumps it, and so (below) does one that touches a person,
-whose initials an agent feed shows. A stale body is never served and two processes never need
-to share anything; a write made outside the application must bump the counter (README).
+The key holds the calendar counter (db/calendar_version.py), read with the token on every
+request: every transaction that writes a row a feed shows (appointments, types, places,
+territories, organisations, agents, memberships, people for their initials, CTO series,
+sessions and requests) bumps it. A stale body is never served and two processes never need to
+share anything; a write made outside the application must bump the counter (README).
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Hashable
-from itertools import chain
-
-from sqlalchemy import event
-from sqlalchemy.orm import Session
-
-from rdv_spie.people.models import Person
-from rdv_spie.scheduling.cache import note_calendar_change
-
-
-@event.listens_for(Session, "after_flush")
-def _note_person_change(session: Session, _ctx: object) -> None:
-    """A person's name shows (as initials) in agent feeds."""
-    touched = chain(
-        session.new, session.deleted, (o for o in session.dirty if session.is_modified(o))
-    )
-    if any(isinstance(o, Person) for o in touched):
-        note_calendar_change(session)
 
 
 class FeedCache:

@@ -27,7 +27,6 @@ from rdv_spie.committees.models import (
     SessionStatus,
 )
 from rdv_spie.db.uow import Database, UnitOfWork
-from rdv_spie.scheduling.cache import note_calendar_change
 
 _log = structlog.get_logger(__name__)
 
@@ -67,7 +66,6 @@ async def _carry(
         if target is not None:  # none scheduled: it stays listed here, carried over
             request.session_id = target.id
         await notices.carried_over(uow, request, session, target)
-    note_calendar_change(uow.session.sync_session)
     await uow.session.flush()
 
 
@@ -115,7 +113,6 @@ async def freeze_session(uow: UnitOfWork, session_id: uuid.UUID) -> bool:
         by_id[request_id].status = RequestStatus.ON_AGENDA
         by_id[request_id].agenda_number = number
     session.frozen_at = now
-    note_calendar_change(uow.session.sync_session)
     await uow.session.flush()
     await _carry(uow, series, session, [by_id[i] for i in rest])
     _log.info(

@@ -33,7 +33,6 @@ from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.errors import Conflict, Invalid, NotFound
 from rdv_spie.people import followup
 from rdv_spie.people.models import Journey, Person
-from rdv_spie.scheduling.cache import note_calendar_change
 from rdv_spie.territories.models import Organisation, Territory
 
 ACKNOWLEDGE_WITHIN = timedelta(hours=72)
@@ -135,7 +134,6 @@ async def submit(*, uow: UnitOfWork, actor: Actor, values: dict[str, Any]) -> Ct
         carried_over_count=0,
     )
     uow.session.add(request)
-    note_calendar_change(uow.session.sync_session)
     await uow.session.flush()
     return request
 
@@ -171,7 +169,6 @@ async def withdraw(*, uow: UnitOfWork, actor: Actor, request_id: uuid.UUID) -> C
     """Withdraw a request before its session's deadline (its structure only)."""
     request = await _editable(uow, actor, request_id)
     request.status = RequestStatus.WITHDRAWN
-    note_calendar_change(uow.session.sync_session)
     await uow.session.flush()
     return request
 

@@ -16,7 +16,6 @@ from rdv_spie.committees import access, recurrence
 from rdv_spie.committees.models import CtoMember, CtoSeries, CtoSession, SessionStatus
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.errors import Invalid, NotFound
-from rdv_spie.scheduling.cache import note_calendar_change
 from rdv_spie.territories.models import Organisation, Place, Territory
 
 HORIZON_DAYS = 183  # sessions exist about six months ahead
@@ -108,7 +107,6 @@ async def update_series(
         )
         for s in pending:
             apply_cycle(s, recurrence.cycle(s.starts_at, timing(series), zone))
-    note_calendar_change(uow.session.sync_session)
     await uow.session.flush()
     if series.active:
         await generate_sessions(uow=uow, series=series)
@@ -164,7 +162,6 @@ async def generate_sessions(
         uow.session.add(s)
         added += 1
     if added:
-        note_calendar_change(uow.session.sync_session)
         await uow.session.flush()
     return added
 

@@ -16,7 +16,6 @@ from rdv_spie.committees import series as series_service
 from rdv_spie.committees.models import CtoSeries, CtoSession, SessionStatus
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.errors import Conflict, Invalid
-from rdv_spie.scheduling.cache import note_calendar_change
 
 
 async def move_session(
@@ -43,7 +42,6 @@ async def move_session(
     )
     session.status = SessionStatus.MOVED
     session.sequence += 1
-    note_calendar_change(uow.session.sync_session)
     await uow.session.flush()
     await notices.session_changed(uow, series, session)
     return session
@@ -62,7 +60,6 @@ async def cancel_session(*, uow: UnitOfWork, actor: Actor, session_id: uuid.UUID
     assert series is not None
     session.status = SessionStatus.CANCELLED
     session.sequence += 1
-    note_calendar_change(uow.session.sync_session)
     await uow.session.flush()
     await cycle.carry_all(uow, series, session)
     await notices.session_changed(uow, series, session)

@@ -11,8 +11,10 @@ from datetime import timedelta
 import structlog
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from rdv_spie.clock import Clock, SystemClock
+from rdv_spie.db import calendar_version
 from rdv_spie.db.engine import WRITE_OPTION, create_engine
 from rdv_spie.settings import Settings
 
@@ -56,16 +58,27 @@ def _lock_id(key: str) -> int:
     return value - (1 << 64) if value >= 1 << 63 else value
 
 
+class UnitOfWorkSession(Session):
+    """The session under every unit of work: what it writes moves the calendar counter."""
+
+
 class Database:
     """Engine plus session factories for reading and for writing."""
 
     def __init__(self, engine: AsyncEngine) -> None:
+        # Every write that changes what slots or feeds show moves the calendar counter.
+        calendar_version.watch(UnitOfWorkSession)
         self.engine = engine
         # Set by the web process or the worker: wakes delivery of messages due now.
         self.on_due_notifications: Callable[[list[uuid.UUID]], Awaitable[None]] | None = None
-        self._read = async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
+        self._read = async_sessionmaker(
+            engine, sync_session_class=UnitOfWorkSession, expire_on_commit=False, autoflush=True
+        )
         self._write = async_sessionmaker(
-            engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False, autoflush=True
+            engine.execution_options(**{WRITE_OPTION: True}),
+            sync_session_class=UnitOfWorkSession,
+            expire_on_commit=False,
+            autoflush=True,
         )
 
     @asynccontextmanager

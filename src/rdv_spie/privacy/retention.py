@@ -44,7 +44,6 @@ from rdv_spie.committees.models import CtoRequest
 from rdv_spie.db.uow import Database, UnitOfWork
 from rdv_spie.notifications.models import Notification, NotificationStatus
 from rdv_spie.people.models import Journey, Person
-from rdv_spie.scheduling.cache import note_calendar_change
 from rdv_spie.scheduling.models import Appointment
 from rdv_spie.territories.models import Territory
 from rdv_spie.web.models import WebSession
@@ -151,8 +150,6 @@ async def erase(uow: UnitOfWork, ids: list[uuid.UUID], cutoff_at: datetime) -> l
         .where(WebSession.journey_id.in_(journeys))
         .execution_options(synchronize_session=False)
     )
-    # Calendar feeds show initials: cached feeds must be rendered again.
-    note_calendar_change(uow.session.sync_session)
     return erased
 
 

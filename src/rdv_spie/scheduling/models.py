@@ -236,7 +236,8 @@ class AppointmentAgent(Base):
 
 
 class CalendarVersion(Base):
-    """One row whose counter grows with every change that can alter slots (see cache.py)."""
+    """One row whose counter grows with every change that can alter slots or feeds (see
+    db/calendar_version.py)."""
 
     __tablename__ = "calendar_version"
 
