@@ -10,6 +10,7 @@ from litestar import Controller, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from rdv_spie.deps import CurrentActor, Uow
+from rdv_spie.schemas import sent
 from rdv_spie.territories import service
 from rdv_spie.territories.schemas import (
     OrganisationIn,
@@ -116,6 +117,6 @@ class PlaceController(Controller):
         data: JSONBody[PlacePatch],
     ) -> PlaceOut:
         """Change a place (only the fields you send)."""
-        changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
+        changes = sent(data)
         place = await service.update_place(uow=uow, actor=actor, place_id=place_id, **changes)
         return PlaceOut.of(place)

@@ -31,6 +31,7 @@ from rdv_spie.committees.schemas import (
 )
 from rdv_spie.deps import READS_PEOPLE, CurrentActor, Uow
 from rdv_spie.errors import Invalid
+from rdv_spie.schemas import sent
 
 _T = TypeVar("_T")
 
@@ -81,7 +82,7 @@ class SeriesController(Controller):
         data: JSONBody[SeriesPatch],
     ) -> SeriesOut:
         """Change a series (deadlines of sessions not yet frozen follow)."""
-        values = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
+        values = sent(data)
         updated = await series.update_series(
             uow=uow, actor=actor, series_id=series_id, values=values
         )
@@ -260,7 +261,7 @@ class RequestController(Controller):
         data: JSONBody[RequestPatch],
     ) -> RequestOut:
         """Change a request before its session's deadline."""
-        values = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
+        values = sent(data)
         if "thematics" in values:
             values["thematics"] = [str(t) for t in values["thematics"]]
         edited = await requests.edit(uow=uow, actor=actor, request_id=request_id, values=values)

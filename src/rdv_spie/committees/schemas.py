@@ -7,15 +7,17 @@ from datetime import date, datetime, time
 from typing import Annotated
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
 from rdv_spie.committees.models import DEFAULT_RRULE, Thematic
-from rdv_spie.schemas import Text, TimeOfDay
+from rdv_spie.schemas import Patch, Text, TimeOfDay
 
 Days = Annotated[int, msgspec.Meta(ge=0, le=60)]
 Rule = Annotated[str, msgspec.Meta(min_length=6, max_length=200)]
 Url = Annotated[str, msgspec.Meta(min_length=8, max_length=500, pattern=r"^https?://")]
 Long = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
 Thematics = Annotated[list[Thematic], msgspec.Meta(min_length=1, max_length=10)]
+Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]  # why a request is urgent
 
 
 class SeriesIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -36,21 +38,21 @@ class SeriesIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     dispatch_time: TimeOfDay = time(9)
 
 
-class SeriesPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
-    name: Text | None = None
-    organisation_id: uuid.UUID | None = None
-    rrule: Rule | None = None
-    start_time: TimeOfDay | None = None
-    duration_minutes: Annotated[int, msgspec.Meta(ge=15, le=600)] | None = None
-    place_id: uuid.UUID | None = None
-    video_url: Url | None = None
-    capacity: Annotated[int, msgspec.Meta(ge=1, le=100)] | None = None
-    deadline_days_before: Days | None = None
-    deadline_time: TimeOfDay | None = None
-    freeze_days_before: Days | None = None
-    dispatch_days_before: Days | None = None
-    dispatch_time: TimeOfDay | None = None
-    active: bool | None = None
+class SeriesPatch(Patch):
+    name: Text | UnsetType = UNSET
+    organisation_id: uuid.UUID | UnsetType = UNSET
+    rrule: Rule | UnsetType = UNSET
+    start_time: TimeOfDay | UnsetType = UNSET
+    duration_minutes: Annotated[int, msgspec.Meta(ge=15, le=600)] | UnsetType = UNSET
+    place_id: uuid.UUID | UnsetType | None = UNSET
+    video_url: Url | UnsetType | None = UNSET
+    capacity: Annotated[int, msgspec.Meta(ge=1, le=100)] | UnsetType = UNSET
+    deadline_days_before: Days | UnsetType = UNSET
+    deadline_time: TimeOfDay | UnsetType = UNSET
+    freeze_days_before: Days | UnsetType = UNSET
+    dispatch_days_before: Days | UnsetType = UNSET
+    dispatch_time: TimeOfDay | UnsetType = UNSET
+    active: bool | UnsetType = UNSET
 
 
 class SeriesOut(msgspec.Struct, kw_only=True):
@@ -116,15 +118,15 @@ class RequestIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     organisation_id: uuid.UUID | None = None
     already_tried: Long | None = None
     urgent: bool = False
-    urgent_reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)] | None = None
+    urgent_reason: Reason | None = None
 
 
-class RequestPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
-    thematics: Thematics | None = None
-    summary: Long | None = None
-    already_tried: Long | None = None
-    urgent: bool | None = None
-    urgent_reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)] | None = None
+class RequestPatch(Patch):
+    thematics: Thematics | UnsetType = UNSET
+    summary: Long | UnsetType = UNSET
+    already_tried: Long | UnsetType | None = UNSET
+    urgent: bool | UnsetType = UNSET
+    urgent_reason: Reason | UnsetType | None = UNSET
 
 
 class DecisionIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

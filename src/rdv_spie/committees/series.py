@@ -93,9 +93,10 @@ async def update_series(
     A new rule or start time applies to sessions generated from now on (move the others)."""
     series = await access.series_for(uow, actor, series_id)
     await require_territory_manager(uow, actor, series.territory_id)
-    for key, value in values.items():
-        setattr(series, key, value)
-    await _check(uow, series)
+    with uow.session.no_autoflush:  # the rules are checked before the row's constraints
+        for key, value in values.items():
+            setattr(series, key, value)
+        await _check(uow, series)
     zone = await zone_of(uow, series.territory_id)
     if any(k in values for k in _TIMING):
         pending = await uow.session.scalars(

@@ -21,6 +21,7 @@ from rdv_spie.people.schemas import (
     JourneyOut,
     PeopleBatchIn,
 )
+from rdv_spie.schemas import sent
 
 MAX_CSV_BYTES = 64 * 1024 * 1024  # 100,000 rows of a département export fit well inside
 
@@ -62,7 +63,7 @@ class CohortController(Controller):
         data: JSONBody[CohortPatch],
     ) -> CohortOut:
         """Change a cohort's delay or invitation settings (open journeys keep theirs)."""
-        values = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
+        values = sent(data)
         return _cohort(
             await service.update_cohort(uow=uow, actor=actor, cohort_id=cohort_id, values=values)
         )

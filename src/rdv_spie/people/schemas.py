@@ -7,10 +7,11 @@ from datetime import date, time
 from typing import Annotated
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
 from rdv_spie.people.intake import ImportReport
 from rdv_spie.people.rows import RowError
-from rdv_spie.schemas import Name, Phone, Postcode, Text, TimeOfDay
+from rdv_spie.schemas import Name, Patch, Phone, Postcode, Text, TimeOfDay
 
 ExternalId = Annotated[str, msgspec.Meta(min_length=1, max_length=50)]
 Days = Annotated[int, msgspec.Meta(ge=1, le=365)]
@@ -33,19 +34,19 @@ class CohortIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     send_weekdays: Annotated[int, msgspec.Meta(ge=1, le=127)] = 0b0111111
 
 
-class CohortPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
-    name: Text | None = None
-    appointment_type_id: uuid.UUID | None = None
-    organisation_id: uuid.UUID | None = None
-    entry_delay_days: Days | None = None
-    invite_within_days: Days | None = None
-    invitation_valid_days: Days | None = None
-    reminder_days: Annotated[list[Days], msgspec.Meta(max_length=5)] | None = None
-    deadline_alert_days: Days | None = None
-    send_window_start: TimeOfDay | None = None
-    send_window_end: TimeOfDay | None = None
-    send_weekdays: Annotated[int, msgspec.Meta(ge=1, le=127)] | None = None
-    active: bool | None = None
+class CohortPatch(Patch):
+    name: Text | UnsetType = UNSET
+    appointment_type_id: uuid.UUID | UnsetType | None = UNSET
+    organisation_id: uuid.UUID | UnsetType | None = UNSET
+    entry_delay_days: Days | UnsetType = UNSET
+    invite_within_days: Days | UnsetType = UNSET
+    invitation_valid_days: Days | UnsetType = UNSET
+    reminder_days: Annotated[list[Days], msgspec.Meta(max_length=5)] | UnsetType = UNSET
+    deadline_alert_days: Days | UnsetType = UNSET
+    send_window_start: TimeOfDay | UnsetType = UNSET
+    send_window_end: TimeOfDay | UnsetType = UNSET
+    send_weekdays: Annotated[int, msgspec.Meta(ge=1, le=127)] | UnsetType = UNSET
+    active: bool | UnsetType = UNSET
 
 
 class CohortOut(msgspec.Struct, kw_only=True):

@@ -80,9 +80,10 @@ async def update_cohort(
     """Change a cohort; journeys already open keep the deadlines they were promised."""
     cohort = await get_cohort(uow=uow, actor=actor, cohort_id=cohort_id)
     await require_territory_manager(uow, actor, cohort.territory_id)
-    for name, value in values.items():
-        setattr(cohort, name, value)
-    await _check_links(uow, cohort)
+    with uow.session.no_autoflush:  # the rules are checked before the row's constraints
+        for name, value in values.items():
+            setattr(cohort, name, value)
+        await _check_links(uow, cohort)
     await uow.session.flush()
     return cohort
 

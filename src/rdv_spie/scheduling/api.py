@@ -39,6 +39,7 @@ from rdv_spie.scheduling.schemas import (
     SlotOut,
     StatusIn,
 )
+from rdv_spie.schemas import sent
 from rdv_spie.territories.models import Territory
 
 From = Annotated[datetime, QueryParameter(name="from", description="RFC 3339 instant with offset")]
@@ -88,7 +89,7 @@ class AppointmentTypeController(Controller):
         data: JSONBody[AppointmentTypePatch],
     ) -> AppointmentTypeOut:
         """Change an appointment type (only the fields you send)."""
-        changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
+        changes = sent(data)
         updated = await service.update_type(
             uow=uow,
             actor=actor,

@@ -7,6 +7,7 @@ from datetime import date, datetime, time
 from typing import Annotated
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
 from rdv_spie.scheduling.models import (
     Absence,
@@ -17,9 +18,9 @@ from rdv_spie.scheduling.models import (
     AttendeeRole,
     AvailabilityRule,
 )
-from rdv_spie.schemas import Name, Phone, Text, TimeOfDay
+from rdv_spie.schemas import Name, Patch, Phone, Text, TimeOfDay
 
-# What to bring, shown on the confirmation page and in messages ("" clears it on PATCH).
+# What to bring, shown on the confirmation page and in messages ("" or null clears it on PATCH).
 LongText = Annotated[str, msgspec.Meta(max_length=2000)]
 
 
@@ -79,20 +80,20 @@ class AppointmentTypeIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True
     show_agent_name: bool = True
 
 
-class AppointmentTypePatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    name: Text | None = None
-    duration_minutes: int | None = None
-    buffer_after_minutes: int | None = None
-    min_notice_minutes: int | None = None
-    horizon_days: int | None = None
-    attendance: Attendance | None = None
-    place_ids: list[uuid.UUID] | None = None
-    active: bool | None = None
-    online_cancel: bool | None = None
-    cancel_cutoff_minutes: int | None = None
-    move_cutoff_minutes: int | None = None
-    what_to_bring: LongText | None = None  # "" clears it
-    show_agent_name: bool | None = None
+class AppointmentTypePatch(Patch):
+    name: Text | UnsetType = UNSET
+    duration_minutes: int | UnsetType = UNSET
+    buffer_after_minutes: int | UnsetType = UNSET
+    min_notice_minutes: int | UnsetType = UNSET
+    horizon_days: int | UnsetType = UNSET
+    attendance: Attendance | UnsetType = UNSET
+    place_ids: list[uuid.UUID] | UnsetType = UNSET
+    active: bool | UnsetType = UNSET
+    online_cancel: bool | UnsetType = UNSET
+    cancel_cutoff_minutes: int | UnsetType = UNSET
+    move_cutoff_minutes: int | UnsetType = UNSET
+    what_to_bring: LongText | UnsetType | None = UNSET  # null or "" clears it
+    show_agent_name: bool | UnsetType = UNSET
 
 
 class RuleIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
-from rdv_spie.schemas import Phone, Postcode, Text
+from rdv_spie.schemas import Patch, Phone, Postcode, Text
 from rdv_spie.territories.models import HolidayZone, OrganisationKind, Place, PlaceKind
 
 
@@ -73,11 +74,11 @@ class PlaceIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     phone: Phone | None = None
 
 
-class PlacePatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
-    name: Text | None = None
-    kind: PlaceKind | None = None
-    address: Text | None = None
-    postcode: Postcode | None = None
-    city: Text | None = None
-    phone: Phone | None = None
-    active: bool | None = None
+class PlacePatch(Patch):
+    name: Text | UnsetType = UNSET
+    kind: PlaceKind | UnsetType = UNSET
+    address: Text | UnsetType | None = UNSET
+    postcode: Postcode | UnsetType | None = UNSET
+    city: Text | UnsetType | None = UNSET
+    phone: Phone | UnsetType | None = UNSET
+    active: bool | UnsetType = UNSET
