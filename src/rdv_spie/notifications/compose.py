@@ -170,7 +170,7 @@ async def compose(
     if not agent.active:
         return Skip("cancelled", "agent_inactive")
     context["agent"] = {"first_name": agent.first_name, "last_name": agent.last_name}
-    context["back_office_url"] = public_url.rstrip("/") + "/agents"
+    context["back_office_url"] = public_url.rstrip("/") + "/agent"
     extra = await _extra(uow, kind, n, public_url)
     if isinstance(extra, str):
         return Skip("cancelled", extra)

@@ -37,7 +37,7 @@ def _base(
         "territory": {"name": "Aisne — Laon", "slug": "aisne", "phone": None},
         "organisation": {"name": org, "phone": phone, "email": None},
         "public_url": "https://rdv.example.fr",
-        "back_office_url": "https://rdv.example.fr/agents",
+        "back_office_url": "https://rdv.example.fr/agent",
         "agent": {"first_name": "Claire", "last_name": "Martin"},
     }
 

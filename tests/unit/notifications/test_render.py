@@ -150,7 +150,7 @@ def agent_context(message: str, **base: Any) -> dict[str, Any]:
     context = base_context(**base)
     context |= {
         "agent": {"first_name": "Claire", "last_name": "Martin"},
-        "back_office_url": "https://rdv.aisne.fr/agents",
+        "back_office_url": "https://rdv.aisne.fr/agent",
     }
     if message == "referent_deadline_alert":
         context["journeys"] = [
