@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -20,6 +21,7 @@ from tests.support import scenario as sc
 
 from rdv_spie.clock import FrozenClock
 from rdv_spie.db.uow import Database
+from rdv_spie.logging import configure_logging
 from rdv_spie.people.models import Person
 from rdv_spie.scheduling.models import Appointment, AppointmentAgent, AttendeeRole
 from rdv_spie.territories.models import HolidayZone, Place
@@ -336,13 +338,23 @@ async def test_the_token_never_reaches_the_logs(
     caplog: pytest.LogCaptureFixture,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
+    # structlog binds stderr when configured: bind it to this test's capture, or the app's
+    # lines would go past it and the negative assertion below would prove nothing.
+    configure_logging(level="DEBUG")
     caplog.set_level(logging.DEBUG)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # the test's own client, not the app
     path = await create_feed(client, s.auth(s.referent_ids[0]))
     token = path.removeprefix("/feeds/").removesuffix(".ics")
-    await client.get(path)
-    await client.get(path + "x")
-    await client.get(path.replace(".ics", "/x.ics"))
+    assert (await client.get(path)).status_code == 200
+    assert (await client.get(path + "x")).status_code == 404
+    assert (await client.get(path.replace(".ics", "/x.ics"))).status_code == 404
     out, err = capfd.readouterr()
+    # The capture saw the app log each feed request (masked), so it would see a token too.
+    feed_lines = [line for line in err.splitlines() if "request" in line and "/feeds/" in line]
+    assert [re.search(r"path=/feeds/\S* status=(\d+)", line)[1] for line in feed_lines] == [
+        "200",
+        "404",
+        "404",
+    ], err
     for text in (out, err, caplog.text):
         assert token not in text
