@@ -36,6 +36,7 @@ from rdv_spie.territories.models import (
     PlaceKind,
     Territory,
 )
+from rdv_spie.web import paths
 
 T = TypeVar("T", bound=Entity)
 MON, TUE, WED, THU, FRI = range(5)
@@ -354,7 +355,7 @@ def run(settings: Settings) -> int:
     print(f"""
 Demo territory "Aisne — Laon" is ready (re-running this changes nothing).
 
-  Back office         {base}/agent/connexion
+  Back office         {base}{paths.LOGIN}
                       julie.lefevre@demo.rdv-spie.invalid (referent, Mission locale)
                       password {password}   ({password_where})
   API documentation   {base}/api/v1/schema

@@ -11,7 +11,7 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.types import ControllerRouterHandler
 
-from rdv_spie.calendars import service
+from rdv_spie.calendars import paths, service
 from rdv_spie.calendars.api import feed_urls
 from rdv_spie.calendars.models import FeedKind
 from rdv_spie.deps import Uow
@@ -19,7 +19,7 @@ from rdv_spie.settings import Settings
 from rdv_spie.web import office as ui
 from rdv_spie.web.auth import Office
 
-PATH = "/agent/calendrier"
+PATH = paths.CALENDAR
 
 
 @get(PATH, include_in_schema=False)

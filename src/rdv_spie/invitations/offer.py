@@ -16,7 +16,7 @@ from litestar import Request, Response
 from litestar.datastructures import State
 
 from rdv_spie.db.uow import UnitOfWork
-from rdv_spie.invitations import days, places, service, visit
+from rdv_spie.invitations import days, paths, places, service, visit
 from rdv_spie.localtime import end_of_local_day, local_day
 from rdv_spie.scheduling.models import Appointment
 from rdv_spie.scheduling.slots import Slot
@@ -26,7 +26,7 @@ from rdv_spie.territories.places import place_context
 from rdv_spie.web.auth import Visitor
 from rdv_spie.web.pages import query_uuid, render
 
-CONFIRMATION = "/rdv/confirmation"
+CONFIRMATION = paths.CONFIRMATION
 TAKEN = "taken"  # the notice: "Ce créneau vient d'être réservé."
 GONE = "gone"  # the notice: "Ce créneau n'est plus disponible."
 
@@ -41,11 +41,11 @@ class Mode:
     @property
     def confirm_path(self) -> str:
         """The confirm step (GET: summary; POST: do it)."""
-        return f"{self.list_path}/confirmer"
+        return f"{self.list_path}/{paths.CONFIRM}"
 
 
-BOOK = Mode("book", "/rdv/creneaux")
-MOVE = Mode("move", "/rdv/deplacer")
+BOOK = Mode("book", paths.BOOK)
+MOVE = Mode("move", paths.MOVE)
 
 
 async def verified_visit(uow: UnitOfWork, visitor: Visitor) -> visit.Visit | None:

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from rdv_spie.deps import Uow
 from rdv_spie.errors import NotFound
-from rdv_spie.invitations import identity, offer, pages_appointment, pages_booking, visit
+from rdv_spie.invitations import identity, offer, pages_appointment, pages_booking, paths, visit
 from rdv_spie.invitations.models import Invitation
 from rdv_spie.notifications import tokens
 from rdv_spie.people.contact import letters
@@ -31,7 +31,7 @@ from rdv_spie.web.models import SessionKind
 from rdv_spie.web.pages import redirect, render
 from rdv_spie.web.ratelimit import Limit
 
-HOME = "/rdv"
+HOME = paths.HOME
 FIELD = "lettres"
 
 
@@ -44,7 +44,7 @@ def _invalid(request: Request[Any, Any, Any]) -> Response[Any]:
     return render(request, "invitation_invalid", {}, status=404)
 
 
-@get("/i/{token:str}", include_in_schema=False)
+@get(paths.LINK, include_in_schema=False)
 async def open_invitation(
     request: Request[Any, Any, Any], token: FromPath[str], uow: Uow, state: State
 ) -> Response[Any]:
@@ -112,7 +112,7 @@ async def home(request: Request[Any, Any, Any], uow: Uow, visitor: Person) -> Re
     return redirect(offer.BOOK.list_path)
 
 
-@post(f"{HOME}/verification", include_in_schema=False, status_code=200)
+@post(paths.CHECK, include_in_schema=False, status_code=200)
 async def verify(request: Request[Any, Any, Any], uow: Uow, state: State) -> Response[Any]:
     """Check the answer; a right one opens a new, verified session."""
     settings: Settings = state.settings

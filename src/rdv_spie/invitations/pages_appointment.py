@@ -17,7 +17,7 @@ from rdv_spie.deps import Uow
 from rdv_spie.errors import Invalid
 from rdv_spie.ical import ics
 from rdv_spie.ical.event import appointment_event
-from rdv_spie.invitations import cutoffs, visit
+from rdv_spie.invitations import cutoffs, paths, visit
 from rdv_spie.invitations.offer import BOOK, CONFIRMATION, MOVE, verified_visit
 from rdv_spie.notifications import compose
 from rdv_spie.scheduling import booking
@@ -29,9 +29,9 @@ from rdv_spie.territories.places import one_line, place_context
 from rdv_spie.web.auth import Person, Visitor
 from rdv_spie.web.pages import redirect, render
 
-ICS_PATH = "/rdv/rendez-vous.ics"
-CANCEL = "/rdv/annuler"
-CANCELLED = "/rdv/annulation"
+ICS_PATH = paths.ICS
+CANCEL = paths.CANCEL
+CANCELLED = paths.CANCELLED
 
 
 def _to_bring(renderer: Renderer, type_: AppointmentType, place: Place) -> str:
@@ -90,7 +90,7 @@ async def confirmation(request: Request[Any, Any, Any], uow: Uow, visitor: Perso
     """The booked appointment (also when coming back later through the link)."""
     found = await _seen_and_appointment(uow, visitor)
     if found is None:
-        return redirect(BOOK.list_path if visitor.verified else "/rdv")
+        return redirect(BOOK.list_path if visitor.verified else paths.HOME)
     return await confirmation_page(request, uow, *found)
 
 
@@ -99,7 +99,7 @@ async def calendar_file(uow: Uow, visitor: Person, state: State) -> Response[Any
     """The appointment as an .ics file to add to a calendar."""
     found = await _seen_and_appointment(uow, visitor)
     if found is None:
-        return redirect("/rdv")
+        return redirect(paths.HOME)
     seen, appointment = found
     settings: Settings = state.settings
     type_ = await visit.appointment_type(uow, appointment.appointment_type_id)
@@ -125,7 +125,7 @@ async def cancel_form(request: Request[Any, Any, Any], uow: Uow, visitor: Person
     """Are you sure? (with the appointment recalled)."""
     found = await _seen_and_appointment(uow, visitor)
     if found is None:
-        return redirect("/rdv")
+        return redirect(paths.HOME)
     seen, appointment = found
     type_ = await visit.appointment_type(uow, appointment.appointment_type_id)
     if not cutoffs.can_cancel(appointment, type_, uow.clock.now()):
@@ -145,7 +145,7 @@ async def cancel(request: Request[Any, Any, Any], uow: Uow, visitor: Person) -> 
     """Cancel the appointment when still allowed online; else say to call."""
     found = await _seen_and_appointment(uow, visitor)
     if found is None:
-        return redirect(CANCELLED if visitor.verified else "/rdv")
+        return redirect(CANCELLED if visitor.verified else paths.HOME)
     seen, appointment = found
     if appointment.status == AppointmentStatus.BOOKED:
         type_ = await visit.appointment_type(uow, appointment.appointment_type_id)
@@ -169,7 +169,7 @@ async def cancelled(request: Request[Any, Any, Any], uow: Uow, visitor: Person) 
     """The appointment is cancelled: book another one, or call."""
     seen = await verified_visit(uow, visitor)
     if seen is None:
-        return redirect("/rdv")
+        return redirect(paths.HOME)
     if await visit.current_appointment(uow, seen) is not None:
         return redirect(CONFIRMATION)
     context = {**seen.context(), "book_path": BOOK.list_path}

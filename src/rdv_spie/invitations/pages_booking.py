@@ -22,7 +22,7 @@ from litestar.types import ControllerRouterHandler
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.deps import Uow
 from rdv_spie.errors import Conflict, Invalid
-from rdv_spie.invitations import cutoffs, days, visit
+from rdv_spie.invitations import cutoffs, days, paths, visit
 from rdv_spie.invitations.offer import (
     BOOK,
     CONFIRMATION,
@@ -87,7 +87,7 @@ async def _step(
         await uow.lock(f"journey:{visitor.journey_id}")
     seen = await verified_visit(uow, visitor)
     if seen is None:
-        return redirect("/rdv")
+        return redirect(paths.HOME)
     if mode is BOOK:
         booked = await _current(uow, seen)  # a second submission lands here too
         return _Step(seen, None) if booked is None else redirect(CONFIRMATION)

@@ -14,14 +14,14 @@ from litestar.response import Redirect
 from litestar.types import ControllerRouterHandler
 
 from rdv_spie.deps import Uow
-from rdv_spie.people import followup
+from rdv_spie.people import followup, paths
 from rdv_spie.web import office as ui
 from rdv_spie.web.auth import Office
 from rdv_spie.web.pages import redirect
 
-PATH = "/agent/personnes"
+PATH = paths.PEOPLE
 # The lists with an unlock button, and the query parameters each keeps on the way back.
-_BACK = {PATH: (), "/agent/prise-de-rdv": ("q", "parcours")}
+_BACK = {PATH: (), paths.BOOKING: ("q", "parcours")}
 
 
 @get(PATH, include_in_schema=False)
@@ -51,7 +51,7 @@ def back_to(value: str) -> str:
     return f"{parts.path}?{urlencode([*query, ('fait', 'debloque')])}"
 
 
-@post("/agent/parcours/{journey_id:uuid}/deblocage", include_in_schema=False, status_code=303)
+@post(paths.UNLOCK, include_in_schema=False, status_code=303)
 async def unlock(
     request: Request[Any, Any, Any], uow: Uow, office: Office, journey_id: FromPath[uuid.UUID]
 ) -> Redirect:

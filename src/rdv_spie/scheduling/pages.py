@@ -22,7 +22,7 @@ from rdv_spie.agents.guards import Actor
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.deps import Uow
 from rdv_spie.errors import Invalid, NotFound
-from rdv_spie.scheduling import agenda, pages_agenda, pages_booking, search, service
+from rdv_spie.scheduling import agenda, pages_agenda, pages_booking, paths, search, service
 from rdv_spie.scheduling.models import AppointmentType
 from rdv_spie.settings import Settings
 from rdv_spie.territories.models import Place
@@ -30,7 +30,7 @@ from rdv_spie.web import office as ui
 from rdv_spie.web.auth import Office, OfficeUser
 from rdv_spie.web.pages import query_uuid, redirect
 
-PATH = "/agent/disponibilites"
+PATH = paths.AVAILABILITY
 WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 PREVIEW_DAYS = 14
 PREVIEW_SLOTS = 8
@@ -161,7 +161,7 @@ async def availability(request: Request[Any, Any, Any], uow: Uow, office: Office
     return await _page(request, uow, office)
 
 
-@post(f"{PATH}/plages", include_in_schema=False, status_code=303)
+@post(paths.RULES, include_in_schema=False, status_code=303)
 async def add_rule(request: Request[Any, Any, Any], uow: Uow, office: Office) -> Response[Any]:
     """Add a weekly rule for oneself; every empty or malformed field is reported at once."""
     form = await ui.Form.of(request)
@@ -221,14 +221,14 @@ async def add_rule(request: Request[Any, Any, Any], uow: Uow, office: Office) ->
     return redirect(f"{PATH}?fait=plage")
 
 
-@post(f"{PATH}/plages/{{rule_id:uuid}}/suppression", include_in_schema=False, status_code=303)
+@post(paths.RULE_DELETE, include_in_schema=False, status_code=303)
 async def remove_rule(uow: Uow, office: Office, rule_id: FromPath[uuid.UUID]) -> Redirect:
     """Delete one of one's rules (appointments already booked stay)."""
     await service.delete_rule(uow=uow, actor=office.actor, rule_id=rule_id)
     return redirect(f"{PATH}?fait=plage-supprimee")
 
 
-@post(f"{PATH}/absences", include_in_schema=False, status_code=303)
+@post(paths.ABSENCES, include_in_schema=False, status_code=303)
 async def add_absence(request: Request[Any, Any, Any], uow: Uow, office: Office) -> Response[Any]:
     """Add an absence for oneself, in the territory's local time; every empty or malformed
     field is reported at once."""
@@ -262,7 +262,7 @@ async def add_absence(request: Request[Any, Any, Any], uow: Uow, office: Office)
     return redirect(f"{PATH}?fait=absence")
 
 
-@post(f"{PATH}/absences/{{absence_id:uuid}}/suppression", include_in_schema=False, status_code=303)
+@post(paths.ABSENCE_DELETE, include_in_schema=False, status_code=303)
 async def remove_absence(uow: Uow, office: Office, absence_id: FromPath[uuid.UUID]) -> Redirect:
     """Delete one of one's absences."""
     await service.delete_absence(uow=uow, actor=office.actor, absence_id=absence_id)

@@ -23,13 +23,13 @@ from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.deps import Uow
 from rdv_spie.errors import Invalid, NotFound
 from rdv_spie.localtime import monday_of
-from rdv_spie.scheduling import agenda, booking
+from rdv_spie.scheduling import agenda, booking, paths
 from rdv_spie.scheduling.models import AppointmentStatus
 from rdv_spie.web import office as ui
 from rdv_spie.web.auth import Office, OfficeUser
 from rdv_spie.web.pages import query_uuid, redirect
 
-PATH = "/agent/agenda"
+PATH = paths.AGENDA
 _SETTLE_VALUES = {s.value for s in agenda.SETTLE}
 # ?fait= keys after a write (office_messages.html's ``done`` says them).
 _DONE = frozenset({"statut", "rdv", "annule"})
@@ -133,7 +133,7 @@ async def _change(
     return redirect(agenda_path(monday, team) + f"&fait={done}")
 
 
-@post("/agent/rendez-vous/{appointment_id:uuid}/statut", include_in_schema=False, status_code=303)
+@post(paths.APPOINTMENT_STATUS, include_in_schema=False, status_code=303)
 async def settle(
     request: Request[Any, Any, Any],
     uow: Uow,
@@ -158,9 +158,7 @@ async def settle(
     return await _change(request, uow, office, appointment_id, record, "statut")
 
 
-@post(
-    "/agent/rendez-vous/{appointment_id:uuid}/annulation", include_in_schema=False, status_code=303
-)
+@post(paths.APPOINTMENT_CANCEL, include_in_schema=False, status_code=303)
 async def cancel(
     request: Request[Any, Any, Any],
     uow: Uow,

@@ -23,13 +23,13 @@ from rdv_spie.deps import Uow
 from rdv_spie.errors import Conflict, Invalid
 from rdv_spie.localtime import monday_of
 from rdv_spie.people import followup
-from rdv_spie.scheduling import agenda, booking, search, service
+from rdv_spie.scheduling import agenda, booking, paths, search, service
 from rdv_spie.settings import Settings
 from rdv_spie.web import office as ui
 from rdv_spie.web.auth import Office, OfficeUser
 from rdv_spie.web.pages import query_uuid, redirect
 
-PATH = "/agent/prise-de-rdv"
+PATH = paths.BOOKING
 
 
 def _instant(value: str) -> datetime | None:
@@ -188,7 +188,7 @@ async def book(request: Request[Any, Any, Any], uow: Uow, office: Office) -> Res
     monday = monday_of(where.local(booked.appointment.starts_at).date())
     appointment_id = booked.appointment.id
     return redirect(
-        f"/agent/agenda?semaine={monday.isoformat()}&equipe=1&fait=rdv&pris={appointment_id}"
+        f"{paths.AGENDA}?semaine={monday.isoformat()}&equipe=1&fait=rdv&pris={appointment_id}"
         f"#rdv-{appointment_id}"
     )
 

@@ -25,10 +25,10 @@ from rdv_spie.deps import Uow
 from rdv_spie.errors import Forbidden, NotFound
 from rdv_spie.settings import Settings
 from rdv_spie.territories.models import Organisation
-from rdv_spie.web import sessions
+from rdv_spie.web import paths, sessions
 from rdv_spie.web.models import SessionKind, WebSession
 
-LOGIN_PATH = "/agent/connexion"
+LOGIN_PATH = paths.LOGIN
 
 
 class LoginRequired(Exception):
@@ -84,7 +84,7 @@ async def actor_of(uow: UnitOfWork, agent_id: uuid.UUID, *, office: bool = False
 
 def _next_path(request: Request[Any, Any, Any]) -> str:
     if request.method != "GET":
-        return "/agent"
+        return paths.OFFICE
     query = request.url.query
     return request.url.path + (f"?{query}" if query else "")
 

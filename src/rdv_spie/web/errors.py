@@ -13,6 +13,7 @@ from litestar.types import ExceptionHandlersMap
 from rdv_spie.deps import wants_html
 from rdv_spie.errors import DomainError
 from rdv_spie.logging import get_logger
+from rdv_spie.web import paths
 from rdv_spie.web.auth import LoginRequired
 from rdv_spie.web.pages import redirect, render
 from rdv_spie.web.ratelimit import TooManyRequests
@@ -74,7 +75,7 @@ def html_error(
         "status": status,
         "code": code,
         "retry_minutes": max(1, ((retry_after or 60) + 59) // 60),
-        "home": "/agent" if request.url.path.startswith("/agent") else "/",
+        "home": paths.OFFICE if request.url.path.startswith(paths.OFFICE) else "/",
     }
     return render(request, "error", context, status=status, headers=headers)
 

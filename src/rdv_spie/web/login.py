@@ -18,13 +18,13 @@ from litestar.types import ControllerRouterHandler
 from rdv_spie.agents import passwords
 from rdv_spie.deps import Uow
 from rdv_spie.settings import Settings
-from rdv_spie.web import ratelimit, sessions
+from rdv_spie.web import paths, ratelimit, sessions
 from rdv_spie.web.auth import LOGIN_PATH
 from rdv_spie.web.models import SessionKind
 from rdv_spie.web.office import Refusal
 from rdv_spie.web.pages import redirect, render
 
-HOME = "/agent"
+HOME = paths.OFFICE
 # Codes office_messages.html turns into sentences.
 BAD_LOGIN = "bad_login"
 EMAIL_MISSING = "email_missing"
@@ -33,7 +33,7 @@ PASSWORD_MISSING = "password_missing"  # noqa: S105 (a message code)
 
 def safe_next(value: str | None) -> str:
     """Where to go after login: a back-office path of this site, else the agenda."""
-    if not value or not value.startswith("/agent") or "\\" in value or value.startswith("//"):
+    if not value or not value.startswith(paths.OFFICE) or "\\" in value or value.startswith("//"):
         return HOME
     if value.startswith(LOGIN_PATH) or any(ord(c) < 32 or ord(c) == 127 for c in value):
         return HOME  # a control character would split the Location header
@@ -111,7 +111,7 @@ async def login(request: Request[Any, Any, Any], uow: Uow) -> Response[Any]:
     return response
 
 
-@post("/agent/deconnexion", include_in_schema=False, status_code=303)
+@post(paths.LOGOUT, include_in_schema=False, status_code=303)
 async def logout(request: Request[Any, Any, Any], uow: Uow) -> Redirect:
     """End the session on the server and in the browser."""
     await sessions.end_session(uow, request.cookies.get(sessions.AGENT_COOKIE))
@@ -123,7 +123,7 @@ async def logout(request: Request[Any, Any, Any], uow: Uow) -> Redirect:
 @get(HOME, include_in_schema=False)
 async def home() -> Redirect:
     """The back office opens on the agenda."""
-    return redirect("/agent/agenda")
+    return redirect(paths.AGENDA)
 
 
 ROUTES: list[ControllerRouterHandler] = [login_form, login, logout, home]

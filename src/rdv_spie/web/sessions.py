@@ -24,6 +24,7 @@ from sqlalchemy import delete, or_, select, update
 from rdv_spie.clock import Clock
 from rdv_spie.db.uow import Database, UnitOfWork
 from rdv_spie.settings import Settings
+from rdv_spie.web import paths
 from rdv_spie.web.models import RateCounter, SessionKind, WebSession
 
 SESSION_COOKIE = "rdv_session"  # a person's, opened from an invitation link
@@ -198,7 +199,7 @@ def csrf_token(secret_key: bytes, binding: str) -> str:
 
 def cookie_for(path: str) -> str:
     """The session cookie a page reads: the agent's under /agent, else the person's."""
-    return AGENT_COOKIE if path == "/agent" or path.startswith("/agent/") else SESSION_COOKIE
+    return AGENT_COOKIE if paths.in_office(path) else SESSION_COOKIE
 
 
 def csrf_binding(request: Request[Any, Any, Any]) -> str | None:
