@@ -18,6 +18,7 @@ from litestar.routes import HTTPRoute
 from sqlalchemy import select
 from tests.integration.web_office.office_support import add_cohort, add_journey
 from tests.support import scenario as sc
+from tests.support import world
 
 from rdv_spie.audit import service as audit
 from rdv_spie.audit.models import FileRead
@@ -237,9 +238,33 @@ def _shows_people(annotation: Any, seen: set[Any] | None = None) -> bool:
     return any(_shows_people(arg, seen) for arg in typing.get_args(annotation))
 
 
-def test_every_api_read_that_shows_people_writes_the_trail(app: Litestar) -> None:
-    """A new GET that returns people must record the read and say so (opt reads_people), or
-    SQLite refuses its trail line under concurrent writes."""
+# How to call each API read that shows people, beyond its path parameters (query parameters).
+def _query(w: world.World, now: datetime) -> dict[str, dict[str, str]]:
+    return {
+        "/api/v1/appointments": {
+            "from": now.isoformat(),
+            "to": (now + timedelta(days=14)).isoformat(),
+        },
+        "/api/v1/cto-requests/overdue": {"territory_id": str(w.s.territory_id)},
+    }
+
+
+async def test_every_api_read_that_shows_people_writes_the_trail(
+    app: Litestar, client: httpx.AsyncClient, db: Database, clock: FrozenClock
+) -> None:
+    """Each GET whose answer carries people, called on a file it shows, writes that read to
+    the trail; and it says so (opt reads_people), or SQLite refuses its trail line under
+    concurrent writes."""
+    s = await sc.build(db, clock, slug="trail")
+    async with db.unit_of_work(clock=clock) as uow:
+        w = await world.build(uow, s)
+    ids = {
+        "appointment_id": w.appointment_id,
+        "cohort_id": w.cohort_id,
+        "session_id": w.session_id,
+        "request_id": w.request_id,
+    }
+    query = _query(w, clock.now())
     found = []
     for route in app.routes:
         if not isinstance(route, HTTPRoute) or not route.path.startswith("/api/"):
@@ -249,6 +274,23 @@ def test_every_api_read_that_shows_people_writes_the_trail(app: Litestar) -> Non
                 continue
             returned = handler.parsed_fn_signature.return_type.annotation
             if _shows_people(returned):
-                found.append((route.path, bool(handler.opt.get("reads_people"))))
+                found.append((route, bool(handler.opt.get("reads_people"))))
     assert len(found) >= 7  # journeys, appointments (2), CTO requests (3), CTO agenda
-    assert [path for path, marked in found if not marked] == []
+    assert [route.path for route, marked in found if not marked] == []
+
+    read = []
+    for route, _ in found:
+        assert set(route.path_parameters) <= set(ids), f"say how to call {route.path}"
+        path = route.path_format.format(**{name: ids[name] for name in route.path_parameters})
+        before = await trail(db, clock)
+        clock.advance(timedelta(seconds=1))
+        r = await client.get(path, headers=s.auth(), params=query.get(route.path, {}))
+        assert r.status_code == 200, (route.path, r.text)
+        assert str(w.person_id) in r.text, route.path  # it shows the person's file …
+        added = (await trail(db, clock))[len(before) :]
+        assert added and all(line[:2] == (s.admin_id, w.person_id) for line in added), (
+            route.path,
+            added,
+        )  # … and the trail says who read it
+        read.append(route.path)
+    assert len(read) == len(found)

@@ -7,8 +7,6 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,26 +14,17 @@ from litestar import Litestar
 from litestar.exceptions import NotFoundException
 from sqlalchemy import select
 from tests.support import scenario as sc
+from tests.support import world
 
 from rdv_spie.clock import FrozenClock
 from rdv_spie.committees import messages as committees
-from rdv_spie.committees.models import (
-    CtoRequest,
-    CtoSeries,
-    CtoSession,
-    RequestStatus,
-)
-from rdv_spie.db.uow import Database, UnitOfWork
+from rdv_spie.db.uow import Database
 from rdv_spie.invitations import messages as invitations
-from rdv_spie.invitations.models import Channel, Invitation
 from rdv_spie.messages import MESSAGES
 from rdv_spie.notifications import compose, outbox
 from rdv_spie.notifications import messages as delivery
 from rdv_spie.notifications.models import Notification
-from rdv_spie.notifications.tokens import hash_token
-from rdv_spie.people.models import Cohort, Journey, Person
 from rdv_spie.scheduling import messages as scheduling
-from rdv_spie.scheduling.models import Appointment, AppointmentAgent, AttendeeRole
 from rdv_spie.settings import Settings
 from rdv_spie.templating.render import Renderer
 
@@ -44,24 +33,7 @@ SECRET = b"k" * 32
 _URL = re.compile(r"https?://[^\s\"'<>]+")
 
 
-@dataclass
-class World:
-    """Real rows every message reads: a person with an open journey and an invitation, an
-    appointment on a second journey (so the invitation is still worth sending), a CTO series
-    with two sessions and a decided request."""
-
-    s: sc.Scenario
-    person_id: uuid.UUID
-    journey_id: uuid.UUID
-    cohort_id: uuid.UUID
-    invitation_id: uuid.UUID
-    appointment_id: uuid.UUID
-    session_id: uuid.UUID
-    next_session_id: uuid.UUID
-    request_id: uuid.UUID
-
-
-def _for_person(w: World, **fields: Any) -> dict[str, Any]:
+def _for_person(w: world.World, **fields: Any) -> dict[str, Any]:
     return {"person_id": w.person_id, "journey_id": w.journey_id, **fields}
 
 
@@ -71,7 +43,7 @@ def _for_agent(agent_id: uuid.UUID, **params: Any) -> dict[str, Any]:
 
 # The row of each message: what its writer puts in the outbox. A message the registry lists
 # without a row here fails the test until one is written.
-ROWS: dict[str, Callable[[World], dict[str, Any]]] = {
+ROWS: dict[str, Callable[[world.World], dict[str, Any]]] = {
     invitations.INVITATION: lambda w: _for_person(w, invitation_id=w.invitation_id),
     invitations.INVITATION_REMINDER: lambda w: _for_person(
         w, invitation_id=w.invitation_id, params={"reminder_number": 2}
@@ -120,123 +92,6 @@ ROWS: dict[str, Callable[[World], dict[str, Any]]] = {
 }
 
 
-async def _world(uow: UnitOfWork, s: sc.Scenario) -> World:
-    session, now = uow.session, uow.clock.now()
-    today = now.date()
-    person = Person(
-        territory_id=s.territory_id,
-        first_name="Léa",
-        last_name="Martin",
-        phone="+33612345678",
-        email="lea@exemple.fr",
-        sms_consent=True,
-        email_consent=True,
-    )
-    cohort = Cohort(
-        territory_id=s.territory_id,
-        name="Jeunes 18-30 ans",
-        organisation_id=s.organisation_id,
-        appointment_type_id=s.single_type_id,
-    )
-    session.add_all([person, cohort])
-    await session.flush()
-    journeys = [
-        Journey(
-            territory_id=s.territory_id,
-            person_id=person.id,
-            cohort_id=cohort.id,
-            referent_id=s.referent_ids[0],
-            entered_on=today - timedelta(days=days_ago),
-            invite_by_on=today + timedelta(days=3),
-            appointment_by_on=today + timedelta(days=30),
-        )
-        for days_ago in (0, 1)
-    ]
-    session.add_all(journeys)
-    await session.flush()
-    invitation = Invitation(
-        journey_id=journeys[0].id,
-        channel=Channel.SMS,
-        token_hash=hash_token("jeton"),
-        expires_at=now + timedelta(days=10),
-    )
-    starts_at = now + timedelta(days=7)
-    appointment = Appointment(
-        territory_id=s.territory_id,
-        acting_organisation_id=s.organisation_id,
-        appointment_type_id=s.single_type_id,
-        place_id=s.place_ids[0],
-        person_id=person.id,
-        journey_id=journeys[1].id,
-        starts_at=starts_at,
-        ends_at=starts_at + timedelta(minutes=45),
-        busy_until=starts_at + timedelta(minutes=60),
-    )
-    series = CtoSeries(
-        territory_id=s.territory_id,
-        organisation_id=s.organisation_id,
-        name="CTO Laon",
-        starts_on=today,
-        place_id=s.place_ids[0],
-    )
-    session.add_all([invitation, appointment, series])
-    await session.flush()
-    session.add(
-        AppointmentAgent(
-            appointment_id=appointment.id,
-            agent_id=s.referent_ids[0],
-            role=AttendeeRole.REFERENT,
-            starts_at=appointment.starts_at,
-            busy_until=appointment.busy_until,
-        )
-    )
-    cto_sessions = [
-        CtoSession(
-            series_id=series.id,
-            territory_id=s.territory_id,
-            occurs_on=(now + timedelta(days=days)).date(),
-            starts_at=now + timedelta(days=days),
-            ends_at=now + timedelta(days=days, hours=2),
-            deadline_at=now + timedelta(days=days - 3),
-            freeze_at=now + timedelta(days=days - 3),
-            dispatch_at=now + timedelta(days=days - 2),
-        )
-        for days in (14, 28)
-    ]
-    session.add_all(cto_sessions)
-    await session.flush()
-    request = CtoRequest(
-        session_id=cto_sessions[0].id,
-        territory_id=s.territory_id,
-        referent_id=s.referent_ids[0],
-        organisation_id=s.organisation_id,
-        person_id=person.id,
-        journey_id=journeys[0].id,
-        thematics=["logement"],
-        summary="Recherche un logement.",
-        consent=True,
-        submitted_at=now,
-        status=RequestStatus.DECIDED,
-        agenda_number=1,
-        decision="Orientation vers le PLIE.",
-        next_steps="Votre référente vous appelle lundi.",
-        decided_at=now,
-    )
-    session.add(request)
-    await session.flush()
-    return World(
-        s=s,
-        person_id=person.id,
-        journey_id=journeys[0].id,
-        cohort_id=cohort.id,
-        invitation_id=invitation.id,
-        appointment_id=appointment.id,
-        session_id=cto_sessions[0].id,
-        next_session_id=cto_sessions[1].id,
-        request_id=request.id,
-    )
-
-
 def _whole(url: str) -> str:
     """A pattern finding ``url`` as a whole link, not as the start of a longer one."""
     return re.escape(url) + r"(?![^\s\"'<>])"
@@ -276,7 +131,7 @@ async def test_every_link_of_every_message_is_served_by_a_route(
     assert sorted(ROWS) == sorted(MESSAGES.names()), "write the row of each message in ROWS"
     s = await sc.build(db, clock)
     async with db.unit_of_work(clock=clock) as uow:
-        w = await _world(uow, s)
+        w = await world.build(uow, s)
         for kind in MESSAGES:
             for channel in kind.channels:
                 fields = ROWS[kind.name](w)
