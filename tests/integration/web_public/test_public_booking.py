@@ -5,7 +5,9 @@ submission, the no-slot page and its alert, two people racing for one slot."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -20,6 +22,7 @@ from rdv_spie.db.uow import Database
 from rdv_spie.invitations.models import Invitation
 from rdv_spie.notifications.models import Notification
 from rdv_spie.people.models import Journey
+from rdv_spie.scheduling import messages as scheduling_messages
 from rdv_spie.scheduling.models import Absence, AppointmentStatus
 from rdv_spie.territories.models import Place
 
@@ -182,6 +185,22 @@ async def test_days_and_next_availability(
     assert garbage.status_code == 200 and "Les premiers horaires libres" in garbage.text
 
 
+async def _confirmations(
+    db: Database, clock: FrozenClock, journey_id: uuid.UUID
+) -> list[tuple[uuid.UUID | None, str, dict[str, Any]]]:
+    """(appointment, channel, params) of every confirmation queued for the journey."""
+    async with db.unit_of_work(clock=clock, write=False) as uow:
+        rows = await uow.session.execute(
+            select(Notification.appointment_id, Notification.channel, Notification.params)
+            .where(
+                Notification.journey_id == journey_id,
+                Notification.name == scheduling_messages.CONFIRMATION,
+            )
+            .order_by(Notification.created_at, Notification.channel)
+        )
+        return [(a, c, p) for a, c, p in rows]
+
+
 async def test_booking_end_to_end(
     client: httpx.AsyncClient, db: Database, clock: FrozenClock, app: Litestar
 ) -> None:
@@ -226,20 +245,11 @@ async def test_booking_end_to_end(
         await b.verified(later, invited.token)
         assert (await later.get("/rdv")).headers["location"] == "/rdv/confirmation"
         assert (await later.get("/rdv/creneaux")).headers["location"] == "/rdv/confirmation"
-    # The booking confirmation message is queued for the person.
-    assert (
-        await b.count(
-            db,
-            clock,
-            select(func.count())
-            .select_from(Notification)
-            .where(
-                Notification.journey_id == invited.journey_id,
-                Notification.name == "booking_confirmation",
-            ),
-        )
-        >= 1
-    )
+    # One confirmation is queued for the person, for this booking, on their one channel
+    # (SMS), whatever the pages visited afterwards.
+    assert await _confirmations(db, clock, invited.journey_id) == [
+        (appointment.id, "sms", {"sequence": 0})
+    ]
 
 
 async def test_double_submission_books_once(
@@ -255,7 +265,10 @@ async def test_double_submission_books_once(
     again = await client.post("/rdv/creneaux/confirmer", data=fields)
     assert first.status_code == again.status_code == 303
     assert again.headers["location"] == "/rdv/confirmation"
-    assert len(await b.appointments(db, clock, invited.journey_id)) == 1
+    [appointment] = await b.appointments(db, clock, invited.journey_id)
+    assert await _confirmations(db, clock, invited.journey_id) == [
+        (appointment.id, "sms", {"sequence": 0})
+    ]
 
 
 async def test_no_slot_left(
