@@ -1,4 +1,5 @@
-"""The agenda rule: at most capacity, urgent first, then first submitted; nobody lost."""
+"""The agenda rule: as many as capacity allows, urgent first, then first submitted, then the
+id; nobody lost."""
 
 from __future__ import annotations
 
@@ -24,17 +25,34 @@ def test_first_submitted_first_served_and_urgent_first() -> None:
 
 
 @given(
-    st.lists(st.tuples(st.integers(0, 10_000), st.booleans()), max_size=40),
+    st.lists(
+        # Few distinct instants, so equal submission times (ties) are common.
+        st.tuples(st.uuids(), st.integers(0, 5), st.booleans()),
+        max_size=40,
+        unique_by=lambda item: item[0],
+    ),
     st.integers(0, 15),
 )
-def test_never_over_capacity_and_nobody_lost(items: list[tuple[int, bool]], capacity: int) -> None:
-    candidates = [_c(m, u) for m, u in items]
+def test_the_agenda_fills_to_capacity_in_order_and_nobody_is_lost(
+    items: list[tuple[uuid.UUID, int, bool]], capacity: int
+) -> None:
+    candidates = [Candidate(i, u, T + timedelta(minutes=m)) for i, m, u in items]
     agenda, carried = split(candidates, capacity)
-    assert len(agenda) <= capacity
+    # As many as fit: an empty agenda with people waiting is a bug, not a safe answer.
+    assert len(agenda) == min(capacity, len(candidates))
     assert sorted(agenda + carried) == sorted(c.id for c in candidates)
+    # Urgent first, then first submitted, then the id: one order, whatever the input order.
     by_id = {c.id: c for c in candidates}
-    order = [(not by_id[i].urgent, by_id[i].submitted_at) for i in agenda + carried]
+    order = [(not by_id[i].urgent, by_id[i].submitted_at, i) for i in agenda + carried]
     assert order == sorted(order)
+    assert split(reversed(candidates), capacity) == (agenda, carried)
+
+
+def test_the_id_breaks_a_tie() -> None:
+    low, high = uuid.UUID(int=1), uuid.UUID(int=2)
+    for given_order in ([low, high], [high, low]):
+        candidates = [Candidate(i, False, T) for i in given_order]
+        assert split(candidates, capacity=1) == ([low], [high])
 
 
 def test_the_worker_runs_the_committee_crons() -> None:
