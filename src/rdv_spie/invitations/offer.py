@@ -27,8 +27,6 @@ from rdv_spie.web.auth import Visitor
 from rdv_spie.web.pages import query_uuid, render
 
 CONFIRMATION = paths.CONFIRMATION
-TAKEN = "taken"  # the notice: "Ce créneau vient d'être réservé."
-GONE = "gone"  # the notice: "Ce créneau n'est plus disponible."
 
 
 @dataclass(frozen=True, slots=True)

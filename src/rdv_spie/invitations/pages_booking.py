@@ -3,7 +3,8 @@ confirm step (which asks for a number to call when a phone appointment has none 
 booking; the same pages in "move" mode for an appointment already booked.
 
 Bookings go through ``scheduling.booking`` (its guarantees hold here: one agent never booked
-twice, a double submission books once). A lost race answers 409 with fresh slots.
+twice, a double submission books once). A refused booking shows the slots again, as
+web/refused.py says.
 """
 
 from __future__ import annotations
@@ -21,14 +22,12 @@ from litestar.types import ControllerRouterHandler
 
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.deps import Uow
-from rdv_spie.errors import Conflict, Invalid
+from rdv_spie.errors import Invalid
 from rdv_spie.invitations import cutoffs, days, paths, visit
 from rdv_spie.invitations.offer import (
     BOOK,
     CONFIRMATION,
-    GONE,
     MOVE,
-    TAKEN,
     Mode,
     moving_context,
     offer_for,
@@ -46,6 +45,7 @@ from rdv_spie.territories.models import HolidayZone, Place, PlaceKind
 from rdv_spie.territories.places import place_context
 from rdv_spie.web.auth import Person, Visitor
 from rdv_spie.web.pages import query_uuid, redirect, render
+from rdv_spie.web.refused import GONE, Refused, attempt, refused
 
 PHONE_FIELD = "telephone"
 
@@ -243,29 +243,29 @@ async def _submit(
         return step
     seen, moving = step.seen, step.moving
     if starts_at is None or place_id is None or (mode is BOOK and seen.type_ is None):
-        return await slots_page(
-            request, uow, seen, mode, state, notice=GONE, status=409, moving=moving
-        )
+        missing = Invalid("no slot chosen", field="starts_at", code="slot_missing")
+        return await _refused(request, uow, visitor, state, mode, refused(missing), None, None)
     last_day = seen.journey.appointment_by_on
     if moving is not None:
         last_day = max(last_day, local_day(moving.starts_at, seen.zone))
     if starts_at >= end_of_local_day(last_day, seen.zone):
-        return await slots_page(
-            request, uow, seen, mode, state, notice=GONE, status=409, moving=moving
-        )
+        late = Invalid("the slot is past the delay", field="starts_at", code="outside_delay")
+        return await _refused(request, uow, visitor, state, mode, refused(late), None, None)
     if moving is not None:
         type_id = moving.appointment_type_id
     else:
         assert seen.type_ is not None  # checked above
         type_id = seen.type_.id
     place = (await visit.places(uow, {place_id})).get(place_id)
-    if place is not None:
-        refused = await _take_phone(
-            request, uow, seen, mode, type_id, starts_at, place, moving, key, form
-        )
-        if refused is not None:
-            return refused
-    try:
+
+    async def write() -> Response[Any] | None:
+        # The number typed for a phone appointment is written here too: a refusal undoes it.
+        if place is not None:
+            asked = await _take_phone(
+                request, uow, seen, mode, type_id, starts_at, place, moving, key, form
+            )
+            if asked is not None:
+                return asked
         if moving is not None:
             await booking.move_appointment(
                 uow=uow,
@@ -287,16 +287,42 @@ async def _submit(
                 submission_scope=f"journey:{journey_id}",
                 grid_minutes=settings.slot_grid_minutes,
             )
-    except (Conflict, Invalid) as exc:
-        # The transaction may be broken (a refused insert): start over and show fresh slots.
-        await uow.session.rollback()
-        fresh = await visit.load(uow, journey_id)
-        moving = await _movable(uow, fresh) if mode is MOVE else None
-        notice = TAKEN if isinstance(exc, Conflict) else GONE
-        return await slots_page(
-            request, uow, fresh, mode, state, notice=notice, status=409, moving=moving
-        )
-    return redirect(CONFIRMATION)
+        return None
+
+    outcome = await attempt(uow, write)
+    if isinstance(outcome, Refused):
+        return await _refused(request, uow, visitor, state, mode, outcome, starts_at, place_id)
+    return outcome or redirect(CONFIRMATION)
+
+
+async def _refused(
+    request: Request[Any, Any, Any],
+    uow: UnitOfWork,
+    visitor: Visitor,
+    state: State,
+    mode: Mode,
+    why: Refused,
+    starts_at: datetime | None,
+    place_id: uuid.UUID | None,
+) -> Response[Any]:
+    """The slots again after a refused booking, with its notice: the chosen slot's day and
+    place, read afresh (the refusal undid the booking's writes)."""
+    fresh = await visit.load(uow, visitor.journey_id)
+    moving = await _movable(uow, fresh) if mode is MOVE else None
+    jour = str(local_day(starts_at, fresh.zone)) if starts_at is not None else None
+    lieu = str(place_id) if place_id is not None else None
+    return await slots_page(
+        request,
+        uow,
+        fresh,
+        mode,
+        state,
+        jour=jour,
+        lieu=lieu,
+        notice=why.notice,
+        status=why.status,
+        moving=moving,
+    )
 
 
 Day = FromQuery[str | None]

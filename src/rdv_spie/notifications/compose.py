@@ -36,6 +36,7 @@ from rdv_spie.scheduling.models import (
 )
 from rdv_spie.territories.models import Organisation, Place, Territory
 from rdv_spie.territories.places import one_line, place_context
+from rdv_spie.web import paths
 
 # Messages never need a type's allowed places (a selectin load per message otherwise).
 _NO_PLACES = [raiseload(AppointmentType.allowed_places)]
@@ -170,7 +171,7 @@ async def compose(
     if not agent.active:
         return Skip("cancelled", "agent_inactive")
     context["agent"] = {"first_name": agent.first_name, "last_name": agent.last_name}
-    context["back_office_url"] = public_url.rstrip("/") + "/agent"
+    context["back_office_url"] = public_url.rstrip("/") + paths.OFFICE
     extra = await _extra(uow, kind, n, public_url)
     if isinstance(extra, str):
         return Skip("cancelled", extra)

@@ -1,6 +1,7 @@
 """Booking on behalf of a person who called: choose the journey, the type, a slot of a week,
 confirm; then booking.book_appointment with the same guarantees as online (a double submit
-books once: a random key in the form; a lost race shows fresh slots).
+books once: a random key in the form; a refused booking shows the week's slots again, as
+web/refused.py says).
 
 A journey outside the agent's organisations is the same 404 as an unknown one (followup).
 Places and times are the journey's territory's, which need not be the agent's first one.
@@ -20,7 +21,7 @@ from litestar.types import ControllerRouterHandler
 from rdv_spie.audit import service as audit
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.deps import Uow
-from rdv_spie.errors import Conflict, Invalid
+from rdv_spie.errors import Invalid
 from rdv_spie.localtime import monday_of
 from rdv_spie.people import followup
 from rdv_spie.scheduling import agenda, booking, paths, search, service
@@ -28,6 +29,7 @@ from rdv_spie.settings import Settings
 from rdv_spie.web import office as ui
 from rdv_spie.web.auth import Office, OfficeUser
 from rdv_spie.web.pages import query_uuid, redirect
+from rdv_spie.web.refused import Refused, attempt
 
 PATH = paths.BOOKING
 
@@ -163,27 +165,29 @@ async def book(request: Request[Any, Any, Any], uow: Uow, office: Office) -> Res
     settings: Settings = request.app.state.settings
     starts_at = _instant(params.get("debut", ""))
     key = params.get("cle", "")
-    try:
+
+    async def write() -> booking.Booked:
         if starts_at is None or not 8 <= len(key) <= 64:
             raise Invalid("no slot chosen", field="starts_at", code="slot_missing")
-        # A savepoint: a lost race rolls back the booking only, and the page can still read.
-        async with uow.session.begin_nested():
-            booked = await booking.book_appointment(
-                uow=uow,
-                actor=office.actor,
-                appointment_type_id=ui.parse_uuid(params.get("motif"), "motif"),
-                place_id=ui.parse_uuid(params.get("lieu"), "lieu"),
-                starts_at=starts_at,
-                journey_id=chosen.journey.id,
-                referent_id=query_uuid(params.get("avec")),
-                among=await followup.following_organisations(uow, chosen),
-                submission_key=key,
-                submission_scope=f"office:{office.actor.agent_id}",
-                grid_minutes=settings.slot_grid_minutes,
-            )
-    except (Conflict, Invalid) as exc:
+        return await booking.book_appointment(
+            uow=uow,
+            actor=office.actor,
+            appointment_type_id=ui.parse_uuid(params.get("motif"), "motif"),
+            place_id=ui.parse_uuid(params.get("lieu"), "lieu"),
+            starts_at=starts_at,
+            journey_id=chosen.journey.id,
+            referent_id=query_uuid(params.get("avec")),
+            among=await followup.following_organisations(uow, chosen),
+            submission_key=key,
+            submission_scope=f"office:{office.actor.agent_id}",
+            grid_minutes=settings.slot_grid_minutes,
+        )
+
+    booked = await attempt(uow, write)
+    if isinstance(booked, Refused):  # the week's slots again, for the same person, type, place
         fresh = {k: v for k, v in params.items() if k in ("parcours", "motif", "lieu", "semaine")}
-        return await _page(request, uow, office, fresh, error=ui.refusal(exc), status=409)
+        error = ui.Refusal(booked.code, booked.field)
+        return await _page(request, uow, office, fresh, error=error, status=booked.status)
     where = await ui.where_of(uow, office.actor, chosen.journey.territory_id)
     monday = monday_of(where.local(booked.appointment.starts_at).date())
     appointment_id = booked.appointment.id

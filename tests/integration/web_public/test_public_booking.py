@@ -316,7 +316,7 @@ async def test_no_slot_left(
             "cle": "x" * 20,
         },
     )
-    assert r.status_code == 409
+    assert r.status_code == 422  # refused: the slot is past the delay
     assert not await b.appointments(db, clock, invited.journey_id)
 
 
