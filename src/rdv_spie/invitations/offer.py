@@ -102,7 +102,7 @@ async def _no_slot(
         journey = seen.journey
         journey.waiting_for_slots_since = journey.waiting_for_slots_since or uow.clock.now()
         await service.alert_no_slots(uow, seen.cohort, seen.zone, [journey])
-    context = {**seen.context(), "mode": mode.name}
+    context = {**seen.context(), "mode": mode.name, "confirmation_path": CONFIRMATION}
     return render(request, "booking_none", context, status=status)
 
 
@@ -150,6 +150,7 @@ async def slots_page(
         "mode": mode.name,
         "notice": notice,
         "list_path": mode.list_path,
+        "confirmation_path": CONFIRMATION,
         "places": [{**place_context(p), "href": f"{mode.list_path}?lieu={p.id}"} for p in ordered],
         "chosen": str(chosen) if chosen else None,
         "several_places": len(ordered) > 1,

@@ -95,7 +95,13 @@ def check_page(
     status: int = 200,
 ) -> Response[Any]:
     """Who invites and why, and the identity question; nothing personal."""
-    context = {**seen.context(), "field": FIELD, "error": error, "tries_left": tries_left}
+    context = {
+        **seen.context(),
+        "action": paths.CHECK,
+        "field": FIELD,
+        "error": error,
+        "tries_left": tries_left,
+    }
     return render(request, "invitation", context, status=status)
 
 
