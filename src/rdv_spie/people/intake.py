@@ -15,6 +15,7 @@ at all.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -211,8 +212,23 @@ def _same_birth(a: date | None, b: date | None) -> bool:
 
 
 def _agrees(a: str, b: str) -> bool:
-    """One name is the other or starts it ("Jean" / "Jean-Pierre", "Le Gall" / "Le Gall-Prévôt")."""
-    return bool(a) and bool(b) and (a.startswith(b) or b.startswith(a))
+    """Two names as written are one, or one is the other's first words ("Jean" /
+    "Jean-Pierre"), never a longer word ("Louis" / "Louise")."""
+    mine, theirs = _words(a), _words(b)
+    if not mine or not theirs:
+        return False
+    if "".join(mine) == "".join(theirs):  # "Jean Pierre" / "Jean-Pierre" / "JeanPierre"
+        return True
+    short, long = sorted((mine, theirs), key=len)
+    return long[: len(short)] == short
+
+
+def _words(name: str) -> list[str]:
+    """A name's words as the identity check compares them (accents, case ignored)."""
+    return [w for w in (letters(part) for part in _WORD.findall(name)) if w]
+
+
+_WORD = re.compile(r"[^\W_]+")
 
 
 class _Index:
@@ -313,7 +329,7 @@ def _stranger(
     (last, first), (their_last, their_first) = names, theirs
     both_born = row.birth_on is not None and found.birth_on is not None
     if not (
-        _agrees(first, their_first)
+        _agrees(row.first_name, found.first_name)
         or (last == their_first and first == their_last)
         or (last == their_last and both_born and row.birth_on == found.birth_on)
     ):

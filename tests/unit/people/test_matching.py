@@ -120,6 +120,7 @@ def test_an_external_id_matches_the_same_person_under_a_changed_name(
         ("Martin", "Kamille", None, "another name"),  # no birth date to vouch for it
         ("Durand", "Léo", date(1980, 2, 14), "another name"),
         ("Martin", "Camille", date(2005, 1, 5), "another birth date"),  # a child, same names
+        ("Dupont", "Camilles", None, "another name"),  # a longer word is another name
     ],
 )
 def test_an_external_id_of_someone_else_is_ambiguous(
@@ -148,3 +149,22 @@ def test_a_contact_fitting_several_people_is_ambiguous_unless_the_birth_date_say
     error = index.match(_row("Petit", "Dominique", phone=PHONE))
     assert isinstance(error, RowError) and error.field == "phone"
     assert index.match(_row("Petit", "Dominique", phone=PHONE, birth_on=date(2005, 1, 5))) is child
+
+
+@pytest.mark.parametrize(
+    ("theirs", "mine", "same"),
+    [
+        ("Louis", "Louise", False),  # a longer word is another first name
+        ("Jean", "Jean-Pierre", True),  # a first name kept, a second one added
+        ("Jean Pierre", "Jean-Pierre", True),
+        ("Marie-Claire", "Marie", True),
+        ("Éloïse", "eloise", True),
+        ("Jean", "Jeanne", False),
+    ],
+)
+def test_a_first_name_agrees_word_by_word(theirs: str, mine: str, same: bool) -> None:
+    """An external id points at a person recorded under another last name: the row is theirs
+    only when the first name is theirs, or its first words are (never a longer word)."""
+    known = _person("Martin", theirs, caf_number="1234567")
+    found = _index(known).match(_row("Dupont", mine, caf_number="1234567"))
+    assert (found is known) is same
