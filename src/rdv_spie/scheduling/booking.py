@@ -126,6 +126,7 @@ async def book_appointment(
             followed = await followup.visible_journey(uow, actor, journey_id)
             if among is None:
                 among = await followup.following_organisations(uow, followed)
+            ownership.require_following(organisation_id, among)
         journey = await uow.session.get(Journey, journey_id)
         if journey is None or journey.territory_id != territory.id:
             raise NotFound("journey not found", field="journey_id")

@@ -16,7 +16,7 @@ from sqlalchemy import or_, select
 from rdv_spie import localtime
 from rdv_spie.agents.guards import Actor
 from rdv_spie.db.uow import UnitOfWork
-from rdv_spie.errors import Conflict, Forbidden
+from rdv_spie.errors import Conflict, Forbidden, Invalid
 from rdv_spie.scheduling import slots as engine
 from rdv_spie.scheduling.models import Appointment, AvailabilityRule, availability_rule_type
 from rdv_spie.territories.models import Organisation, Territory
@@ -50,6 +50,18 @@ async def staff_structures(
             field="organisation_id",
         )
     return found
+
+
+def require_following(
+    organisation_id: uuid.UUID | None, following: frozenset[uuid.UUID] | None
+) -> None:
+    """A journey's appointment is held for a structure following it (None: any may)."""
+    if organisation_id is not None and following is not None and organisation_id not in following:
+        raise Invalid(
+            "this structure does not follow the journey: book it for one that does",
+            field="organisation_id",
+            code="not_following",
+        )
 
 
 def acting(

@@ -519,3 +519,39 @@ async def test_the_slot_search_offers_what_a_booking_for_the_journey_accepts(
         headers=_bearer(karim_key),
     )
     assert foreign.status_code == 404, foreign.text
+
+
+async def test_a_journey_is_booked_only_for_a_structure_following_it(
+    client: httpx.AsyncClient, office: Office, db: Database, clock: FrozenClock
+) -> None:
+    """A referent of the Département and of France Travail books a Département journey: held
+    for the Département, yes; for France Travail, which does not follow the journey, a 422
+    naming organisation_id, and nothing booked."""
+    s = office.s
+    ft, _, _ = await _france_travail(db, clock, office)
+    dual = s.referent_ids[0]
+    async with db.unit_of_work(clock=clock) as uow:
+        uow.session.add(Membership(agent_id=dual, organisation_id=ft, role=Role.REFERENT))
+    journey_id = await office_journey(db, clock, office, last_name="Durand")
+    booking = {
+        "appointment_type_id": str(s.single_type_id),
+        "place_id": str(s.place_ids[0]),
+        "starts_at": "2026-12-02T08:00:00Z",
+        "journey_id": str(journey_id),
+    }
+
+    refused = await client.post(
+        "/api/v1/appointments/",
+        json={**booking, "organisation_id": str(ft)},
+        headers=s.auth(dual),
+    )
+
+    assert refused.status_code == 422, refused.text
+    assert (refused.json()["field"], refused.json()["code"]) == ("organisation_id", "not_following")
+    booked = await client.post(
+        "/api/v1/appointments/",
+        json={**booking, "organisation_id": str(s.organisation_id)},
+        headers=s.auth(dual),
+    )
+    assert booked.status_code == 201, booked.text
+    assert booked.json()["acting_organisation_id"] == str(s.organisation_id)
