@@ -83,8 +83,9 @@ class CohortController(Controller):
         clock: AppClock,
         cohort_id: FromPath[uuid.UUID],
     ) -> ImportOut:
-        """Import a CSV file (body: the file, UTF-8 or Windows-1252, ';' or ','). Good rows go
-        in, bad rows are listed with their line and column; importing twice changes nothing."""
+        """Import a CSV file (body: the file, UTF-8 or Windows-1252, ';' or ',') or a
+        spreadsheet (.xlsx, .ods, .xls: its first sheet). Good rows go in, bad rows are listed
+        with their line and column; importing twice changes nothing."""
         into = await intake.target(uow, cohort_id, actor)
         await uow.session.rollback()  # release the read snapshot before writing batches
         today = clock.now().astimezone(into.zone).date()

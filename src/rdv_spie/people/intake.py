@@ -31,7 +31,7 @@ from rdv_spie.clock import Clock
 from rdv_spie.db.base import Base
 from rdv_spie.db.uow import Database, UnitOfWork
 from rdv_spie.errors import NotFound
-from rdv_spie.people import service
+from rdv_spie.people import service, workbook
 from rdv_spie.people.contact import letters
 from rdv_spie.people.models import Cohort, Journey, Person
 from rdv_spie.people.rows import PersonRow, RowError
@@ -146,7 +146,9 @@ async def target(uow: UnitOfWork, cohort_id: uuid.UUID, actor: Actor | None) -> 
 def parse_all(data: CsvSource, *, region: str, today: date) -> list[PersonRow | RowError]:
     """Read and check the whole file before anything is written, so a file that breaks down
     half-way (an unclosed quote…) is refused whole. CPU-bound: callers in the event loop run
-    it in a thread."""
+    it in a thread. A spreadsheet (.xlsx, .ods, .xls) is read from its first sheet."""
+    if isinstance(data, bytes | bytearray) and workbook.is_workbook(bytes(data)):
+        return list(workbook.read_workbook(bytes(data), region=region, today=today))
     _, rows = read_rows(data, region=region, today=today)
     return list(rows)
 

@@ -172,7 +172,7 @@ def read_rows(
         raise CsvFormatError(
             "malformed_csv", f"unreadable header: {exc}", line=header_line
         ) from None
-    columns, ignored = _map_columns(header, overrides, header_line)
+    columns, ignored = map_columns(header, overrides, header_line)
     layout = CsvLayout(decoder.encoding, delimiter, columns, ignored, header_line)
     checker = RowChecker(columns, header, region=region, today=today, source=decoder)
     return layout, _stream(reader, skipped, checker)
@@ -283,7 +283,7 @@ def _sniff_delimiter(line: str) -> str:
     return max(counts, key=lambda sep: counts[sep])  # ties keep the first: ";" then tab
 
 
-def _map_columns(
+def map_columns(
     header: list[str], overrides: Mapping[str, tuple[str, int]], line: int
 ) -> tuple[dict[str, int], tuple[str, ...]]:
     chosen: dict[str, tuple[int, int]] = {}  # field -> (rank, index)

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 from tests.support import intake
 from tests.support import scenario as sc
+from tests.support.spreadsheets import xlsx
 
 from rdv_spie import cli
 from rdv_spie.clock import FrozenClock
@@ -109,6 +110,30 @@ async def test_windows_1252_and_commas(
     assert r.status_code == 200 and r.json()["created"] == 1
     [person] = await _people(db, clock)
     assert (person.last_name, person.first_name) == ("Lefèvre", "Françoise")
+
+
+async def test_a_spreadsheet_imports_like_a_csv_file_and_twice_changes_nothing(
+    client: httpx.AsyncClient, db: Database, clock: FrozenClock, s: sc.Scenario
+) -> None:
+    cohort = await intake.create_cohort(client, s)
+    body = xlsx(
+        [
+            ["Nom", "Prénom", "Téléphone", "Courriel"],
+            ["Lefèvre", "Françoise", 612345678, None],
+            ["Sans", "Contact", None, None],
+        ]
+    )
+    sheet = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    r = await _post(client, s, cohort, body, **{"Content-Type": sheet})
+    assert r.status_code == 200, r.text
+    assert (r.json()["created"], r.json()["rejected_rows"]) == (1, 1)
+    assert (r.json()["rejected"][0]["line"], r.json()["rejected"][0]["code"]) == (3, "no_contact")
+    [person] = await _people(db, clock)
+    assert (person.last_name, person.phone) == ("Lefèvre", "+33612345678")
+    again = await _post(client, s, cohort, body, **{"Content-Type": sheet})
+    assert (again.json()["created"], again.json()["updated"]) == (0, 0), again.text
+    broken = await _post(client, s, cohort, b"PK\x03\x04 broken", **{"Content-Type": sheet})
+    assert broken.status_code == 422 and broken.json()["code"] == "not_a_table", broken.text
 
 
 async def test_a_broken_file_writes_nothing(
