@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Any
 
 import python_calamine
@@ -31,8 +31,7 @@ def read_workbook(data: bytes, *, region: str, today: date) -> Iterator[PersonRo
     try:
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheet = book.get_sheet_by_index(0)
-        cells = sheet.to_python(skip_empty_area=False)
-        first_row = sheet.start[0] if sheet.start else 0
+        cells = sheet.to_python(skip_empty_area=False)  # from A1: index + 1 is the line
     except Exception:  # calamine raises its own errors, and zip or XML ones beneath
         raise CsvFormatError(
             "not_a_table", "the file is not a spreadsheet that can be read: save it again"
@@ -41,7 +40,7 @@ def read_workbook(data: bytes, *, region: str, today: date) -> Iterator[PersonRo
     index = next((i for i, row in enumerate(texts) if "".join(row).strip()), None)
     if index is None:
         raise CsvFormatError("empty_file", "the first sheet is empty", line=1)
-    header_line = first_row + index + 1
+    header_line = index + 1
     header = [" ".join(cell.split()) for cell in texts[index]]
     columns, _ = map_columns(header, {}, header_line)
     checker = RowChecker(columns, header, region=region, today=today)
@@ -73,6 +72,4 @@ def _text(value: Any) -> str:
         return value.date().isoformat() if value.time() == time(0) else value.isoformat(" ")
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, timedelta | time):
-        return ""
     return str(value)

@@ -42,6 +42,14 @@ def test_a_spreadsheet_is_read_like_its_csv_export(
     assert (bad.line, bad.column, bad.header, bad.code) == (4, 3, "Téléphone", "invalid_phone")
 
 
+@pytest.mark.parametrize("make", [xlsx, ods], ids=["xlsx", "ods"])
+def test_lines_count_from_the_sheets_first_row_even_above_the_header(make: Maker) -> None:
+    """A sheet whose header stands on line 3 (two empty lines above it)."""
+    (row,) = parse_all(make([[None], [None], *ROWS[:1], ROWS[3]]), region="FR", today=TODAY)
+    assert isinstance(row, RowError)
+    assert (row.line, row.column, row.code) == (4, 3, "invalid_phone")
+
+
 @pytest.mark.parametrize(
     ("data", "code"),
     [
