@@ -1,13 +1,13 @@
 """Every table, imported in one place for Alembic and the drift check."""
 
-from rdv_spie.agents.models import Agent, ApiKey, Membership
+from rdv_spie.agents.models import Agent, ApiKey, Membership, SetupLink
 from rdv_spie.audit.models import FileRead
 from rdv_spie.calendars.models import CalendarFeed
 from rdv_spie.committees.models import CtoMember, CtoRequest, CtoSeries, CtoSession
 from rdv_spie.db.base import Base
 from rdv_spie.invitations.models import Invitation
 from rdv_spie.notifications.models import Notification
-from rdv_spie.people.models import Cohort, Journey, Person
+from rdv_spie.people.models import Cohort, ImportRun, Journey, Person
 from rdv_spie.scheduling.models import (
     Absence,
     Appointment,
@@ -36,6 +36,7 @@ __all__ = [
     "CtoSeries",
     "CtoSession",
     "FileRead",
+    "ImportRun",
     "Invitation",
     "Journey",
     "Membership",
@@ -44,6 +45,7 @@ __all__ = [
     "Person",
     "Place",
     "RateCounter",
+    "SetupLink",
     "Territory",
     "WebSession",
 ]

@@ -59,3 +59,21 @@ class ApiKey(Entity):
     secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+class SetupLink(Entity):
+    """A single-use link, valid 72 h, that lets a new agent (or one who forgot it) choose
+    their password: the e-mail carries a 256-bit token, the table only its SHA-256. Nobody
+    else ever sets or sees an agent's password."""
+
+    __tablename__ = "agent_setup_link"
+
+    agent_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("agent.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_agent_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("agent.id", ondelete="SET NULL")
+    )
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

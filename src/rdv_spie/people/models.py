@@ -8,8 +8,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, time
+from enum import StrEnum
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rdv_spie.db.base import Entity
@@ -99,3 +108,46 @@ class Journey(Entity):
     # The light identity check on the public pages: wrong answers, then a lock.
     identity_failures: Mapped[int] = mapped_column(default=0)
     identity_locked_at: Mapped[datetime | None]
+
+
+class ImportState(StrEnum):
+    """Where an upload stands: read and shown (nothing written), waiting for a worker,
+    being written batch by batch, finished, or refused whole."""
+
+    PREVIEWED = "previewed"
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class ImportRun(Entity):
+    """One upload of a file of people into a cohort, from its preview to its summary: who,
+    when, the file's name, the column mapping chosen, the counts, the rejected rows (line,
+    column and reason only: never a cell's content). The file itself is kept only until it
+    has been imported (``content`` is then emptied); the counts are written in the same
+    transaction as each batch, so a worker that dies resumes where the last batch ended."""
+
+    __tablename__ = "import_run"
+
+    territory_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("territory.id"), index=True)
+    cohort_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cohort.id"), index=True)
+    agent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agent.id", ondelete="SET NULL"))
+    file_name: Mapped[str] = mapped_column(String(255))
+    file_kind: Mapped[str] = mapped_column(String(8))  # csv, xlsx, ods, xls
+    file_size: Mapped[int] = mapped_column(default=0)
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)
+    mapping: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)  # header → field
+    state: Mapped[ImportState] = mapped_column(String(16), default=ImportState.PREVIEWED)
+    total_rows: Mapped[int] = mapped_column(default=0)
+    processed_rows: Mapped[int] = mapped_column(default=0)
+    created_count: Mapped[int] = mapped_column(default=0)
+    updated_count: Mapped[int] = mapped_column(default=0)
+    unchanged_count: Mapped[int] = mapped_column(default=0)
+    rejected_count: Mapped[int] = mapped_column(default=0)
+    rejected: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
+    error_code: Mapped[str | None] = mapped_column(String(50))
+    queued_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    claimed_until: Mapped[datetime | None]  # a worker's lease; a dead worker's run is taken again

@@ -296,10 +296,11 @@ def _rule_owner(
     chosen: uuid.UUID | None,
 ) -> uuid.UUID:
     """The structure a rule opens hours for: the one chosen (one of the agent's, and of the
-    actor's unless the agent sets their own hours), else the agent's only one, else the place's
+    actor's: where they work for their own hours — in the back office, the one they act for
+    —, where they manage for another agent's), else the agent's only one, else the place's
     if the agent belongs to it, else the first of the actor's."""
     allowed = (
-        structures
+        [s for s in structures if s in actor.staff_organisation_ids]
         if actor.agent_id == agent_id
         else [s for s in structures if s in actor.managed_organisation_ids]
     )

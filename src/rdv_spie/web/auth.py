@@ -40,13 +40,51 @@ class LoginRequired(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class Acting:
+    """One organisation an agent may act for in the back office, with their role there."""
+
+    organisation_id: uuid.UUID
+    name: str
+    role: Role
+    territory_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
 class OfficeUser:
-    """A logged-in agent: who, their roles (partner-only organisations left out), their
-    session."""
+    """A logged-in agent acting for one organisation: ``actor`` holds only that
+    organisation's role (so every service the page calls sees, and changes, what this
+    structure may), ``acting`` says which, ``choices`` lists the agent's organisations
+    (partner-only ones left out) to switch between, ``session`` is the browser session."""
 
     actor: Actor
     agent: Agent
     session: WebSession
+    acting: Acting
+    choices: tuple[Acting, ...]
+
+    @property
+    def role(self) -> Role:
+        """The agent's role in the organisation they act for."""
+        return self.acting.role
+
+    @property
+    def manages(self) -> bool:
+        """Admin or animator of the organisation they act for (the territory team)."""
+        return self.actor.manages_any(self.actor.organisation_ids)
+
+    @property
+    def administers(self) -> bool:
+        """Admin of the organisation they act for."""
+        return self.actor.administers_all(self.actor.organisation_ids)
+
+    def require_team_role(self) -> None:
+        """Forbidden unless admin or animator of the organisation they act for."""
+        self.actor.require_manager(self.acting.organisation_id)
+
+    def require_admin_role(self) -> None:
+        """Forbidden unless admin of the organisation they act for."""
+        if not self.administers:
+            raise Forbidden("only an admin of the organisation can do this", code="not_admin")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +104,32 @@ class Visitor:
         """The journey the invitation belongs to."""
         assert self.session.journey_id is not None
         return self.session.journey_id
+
+
+async def office_choices(uow: UnitOfWork, agent_id: uuid.UUID) -> tuple[Acting, ...]:
+    """The organisations an agent may act for in the back office (any role but partner),
+    by name."""
+    rows = await uow.session.execute(
+        select(
+            Membership.organisation_id,
+            Organisation.name,
+            Membership.role,
+            Organisation.territory_id,
+        )
+        .join(Organisation, Organisation.id == Membership.organisation_id)
+        .where(Membership.agent_id == agent_id, Membership.role != Role.PARTNER)
+        .order_by(Organisation.name, Organisation.id)
+    )
+    return tuple(Acting(org, name, Role(role), territory) for org, name, role, territory in rows)
+
+
+def acting_actor(agent_id: uuid.UUID, acting: Acting) -> Actor:
+    """The Actor of an agent acting for one organisation: that organisation's role only."""
+    return Actor(
+        agent_id=agent_id,
+        roles={acting.organisation_id: acting.role},
+        territory_ids=frozenset({acting.territory_id}),
+    )
 
 
 async def actor_of(uow: UnitOfWork, agent_id: uuid.UUID, *, office: bool = False) -> Actor:
@@ -102,10 +166,12 @@ async def provide_office_user(
     if agent is None or not agent.active:
         row.ended_at = uow.clock.now()
         raise LoginRequired(_next_path(request))
-    actor = await actor_of(uow, agent.id, office=True)
-    if not actor.roles:  # partners read committee agendas by e-mail and feed, not people
+    choices = await office_choices(uow, agent.id)
+    if not choices:  # partners read committee agendas by e-mail and feed, not people
         raise Forbidden("the back office is for referents, animators and admins", code="partner")
-    return OfficeUser(actor, agent, row)
+    chosen = next((c for c in choices if c.organisation_id == row.acting_organisation_id), None)
+    acting = chosen or choices[0]  # until they choose: the first of their structures by name
+    return OfficeUser(acting_actor(agent.id, acting), agent, row, acting, choices)
 
 
 async def provide_visitor(request: Request[Any, Any, Any], uow: Uow, state: State) -> Visitor:

@@ -19,10 +19,10 @@ from rdv_spie.agents import passwords
 from rdv_spie.deps import Uow
 from rdv_spie.settings import Settings
 from rdv_spie.web import paths, ratelimit, sessions
-from rdv_spie.web.auth import LOGIN_PATH
+from rdv_spie.web.auth import LOGIN_PATH, Office
 from rdv_spie.web.models import SessionKind
-from rdv_spie.web.office import Refusal
-from rdv_spie.web.pages import redirect, render
+from rdv_spie.web.office import Form, Refusal, page
+from rdv_spie.web.pages import query_uuid, redirect, render
 
 HOME = paths.OFFICE
 # Codes office_messages.html turns into sentences.
@@ -121,9 +121,45 @@ async def logout(request: Request[Any, Any, Any], uow: Uow) -> Redirect:
 
 
 @get(HOME, include_in_schema=False)
-async def home() -> Redirect:
-    """The back office opens on the agenda."""
-    return redirect(paths.AGENDA)
+async def home(office: Office) -> Redirect:
+    """The back office opens on the agenda (a referent's day), or on the cohorts for the
+    territory team."""
+    return redirect(paths.COHORTS if office.manages else paths.AGENDA)
 
 
-ROUTES: list[ControllerRouterHandler] = [login_form, login, logout, home]
+@get(paths.ACTING, include_in_schema=False)
+async def acting_form(request: Request[Any, Any, Any], office: Office) -> Response[str]:
+    """The organisations the agent works for, to choose which one they act for."""
+    return page(
+        request,
+        office,
+        "acting",
+        None,
+        {"suite": safe_next(request.query_params.get("suite")), "errors": {}},
+    )
+
+
+@post(paths.ACTING, include_in_schema=False, status_code=303)
+async def choose_acting(request: Request[Any, Any, Any], uow: Uow, office: Office) -> Response[Any]:
+    """Act for another of the agent's organisations (kept in the browser session), then go
+    back to the page they were on, or to the office's first page."""
+    form = await Form.of(request)
+    chosen = query_uuid(form.get("organisation_id"))
+    if chosen is None or all(c.organisation_id != chosen for c in office.choices):
+        context = {
+            "suite": safe_next(form.get("suite")),
+            "errors": {"organisation_id": Refusal("not_listed", "organisation_id")},
+        }
+        return page(request, office, "acting", None, context, status=422)
+    office.session.acting_organisation_id = chosen
+    return redirect(safe_next(form.get("suite")) if form.get("suite") else HOME)
+
+
+ROUTES: list[ControllerRouterHandler] = [
+    login_form,
+    login,
+    logout,
+    home,
+    acting_form,
+    choose_acting,
+]

@@ -39,6 +39,10 @@ class WebSession(Entity):
     invitation_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("invitation.id", ondelete="CASCADE")
     )
+    # Agent sessions: the organisation the agent acts for (chosen when they have several).
+    acting_organisation_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("organisation.id", ondelete="SET NULL")
+    )
     verified_at: Mapped[datetime | None]  # person sessions: identity check passed
     last_seen_at: Mapped[datetime]
     expires_at: Mapped[datetime]  # absolute timeout

@@ -83,6 +83,8 @@ def page(
     values = dict(context or {})
     values["active"] = active
     values["me"] = office.agent
+    values["acting"] = office.acting
+    values["choices"] = office.choices
     if "done" not in values:  # a shared form (unlocking a link) came back here
         fait = request.query_params.get("fait")
         values["done"] = fait if fait in SHARED_DONE else None

@@ -1,8 +1,9 @@
 """Rendering a page for a browser: the template, the form token, the pre-session cookie.
 
 Rooms' ``pages.py`` call ``render``; it never reads the database. Every page context gets
-``csrf_field`` (the form field name) and ``csrf_token`` (bound to this browser's session
-cookie, or to a pre-session cookie it sets when the browser has neither).
+``paths`` (web/paths.py), ``csrf_field`` (the form field name) and ``csrf_token`` (bound to
+this browser's session cookie, or to a pre-session cookie it sets when the browser has
+neither).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from litestar.response import Redirect
 
 from rdv_spie.settings import Settings
 from rdv_spie.templating.render import Renderer
-from rdv_spie.web import sessions
+from rdv_spie.web import paths, sessions
 
 HTML = "text/html; charset=utf-8"
 
@@ -39,6 +40,7 @@ def render(
     if binding is None:
         binding = new_pre_session = sessions.new_pre_session_value()
     values = dict(context or {})
+    values["paths"] = paths  # the back office's menu and sign-in paths (web/paths.py)
     values["csrf_field"] = sessions.CSRF_FIELD
     values["csrf_token"] = sessions.csrf_token(state.secret_key, binding)
     body = renderer.render_page(name, values)

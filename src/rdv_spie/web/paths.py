@@ -7,6 +7,7 @@ from __future__ import annotations
 OFFICE = "/agent"
 LOGIN = f"{OFFICE}/connexion"
 LOGOUT = f"{OFFICE}/deconnexion"
+ACTING = f"{OFFICE}/structure"  # which organisation the agent acts for
 
 # The menu's sections; the office opens on the agenda.
 AGENDA = f"{OFFICE}/agenda"
@@ -14,6 +15,12 @@ AVAILABILITY = f"{OFFICE}/disponibilites"
 PEOPLE = f"{OFFICE}/personnes"
 BOOKING = f"{OFFICE}/prise-de-rdv"
 CALENDAR = f"{OFFICE}/calendrier"
+# The territory team's sections (admins and animators).
+COHORTS = f"{OFFICE}/cohortes"
+JOURNEYS = f"{OFFICE}/parcours"
+INDICATORS = f"{OFFICE}/indicateurs"
+# Admins only.
+ADMINISTRATION = f"{OFFICE}/administration"
 
 
 def in_office(path: str) -> bool:

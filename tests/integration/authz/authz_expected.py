@@ -119,7 +119,13 @@ POST /api/v1/cto-requests/{request_id:uuid}/withdraw           C C C X X X X X X
 POST /api/v1/cto-requests/{request_id:uuid}/acknowledge        X C C X X C C X X L L
 POST /api/v1/cto-requests/{request_id:uuid}/decision           X C C X X C C X X L L
 # ---------------------------------------------------------------- back office
-GET /agent                                                     O O O O O O O O O O O
+GET /agent                                                     R R R X R R R X R L L
+GET /agent/structure                                           R R R X R R R X R L L
+POST /agent/structure                                          C C C X X X X X X L L
+# ---- the territory team's office (issue 15): cohorts and imports
+# ---- journeys
+# ---- indicators
+# ---- administration
 GET /agent/connexion                                           O O O O O O O O O O O
 POST /agent/connexion                                          O O O O O O O O O - -
 POST /agent/deconnexion                                        O O O O O O O O O O O

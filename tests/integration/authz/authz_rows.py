@@ -1084,8 +1084,51 @@ def _office_rows() -> list[Row]:
             },
         )
 
+    async def acting_for_a(w: World, t: T, a: str) -> bool:
+        from rdv_spie.web import sessions
+
+        token = w.agent_cookies.get(a)
+        if not token:
+            return False
+        acting = await w.scalar(
+            select(WebSession.acting_organisation_id).where(
+                WebSession.token_hash == sessions.hash_token(token)
+            )
+        )
+        return bool(acting == t)
+
+    async def a_organisation(w: World) -> uuid.UUID:
+        return w.ids["org_a"]
+
     return [
-        Row("GET", "/agent", "office", lambda w, t, a: Call("/agent")),
+        Row(
+            "GET",
+            "/agent",
+            "office",
+            lambda w, t, a: Call("/agent"),
+            read=lambda w, t, r, a: r.status_code == 303,  # to the agent's first page
+        ),
+        Row(
+            "GET",
+            "/agent/structure",
+            "office",
+            lambda w, t, a: Call("/agent/structure"),
+            read=any_2xx,
+        ),
+        Row(
+            "POST",
+            "/agent/structure",
+            "office",
+            lambda w, t, a: Call("/agent/structure", data={"organisation_id": str(t)}),
+            target=a_organisation,
+            changed=acting_for_a,
+            fresh="always",
+            refusals=frozenset({403, 404, 422}),
+        ),
+        # ---- the territory team's office (issue 15): cohorts and imports
+        # ---- journeys
+        # ---- indicators
+        # ---- administration
         Row("GET", "/agent/connexion", "office", lambda w, t, a: Call("/agent/connexion")),
         Row(
             "POST",

@@ -52,6 +52,19 @@ async def post_form(
     return await client.post(path, data={"csrf_token": csrf(page.text), **data})
 
 
+async def act_for(client: httpx.AsyncClient, organisation_id: uuid.UUID) -> httpx.Response:
+    """Choose the organisation the logged-in agent acts for (the header's "Changer de
+    structure")."""
+    response = await post_form(
+        client,
+        "/agent/structure",
+        {"organisation_id": str(organisation_id)},
+        token_from="/agent/structure",
+    )
+    assert response.status_code == 303, response.text
+    return response
+
+
 async def set_password(db: Database, clock: FrozenClock, agent_id: uuid.UUID) -> str:
     async with db.unit_of_work(clock=clock) as uow:
         agent = await uow.session.get(Agent, agent_id)

@@ -1,5 +1,6 @@
-"""Booking on behalf for a journey of the agent's second territory: its places and its time
-zone, not those of the agent's first territory (by name)."""
+"""Booking on behalf for a journey of the agent's second territory, acting for that
+territory's structure: its places and its time zone, not those of the agent's first
+territory (by name)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy import select
-from tests.integration.web_office.office_support import Office, add_journey, body, login
+from tests.integration.web_office.office_support import (
+    Office,
+    act_for,
+    add_journey,
+    body,
+    login,
+)
 from tests.support import scenario as sc
 
 from rdv_spie.agents.models import Membership, Role
@@ -56,6 +63,9 @@ async def test_an_agent_of_two_territories_books_in_the_second(
         appointment_by_on=date(2026, 12, 20),
     )
     await login(client, office.email)
+    # Acting for their first structure, the journey is not theirs to see.
+    assert (await client.get(f"{BOOK}?parcours={journey}")).status_code == 404
+    await act_for(client, far.organisation_id)
     slots = await client.get(f"{BOOK}?parcours={journey}")
     assert slots.status_code == 200
     links = _SLOT.findall(slots.text)

@@ -11,6 +11,7 @@ import httpx
 from sqlalchemy import select, update
 from tests.integration.web_office.office_support import (
     Office,
+    act_for,
     body,
     csrf,
     login,
@@ -351,8 +352,9 @@ async def test_an_agent_gives_only_their_own_structures_hours(
 async def test_an_agent_of_two_structures_opens_hours_for_one_of_them(
     client: httpx.AsyncClient, office: Office, db: Database, clock: FrozenClock
 ) -> None:
-    """Referent 1 also works for France Travail: her availability page asks which structure a
-    new rule is for, lists it, and refuses a structure that is not hers."""
+    """Referent 1 also works for France Travail: her pages act for one structure at a time
+    (the first by name until she chooses); a new rule is for the structure she acts for, and
+    a rule for the other one is refused until she switches to it."""
     s = office.s
     ft, _, _ = await _france_travail(db, clock, office, with_hours=False)
     dual = s.referent_ids[1]
@@ -361,7 +363,8 @@ async def test_an_agent_of_two_structures_opens_hours_for_one_of_them(
     email = await set_password(db, clock, dual)
     assert (await login(client, email)).status_code == 303
     page = body(await client.get("/agent/disponibilites"))
-    assert "Pour quelle structure" in page and "France Travail Laon" in page
+    assert "Changer de structure" in page
+    assert "France Travail Laon" not in page  # acting for the Département
     rule = {
         "weekdays": "5",
         "start_time": "09:00",
@@ -370,15 +373,18 @@ async def test_an_agent_of_two_structures_opens_hours_for_one_of_them(
         "appointment_type_ids": str(s.single_type_id),
         "valid_from": "2026-12-01",
     }
-    stranger = await client.post(
-        "/agent/disponibilites/plages",
-        data={"csrf_token": csrf(page), **rule, "organisation_id": str(uuid.uuid4())},
-    )
-    assert stranger.status_code == 422
-    assert "Choisissez une de vos structures dans la liste." in body(stranger)
-    saved = await client.post(
+    elsewhere = await client.post(
         "/agent/disponibilites/plages",
         data={"csrf_token": csrf(page), **rule, "organisation_id": str(ft)},
+    )
+    assert elsewhere.status_code == 422
+    assert "Choisissez une de vos structures dans la liste." in body(elsewhere)
+    await act_for(client, ft)
+    page = body(await client.get("/agent/disponibilites"))
+    assert "France Travail Laon" in page
+    saved = await client.post(
+        "/agent/disponibilites/plages",
+        data={"csrf_token": csrf(page), **rule},
     )
     assert saved.status_code == 303, saved.text
     async with db.unit_of_work(clock=clock) as uow:
@@ -390,7 +396,11 @@ async def test_an_agent_of_two_structures_opens_hours_for_one_of_them(
             )
         )
     assert owners == {ft}
-    assert "– pour France Travail Laon" in body(await client.get("/agent/disponibilites"))
+    unknown = await client.post(
+        "/agent/structure",
+        data={"csrf_token": csrf(page), "organisation_id": str(uuid.uuid4())},
+    )
+    assert unknown.status_code == 422
 
 
 async def test_an_admin_opens_hours_only_for_a_structure_they_run(
