@@ -16,6 +16,7 @@ from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 
 from rdv_spie import deps
+from rdv_spie.administration import pages as administration_pages
 from rdv_spie.administration.agents_api import AgentController
 from rdv_spie.administration.api import OrganisationController, PlaceController, TerritoryController
 from rdv_spie.audit.api import AuditController
@@ -26,8 +27,10 @@ from rdv_spie.calendars.feeds import serve_feed
 from rdv_spie.clock import Clock
 from rdv_spie.committees.api import RequestController, SeriesController, SessionController
 from rdv_spie.db.uow import Database, open_database, settings_clock
+from rdv_spie.indicators import pages as indicator_pages
 from rdv_spie.indicators.api import IndicatorController
 from rdv_spie.invitations import pages as invitation_pages
+from rdv_spie.journeys import pages as journey_pages
 from rdv_spie.logging import configure_logging
 from rdv_spie.notifications import tokens
 from rdv_spie.notifications.webhooks import twilio_status
@@ -58,6 +61,9 @@ PAGES: list[ControllerRouterHandler] = [
     *scheduling_pages.ROUTES,
     *people_pages.ROUTES,
     *calendar_pages.ROUTES,
+    *journey_pages.ROUTES,
+    *indicator_pages.ROUTES,
+    *administration_pages.ROUTES,
 ]
 
 

@@ -14,7 +14,7 @@ from litestar.response import Redirect
 from litestar.types import ControllerRouterHandler
 
 from rdv_spie.deps import Uow
-from rdv_spie.people import followup, paths
+from rdv_spie.people import followup, pages_cohorts, pages_imports, paths
 from rdv_spie.web import office as ui
 from rdv_spie.web.auth import Office
 from rdv_spie.web.pages import redirect
@@ -61,4 +61,9 @@ async def unlock(
     return redirect(back_to(form.get("suite")))
 
 
-ROUTES: list[ControllerRouterHandler] = [people_to_follow, unlock]
+ROUTES: list[ControllerRouterHandler] = [
+    people_to_follow,
+    unlock,
+    *pages_cohorts.ROUTES,
+    *pages_imports.ROUTES,
+]
