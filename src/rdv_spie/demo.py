@@ -1,7 +1,7 @@
 """Demo territory after the Aisne guide: idempotent, so ``make demo`` can run it every time.
 
 Everything is fictitious (names, addresses, phone numbers in the 01 99 00 range reserved for
-fiction). The demo API key and the demo referent's password are random, written once beside
+fiction). The demo API key and the demo logins' password are random, written once beside
 the database they open (``demo_files``) and reused while they still open it.
 """
 
@@ -215,6 +215,7 @@ async def seed(uow: UnitOfWork) -> dict[str, uuid.UUID]:
         "young": cohorts["young"].id,
         "territory": t.id,
         "admin": people["admin"].id,
+        "animator": people["sophie"].id,
         # The back office's demo login: a referent of the young people's cohort's structure,
         # so the demo's people are hers to follow and book for.
         "referent": people["julie"].id,
@@ -283,6 +284,14 @@ async def _demo_password(uow: UnitOfWork, agent_id: uuid.UUID, known: str | None
     return password
 
 
+async def _same_password(uow: UnitOfWork, agent_id: uuid.UUID, password: str) -> None:
+    """Give another demo login the demo password (unchanged when it already opens it)."""
+    agent = await uow.session.get(Agent, agent_id)
+    assert agent is not None
+    if not (agent.password_hash and passwords.matches(agent.password_hash, password)):
+        agent.password_hash = passwords.hash_password(password)
+
+
 async def _seed(
     settings: Settings, known: str | None, known_password: str | None
 ) -> tuple[dict[str, uuid.UUID], str, str, date]:
@@ -291,6 +300,9 @@ async def _seed(
             ids = await seed(uow)
             secret = await _demo_key(uow, ids["admin"], known)
             password = await _demo_password(uow, ids["referent"], known_password)
+            # The territory team's demo logins share it: the animator and the admin.
+            for teammate in (ids["animator"], ids["admin"]):
+                await _same_password(uow, teammate, password)
         async with db.unit_of_work(clock=clock, write=False) as uow:
             into = await intake.target(uow, ids["young"], actor=None)
         today = clock.now().astimezone(into.zone).date()
@@ -357,6 +369,10 @@ Demo territory "Aisne — Laon" is ready (re-running this changes nothing).
 
   Back office         {base}{paths.LOGIN}
                       julie.lefevre@demo.rdv-spie.invalid (referent, Mission locale)
+                      sophie.dubois@demo.rdv-spie.invalid (animator: cohorts, imports,
+                        journeys, indicators)
+                      admin@demo.rdv-spie.invalid (admin: agents, places, types, keys)
+                      one password for the three:
                       password {password}   ({password_where})
   API documentation   {base}/api/v1/schema
   API key (admin)     {secret}   ({key_where})
