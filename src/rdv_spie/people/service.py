@@ -45,16 +45,22 @@ async def _check_links(uow: UnitOfWork, cohort: Cohort) -> None:
         raise Invalid("the sending window must end after it starts", field="send_window_end")
 
 
-async def create_cohort(*, uow: UnitOfWork, actor: Actor, values: dict[str, Any]) -> Cohort:
-    """A new cohort on a territory the actor runs."""
-    await require_territory_manager(uow, actor, values["territory_id"])
+async def _name_free(
+    uow: UnitOfWork, territory_id: uuid.UUID, name: str, *, but: uuid.UUID | None = None
+) -> None:
     taken = await uow.session.scalar(
         select(Cohort.id).where(
-            Cohort.territory_id == values["territory_id"], Cohort.name == values["name"]
+            Cohort.territory_id == territory_id, Cohort.name == name, Cohort.id != but
         )
     )
     if taken is not None:
         raise Invalid("a cohort of that name exists on the territory", field="name")
+
+
+async def create_cohort(*, uow: UnitOfWork, actor: Actor, values: dict[str, Any]) -> Cohort:
+    """A new cohort on a territory the actor runs."""
+    await require_territory_manager(uow, actor, values["territory_id"])
+    await _name_free(uow, values["territory_id"], values["name"])
     cohort = Cohort(**values)
     await _check_links(uow, cohort)
     uow.session.add(cohort)
@@ -80,6 +86,8 @@ async def update_cohort(
     """Change a cohort; journeys already open keep the deadlines they were promised."""
     cohort = await get_cohort(uow=uow, actor=actor, cohort_id=cohort_id)
     await require_territory_manager(uow, actor, cohort.territory_id)
+    if "name" in values:
+        await _name_free(uow, cohort.territory_id, values["name"], but=cohort.id)
     with uow.session.no_autoflush:  # the rules are checked before the row's constraints
         for name, value in values.items():
             setattr(cohort, name, value)
