@@ -63,6 +63,32 @@ async def create_organisation(
     email: str | None = None,
 ) -> Organisation:
     """Add a partner structure to a territory (admins of an organisation on it)."""
+    await _require_territory_admin(uow, actor, territory_id)
+    await _unique_organisation_name(uow, territory_id, name)
+    organisation = Organisation(
+        territory_id=territory_id, name=name, kind=kind, phone=phone, email=email
+    )
+    uow.session.add(organisation)
+    await uow.session.flush()
+    return organisation
+
+
+async def update_organisation(
+    *, uow: UnitOfWork, actor: Actor, organisation_id: uuid.UUID, **changes: Any
+) -> Organisation:
+    """Change a structure of the territory (name, kind, phone, e-mail): the admins of an
+    organisation of its territory, as for adding one."""
+    organisation = await get_organisation(uow=uow, actor=actor, organisation_id=organisation_id)
+    await _require_territory_admin(uow, actor, organisation.territory_id)
+    if "name" in changes and changes["name"] != organisation.name:
+        await _unique_organisation_name(uow, organisation.territory_id, changes["name"])
+    for name, value in changes.items():
+        setattr(organisation, name, value)
+    await uow.session.flush()
+    return organisation
+
+
+async def _require_territory_admin(uow: UnitOfWork, actor: Actor, territory_id: uuid.UUID) -> None:
     actor.require_territory(territory_id)
     admin_here = await uow.session.scalar(
         select(Organisation.id).where(
@@ -72,8 +98,12 @@ async def create_organisation(
     )
     if admin_here is None:
         raise Forbidden(
-            "only an admin of an organisation of the territory can add one", field="territory_id"
+            "only an admin of an organisation of the territory can add or change one",
+            field="territory_id",
         )
+
+
+async def _unique_organisation_name(uow: UnitOfWork, territory_id: uuid.UUID, name: str) -> None:
     clash = await uow.session.scalar(
         select(Organisation.id).where(
             Organisation.territory_id == territory_id, Organisation.name == name
@@ -85,12 +115,6 @@ async def create_organisation(
             field="name",
             code="duplicate",
         )
-    organisation = Organisation(
-        territory_id=territory_id, name=name, kind=kind, phone=phone, email=email
-    )
-    uow.session.add(organisation)
-    await uow.session.flush()
-    return organisation
 
 
 async def list_places(
