@@ -123,6 +123,12 @@ GET /agent                                                     R R R X R R R X R
 GET /agent/structure                                           R R R X R R R X R L L
 POST /agent/structure                                          C C C X X X X X X L L
 # ---- the territory team's office (issue 15): cohorts and imports
+GET /agent/cohortes                                            X R R X X R R X X L L
+GET /agent/cohortes/nouvelle                                   X R R X X R R X X L L
+POST /agent/cohortes/nouvelle                                  X C C X X C C X X L L
+GET /agent/cohortes/{cohort_id:uuid}                           X R R X X R R X X L L
+GET /agent/cohortes/{cohort_id:uuid}/modifier                  X R R X X R R X X L L
+POST /agent/cohortes/{cohort_id:uuid}/modifier                 X C C X X C C X X L L
 # ---- journeys
 # ---- indicators
 # ---- administration

@@ -988,6 +988,36 @@ def _cto_writes() -> list[Row]:
     ]
 
 
+def _cohort_form(w: World, name: str) -> dict[str, Any]:
+    """A cohort's back-office form: A's type and organisation (another territory's agent is
+    refused them), every setting filled."""
+    return {
+        "name": name,
+        "appointment_type_id": str(w.ids["type"]),
+        "organisation_id": str(w.ids["org_a"]),
+        "entry_delay_days": "30",
+        "invite_within_days": "3",
+        "invitation_valid_days": "10",
+        "reminder_days": "3, 7",
+        "deadline_alert_days": "7",
+        "send_window_start": "09:00",
+        "send_window_end": "19:00",
+        "send_weekdays": ["0", "1", "2", "3", "4"],
+        "active": "1",
+    }
+
+
+async def _cohort_exists(w: World, name: str, cohort_id: uuid.UUID | None = None) -> bool:
+    query = select(func.count()).select_from(Cohort).where(Cohort.name == name)
+    if cohort_id is not None:
+        query = query.where(Cohort.id == cohort_id)
+    return await _count(w, query) > 0
+
+
+async def _marked_cohort_target(w: World) -> dict[str, Any]:
+    return {"id": await w.new_cohort(), "name": w.marker("Cohorte")}
+
+
 # ------------------------------------------------------------------------------ back office
 
 
@@ -1126,6 +1156,53 @@ def _office_rows() -> list[Row]:
             refusals=frozenset({403, 404, 422}),
         ),
         # ---- the territory team's office (issue 15): cohorts and imports
+        Row(
+            "GET",
+            "/agent/cohortes",
+            "office",
+            lambda w, t, a: Call("/agent/cohortes"),
+            read=has("cohort_a"),
+        ),
+        Row(
+            "GET",
+            "/agent/cohortes/nouvelle",
+            "office",
+            lambda w, t, a: Call("/agent/cohortes/nouvelle"),
+            read=has("type", "org_a"),  # A's territory's types and organisations offered
+        ),
+        Row(
+            "POST",
+            "/agent/cohortes/nouvelle",
+            "office",
+            lambda w, t, a: Call("/agent/cohortes/nouvelle", data=_cohort_form(w, t["name"])),
+            target=_named,
+            changed=lambda w, t, a: _cohort_exists(w, t["name"]),
+            refusals=frozenset({403, 404, 422}),  # another territory: A's type is not listed
+        ),
+        Row(
+            "GET",
+            "/agent/cohortes/{cohort_id:uuid}",
+            "office",
+            lambda w, t, a: Call(f"/agent/cohortes/{w.ids['cohort_a']}"),
+            read=has("cohort_a", "Jeunes 18-30 ans"),
+        ),
+        Row(
+            "GET",
+            "/agent/cohortes/{cohort_id:uuid}/modifier",
+            "office",
+            lambda w, t, a: Call(f"/agent/cohortes/{w.ids['cohort_a']}/modifier"),
+            read=has("cohort_a", "Jeunes 18-30 ans"),
+        ),
+        Row(
+            "POST",
+            "/agent/cohortes/{cohort_id:uuid}/modifier",
+            "office",
+            lambda w, t, a: Call(
+                f"/agent/cohortes/{t['id']}/modifier", data=_cohort_form(w, t["name"])
+            ),
+            target=lambda w: _marked_cohort_target(w),
+            changed=lambda w, t, a: _cohort_exists(w, t["name"], t["id"]),
+        ),
         # ---- journeys
         # ---- indicators
         # ---- administration
