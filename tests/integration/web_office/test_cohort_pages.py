@@ -383,3 +383,18 @@ async def test_the_counts_are_the_derived_statuses(
     cells = re.findall(r"<td data-label=\"[^\"]+\">(.*?)</td>", row.group(1))
     assert cells[-2] == "8"  # open: every journey but the closed one
     assert "2" in cells[-1]  # late
+
+
+async def test_the_api_refuses_a_taken_name_when_renaming(
+    client: httpx.AsyncClient, db: Database, clock: FrozenClock, office: Office
+) -> None:
+    """The rule the form shows is the service's: PATCH says it too (it was a 500)."""
+    async with db.unit_of_work(clock=clock) as uow:
+        uow.session.add(Cohort(territory_id=office.s.territory_id, name="Seniors"))
+    path = f"/api/v1/cohorts/{office.cohort_id}"
+    refused = await client.patch(path, json={"name": "Seniors"}, headers=office.s.auth())
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["field"] == "name"
+    kept = await client.patch(path, json={"name": "Jeunes 18-30 ans"}, headers=office.s.auth())
+    assert kept.status_code == 200, kept.text  # its own name is not "taken"
+    assert (await load(db, clock, office.cohort_id)).name == "Jeunes 18-30 ans"
