@@ -88,8 +88,9 @@ class Overrides:
 
 
 @asynccontextmanager
-async def _jobs(settings: Settings, clock: Clock, db: Database) -> AsyncGenerator[None, None]:
-    """With Redis, hand due messages to the arq worker; without, run the jobs in-process."""
+async def _jobs(settings: Settings, clock: Clock, db: Database) -> AsyncGenerator[object, None]:
+    """With Redis, hand due messages to the arq worker; without, run the jobs in-process.
+    Yields the job queue (pages hand it the imports they confirm)."""
     if settings.redis_url:
         from arq import create_pool
 
@@ -97,9 +98,10 @@ async def _jobs(settings: Settings, clock: Clock, db: Database) -> AsyncGenerato
         from rdv_spie.worker.settings import QUEUE_NAME, redis_settings
 
         pool = await create_pool(redis_settings(settings), default_queue_name=QUEUE_NAME)
-        db.on_due_notifications = ArqQueue(pool, QUEUE_NAME).wake
+        queue = ArqQueue(pool, QUEUE_NAME)
+        db.on_due_notifications = queue.wake
         try:
-            yield
+            yield queue
         finally:
             await pool.aclose()
         return
@@ -110,7 +112,7 @@ async def _jobs(settings: Settings, clock: Clock, db: Database) -> AsyncGenerato
     runner = InProcessRunner(context, sweep_seconds=settings.inprocess_sweep_seconds)
     runner.start()
     try:
-        yield
+        yield runner.queue
     finally:
         await runner.stop()
         await context.aclose()
@@ -141,7 +143,8 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
                 return
             async with open_database(settings) as (db, _):
                 app.state.db = db
-                async with _jobs(settings, app.state.clock, db):
+                async with _jobs(settings, app.state.clock, db) as queue:
+                    app.state.job_queue = queue
                     yield
         finally:
             if redis_client is not None:

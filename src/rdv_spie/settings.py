@@ -92,6 +92,11 @@ class Settings(BaseSettings):
     )
     twilio_timeout_seconds: float = 15.0
     sms_sender: str = Field(default="SPIE", description="Alphanumeric sender, ≤ 11 characters")
+    import_max_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        gt=0,
+        description="Largest file of people the back office takes (bytes; at most 64 MiB)",
+    )
     # In-process jobs (no Redis): how often the web process sweeps the outbox and plans.
     inprocess_sweep_seconds: float = 10.0
     # Calendar feeds: a link lasts feed_valid_days, or until the programme's end when set.

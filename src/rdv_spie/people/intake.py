@@ -15,9 +15,8 @@ at all.
 
 from __future__ import annotations
 
-import re
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -32,7 +31,14 @@ from rdv_spie.db.base import Base
 from rdv_spie.db.uow import Database, UnitOfWork
 from rdv_spie.errors import NotFound
 from rdv_spie.people import service, workbook
-from rdv_spie.people.contact import letters
+from rdv_spie.people.matching import (
+    EXTERNAL_IDS,
+    UPDATABLE,
+    Index,
+    Outcome,
+    classify,
+    copy_of,
+)
 from rdv_spie.people.models import Cohort, Journey, Person
 from rdv_spie.people.rows import PersonRow, RowError
 from rdv_spie.people.table import CsvSource, read_rows
@@ -40,17 +46,6 @@ from rdv_spie.territories.models import HolidayZone, Territory
 
 BATCH = 2000
 MAX_REPORTED_ERRORS = 1000
-EXTERNAL_IDS = ("caf_number", "france_travail_id", "departement_id")
-_UPDATABLE = (
-    "birth_on",
-    "phone",
-    "email",
-    "postcode",
-    *EXTERNAL_IDS,
-    "sms_consent",
-    "email_consent",
-    "prefers_call",
-)
 REGION = {
     HolidayZone.METROPOLE: "FR",
     HolidayZone.ALSACE_MOSELLE: "FR",
@@ -73,34 +68,21 @@ class ImportReport:
     journeys_opened: int = 0
     rejected_rows: int = 0
     rejected: list[RowError] = field(default_factory=list)
+    keep: int = MAX_REPORTED_ERRORS  # errors kept in ``rejected`` (all are counted)
 
     def reject(self, error: RowError) -> None:
         """Count and (up to a limit) keep one error."""
-        if len(self.rejected) < MAX_REPORTED_ERRORS:
+        if len(self.rejected) < self.keep:
             self.rejected.append(error)
 
-
-@dataclass(slots=True, eq=False)  # identity: matching puts people in sets
-class _NewPerson:
-    """A person first seen in this batch: a plain record (an ORM instance costs more to build
-    than to insert), inserted in bulk at the end of the batch."""
-
-    id: uuid.UUID
-    first_name: str
-    last_name: str
-    birth_on: date | None
-    phone: str | None
-    email: str | None
-    postcode: str | None
-    caf_number: str | None
-    france_travail_id: str | None
-    departement_id: str | None
-    sms_consent: bool
-    email_consent: bool
-    prefers_call: bool
-
-
-_Someone = Person | _NewPerson
+    def take(self, outcome: Outcome) -> None:
+        """Count what matching decided for a batch."""
+        self.created += len(outcome.created)
+        self.updated += outcome.updated
+        self.unchanged += outcome.unchanged
+        self.rejected_rows += len(outcome.blocked)
+        for error in outcome.blocked:
+            self.reject(error)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,28 +145,70 @@ async def import_rows(
 ) -> ImportReport:
     """Write the good rows, batch by batch; report the bad ones."""
     report = ImportReport()
-    for batch, errors in _batches(rows):
-        report.rows += len(batch) + len({e.line for e in errors})
-        report.rejected_rows += len({e.line for e in errors})
-        for error in errors:
-            report.reject(error)
+    for batch, errors in batches(rows):
+        count(report, batch, errors)
         if batch:
             async with db.unit_of_work(clock=clock) as uow:
-                await uow.lock(f"intake:{into.territory_id}")
-                if uow.is_postgres:
-                    # The lookups are prepared statements on a table that grows by thousands
-                    # of rows a batch: a cached generic plan scans it whole (1 s a lookup).
-                    await uow.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-                await _write_batch(uow, into, batch, report)
+                await write_batch(uow, into, batch, report)
         if progress is not None:
             progress(report.rows)
     report.rejected.sort(key=lambda e: (e.line, e.column or 0))
     return report
 
 
-def _batches(
+def count(report: ImportReport, batch: list[PersonRow], errors: list[RowError]) -> int:
+    """Count a batch's rows and its rows rejected by the checker; returns the rows."""
+    bad = len({e.line for e in errors})
+    report.rows += len(batch) + bad
+    report.rejected_rows += bad
+    for error in errors:
+        report.reject(error)
+    return len(batch) + bad
+
+
+async def write_batch(
+    uow: UnitOfWork, into: Target, batch: list[PersonRow], report: ImportReport
+) -> None:
+    """Write one batch in the caller's transaction (one batch of a territory at a time)."""
+    await uow.lock(f"intake:{into.territory_id}")
+    if uow.is_postgres:
+        # The lookups are prepared statements on a table that grows by thousands of rows a
+        # batch: a cached generic plan scans it whole (1 s a lookup).
+        await uow.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    await _write_batch(uow, into, batch, report)
+
+
+async def count_rows(
+    uow: UnitOfWork,
+    into: Target,
+    rows: Iterable[PersonRow | RowError],
+    *,
+    keep: int = MAX_REPORTED_ERRORS,
+    pause: Callable[[], Awaitable[None]] | None = None,
+) -> ImportReport:
+    """What ``import_rows`` would do, writing nothing: the same matching against the people
+    of the territory (read-only queries), and against the rows before, as the import sees
+    them. ``pause`` is awaited between batches (to let other tasks run)."""
+    report = ImportReport(keep=keep)
+    index = Index(())
+    copies: set[uuid.UUID] = set()
+    for batch, errors in batches(rows):
+        count(report, batch, errors)
+        for person in await _known(uow, into, batch):
+            if person.id not in copies:  # an earlier batch's copy holds its changes
+                copies.add(person.id)
+                index.add(copy_of(person))
+        report.take(classify(index, batch))
+        if pause is not None:
+            await pause()
+    report.rejected.sort(key=lambda e: (e.line, e.column or 0))
+    return report
+
+
+def batches(
     rows: Iterable[PersonRow | RowError],
 ) -> Iterator[tuple[list[PersonRow], list[RowError]]]:
+    """The rows in batches of ``BATCH`` good rows, each with the errors met on the way."""
     batch: list[PersonRow] = []
     errors: list[RowError] = []
     bad_lines: set[int] = set()
@@ -201,163 +225,8 @@ def _batches(
         yield batch, errors
 
 
-def _name_key(name: str) -> str:
-    """A name as the identity check compares it (case, accents, spaces and punctuation
-    ignored), keeping its digits ("Nom1" is not "Nom2"); a name of neither letters nor digits
-    is kept as written, so it still tells people apart."""
-    return letters(name) + "".join(filter(str.isdigit, name)) or name.casefold().strip()
-
-
-def _same_birth(a: date | None, b: date | None) -> bool:
-    """Birth dates only tell people apart when both are known."""
-    return a is None or b is None or a == b
-
-
-def _agrees(a: str, b: str) -> bool:
-    """Two names as written are one, or one is the other's first words ("Jean" /
-    "Jean-Pierre"), never a longer word ("Louis" / "Louise")."""
-    mine, theirs = _words(a), _words(b)
-    if not mine or not theirs:
-        return False
-    if "".join(mine) == "".join(theirs):  # "Jean Pierre" / "Jean-Pierre" / "JeanPierre"
-        return True
-    short, long = sorted((mine, theirs), key=len)
-    return long[: len(short)] == short
-
-
-def _words(name: str) -> list[str]:
-    """A name's words as the identity check compares them (accents, case ignored)."""
-    return [w for w in (letters(part) for part in _WORD.findall(name)) if w]
-
-
-_WORD = re.compile(r"[^\W_]+")
-
-
-class _Index:
-    """Existing people of the batch's territory, by each way a row can match them: an external
-    id alone; a phone number or an e-mail address only with the same last and first names."""
-
-    def __init__(self, people: Iterable[Person]) -> None:
-        self.by_id: dict[tuple[str, str], _Someone] = {}
-        self.by_email: dict[tuple[str, str, str], list[_Someone]] = {}
-        self.by_phone: dict[tuple[str, str, str], list[_Someone]] = {}
-        self.keys: dict[str, str] = {}  # a batch's names repeat: normalise each once
-        for person in people:
-            self.add(person)
-
-    def names(self, someone: PersonRow | _Someone) -> tuple[str, str]:
-        """The last and first names as compared."""
-        keys = self.keys
-        last, first = someone.last_name, someone.first_name
-        if last not in keys:
-            keys[last] = _name_key(last)
-        if first not in keys:
-            keys[first] = _name_key(first)
-        return keys[last], keys[first]
-
-    def add(self, person: _Someone) -> None:
-        for name in EXTERNAL_IDS:
-            value = getattr(person, name)
-            if value:
-                self.by_id[(name, value)] = person
-        last, first = self.names(person)
-        if person.email:
-            _file(self.by_email, (person.email.casefold(), last, first), person)
-        if person.phone:
-            _file(self.by_phone, (person.phone, last, first), person)
-
-    def match(self, row: PersonRow) -> _Someone | RowError | None:
-        by_ids = {
-            name: self.by_id[(name, getattr(row, name))]
-            for name in EXTERNAL_IDS
-            if getattr(row, name) and (name, getattr(row, name)) in self.by_id
-        }
-        if len(set(by_ids.values())) > 1:
-            return _blocked(row, "its external ids belong to different people")
-        names = self.names(row)
-        if by_ids:
-            name, found = next(iter(by_ids.items()))
-            why = _stranger(row, names, found, self.names(found))
-            if why is not None:
-                return _blocked(row, f"{name} {why}", name, code="ambiguous_identity")
-        else:
-            last, first = names
-            contacts = (
-                ("email", self.by_email, row.email.casefold() if row.email else None),
-                ("phone", self.by_phone, row.phone),
-            )
-            for name, index, value in contacts:
-                if value is None:
-                    continue
-                same = [
-                    p
-                    for p in index.get((value, last, first), ())
-                    if _same_birth(p.birth_on, row.birth_on)
-                ]
-                if len(same) > 1 and row.birth_on is not None:
-                    same = [p for p in same if p.birth_on == row.birth_on] or same
-                if len(same) > 1:
-                    why = (
-                        f"{name} and names fit several people; add the birth date or an external id"
-                    )
-                    return _blocked(row, why, name, code="ambiguous_identity")
-                if same:
-                    found = same[0]
-                    break
-            else:
-                return None
-        for name in EXTERNAL_IDS:
-            mine, theirs = getattr(row, name), getattr(found, name)
-            if mine and theirs and mine != theirs:
-                return _blocked(row, f"{name} differs from the matching person's", name)
-        return found
-
-
-def _file(
-    index: dict[tuple[str, str, str], list[_Someone]], key: tuple[str, str, str], person: _Someone
-) -> None:
-    bucket = index.setdefault(key, [])
-    if person not in bucket:
-        bucket.append(person)
-
-
-def _stranger(
-    row: PersonRow, names: tuple[str, str], found: _Someone, theirs: tuple[str, str]
-) -> str | None:
-    """Why the person an external id points at is not the row's, or None when they may be
-    the same: the first name kept (a new last name after a marriage), or the last name kept
-    with the same birth date (a first name spelt otherwise), or the two names swapped; never
-    another birth date. A CAF number is a household's: the spouse or a child shares it."""
-    (last, first), (their_last, their_first) = names, theirs
-    both_born = row.birth_on is not None and found.birth_on is not None
-    if not (
-        _agrees(row.first_name, found.first_name)
-        or (last == their_first and first == their_last)
-        or (last == their_last and both_born and row.birth_on == found.birth_on)
-    ):
-        return "belongs to a person recorded under another name"
-    if both_born and row.birth_on != found.birth_on:
-        return "belongs to a person recorded with another birth date"
-    return None
-
-
-def _blocked(
-    row: PersonRow, why: str, name: str | None = None, *, code: str = "conflicting_external_id"
-) -> RowError:
-    column, header = row.where(name) if name else (None, None)
-    return RowError(
-        line=row.line,
-        column=column,
-        header=header,
-        field=name,
-        code=code,
-        detail=f"row blocked: {why}; fix the file or the person's record",
-    )
-
-
-async def _write_batch(
-    uow: UnitOfWork, into: Target, batch: list[PersonRow], report: ImportReport
-) -> None:
+async def _known(uow: UnitOfWork, into: Target, batch: list[PersonRow]) -> list[Person]:
+    """The people of the territory a row of the batch may match."""
     conditions = []
     for name in (*EXTERNAL_IDS, "email", "phone"):
         values = sorted({v for r in batch if (v := getattr(r, name))})
@@ -371,41 +240,15 @@ async def _write_batch(
             select(Person).where(Person.territory_id == into.territory_id, condition)
         ):
             known[person.id] = person
-    existing = list(known.values())
-    index = _Index(existing)
-    matched: list[tuple[PersonRow, _Someone]] = []
-    created: list[_NewPerson] = []
-    for row in batch:
-        found = index.match(row)
-        if isinstance(found, RowError):
-            report.rejected_rows += 1
-            report.reject(found)
-            continue
-        if found is None:
-            found = _NewPerson(
-                uuid.uuid4(),
-                row.first_name,
-                row.last_name,
-                row.birth_on,
-                row.phone,
-                row.email,
-                row.postcode,
-                row.caf_number,
-                row.france_travail_id,
-                row.departement_id,
-                row.sms_consent,
-                row.email_consent,
-                row.prefers_call,
-            )
-            created.append(found)
-            index.add(found)
-            report.created += 1
-        elif _update(found, row):
-            index.add(found)
-            report.updated += 1
-        else:
-            report.unchanged += 1
-        matched.append((row, found))
+    return list(known.values())
+
+
+async def _write_batch(
+    uow: UnitOfWork, into: Target, batch: list[PersonRow], report: ImportReport
+) -> None:
+    outcome = classify(Index(await _known(uow, into, batch)), batch)
+    report.take(outcome)
+    matched, created = outcome.matched, outcome.created
     await uow.session.flush()  # updates of people already known
     now = uow.clock.now()
     if created:
@@ -420,7 +263,7 @@ async def _write_batch(
                     "territory_id": into.territory_id,
                     "first_name": p.first_name,
                     "last_name": p.last_name,
-                    **{name: getattr(p, name) for name in _UPDATABLE},
+                    **{name: getattr(p, name) for name in UPDATABLE},
                 }
                 for p in created
             ],
@@ -480,16 +323,3 @@ def _among(column: Any, values: list[Any], postgres: bool) -> Any:
     if postgres:
         return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
     return column.in_(values)
-
-
-def _update(person: _Someone, row: PersonRow) -> bool:
-    """Bring a matched person up to date with the row; True when something changed. Empty
-    cells never erase what is known."""
-    changed = False
-    for name in _UPDATABLE:
-        value = getattr(row, name)
-        if value is None or getattr(person, name) == value:
-            continue
-        setattr(person, name, value)
-        changed = True
-    return changed

@@ -78,13 +78,20 @@ class CsvLayout:
     columns: dict[str, int]
     ignored: tuple[str, ...]
     header_line: int
+    header: tuple[str, ...] = ()  # as written, spaces collapsed
 
 
 class CsvFormatError(Invalid):
     """The whole file is unusable: not a CSV, no header, missing or duplicate columns."""
 
     def __init__(
-        self, code: str, detail: str, *, line: int | None = None, column: int | None = None
+        self,
+        code: str,
+        detail: str,
+        *,
+        line: int | None = None,
+        column: int | None = None,
+        header: tuple[str, ...] = (),
     ) -> None:
         where = ", ".join(
             part
@@ -97,6 +104,7 @@ class CsvFormatError(Invalid):
         super().__init__(f"{where}: {detail}" if where else detail, code=code, field="file")
         self.line = line
         self.column = column
+        self.header = header  # when the header was read: the columns a mapping may fix
 
 
 @runtime_checkable
@@ -142,11 +150,7 @@ def read_rows(
     """
     if region not in phonenumbers.SUPPORTED_REGIONS:
         raise ValueError(f"unknown phone region {region!r}")
-    overrides: dict[str, tuple[str, int]] = {}
-    for text, name in (mapping or {}).items():
-        if name and name not in FIELDS:
-            raise ValueError(f"mapping sends {text!r} to unknown field {name!r}")
-        overrides[normalize_header(text)] = (name, -1)
+    overrides = overrides_of(mapping)
     decoder = _Decoder()
     lines = _lines(decoder.texts(_chunks(data)))
     skipped = 0
@@ -173,9 +177,20 @@ def read_rows(
             "malformed_csv", f"unreadable header: {exc}", line=header_line
         ) from None
     columns, ignored = map_columns(header, overrides, header_line)
-    layout = CsvLayout(decoder.encoding, delimiter, columns, ignored, header_line)
+    layout = CsvLayout(decoder.encoding, delimiter, columns, ignored, header_line, tuple(header))
     checker = RowChecker(columns, header, region=region, today=today, source=decoder)
     return layout, _stream(reader, skipped, checker)
+
+
+def overrides_of(mapping: Mapping[str, str] | None) -> dict[str, tuple[str, int]]:
+    """A mapping of header texts to fields (or "" to ignore a column) as ``map_columns``
+    takes it: by normalised header, winning over the synonyms."""
+    overrides: dict[str, tuple[str, int]] = {}
+    for text, name in (mapping or {}).items():
+        if name and name not in FIELDS:
+            raise ValueError(f"mapping sends {text!r} to unknown field {name!r}")
+        overrides[normalize_header(text)] = (name, -1)
+    return overrides
 
 
 def _chunks(data: CsvSource) -> Iterator[bytes]:
@@ -283,6 +298,13 @@ def _sniff_delimiter(line: str) -> str:
     return max(counts, key=lambda sep: counts[sep])  # ties keep the first: ";" then tab
 
 
+def field_of(text: str, overrides: Mapping[str, tuple[str, int]]) -> str | None:
+    """The field a header names (an override first), or None."""
+    key = normalize_header(text)
+    name, _ = overrides.get(key) or _HEADER_INDEX.get(key) or ("", 0)
+    return name or None
+
+
 def map_columns(
     header: list[str], overrides: Mapping[str, tuple[str, int]], line: int
 ) -> tuple[dict[str, int], tuple[str, ...]]:
@@ -309,6 +331,7 @@ def map_columns(
                 f" {name}: remove one or pass a mapping",
                 line=line,
                 column=index + 1,
+                header=tuple(header),
             )
     missing = [name for name in REQUIRED_FIELDS if name not in chosen]
     if missing:
@@ -317,6 +340,7 @@ def map_columns(
             f"no column for {', '.join(missing)}: the first line must be a header with at least"
             " 'Nom' and 'Prénom', separated by ';', ',' or tabs",
             line=line,
+            header=tuple(header),
         )
     columns = {name: index for name, (_, index) in sorted(chosen.items(), key=lambda kv: kv[1][1])}
     return columns, tuple(ignored)

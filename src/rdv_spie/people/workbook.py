@@ -7,14 +7,14 @@ export would hold (612345678.0 → "612345678", a date → its ISO form).
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime, time
 from typing import Any
 
 import python_calamine
 
 from rdv_spie.people.rows import PersonRow, RowChecker, RowError
-from rdv_spie.people.table import CsvFormatError, map_columns
+from rdv_spie.people.table import CsvFormatError, map_columns, overrides_of
 
 # Zip (.xlsx, .ods) and OLE (.xls) files: what a spreadsheet starts with.
 MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
@@ -28,6 +28,15 @@ def is_workbook(data: bytes) -> bool:
 def read_workbook(data: bytes, *, region: str, today: date) -> Iterator[PersonRow | RowError]:
     """The checked rows of the first sheet; ``CsvFormatError`` when the file cannot be read or
     has no usable header (nothing is returned half-read: the caller lists it all first)."""
+    _, _, rows = read_sheet(data, region=region, today=today)
+    return rows
+
+
+def read_sheet(
+    data: bytes, *, region: str, today: date, mapping: Mapping[str, str] | None = None
+) -> tuple[tuple[str, ...], dict[str, int], Iterator[PersonRow | RowError]]:
+    """The first sheet's header, its columns (field -> 0-based cell) and its checked rows;
+    ``mapping`` sends header texts to fields as ``table.read_rows``'s does."""
     try:
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheet = book.get_sheet_by_index(0)
@@ -42,9 +51,9 @@ def read_workbook(data: bytes, *, region: str, today: date) -> Iterator[PersonRo
         raise CsvFormatError("empty_file", "the first sheet is empty", line=1)
     header_line = index + 1
     header = [" ".join(cell.split()) for cell in texts[index]]
-    columns, _ = map_columns(header, {}, header_line)
+    columns, _ = map_columns(header, overrides_of(mapping), header_line)
     checker = RowChecker(columns, header, region=region, today=today)
-    return _rows(texts[index + 1 :], header_line + 1, checker)
+    return tuple(header), columns, _rows(texts[index + 1 :], header_line + 1, checker)
 
 
 def _rows(

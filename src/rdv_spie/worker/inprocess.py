@@ -1,5 +1,6 @@
 """Without Redis (the embedded default) the web process runs the same jobs itself: the
-planner, the committee cycle, the sweeper and delivery, in one background task. Several web
+planner, the committee cycle, the sweepers, delivery and imports of people, in background
+tasks (an import runs beside the loop, so messages keep going out meanwhile). Several web
 processes may do so at once: claims are compare-and-swaps, planning is idempotent.
 
 On SQLite one connection writes at a time: while an import holds the write lock longer than
@@ -45,18 +46,25 @@ class InProcessRunner:
         self._task: asyncio.Task[None] | None = None
         self._last_plan = self._last_daily = -GENERATE_EVERY_SECONDS
         self._daily_owed: list[Callable[[dict[str, Any]], Awaitable[int]]] = []
+        self._imports: dict[uuid.UUID, asyncio.Task[None]] = {}
+        # Started as a loop: imports run beside it. Called pass by pass (tests): a pass
+        # waits for the imports it started.
+        self.background = False
         context.db.on_due_notifications = self.queue.wake
 
     def start(self) -> None:
         """Start the loop in the background."""
+        self.background = True
         self._task = asyncio.create_task(self._loop(), name="rdv-spie-inprocess-jobs")
 
     async def stop(self) -> None:
         """Stop the loop (a send in flight is abandoned: its lease lets the next run finish)."""
-        if self._task is not None:
-            self._task.cancel()
+        tasks = [*([self._task] if self._task is not None else []), *self._imports.values()]
+        for task in tasks:  # an import stopped mid-way resumes when its lease expires
+            task.cancel()
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+                await task
 
     async def run_once(self, *, plan: bool = True) -> bool:
         """One pass: plan, sweep, deliver everything due (tests call this directly). False
@@ -66,6 +74,7 @@ class InProcessRunner:
                 await jobs.plan_messages(self.ctx)
                 await jobs.run_committees(self.ctx)
             await jobs.sweep_outbox(self.ctx)
+            await jobs.sweep_imports(self.ctx)
         except Exception as exc:
             if not is_database_busy(exc):
                 raise
@@ -89,6 +98,7 @@ class InProcessRunner:
         """Deliver every queued id, a few at a time (like an arq worker's concurrent jobs).
         False when the database stayed locked for some: they are still pending, and the
         next sweep hands them over again."""
+        await self._start_imports()
         ids: list[uuid.UUID] = []
         while not self.queue.pending.empty():
             notification_id = self.queue.pending.get_nowait()
@@ -115,6 +125,31 @@ class InProcessRunner:
         if busy:
             _busy("send_notification", notifications=len(busy))
         return not busy
+
+    async def _start_imports(self) -> None:
+        """Start a task for each import handed over (one per run at a time)."""
+        started: list[asyncio.Task[None]] = []
+        while not self.queue.imports.empty():
+            import_id = self.queue.imports.get_nowait()
+            task = self._imports.get(import_id)
+            if task is None or task.done():
+                task = asyncio.create_task(self._import(import_id), name=f"import-{import_id}")
+                self._imports[import_id] = task
+            started.append(task)
+        if started and not self.background:
+            await asyncio.gather(*started)
+
+    async def _import(self, import_id: uuid.UUID) -> None:
+        try:
+            await jobs.run_import(self.ctx, str(import_id))
+        except Exception as exc:  # its lease expires, then the sweep hands it over again
+            if is_database_busy(exc):
+                _busy("run_import")
+            else:
+                _log.exception("inprocess_import_failed", import_id=str(import_id))
+        finally:
+            if self._imports.get(import_id) is asyncio.current_task():
+                del self._imports[import_id]
 
     async def _daily(self) -> bool:
         """The daily jobs still owed today, each on its own: one failing does not hold back

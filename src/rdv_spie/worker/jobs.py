@@ -12,6 +12,7 @@ from rdv_spie.audit import service as audit
 from rdv_spie.committees import cycle as committees
 from rdv_spie.invitations import service as invitations
 from rdv_spie.notifications import outbox
+from rdv_spie.people import imports
 from rdv_spie.privacy import retention
 from rdv_spie.web import sessions
 from rdv_spie.worker.context import JobContext
@@ -41,6 +42,28 @@ async def sweep_outbox(ctx: dict[str, Any]) -> int:
         await queue.enqueue_notification(notification_id, attempts)
     if any(recovered) or due:
         _log.info("outbox_swept", due=len(due), recovered=list(recovered))
+    return len(due)
+
+
+async def run_import(ctx: dict[str, Any], import_id: str) -> str:
+    """Write a confirmed import of people, batch by batch (claimed with a lease: a duplicate
+    job does nothing; a run left by a dead worker resumes after its last batch)."""
+    jobs = _jobs(ctx)
+    outcome = await imports.run(db=jobs.db, clock=jobs.clock, import_id=uuid.UUID(import_id))
+    _log.info("import_run", import_id=import_id, outcome=outcome)
+    return outcome
+
+
+async def sweep_imports(ctx: dict[str, Any]) -> int:
+    """Hand over again the imports queued or left by a dead worker (lease expired): a lost
+    enqueue or a crash only delays an import. Returns how many were handed over."""
+    jobs = _jobs(ctx)
+    queue: JobQueue = ctx["queue"]
+    due = await imports.due(jobs.db, jobs.clock)
+    for import_id in due:
+        await queue.enqueue_import(import_id)
+    if due:
+        _log.info("imports_swept", due=len(due))
     return len(due)
 
 

@@ -1,7 +1,8 @@
 """The job queue: the only place besides ``settings.py`` that knows arq.
 
 Redis only wakes and schedules work; the database is the source of truth. A job id per
-(notification, attempt) lets arq drop duplicates while a retry still gets a fresh job.
+(notification, attempt) lets arq drop duplicates while a retry still gets a fresh job; one per
+import run lets the sweep hand a run over again without queueing it twice.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ class JobQueue(Protocol):
 
     async def wake(self, notification_ids: list[uuid.UUID]) -> None:
         """Hand over notifications committed just now (attempt 0)."""
+
+    async def enqueue_import(self, import_id: uuid.UUID) -> None:
+        """Ask for one confirmed import of people to be written."""
 
 
 class ArqQueue:
@@ -44,12 +48,19 @@ class ArqQueue:
         for notification_id in notification_ids:
             await self.enqueue_notification(notification_id, 0)
 
+    async def enqueue_import(self, import_id: uuid.UUID) -> None:
+        """Enqueue ``run_import``; a job already queued or running for this run is kept."""
+        await self.redis.enqueue_job(
+            "run_import", str(import_id), _job_id=f"import:{import_id}", _queue_name=self.queue_name
+        )
+
 
 class InProcessQueue:
     """Without Redis: ids go to the web process's runner (see ``inprocess.py``)."""
 
     def __init__(self) -> None:
         self.pending: asyncio.Queue[uuid.UUID] = asyncio.Queue()
+        self.imports: asyncio.Queue[uuid.UUID] = asyncio.Queue()
         self.woken = asyncio.Event()
 
     async def enqueue_notification(self, notification_id: uuid.UUID, attempts: int = 0) -> None:
@@ -61,3 +72,8 @@ class InProcessQueue:
         """Queue ids committed just now."""
         for notification_id in notification_ids:
             await self.enqueue_notification(notification_id)
+
+    async def enqueue_import(self, import_id: uuid.UUID) -> None:
+        """Queue one import run for the runner."""
+        self.imports.put_nowait(import_id)
+        self.woken.set()

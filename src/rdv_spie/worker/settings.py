@@ -7,8 +7,9 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from arq import cron
+from arq import cron, func
 from arq.connections import RedisSettings
+from arq.worker import Function
 
 from rdv_spie.clock import Clock
 from rdv_spie.db.uow import Database, settings_clock
@@ -20,6 +21,7 @@ from rdv_spie.worker.context import build_context
 from rdv_spie.worker.queue import ArqQueue
 
 QUEUE_NAME = "rdv-spie"
+IMPORT_TIMEOUT_S = 3600
 
 
 def _dumps(value: dict[str, Any]) -> bytes:
@@ -61,11 +63,17 @@ def worker_settings(
         if "jobs" in ctx:
             await ctx["jobs"].aclose()
 
-    functions: list[Callable[..., Any]] = [jobs.send_notification]
+    functions: list[Callable[..., Any] | Function] = [
+        jobs.send_notification,
+        # A file of 100,000 people takes a minute or two; a worker that dies mid-way leaves
+        # a lease the sweep takes over after it expires.
+        func(jobs.run_import, timeout=IMPORT_TIMEOUT_S),
+    ]
     return {
         "functions": functions,
         "cron_jobs": [
             cron(jobs.sweep_outbox, second={0, 30}, run_at_startup=True, timeout=120),
+            cron(jobs.sweep_imports, second={15, 45}, run_at_startup=True, timeout=60),
             cron(jobs.plan_messages, minute=set(range(0, 60, 5)), run_at_startup=True, timeout=600),
             cron(
                 jobs.run_committees, minute=set(range(0, 60, 5)), run_at_startup=True, timeout=600

@@ -1,4 +1,4 @@
-"""Intake matching in memory (people/intake.py ``_Index``): which row is which person."""
+"""Intake matching in memory (people/matching.py ``Index``): which row is which person."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from datetime import date
 
 import pytest
 
-from rdv_spie.people.intake import _Index, _NewPerson
+from rdv_spie.people.matching import Index as _Index
+from rdv_spie.people.matching import NewPerson as _NewPerson
 from rdv_spie.people.rows import PersonRow, RowError
 
 PHONE = "+33612345678"
