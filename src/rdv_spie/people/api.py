@@ -12,7 +12,7 @@ from litestar import Controller, Request, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from rdv_spie.deps import READS_PEOPLE, AppClock, CurrentActor, Db, Uow
-from rdv_spie.people import followup, intake, service
+from rdv_spie.people import closing, followup, intake, service
 from rdv_spie.people.schemas import (
     CohortIn,
     CohortOut,
@@ -24,6 +24,13 @@ from rdv_spie.people.schemas import (
 from rdv_spie.schemas import sent
 
 MAX_CSV_BYTES = 64 * 1024 * 1024  # 100,000 rows of a département export fit well inside
+
+
+class JourneyCloseIn(msgspec.Struct, kw_only=True):
+    """Why the journey ends: emploi_formation (found work or training), demenagement (moved
+    away), refus (refused), doublon (duplicate)."""
+
+    reason: str
 
 
 def _cohort(c: object) -> CohortOut:
@@ -153,3 +160,27 @@ class JourneyController(Controller):
         """Let the person answer the identity check of their link again after too many wrong
         answers (a journey you follow; any other is not found)."""
         await followup.unlock(uow, actor, journey_id)
+
+    @post("/{journey_id:uuid}/close", status_code=200)
+    async def close(
+        self,
+        uow: Uow,
+        actor: CurrentActor,
+        journey_id: FromPath[uuid.UUID],
+        data: JSONBody[JourneyCloseIn],
+    ) -> JourneyOut:
+        """Close a journey with a reason (the territory team: its admins and animators): it
+        leaves the lists, its queued invitations and reminders are cancelled, its link no
+        longer opens. Closing a closed journey is a 409 already_closed."""
+        j = await closing.close_journey(uow, actor, journey_id, data.reason)
+        return JourneyOut(
+            id=j.id,
+            person_id=j.person_id,
+            cohort_id=j.cohort_id,
+            referent_id=j.referent_id,
+            entered_on=j.entered_on,
+            invite_by_on=j.invite_by_on,
+            appointment_by_on=j.appointment_by_on,
+            status="closed",
+            identity_locked=j.identity_locked_at is not None,
+        )
