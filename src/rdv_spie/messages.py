@@ -4,12 +4,66 @@ deliverer is given (``worker/context.py``). A new message is declared in its roo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from rdv_spie.committees import messages as committees
 from rdv_spie.invitations import messages as invitations
+from rdv_spie.journeys import paths as journeys
 from rdv_spie.notifications import messages as notifications
+from rdv_spie.notifications.links import Links, page_url
+from rdv_spie.notifications.models import Notification
 from rdv_spie.notifications.registry import Registry
+from rdv_spie.people import paths as people
 from rdv_spie.scheduling import messages as scheduling
+from rdv_spie.web import paths as office
+
+# The back-office pages each message to an agent links to (notifications/links.py): a page
+# its recipient may open, never the API. The journeys' pages are the territory team's, so a
+# referent is sent to the booking page of their person and to their agenda. Committee
+# members may be partners, who have no back office: the session e-mails carry their content
+# and link to nothing (the series' feed is their link); the request's e-mails to its referent
+# wait for the committee's pages.
+
+
+def _book(url: str, journey_id: Any) -> str:
+    return page_url(url, office.BOOKING, {"parcours": journey_id})
+
+
+def _deadline(n: Notification, context: Mapping[str, Any], url: str) -> dict[str, Any]:
+    return {
+        "journeys": [{**j, "book_url": _book(url, j["id"])} for j in context["journeys"]],
+        "agenda_url": page_url(url, office.AGENDA),
+    }
+
+
+def _no_slots(n: Notification, context: Mapping[str, Any], url: str) -> dict[str, Any]:
+    cohort_id = context["cohort"]["id"]
+    return {
+        "cohort_url": page_url(url, people.COHORT, cohort_id=cohort_id),
+        "journeys_url": page_url(url, journeys.JOURNEYS, {"cohorte": cohort_id}),
+    }
+
+
+def _delivery(n: Notification, context: Mapping[str, Any], url: str) -> dict[str, Any]:
+    return {
+        "book_url": _book(url, n.journey_id) if n.journey_id else page_url(url, office.BOOKING),
+        "agenda_url": page_url(url, office.AGENDA),
+    }
+
+
+LINKS: dict[str, Links] = {
+    invitations.REFERENT_DEADLINE_ALERT: _deadline,
+    invitations.ANIMATOR_NO_SLOTS_ALERT: _no_slots,
+    notifications.DELIVERY_FAILED_ALERT: _delivery,
+}
 
 MESSAGES = Registry(
-    [*invitations.KINDS, *scheduling.KINDS, *committees.KINDS, *notifications.KINDS]
+    [
+        *invitations.KINDS,
+        *scheduling.KINDS,
+        *committees.KINDS,
+        *notifications.KINDS,
+    ],
+    links=LINKS,
 )

@@ -3,7 +3,10 @@ the template context it reads when it is composed.
 
 Partners' messages (moved, cancelled, agenda) carry the session and, for the agenda, each
 situation as its number, thematics and requesting structure: never a person's name, contact,
-summary or history (the fiches are behind the authenticated agenda API). A session's e-mail
+summary or history (the fiches are for sworn members in the back office), and no link: a
+partner has no back office, the e-mail carries the agenda and the series' feed is their
+calendar. Neither do a request's messages to its referent (the API was the only place to see
+a request; the committee's pages will be). A session's e-mail
 carries the session as an .ics event (its UID is ``ical.event.session_uid``, as in the feeds).
 """
 
@@ -40,7 +43,8 @@ DECISION = "cto_decision"
 
 
 def session_url(public_url: str, session_id: uuid.UUID) -> str:
-    """The authenticated page (API) of a session's agenda."""
+    """The authenticated agenda of a session (API), named by the calendar feeds' events; the
+    e-mails link to no API address."""
     return f"{public_url.rstrip('/')}/api/v1/cto-sessions/{session_id}/agenda"
 
 
@@ -89,7 +93,6 @@ async def _session_context(
 ) -> dict[str, Any]:
     place = await uow.session.get(Place, series.place_id) if series.place_id else None
     return {
-        "link": session_url(public_url, session.id),
         "cto": {
             "name": series.name,
             "starts_at": session.starts_at.astimezone(zone),
@@ -147,11 +150,9 @@ async def _for_referent(uow: UnitOfWork, n: Notification, public_url: str) -> Ex
         )
     current = await uow.session.get(CtoSession, request.session_id)
     series = await uow.session.get(CtoSeries, current.series_id) if current else None
-    base = public_url.rstrip("/")
     return Extra(
         context={
             "request": {
-                "url": f"{base}/api/v1/cto-requests/{request.id}",
                 "person_name": f"{person.first_name} {person.last_name}" if person else "",
                 "submitted_at": request.submitted_at.astimezone(zone),
             },

@@ -2,7 +2,8 @@
 the alerts to agents (a deadline near with nothing booked, people waiting for slots). Their
 kinds are gathered in ``rdv_spie/messages.py``; an invitation or reminder stops by itself once
 something is booked or its link expired (``notifications/compose.py``: rows with an
-invitation). Rows carry ids only; the alerts read their people here, when they are sent."""
+invitation). Rows carry ids only; the alerts read their people here, when they are sent (the
+pages they link to are added by ``rdv_spie/messages.py``, from these ids)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,9 @@ async def _deadline_alert(uow: UnitOfWork, n: Notification, public_url: str) -> 
     """The referent's people whose deadline is near with nothing booked."""
     ids = [uuid.UUID(i) for i in n.params.get("journey_ids", [])]
     rows = await uow.session.execute(
-        select(Person.first_name, Person.last_name, Cohort.name, Journey.appointment_by_on)
+        select(
+            Journey.id, Person.first_name, Person.last_name, Cohort.name, Journey.appointment_by_on
+        )
         .join(Journey, Journey.person_id == Person.id)
         .join(Cohort, Cohort.id == Journey.cohort_id)
         .where(Journey.id.in_(ids))
@@ -37,8 +40,14 @@ async def _deadline_alert(uow: UnitOfWork, n: Notification, public_url: str) -> 
     return Extra(
         {
             "journeys": [
-                {"first_name": f, "last_name": la, "cohort_name": c, "appointment_by": d}
-                for f, la, c, d in rows
+                {
+                    "id": str(i),
+                    "first_name": f,
+                    "last_name": la,
+                    "cohort_name": c,
+                    "appointment_by": d,
+                }
+                for i, f, la, c, d in rows
             ]
         }
     )
@@ -59,7 +68,7 @@ async def _no_slots_alert(uow: UnitOfWork, n: Notification, public_url: str) -> 
     )
     return Extra(
         {
-            "cohort": {"name": cohort.name},
+            "cohort": {"id": str(cohort.id), "name": cohort.name},
             "waiting_count": int(n.params.get("waiting_count", 0)),
             "type_name": type_.name if type_ else "",
             "appointment_by_first": date.fromisoformat(n.params["appointment_by_first"]),

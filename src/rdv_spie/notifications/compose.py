@@ -156,10 +156,12 @@ async def compose(
         if type_ is not None:
             context["type_name"] = type_.name
         context.setdefault("type_name", "Premier rendez-vous")
-        extra = await _extra(uow, kind, n, public_url)
+        extra = await _extra(uow, kind, n, public_url, secret_key)
         if isinstance(extra, str):
             return Skip("cancelled", extra)
         context.update(extra.context)
+        if kind.links is not None:
+            context.update(kind.links(n, context, public_url))
         organisation = extra.organisation or organisation
         context["reminder_number"] = int(n.params.get("reminder_number", 1))
         context["link"] = await _link(uow, n, journey, public_url, secret_key)
@@ -172,10 +174,12 @@ async def compose(
         return Skip("cancelled", "agent_inactive")
     context["agent"] = {"first_name": agent.first_name, "last_name": agent.last_name}
     context["back_office_url"] = public_url.rstrip("/") + paths.OFFICE
-    extra = await _extra(uow, kind, n, public_url)
+    extra = await _extra(uow, kind, n, public_url, secret_key)
     if isinstance(extra, str):
         return Skip("cancelled", extra)
     context.update(extra.context)
+    if kind.links is not None:  # the back-office pages it links to
+        context.update(kind.links(n, context, public_url))
     return Composed(
         n.name,
         "email",
@@ -188,11 +192,13 @@ async def compose(
 
 
 async def _extra(
-    uow: UnitOfWork, kind: MessageKind, n: Notification, public_url: str
+    uow: UnitOfWork, kind: MessageKind, n: Notification, public_url: str, secret_key: bytes
 ) -> Extra | str:
     """The kind's own part of the context (nothing for kinds that need only the shared one)."""
     if kind.recipient is not (Recipient.AGENT if n.agent_id is not None else Recipient.PERSON):
         raise ValueError(f"message {kind.name!r} is for a {kind.recipient}")
+    if kind.build_keyed is not None:
+        return await kind.build_keyed(uow, n, public_url, secret_key)
     return Extra({}) if kind.build is None else await kind.build(uow, n, public_url)
 
 

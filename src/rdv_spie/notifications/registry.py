@@ -13,13 +13,14 @@ A kind's templates are ``templates/messages/<name>.sms.txt`` for SMS and
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, Literal
 
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.ical.event import CalendarEvent
+from rdv_spie.notifications.links import Links
 from rdv_spie.notifications.models import Notification
 from rdv_spie.territories.models import Organisation
 
@@ -46,6 +47,9 @@ class Extra:
 
 # (uow, row, public URL) → the kind's part of the context, or the code of why it must not leave.
 Builder = Callable[[UnitOfWork, Notification, str], Awaitable[Extra | str]]
+# The same with the secret key, for a kind whose link is derived from it (an agent's
+# single-use password link): its token is never stored, only rebuilt when the e-mail is written.
+KeyedBuilder = Callable[[UnitOfWork, Notification, str, bytes], Awaitable[Extra | str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +61,13 @@ class MessageKind:
     channels: tuple[Literal["sms", "email"], ...]
     ics: Method | None = None
     build: Builder | None = None
+    build_keyed: KeyedBuilder | None = None
     # Not sent once its appointment was moved, cancelled or has started (a confirmation, a
     # reminder); a cancellation is sent whatever the appointment became.
     follows_appointment: bool = False
+    # The back-office pages it links to (``links.py``): given by the registry, which knows
+    # every room's paths.
+    links: Links | None = None
 
     def templates(self) -> list[str]:
         """The template files this kind needs, under templates/messages/."""
@@ -71,16 +79,23 @@ class UnknownMessage(LookupError):
 
 
 class Registry:
-    """The kinds of every room, by name."""
+    """The kinds of every room, by name, each with its page links (``links``, by name)."""
 
-    def __init__(self, kinds: Iterable[MessageKind]) -> None:
+    def __init__(
+        self, kinds: Iterable[MessageKind], links: Mapping[str, Links] | None = None
+    ) -> None:
+        links = links or {}
         self._kinds: dict[str, MessageKind] = {}
         for kind in kinds:
             if kind.name in self._kinds:
                 raise ValueError(f"message {kind.name!r} is declared twice")
             if kind.recipient is Recipient.AGENT and kind.channels != ("email",):
                 raise ValueError(f"message {kind.name!r}: agents are written to by e-mail")
-            self._kinds[kind.name] = kind
+            found = links.get(kind.name)
+            self._kinds[kind.name] = kind if found is None else replace(kind, links=found)
+        unknown = sorted(set(links) - set(self._kinds))
+        if unknown:
+            raise ValueError(f"links for messages no room declares: {unknown}")
 
     def __getitem__(self, name: str) -> MessageKind:
         try:

@@ -76,14 +76,14 @@ def test_partner_messages(
         for i in range(count)
     ]  # fmt: skip
     context = _base() | {"cto": _cto(place, video), "situations": situations}
-    context["link"] = "https://rdv.example.fr/api/v1/cto-sessions/x/agenda"
     email = renderer.render_email(message, context)
     _well_formed(email.subject, email.text, email.html)
     assert "Claire Martin" in email.text and "Laon" in email.subject
     if video:
         assert "https://visio.example.org/cto" in email.text or message.endswith("cancelled")
+    # Partners have no back office: no link of ours (the visio's is the only one).
+    assert "rdv.example.fr" not in email.text + email.html
     if message == "cto_agenda":
-        assert context["link"] in email.text and context["link"] in email.html
         if count == 0:
             assert "Aucune situation" in email.text
         else:
@@ -98,7 +98,6 @@ def test_referent_messages(renderer: Renderer, message: str, reason: str, has_ne
     when = datetime(2026, 12, 10, 8, 30, tzinfo=PARIS)
     context = _base() | {
         "request": {
-            "url": "https://rdv.example.fr/api/v1/cto-requests/x",
             "person_name": "Marie Dupont",
             "submitted_at": datetime(2026, 12, 1, 10, 0, tzinfo=PARIS),
         },
@@ -113,7 +112,7 @@ def test_referent_messages(renderer: Renderer, message: str, reason: str, has_ne
     _well_formed(email.subject, email.text, email.html)
     # The person is named in the body only: subjects show in mailbox lists and notifications.
     assert "Marie Dupont" not in email.subject and "Marie Dupont" in email.text
-    assert context["request"]["url"] in email.text
+    assert "rdv.example.fr" not in email.text + email.html  # no page shows a request yet
     if message == "cto_request_carried_over":
         assert ("annulée" in email.text) == (reason == "cancelled")
         assert ("Aucune autre séance" in email.text) == (not has_next)

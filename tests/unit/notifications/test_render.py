@@ -152,19 +152,25 @@ def agent_context(message: str, **base: Any) -> dict[str, Any]:
         "agent": {"first_name": "Claire", "last_name": "Martin"},
         "back_office_url": "https://rdv.aisne.fr/agent",
     }
+    book = "https://rdv.aisne.fr/agent/prise-de-rdv?parcours="
     if message == "referent_deadline_alert":
         context["journeys"] = [
-            {"first_name": "Marie", "last_name": "Dupont", "cohort_name": "Jeunes 18-30 ans",
-             "appointment_by": date(2026, 12, 8)},
-            {"first_name": "Ali", "last_name": "Ben Salah", "cohort_name": "Familles & enfants",
-             "appointment_by": date(2026, 12, 9)},
+            {"id": "j1", "first_name": "Marie", "last_name": "Dupont",
+             "cohort_name": "Jeunes 18-30 ans", "appointment_by": date(2026, 12, 8),
+             "book_url": f"{book}j1"},
+            {"id": "j2", "first_name": "Ali", "last_name": "Ben Salah",
+             "cohort_name": "Familles & enfants", "appointment_by": date(2026, 12, 9),
+             "book_url": f"{book}j2"},
         ]  # fmt: skip
+        context["agenda_url"] = "https://rdv.aisne.fr/agent/agenda"
     elif message == "animator_no_slots_alert":
         context |= {
-            "cohort": {"name": "Jeunes 18-30 ans — Laon"},
+            "cohort": {"id": "c1", "name": "Jeunes 18-30 ans — Laon"},
             "waiting_count": 12,
             "type_name": "Premier rendez-vous d'orientation",
             "appointment_by_first": date(2026, 12, 8),
+            "cohort_url": "https://rdv.aisne.fr/agent/cohortes/c1",
+            "journeys_url": "https://rdv.aisne.fr/agent/parcours?cohorte=c1",
         }
     elif message == "delivery_failed_alert":
         context |= {
@@ -172,6 +178,8 @@ def agent_context(message: str, **base: Any) -> dict[str, Any]:
             "channel": "sms",
             "reason_code": "twilio_21211",
             "message_name": "invitation",
+            "book_url": f"{book}j1",
+            "agenda_url": "https://rdv.aisne.fr/agent/agenda",
         }
     return context
 
@@ -257,7 +265,13 @@ def test_agent_messages_render_as_email_only(renderer: Renderer, message: str) -
     email = renderer.render_email(message, context)
     assert_email_is_well_formed(email.subject, email.text, email.html)
     assert "Claire Martin" in email.text
-    assert context["back_office_url"] in email.text and context["back_office_url"] in email.html
+    # Each page the alert links to, in both versions (the HTML escapes a query's "&").
+    shared = {"public_url", "back_office_url"}
+    links = [v for k, v in context.items() if k.endswith("_url") and k not in shared]
+    links += [j["book_url"] for j in context.get("journeys", [])]
+    assert links
+    for link in links:
+        assert link in email.text and link in email.html
 
 
 def assert_email_is_well_formed(subject: str, text: str, html: str) -> None:
