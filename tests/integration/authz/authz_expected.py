@@ -83,6 +83,7 @@ POST /api/v1/cohorts/{cohort_id:uuid}/people                   X C C X X C C X X
 POST /api/v1/cohorts/{cohort_id:uuid}/imports                  X C C X X C C X X L L
 GET /api/v1/cohorts/{cohort_id:uuid}/journeys                  R R R X X R R X X L L
 POST /api/v1/journeys/{journey_id:uuid}/unlock                 C C C X X X X X X L L
+POST /api/v1/journeys/{journey_id:uuid}/close                  X C C X X C C X X L L
 GET /api/v1/people/{person_id:uuid}/reads                      X R R X X R R X X L L
 GET /api/v1/indicators                                         R R R X X R R X X L L
 GET /api/v1/indicators/csv                                     R R R X X R R X X L L
@@ -130,8 +131,34 @@ GET /agent/cohortes/{cohort_id:uuid}                           X R R X X R R X X
 GET /agent/cohortes/{cohort_id:uuid}/modifier                  X R R X X R R X X L L
 POST /agent/cohortes/{cohort_id:uuid}/modifier                 X C C X X C C X X L L
 # ---- journeys
+GET /agent/parcours                                            X R R X X R R X X L L
+GET /agent/parcours/{journey_id:uuid}                          X R R X X R R X X L L
+POST /agent/parcours/{journey_id:uuid}/relance                 X C C X X C C X X L L
+POST /agent/parcours/{journey_id:uuid}/cloture                 X C C X X C C X X L L
 # ---- indicators
+GET /agent/indicateurs                                         X R R X X R R X X L L
+GET /agent/indicateurs.csv                                     X R R X X R R X X L L
 # ---- administration
+GET /agent/administration                                      X R X X X R X X R L L
+GET /agent/administration/structures                           X R X X X R X X X L L
+GET /agent/administration/structures/nouvelle                  X R X X X R X X R L L
+POST /agent/administration/structures/nouvelle                 X C X X X C X X C L L
+GET /agent/administration/structures/{organisation_id:uuid}    X R X X X R X X X L L
+POST /agent/administration/structures/{organisation_id:uuid}   X C X X X C X X X L L
+GET /agent/administration/lieux                                X R X X X X X X X L L
+GET /agent/administration/lieux/nouveau                        X R X X X R X X R L L
+POST /agent/administration/lieux/nouveau                       X C X X X C X X C L L
+GET /agent/administration/lieux/{place_id:uuid}                X R X X X X X X X L L
+POST /agent/administration/lieux/{place_id:uuid}               X C X X X X X X X L L
+GET /agent/administration/motifs                               X R X X X R X X X L L
+GET /agent/administration/motifs/nouveau                       X R X X X R X X R L L
+POST /agent/administration/motifs/nouveau                      X C X X X C X X C L L
+GET /agent/administration/motifs/{type_id:uuid}                X R X X X R X X X L L
+POST /agent/administration/motifs/{type_id:uuid}               X C X X X C X X X L L
+GET /agent/administration/flux                                 X R X X X R X X X L L
+POST /agent/administration/flux                                X C X X X C X X C L L
+GET /agent/administration/consultations [A's person's trail]   X R X X X R X X X L L
+GET /agent/administration/consultations [search by name]       X R X X X R X X X L L
 GET /agent/connexion                                           O O O O O O O O O O O
 POST /agent/connexion                                          O O O O O O O O O - -
 POST /agent/deconnexion                                        O O O O O O O O O O O

@@ -692,6 +692,15 @@ def _api_writes() -> list[Row]:
             target=_locked_journey,
             changed=_unlocked,
         ),
+        Row(
+            "POST",
+            "/api/v1/journeys/{journey_id:uuid}/close",
+            "api",
+            lambda w, t, a: Call(f"/api/v1/journeys/{t}/close", json={"reason": "refus"}),
+            target=_open_journey,
+            changed=_closed,
+            refusals=frozenset({403, 404}),
+        ),
     ]
 
 
@@ -706,6 +715,29 @@ async def _locked_journey(w: World) -> uuid.UUID:
 
 async def _unlocked(w: World, t: T, a: str) -> bool:
     return bool((await w.get(Journey, t)).identity_locked_at is None)
+
+
+async def _open_journey(w: World) -> uuid.UUID:
+    _, journey = await w.new_journey()
+    return journey
+
+
+async def _closed(w: World, t: T, a: str) -> bool:
+    return bool((await w.get(Journey, t)).closed_at is not None)
+
+
+async def _invited_again(w: World, t: T, a: str) -> bool:
+    from rdv_spie.notifications.models import Notification
+
+    return (
+        await _count(
+            w,
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.journey_id == t, Notification.name == "invitation"),
+        )
+        > 0
+    )
 
 
 def _feed_link_rows() -> list[Row]:
@@ -1204,8 +1236,56 @@ def _office_rows() -> list[Row]:
             changed=lambda w, t, a: _cohort_exists(w, t["name"], t["id"]),
         ),
         # ---- journeys
+        Row(
+            "GET",
+            "/agent/parcours",
+            "office",
+            lambda w, t, a: Call("/agent/parcours"),
+            read=has("Authzlefort"),
+        ),
+        Row(
+            "GET",
+            "/agent/parcours/{journey_id:uuid}",
+            "office",
+            lambda w, t, a: Call(f"/agent/parcours/{w.ids['journey_read']}"),
+            read=has("Authzlefort"),
+        ),
+        Row(
+            "POST",
+            "/agent/parcours/{journey_id:uuid}/relance",
+            "office",
+            lambda w, t, a: Call(f"/agent/parcours/{t}/relance"),
+            target=_open_journey,
+            changed=_invited_again,
+        ),
+        Row(
+            "POST",
+            "/agent/parcours/{journey_id:uuid}/cloture",
+            "office",
+            lambda w, t, a: Call(f"/agent/parcours/{t}/cloture", data={"raison": "refus"}),
+            target=_open_journey,
+            changed=_closed,
+        ),
         # ---- indicators
+        *(
+            Row(
+                "GET",
+                path,
+                "office",
+                lambda w, t, a, path=path: Call(
+                    path,
+                    params={
+                        "cohorte": str(w.ids["cohort_a"]),
+                        "du": "2026-01-01",
+                        "au": "2026-12-31",
+                    },
+                ),
+                read=has("Jeunes 18-30 ans"),  # A's cohort named, on the page and in the file
+            )
+            for path in ("/agent/indicateurs", "/agent/indicateurs.csv")
+        ),
         # ---- administration
+        *_admin_config_rows(),
         Row("GET", "/agent/connexion", "office", lambda w, t, a: Call("/agent/connexion")),
         Row(
             "POST",
@@ -1346,6 +1426,225 @@ def _office_rows() -> list[Row]:
             target=revoke_own_feeds,
             changed=feed_created,
             fresh="always",
+        ),
+    ]
+
+
+# ---- administration: structures, places, types, feed link, read trail (H-f)
+
+
+def _admin_config_rows() -> list[Row]:
+    """The admins' configuration pages: organisations and types are the territory's (an
+    admin of B changes them), places the organisation's, the feed link the territory's; a
+    create form makes the thing in the actor's own organisation or territory."""
+    admin = "/agent/administration"
+
+    def own_territory(w: World, a: str) -> uuid.UUID:
+        return w.ids["other_territory"] if a == "admin_t2" else w.ids["territory"]
+
+    async def new_org(w: World) -> uuid.UUID:
+        async with w.db.unit_of_work(clock=w.clock) as uow:
+            org = Organisation(
+                territory_id=w.ids["territory"], name=w.marker("Structure"), kind="association"
+            )
+            uow.session.add(org)
+            await uow.session.flush()
+            return org.id
+
+    async def new_place(w: World) -> uuid.UUID:
+        async with w.db.unit_of_work(clock=w.clock) as uow:
+            place = Place(organisation_id=w.ids["org_a"], name=w.marker("Lieu"), kind="video")
+            uow.session.add(place)
+            await uow.session.flush()
+            return place.id
+
+    async def new_type(w: World) -> uuid.UUID:
+        async with w.db.unit_of_work(clock=w.clock) as uow:
+            kind = AppointmentType(
+                territory_id=w.ids["territory"], name=w.marker("Motif"), duration_minutes=30
+            )
+            uow.session.add(kind)
+            await uow.session.flush()
+            return kind.id
+
+    async def a_name(w: World) -> str:
+        return w.marker("Nouveau")
+
+    async def org_made(w: World, t: T, a: str) -> bool:
+        found = select(func.count()).where(
+            Organisation.name == t, Organisation.territory_id == own_territory(w, a)
+        )
+        return await _count(w, found) > 0
+
+    async def place_made(w: World, t: T, a: str) -> bool:
+        found = select(func.count()).where(Place.name == t, Place.organisation_id == w.own_org(a))
+        return await _count(w, found) > 0
+
+    async def type_made(w: World, t: T, a: str) -> bool:
+        found = select(func.count()).where(
+            AppointmentType.name == t, AppointmentType.territory_id == own_territory(w, a)
+        )
+        return await _count(w, found) > 0
+
+    async def org_changed(w: World, t: T, a: str) -> bool:
+        return bool((await w.get(Organisation, t)).kind == "caf")
+
+    async def place_closed(w: World, t: T, a: str) -> bool:
+        return not (await w.get(Place, t)).active
+
+    async def type_changed(w: World, t: T, a: str) -> bool:
+        return bool((await w.get(AppointmentType, t)).duration_minutes == 50)
+
+    async def no_territory_feeds(w: World) -> None:
+        from sqlalchemy import update
+
+        from rdv_spie.calendars.models import CalendarFeed
+
+        async with w.db.unit_of_work(clock=w.clock) as uow:
+            await uow.session.execute(
+                update(CalendarFeed)
+                .where(
+                    CalendarFeed.kind == FeedKind.TERRITORY,
+                    CalendarFeed.subject_id.in_([w.ids["territory"], w.ids["other_territory"]]),
+                )
+                .values(revoked_at=w.clock.now())
+            )
+
+    async def feed_made(w: World, t: T, a: str) -> bool:
+        return await w.live_feeds(FeedKind.TERRITORY, own_territory(w, a)) > 0
+
+    def type_form(name: str, **extra: str) -> dict[str, str]:
+        return {
+            "name": name,
+            "duration_minutes": "50",
+            "buffer_after_minutes": "0",
+            "min_notice_minutes": "60",
+            "horizon_days": "60",
+            "attendance": "single",
+            "online_cancel": "true",
+            "cancel_cutoff_minutes": "240",
+            "move_cutoff_minutes": "2880",
+            "show_agent_name": "true",
+            **extra,
+        }
+
+    def page(path: str, read: Read = any_2xx, **kw: Any) -> Row:
+        return Row("GET", path, "office", lambda w, t, a: Call(path), read=read, **kw)
+
+    return [
+        page(admin),
+        page(f"{admin}/structures", read=has("org_a", "Département A")),
+        page(f"{admin}/structures/nouvelle"),
+        Row(
+            "POST",
+            f"{admin}/structures/nouvelle",
+            "office",
+            lambda w, t, a: Call(f"{admin}/structures/nouvelle", data={"name": t, "kind": "caf"}),
+            target=a_name,
+            changed=org_made,
+            fresh="always",
+        ),
+        Row(
+            "GET",
+            f"{admin}/structures/{{organisation_id:uuid}}",
+            "office",
+            lambda w, t, a: Call(f"{admin}/structures/{w.ids['org_a']}"),
+            read=has("org_a", "Département A"),
+        ),
+        Row(
+            "POST",
+            f"{admin}/structures/{{organisation_id:uuid}}",
+            "office",
+            lambda w, t, a: Call(
+                f"{admin}/structures/{t}", data={"name": w.marker("Structure"), "kind": "caf"}
+            ),
+            target=new_org,
+            changed=org_changed,
+        ),
+        page(f"{admin}/lieux", read=has("place_a", "Lieu place_a")),
+        page(f"{admin}/lieux/nouveau"),
+        Row(
+            "POST",
+            f"{admin}/lieux/nouveau",
+            "office",
+            lambda w, t, a: Call(f"{admin}/lieux/nouveau", data={"name": t, "kind": "video"}),
+            target=a_name,
+            changed=place_made,
+            fresh="always",
+        ),
+        Row(
+            "GET",
+            f"{admin}/lieux/{{place_id:uuid}}",
+            "office",
+            lambda w, t, a: Call(f"{admin}/lieux/{w.ids['place_a']}"),
+            read=has("place_a", "Lieu place_a"),
+        ),
+        Row(
+            "POST",
+            f"{admin}/lieux/{{place_id:uuid}}",
+            "office",
+            lambda w, t, a: Call(
+                f"{admin}/lieux/{t}",
+                data={"name": w.marker("Lieu"), "kind": "video", "active": "false"},
+            ),
+            target=new_place,
+            changed=place_closed,
+        ),
+        page(f"{admin}/motifs", read=has("type", "Premier rendez-vous")),
+        page(f"{admin}/motifs/nouveau"),
+        Row(
+            "POST",
+            f"{admin}/motifs/nouveau",
+            "office",
+            lambda w, t, a: Call(f"{admin}/motifs/nouveau", data=type_form(t)),
+            target=a_name,
+            changed=type_made,
+            fresh="always",
+        ),
+        Row(
+            "GET",
+            f"{admin}/motifs/{{type_id:uuid}}",
+            "office",
+            lambda w, t, a: Call(f"{admin}/motifs/{w.ids['type']}"),
+            read=has("type", "Premier rendez-vous"),
+        ),
+        Row(
+            "POST",
+            f"{admin}/motifs/{{type_id:uuid}}",
+            "office",
+            lambda w, t, a: Call(
+                f"{admin}/motifs/{t}", data=type_form(w.marker("Motif"), active="true")
+            ),
+            target=new_type,
+            changed=type_changed,
+        ),
+        page(f"{admin}/flux", read=has("Aisne — Laon")),
+        Row(
+            "POST",
+            f"{admin}/flux",
+            "office",
+            lambda w, t, a: Call(f"{admin}/flux"),
+            target=no_territory_feeds,
+            changed=feed_made,
+            fresh="always",
+        ),
+        Row(
+            "GET",
+            f"{admin}/consultations",
+            "office",
+            lambda w, t, a: Call(
+                f"{admin}/consultations", params={"personne": str(w.ids["person_booked"])}
+            ),
+            read=has("Authzmarchand", "Admina Authz"),
+            variant="A's person's trail",
+        ),
+        Row(
+            "GET",
+            f"{admin}/consultations",
+            "office",
+            lambda w, t, a: Call(f"{admin}/consultations", params={"q": "authzmarch"}),
+            read=has("person_booked", "Authzmarchand"),
+            variant="search by name",
         ),
     ]
 
