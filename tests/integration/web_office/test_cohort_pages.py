@@ -153,9 +153,9 @@ async def test_refused_input_is_said_field_by_field_and_nothing_is_written(
     page = body(refused)
     assert "Le formulaire contient 8 erreurs" in page
     for sentence in (
-        "Nom : Indiquez le nom de la cohorte",
+        "Nom de la cohorte : Indiquez le nom de la cohorte",
         "Délai d'entrée : Indiquez un nombre entier de jours, de 1 à 365.",
-        "Invitation envoyée dans les : Indiquez un nombre entier de jours",
+        "Délai d'invitation : Indiquez un nombre entier de jours",
         "Validité de l'invitation : Indiquez un nombre entier de jours",
         "Relances : Indiquez au plus 5 nombres entiers de jours",
         "Fin des envois : La fin des envois doit être après leur début.",
