@@ -119,5 +119,6 @@ def csv_text(
 
 def slug(text: str) -> str:
     """A name for a file: ASCII letters and digits joined by dashes (``jeunes-18-30-ans``)."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return "-".join(re.findall(r"[a-z0-9]+", ascii_text.lower()))[:60].strip("-")
+    # Accents dropped (é → e); any other character, a dash "–" included, separates words.
+    bare = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return "-".join(re.findall(r"[a-z0-9]+", bare.lower()))[:60].strip("-")
