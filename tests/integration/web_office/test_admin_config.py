@@ -21,6 +21,7 @@ from tests.integration.web_office.office_support import (
 from rdv_spie.administration import paths
 from rdv_spie.clock import FrozenClock
 from rdv_spie.db.uow import Database
+from rdv_spie.journeys import paths as journey_paths
 from rdv_spie.scheduling.models import AppointmentType
 from rdv_spie.territories.models import Organisation, Place
 
@@ -318,6 +319,11 @@ async def test_the_read_trail_lists_reads_through_the_api_and_the_office(
     assert (await login(client, office.email)).status_code == 303
     assert (await client.get(f"/agent/prise-de-rdv?parcours={journey}")).status_code == 200
     await client.post("/agent/deconnexion")
+    # The animator opens the person's journey page.
+    animator = await set_password(db, clock, office.s.animator_id)
+    assert (await login(client, animator)).status_code == 303
+    assert (await client.get(url(journey_paths.JOURNEY, journey_id=journey))).status_code == 200
+    await client.post("/agent/deconnexion")
     await as_admin(client, office, db, clock)
     search = await client.get(paths.READ_TRAIL, params={"q": "lema"})
     assert search.status_code == 200
@@ -330,7 +336,8 @@ async def test_the_read_trail_lists_reads_through_the_api_and_the_office(
     text = body(trail)
     assert "Consultations du dossier de Camille Lemaire" in text
     assert "API : un rendez-vous" in text and "Admin Test" in text
-    assert "Prise de rendez-vous pour la personne" in text and "Referent0 Test" in text
+    assert "Page du parcours ou prise de rendez-vous (espace agent)" in text
+    assert "Referent0 Test" in text and "Animator Test" in text
     # Reading the trail is not a read of the file: the trail is the same the second time.
     again = body(await client.get(paths.READ_TRAIL, params={"personne": person_id}))
     assert again.count("<tr>") == text.count("<tr>")
