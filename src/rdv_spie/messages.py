@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from rdv_spie.administration import messages as administration
 from rdv_spie.committees import messages as committees
 from rdv_spie.invitations import messages as invitations
 from rdv_spie.journeys import paths as journeys
@@ -64,6 +65,7 @@ MESSAGES = Registry(
         *scheduling.KINDS,
         *committees.KINDS,
         *notifications.KINDS,
+        *administration.KINDS,
     ],
     links=LINKS,
 )

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from tests.support import scenario as sc
 
+from rdv_spie.agents.models import SetupLink
 from rdv_spie.committees.models import CtoRequest, CtoSeries, CtoSession, RequestStatus
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.invitations.models import Channel, Invitation
@@ -33,6 +34,7 @@ class World:
     session_id: uuid.UUID
     next_session_id: uuid.UUID
     request_id: uuid.UUID
+    setup_link_id: uuid.UUID  # the second referent's link to choose a password (72 h)
 
 
 async def build(uow: UnitOfWork, s: sc.Scenario) -> World:
@@ -139,6 +141,13 @@ async def build(uow: UnitOfWork, s: sc.Scenario) -> World:
         decided_at=now,
     )
     session.add(request)
+    setup_link = SetupLink(
+        agent_id=s.referent_ids[1],
+        token_hash=hash_token("jeton-mot-de-passe"),
+        created_by_agent_id=s.admin_id,
+        expires_at=now + timedelta(hours=72),
+    )
+    session.add(setup_link)
     await session.flush()
     return World(
         s=s,
@@ -150,4 +159,5 @@ async def build(uow: UnitOfWork, s: sc.Scenario) -> World:
         session_id=cto_sessions[0].id,
         next_session_id=cto_sessions[1].id,
         request_id=request.id,
+        setup_link_id=setup_link.id,
     )

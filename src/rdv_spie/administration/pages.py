@@ -16,7 +16,10 @@ from litestar import Request, Response, get
 from litestar.types import ControllerRouterHandler
 
 from rdv_spie.administration import (
+    pages_agents,
     pages_feed,
+    pages_keys,
+    pages_password,
     pages_places,
     pages_structures,
     pages_trail,
@@ -41,4 +44,7 @@ ROUTES: list[ControllerRouterHandler] = [
     *pages_types.ROUTES,
     *pages_feed.ROUTES,
     *pages_trail.ROUTES,
+    *pages_agents.ROUTES,
+    *pages_password.ROUTES,
+    *pages_keys.ROUTES,
 ]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, select, update
 
 from rdv_spie.agents.guards import Actor, actor_from_rows
 from rdv_spie.agents.models import Agent, ApiKey, Membership
@@ -45,6 +45,34 @@ async def create_api_key(*, uow: UnitOfWork, agent_id: uuid.UUID, label: str) ->
     uow.session.add(key)
     await uow.session.flush()
     return IssuedKey(id=key.id, secret=secret)
+
+
+async def keys_of(uow: UnitOfWork, agent_ids: frozenset[uuid.UUID]) -> list[ApiKey]:
+    """The keys of these agents (revoked ones too), newest first; never a secret."""
+    rows = await uow.session.scalars(
+        select(ApiKey)
+        .where(ApiKey.agent_id.in_(agent_ids))
+        .order_by(ApiKey.created_at.desc(), ApiKey.id)
+    )
+    return list(rows)
+
+
+async def revoke(uow: UnitOfWork, *, key_id: uuid.UUID, agent_ids: frozenset[uuid.UUID]) -> ApiKey:
+    """Revoke one of these agents' keys (at once: the next call with it is a 401); NotFound
+    for any other key. Revoking twice keeps the first instant."""
+    key = await uow.session.get(ApiKey, key_id)
+    if key is None or key.agent_id not in agent_ids:
+        raise NotFound("API key not found", field="key_id")
+    if key.revoked_at is None:
+        now = uow.clock.now()
+        await uow.session.execute(
+            update(ApiKey)
+            .where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None))
+            .values(revoked_at=now, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        await uow.session.refresh(key)
+    return key
 
 
 @cache

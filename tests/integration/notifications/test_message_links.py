@@ -22,7 +22,9 @@ from tests.support import scenario as sc
 from tests.support import world
 from tests.support.loopback import PUBLIC_URL
 
-from rdv_spie.agents.models import Agent, Membership, Role
+from rdv_spie.administration import messages as administration
+from rdv_spie.agents import setup_links
+from rdv_spie.agents.models import Agent, Membership, Role, SetupLink
 from rdv_spie.clock import FrozenClock
 from rdv_spie.committees import messages as committees
 from rdv_spie.db.uow import Database
@@ -60,6 +62,11 @@ def _for_person(w: world.World, **fields: Any) -> dict[str, Any]:
 
 def _for_agent(agent_id: uuid.UUID, **params: Any) -> dict[str, Any]:
     return {"agent_id": agent_id, "params": params}
+
+
+# Messages to someone who cannot log in yet: the link to choose a password and the login
+# form are followed as a fresh browser, like a person's links.
+OPEN = frozenset({administration.AGENT_SETUP_LINK})
 
 
 # The row of each message: what its writer puts in the outbox (the partner's id is the
@@ -112,6 +119,11 @@ ROWS: dict[str, Callable[[world.World, uuid.UUID], dict[str, Any]]] = {
         ),
         "journey_id": w.journey_id,  # as outbox.alert_referent writes it
     },
+    administration.AGENT_SETUP_LINK: lambda w, p: _for_agent(
+        w.s.referent_ids[1],
+        setup_link_id=str(w.setup_link_id),
+        organisation_id=str(w.s.organisation_id),
+    ),
 }
 
 
@@ -168,6 +180,9 @@ async def _messages(
         invitation = await uow.session.get(Invitation, w.invitation_id)
         assert invitation is not None
         invitation.token_hash = tokens.hash_token(tokens.derive(secret, invitation.id))
+        link = await uow.session.get(SetupLink, w.setup_link_id)
+        assert link is not None
+        link.token_hash = setup_links.hash_token(setup_links.derive(secret, link.id))
         for kind in MESSAGES:
             for channel in kind.channels:
                 await outbox.add(
@@ -261,7 +276,9 @@ async def test_every_link_of_every_message_works_for_its_recipient(
     for (name, channel), (n, urls) in sorted(messages.items()):
         if not urls:
             continue
-        if n.agent_id is not None:
+        if name in OPEN:
+            found = await _follow_as_person(app, urls)
+        elif n.agent_id is not None:
             assert all(paths.in_office(urlsplit(u).path) for u in urls), (name, urls)
             found = await _follow_as_agent(app, db, clock, n.agent_id, urls)
         else:
