@@ -265,7 +265,7 @@ async def history(
         .where(ImportRun.cohort_id == into.cohort_id)
         .order_by(ImportRun.created_at.desc(), ImportRun.id)
     )
-    return [(run, agent) for run, agent in rows.tuples()]
+    return [(run, agent) for run, agent in rows]
 
 
 async def due(db: Database, clock: Clock) -> list[uuid.UUID]:
