@@ -9,9 +9,8 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any
 
-from sqlalchemy import case, exists, func, select
+from sqlalchemy import ColumnElement, case, exists, func, select
 
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.invitations.models import Invitation
@@ -20,10 +19,12 @@ from rdv_spie.people.status import JourneyStatus
 from rdv_spie.scheduling.models import Appointment, AppointmentStatus
 
 
-def _status(now: datetime, today: date) -> Any:
-    """A journey's status as a SQL expression, in ``derive``'s order of precedence."""
+def status_clause(now: datetime, today: date) -> ColumnElement[str]:
+    """A journey's status as SQL, the same as ``status.derive`` at ``now`` (``today`` is the
+    territory's date of ``now``), in its order: closed, the appointments, the deadline, the
+    invitations (invited while one is still valid)."""
 
-    def held(status: AppointmentStatus) -> Any:
+    def held(status: AppointmentStatus) -> ColumnElement[bool]:
         return exists().where(Appointment.journey_id == Journey.id, Appointment.status == status)
 
     invited = exists().where(Invitation.journey_id == Journey.id)
@@ -51,7 +52,7 @@ async def by_status(
         return counts
     # Grouped outside: PostgreSQL would not match a CASE with bound values in GROUP BY.
     rows = (
-        select(Journey.cohort_id, _status(now, today).label("status"))
+        select(Journey.cohort_id, status_clause(now, today).label("status"))
         .where(Journey.cohort_id.in_(ids))
         .subquery()
     )
