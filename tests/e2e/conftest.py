@@ -12,7 +12,7 @@ contexts with JavaScript, without, and 320 px wide, screenshots and axe-core.
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,12 @@ from tests.e2e.browser import (
     missing_requirements,
 )
 from tests.e2e.live import serve
+from tests.e2e.mail import Mailbox
+from tests.support.smtp_server import SmtpServer
+
+from rdv_spie.clock import FrozenClock
+from rdv_spie.db.uow import Database
+from rdv_spie.settings import Settings
 
 
 @pytest.fixture(scope="session")
@@ -107,3 +113,21 @@ def new_page(new_context: NewContext) -> NewPage:
 def shot(request: pytest.FixtureRequest, artifacts: Path) -> Shot:
     """``await shot(page, "step")``: var/artifacts/e2e/<test name>-<step>.png."""
     return Shot(artifacts, request.node.name)
+
+
+@pytest.fixture(scope="session")
+def smtp() -> Iterator[SmtpServer]:
+    """A loopback SMTP server for the session (tests/support/smtp_server.py)."""
+    with SmtpServer() as server:
+        yield server
+
+
+@pytest.fixture
+def mailbox(
+    smtp: SmtpServer, settings: Settings, db: Database, clock: FrozenClock, live_server: str
+) -> Mailbox:
+    """The test's e-mails: the outbox sent to the loopback SMTP server (emptied first), with
+    links to the live server."""
+    smtp.start()
+    smtp.reset()
+    return Mailbox(smtp, settings, db, clock, live_server)

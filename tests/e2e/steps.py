@@ -1,7 +1,7 @@
 """What the flow and accessibility tests share: the page width seen by the browser (through
 DevTools, so it works with JavaScript disabled too), the check made on every page at 320 px,
 the scenario of a person invited on a territory (the seeding helpers of the public page
-tests, tests/integration/web_public/browsing.py), and a referent logging in."""
+tests, tests/integration/web_public/browsing.py), and an agent logging in."""
 
 from __future__ import annotations
 
@@ -67,12 +67,29 @@ async def invited_person(
     return await b.invite(db, clock, app, s, await b.cohort(db, clock, s))
 
 
-async def log_in(new_page: NewPage, email: str, mode: Mode = "js") -> Page:
-    """A new browser whose referent logged in through the form; it lands on the agenda."""
+AGENDA = re.compile(r"/agent/agenda$")
+COHORTS = re.compile(r"/agent/cohortes$")  # where the territory team lands
+
+
+async def log_in(
+    new_page: NewPage,
+    email: str,
+    mode: Mode = "js",
+    *,
+    password: str = PASSWORD,
+    lands: re.Pattern[str] = AGENDA,
+) -> Page:
+    """A new browser whose agent logged in through the form; a referent lands on the agenda,
+    the territory team (``lands=COHORTS``) on the cohorts."""
     page = await new_page(mode)
     await page.goto("/agent/connexion")
     await page.get_by_label("Adresse e-mail").fill(email)
-    await page.get_by_label("Mot de passe").fill(PASSWORD)
+    await page.get_by_label("Mot de passe").fill(password)
     await page.get_by_role("button", name="Se connecter").click()
-    await expect(page).to_have_url(re.compile(r"/agent/agenda$"))
+    await expect(page).to_have_url(lands)
     return page
+
+
+async def heading(page: Page, text: str | re.Pattern[str]) -> None:
+    """The page's one level-1 heading says ``text``."""
+    await expect(page.get_by_role("heading", level=1)).to_have_text(text)
