@@ -120,8 +120,8 @@ async def _conditions(
 
 
 def _matches(words: list[str], first_name: str, last_name: str) -> bool:
-    names = f"{letters(first_name)} {letters(last_name)} {letters(first_name + last_name)}"
-    names += f" {letters(last_name + first_name)}"
+    first, last = letters(first_name), letters(last_name)
+    names = f"{first} {last} {first}{last} {last}{first}"  # "jeandupont", "dupontjean" too
     return all(word in names for word in words)
 
 
