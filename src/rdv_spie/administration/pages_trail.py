@@ -18,13 +18,14 @@ from typing import Any
 
 from litestar import Request, Response, get
 from litestar.types import ControllerRouterHandler
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 
 from rdv_spie.administration import paths
 from rdv_spie.audit import service as audit
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.deps import Uow
 from rdv_spie.errors import NotFound
+from rdv_spie.people.contact import letters
 from rdv_spie.people.models import Person
 from rdv_spie.web import office as ui
 from rdv_spie.web.auth import Office, OfficeUser
@@ -35,25 +36,27 @@ MIN_QUERY = 2
 
 
 async def _search(uow: UnitOfWork, territory_id: uuid.UUID, q: str) -> list[dict[str, Any]]:
-    """People of the territory whose first or last name contains every word typed."""
-    query = select(Person.id, Person.first_name, Person.last_name).where(
-        Person.territory_id == territory_id, Person.purged_at.is_(None)
-    )
-    for word in q.lower().split():
-        pattern = f"%{word.replace('%', '').replace('_', '')}%"
-        query = query.where(
-            or_(
-                func.lower(Person.last_name).like(pattern),
-                func.lower(Person.first_name).like(pattern),
-            )
-        )
+    """People of the territory whose names hold every word typed, accents and case aside
+    (``people.contact.letters``, as the journeys' search), by last name: the first
+    MAX_FOUND + 1."""
+    words = [w for w in (letters(word) for word in q.split()) if w]
+    if not words:
+        return []
     rows = await uow.session.execute(
-        query.order_by(Person.last_name, Person.first_name, Person.id).limit(MAX_FOUND + 1)
+        select(Person.id, Person.first_name, Person.last_name)
+        .where(Person.territory_id == territory_id, Person.purged_at.is_(None))
+        .order_by(Person.last_name, Person.first_name, Person.id)
     )
-    return [
-        {"id": pid, "name": f"{first} {last}", "url": f"{paths.READ_TRAIL}?personne={pid}"}
-        for pid, first, last in rows
-    ]
+    found = []
+    for pid, first, last in rows:
+        names = f"{letters(first)} {letters(last)} {letters(first)}{letters(last)}"
+        if all(word in names for word in words):
+            found.append(
+                {"id": pid, "name": f"{first} {last}", "url": f"{paths.READ_TRAIL}?personne={pid}"}
+            )
+            if len(found) > MAX_FOUND:
+                break
+    return found
 
 
 async def _trail(
