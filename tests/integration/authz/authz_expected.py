@@ -124,6 +124,13 @@ GET /agent                                                     R R R X R R R X R
 GET /agent/structure                                           R R R X R R R X R L L
 POST /agent/structure                                          C C C X X X X X X L L
 # ---- the territory team's office (issue 15): cohorts and imports
+GET /agent/cohortes/{cohort_id:uuid}/imports/nouveau           X R R X X R R X X L L
+POST /agent/cohortes/{cohort_id:uuid}/imports/nouveau          X C C X X C C X X L L
+GET /agent/cohortes/{cohort_id:uuid}/imports                   X R R X X R R X X L L
+GET /agent/imports/{import_id:uuid}                            X R R X X R R X X L L
+POST /agent/imports/{import_id:uuid}/colonnes                  X C C X X C C X X L L
+POST /agent/imports/{import_id:uuid}/lancement                 X C C X X C C X X L L
+GET /agent/imports/{import_id:uuid}/lignes-refusees.csv        X R R X X R R X X L L
 GET /agent/cohortes                                            X R R X X R R X X L L
 GET /agent/cohortes/nouvelle                                   X R R X X R R X X L L
 POST /agent/cohortes/nouvelle                                  X C C X X C C X X L L
@@ -159,6 +166,18 @@ GET /agent/administration/flux                                 X R X X X R X X X
 POST /agent/administration/flux                                X C X X X C X X C L L
 GET /agent/administration/consultations [A's person's trail]   X R X X X R X X X L L
 GET /agent/administration/consultations [search by name]       X R X X X R X X X L L
+GET /agent/administration/agents                               X R X X X X X X X L L
+GET /agent/administration/agents/nouveau                       X R X X X R X X R L L
+POST /agent/administration/agents/nouveau                      X C X X X C X X C L L
+GET /agent/administration/agents/{agent_id:uuid}               X R X X X X X X X L L
+POST /agent/administration/agents/{agent_id:uuid}              X C X X X X X X X L L
+POST /agent/administration/agents/{agent_id:uuid}/desactivation X C X X X X X X X L L
+POST /agent/administration/agents/{agent_id:uuid}/lien         X C X X X X X X X L L
+GET /agent/mot-de-passe                                        O O O O O O O O O O O
+POST /agent/mot-de-passe                                       O O O O O O O O O - -
+GET /agent/administration/cles-api                             X R X X X X X X X L L
+POST /agent/administration/cles-api                            X C X X X C X X C L L
+POST /agent/administration/cles-api/{key_id:uuid}/revocation   X C X X X X X X X L L
 GET /agent/connexion                                           O O O O O O O O O O O
 POST /agent/connexion                                          O O O O O O O O O - -
 POST /agent/deconnexion                                        O O O O O O O O O O O

@@ -1188,6 +1188,7 @@ def _office_rows() -> list[Row]:
             refusals=frozenset({403, 404, 422}),
         ),
         # ---- the territory team's office (issue 15): cohorts and imports
+        *_import_rows(),
         Row(
             "GET",
             "/agent/cohortes",
@@ -1286,6 +1287,7 @@ def _office_rows() -> list[Row]:
         ),
         # ---- administration
         *_admin_config_rows(),
+        *_admin_agent_rows(),
         Row("GET", "/agent/connexion", "office", lambda w, t, a: Call("/agent/connexion")),
         Row(
             "POST",
@@ -1649,6 +1651,203 @@ def _admin_config_rows() -> list[Row]:
     ]
 
 
+# ---- administration: agents, their password links, API keys (H-e)
+
+
+def _admin_agent_rows() -> list[Row]:
+    """The organisation's agents and keys, for its admins only (another organisation's admin
+    sees and changes their own); a create form acts in the actor's own organisation (an
+    agent) or for the actor (a key). The password page is open: its link is the key."""
+    from rdv_spie.administration import pages_password
+    from rdv_spie.agents import api_keys, setup_links
+    from rdv_spie.agents.models import ApiKey, SetupLink
+
+    admin = "/agent/administration"
+
+    async def new_agent(w: World) -> uuid.UUID:
+        """A referent of A without a password."""
+        async with w.db.unit_of_work(clock=w.clock) as uow:
+            agent = Agent(
+                email=f"{w.marker('agent').lower()}@authz.test",
+                first_name="Nouvel",
+                last_name="Agent",
+            )
+            uow.session.add(agent)
+            await uow.session.flush()
+            uow.session.add(
+                Membership(agent_id=agent.id, organisation_id=w.ids["org_a"], role="referent")
+            )
+            return agent.id
+
+    async def an_email(w: World) -> str:
+        return f"{w.marker('nouveau').lower()}@authz.test"
+
+    async def agent_made(w: World, t: T, a: str) -> bool:
+        found = (
+            select(func.count())
+            .select_from(Membership)
+            .join(Agent, Agent.id == Membership.agent_id)
+            .where(Agent.email == t, Membership.organisation_id == w.own_org(a))
+        )
+        return await _count(w, found) > 0
+
+    async def role_changed(w: World, t: T, a: str) -> bool:
+        role = await w.scalar(
+            select(Membership.role).where(
+                Membership.agent_id == t, Membership.organisation_id == w.ids["org_a"]
+            )
+        )
+        return bool(role == "animator")
+
+    async def deactivated(w: World, t: T, a: str) -> bool:
+        return not (await w.get(Agent, t)).active
+
+    async def link_sent(w: World, t: T, a: str) -> bool:
+        found = select(func.count()).select_from(SetupLink).where(SetupLink.agent_id == t)
+        return await _count(w, found) > 0
+
+    async def a_link(w: World) -> dict[str, Any]:
+        agent_id = await new_agent(w)
+        async with w.db.unit_of_work(clock=w.clock) as uow:
+            issued = await setup_links.issue(
+                uow, secret_key=w.app.state.secret_key, agent_id=agent_id, created_by=None
+            )
+        cookie = pages_password.cookie_value(w.app.state.secret_key, issued.id, w.clock.now())
+        return {"token": issued.token, "cookie": cookie}
+
+    async def own_keys(w: World) -> dict[str, int]:
+        counts = {}
+        for a in AGENT_ACTORS:
+            found = select(func.count()).select_from(ApiKey).where(ApiKey.agent_id == w.ids[a])
+            counts[a] = await _count(w, found)
+        return counts
+
+    async def key_made(w: World, t: T, a: str) -> bool:
+        agent = w.agent(a)
+        if agent is None:
+            return False
+        found = select(func.count()).select_from(ApiKey).where(ApiKey.agent_id == agent)
+        return await _count(w, found) > t.get(a, 0)
+
+    async def a_key(w: World) -> uuid.UUID:
+        async with w.db.unit_of_work(clock=w.clock) as uow:
+            issued = await api_keys.create_api_key(
+                uow=uow, agent_id=w.ids["ref_a2"], label=w.marker("Cle")
+            )
+            return issued.id
+
+    async def key_revoked(w: World, t: T, a: str) -> bool:
+        return (await w.get(ApiKey, t)).revoked_at is not None
+
+    def shows_key(w: World, t: T, r: httpx.Response, a: str) -> bool:
+        return w.keys["ref_a2"][:10] in r.text
+
+    password = "une phrase de passe assez longue"
+    return [
+        Row(
+            "GET",
+            f"{admin}/agents",
+            "office",
+            lambda w, t, a: Call(f"{admin}/agents"),
+            read=has("ref-a2@authz.test"),
+        ),
+        Row(
+            "GET",
+            f"{admin}/agents/nouveau",
+            "office",
+            lambda w, t, a: Call(f"{admin}/agents/nouveau"),
+            read=any_2xx,
+        ),
+        Row(
+            "POST",
+            f"{admin}/agents/nouveau",
+            "office",
+            lambda w, t, a: Call(
+                f"{admin}/agents/nouveau",
+                data={"first_name": "Nouvel", "last_name": "Agent", "email": t, "role": "referent"},
+            ),
+            target=an_email,
+            changed=agent_made,
+            fresh="always",
+            refusals=frozenset({403, 404, 422}),
+        ),
+        Row(
+            "GET",
+            f"{admin}/agents/{{agent_id:uuid}}",
+            "office",
+            lambda w, t, a: Call(f"{admin}/agents/{w.ids['ref_a2']}"),
+            read=has("ref-a2@authz.test"),
+        ),
+        Row(
+            "POST",
+            f"{admin}/agents/{{agent_id:uuid}}",
+            "office",
+            lambda w, t, a: Call(f"{admin}/agents/{t}", data={"role": "animator"}),
+            target=new_agent,
+            changed=role_changed,
+        ),
+        Row(
+            "POST",
+            f"{admin}/agents/{{agent_id:uuid}}/desactivation",
+            "office",
+            lambda w, t, a: Call(f"{admin}/agents/{t}/desactivation", data={"actif": "0"}),
+            target=new_agent,
+            changed=deactivated,
+        ),
+        Row(
+            "POST",
+            f"{admin}/agents/{{agent_id:uuid}}/lien",
+            "office",
+            lambda w, t, a: Call(f"{admin}/agents/{t}/lien"),
+            target=new_agent,
+            changed=link_sent,
+        ),
+        Row(
+            "GET",
+            "/agent/mot-de-passe",
+            "office",
+            lambda w, t, a: Call("/agent/mot-de-passe", params={"jeton": t["token"]}),
+            target=a_link,
+        ),
+        Row(
+            "POST",
+            "/agent/mot-de-passe",
+            "office",
+            lambda w, t, a: Call(
+                "/agent/mot-de-passe",
+                data={"password": password, "password_confirm": password},
+                cookies={"rdv_setup": t["cookie"]},
+            ),
+            target=a_link,
+            fresh="always",
+        ),
+        Row(
+            "GET",
+            f"{admin}/cles-api",
+            "office",
+            lambda w, t, a: Call(f"{admin}/cles-api"),
+            read=shows_key,
+        ),
+        Row(
+            "POST",
+            f"{admin}/cles-api",
+            "office",
+            lambda w, t, a: Call(f"{admin}/cles-api", data={"label": "Flux"}),
+            target=own_keys,
+            changed=key_made,
+            fresh="always",
+        ),
+        Row(
+            "POST",
+            f"{admin}/cles-api/{{key_id:uuid}}/revocation",
+            "office",
+            lambda w, t, a: Call(f"{admin}/cles-api/{t}/revocation"),
+            target=a_key,
+            changed=key_revoked,
+        ),
+    ]
+
+
 # ------------------------------------------------------------------------------ public pages
 
 
@@ -1885,3 +2084,126 @@ def all_rows() -> list[Row]:
 
 # Personal data that must never be in a feed (README: partners' feeds carry none).
 FEED_PERSONAL = ("Authzmarchand", "Authzlefort")
+
+
+# ---- imports of people into A's cohort (people/pages_imports.py): the territory team only
+
+
+def _import_rows() -> list[Row]:
+    from rdv_spie.people.models import ImportRun, ImportState
+
+    cohort = "/agent/cohortes/{cohort_id:uuid}"
+    run = "/agent/imports/{import_id:uuid}"
+
+    def upload(w: World, t: T, a: str) -> Call:
+        boundary = "authz-import-boundary"
+        content = f"Nom;Prénom;Courriel\r\n{t['name']};Zoé;{t['name'].lower()}@exemple.fr\r\n"
+        payload = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="fichier";'
+            f' filename="{t["name"]}.csv"\r\nContent-Type: text/csv\r\n\r\n{content}'
+            f"\r\n--{boundary}--\r\n"
+        ).encode()
+        return Call(
+            f"/agent/cohortes/{w.ids['cohort_a']}/imports/nouveau",
+            content=payload,
+            headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+        )
+
+    async def uploaded(w: World, t: T, a: str) -> bool:
+        found = await w.scalar(
+            select(func.count()).where(ImportRun.file_name == f"{t['name']}.csv")
+        )
+        return bool(found)
+
+    async def previewed(w: World) -> uuid.UUID:
+        content = b"Nom;Pr\xe9nom;Courriel\r\nAuthzimport;L\xe9a;lea@exemple.fr\r\n"
+        async with w.db.unit_of_work(clock=w.clock) as uow:
+            row = ImportRun(
+                territory_id=w.ids["territory"],
+                cohort_id=w.ids["cohort_a"],
+                agent_id=w.ids["admin_a"],
+                file_name=f"{w.marker('import')}.csv",
+                file_kind="csv",
+                file_size=len(content),
+                content=content,
+                state=ImportState.PREVIEWED,
+                total_rows=2,
+                created_count=1,
+                rejected_count=1,
+                rejected=[
+                    {
+                        "line": 4242,
+                        "column": 2,
+                        "header": "Prénom",
+                        "field": "first_name",
+                        "code": "missing_value",
+                    }
+                ],
+            )
+            uow.session.add(row)
+            await uow.session.flush()
+            return row.id
+
+    async def remapped(w: World, t: T, a: str) -> bool:
+        return bool((await w.get(ImportRun, t)).mapping)
+
+    async def queued(w: World, t: T, a: str) -> bool:
+        return bool((await w.get(ImportRun, t)).state == ImportState.QUEUED)
+
+    def rejected_csv(w: World, t: T, r: httpx.Response, a: str) -> bool:
+        return r.status_code == 200 and "4242;2;Prénom;" in r.content.decode("utf-8-sig")
+
+    return [
+        Row(
+            "GET",
+            f"{cohort}/imports/nouveau",
+            "office",
+            lambda w, t, a: Call(f"/agent/cohortes/{w.ids['cohort_a']}/imports/nouveau"),
+            read=has("cohort_a"),
+        ),
+        Row(
+            "POST",
+            f"{cohort}/imports/nouveau",
+            "office",
+            upload,
+            target=_named,
+            changed=uploaded,
+        ),
+        Row(
+            "GET",
+            f"{cohort}/imports",
+            "office",
+            lambda w, t, a: Call(f"/agent/cohortes/{w.ids['cohort_a']}/imports"),
+            read=has("cohort_a"),
+        ),
+        Row(
+            "GET", run, "office", lambda w, t, a: Call(f"/agent/imports/{t}"), previewed, has_target
+        ),
+        Row(
+            "POST",
+            f"{run}/colonnes",
+            "office",
+            lambda w, t, a: Call(
+                f"/agent/imports/{t}/colonnes",
+                data={"colonne-0": "last_name", "colonne-1": "first_name", "colonne-2": "email"},
+            ),
+            target=previewed,
+            changed=remapped,
+        ),
+        Row(
+            "POST",
+            f"{run}/lancement",
+            "office",
+            lambda w, t, a: Call(f"/agent/imports/{t}/lancement"),
+            target=previewed,
+            changed=queued,
+        ),
+        Row(
+            "GET",
+            f"{run}/lignes-refusees.csv",
+            "office",
+            lambda w, t, a: Call(f"/agent/imports/{t}/lignes-refusees.csv"),
+            target=previewed,
+            read=rejected_csv,
+        ),
+    ]
