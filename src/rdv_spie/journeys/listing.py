@@ -2,11 +2,11 @@
 name, one page at a time, the most urgent deadline first.
 
 Scoped as the API's journeys (``people.service.cohorts_seen``), people whose data was erased
-left out. Filters and paging run in SQL, the status through ``status_clause`` (the SQL twin of
-``people.status.derive``, so a status filter pages in the database); the name search compares
-letters without accents or case (``people.contact.letters``), in Python over the filtered
-journeys' names only. The statuses shown are derived again in Python for the page's rows.
-Closed journeys are listed only when the status filter asks for them.
+left out. Filters and paging run in SQL, the status through ``people.counts.status_clause``
+(the SQL twin of ``people.status.derive``, so a status filter pages in the database); the
+name search compares letters without accents or case (``people.contact.letters``), in Python
+over the filtered journeys' names only. The statuses shown are derived again in Python for
+the page's rows. Closed journeys are listed only when the status filter asks for them.
 """
 
 from __future__ import annotations
@@ -16,18 +16,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, select
+from sqlalchemy import ColumnElement, and_, func, select
 
 from rdv_spie.agents.guards import Actor
 from rdv_spie.agents.models import Agent
 from rdv_spie.audit import service as audit
 from rdv_spie.db.uow import UnitOfWork
-from rdv_spie.invitations.models import Invitation
 from rdv_spie.people import service as people
 from rdv_spie.people.contact import letters
+from rdv_spie.people.counts import status_clause
 from rdv_spie.people.models import Cohort, Journey, Person
 from rdv_spie.people.status import JourneyStatus
-from rdv_spie.scheduling.models import Appointment, AppointmentStatus
 
 PER_PAGE = 50
 NO_REFERENT = "aucun"  # the referent filter's value for journeys without one
@@ -67,32 +66,6 @@ class Listing:
     total: int
     page: int
     pages: int
-
-
-def status_clause(now: datetime, today: date) -> ColumnElement[str]:
-    """A journey's status as SQL, the same as ``people.status.derive`` at ``now`` (``today``
-    is the territory's local date): closed, then the appointments' facts, then the deadline,
-    then its invitations (invited while one is still valid)."""
-
-    def appointment(status: AppointmentStatus) -> ColumnElement[bool]:
-        return exists().where(Appointment.journey_id == Journey.id, Appointment.status == status)
-
-    return case(
-        (Journey.closed_at.is_not(None), JourneyStatus.CLOSED.value),
-        (appointment(AppointmentStatus.SEEN), JourneyStatus.SEEN.value),
-        (appointment(AppointmentStatus.BOOKED), JourneyStatus.BOOKED.value),
-        (appointment(AppointmentStatus.NOSHOW), JourneyStatus.NOSHOW.value),
-        (Journey.appointment_by_on < today, JourneyStatus.LATE.value),
-        (
-            exists().where(Invitation.journey_id == Journey.id, Invitation.expires_at > now),
-            JourneyStatus.INVITED.value,
-        ),
-        (
-            exists().where(Invitation.journey_id == Journey.id),
-            JourneyStatus.INVITATION_EXPIRED.value,
-        ),
-        else_=JourneyStatus.TO_INVITE.value,
-    )
 
 
 async def _conditions(
