@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from arq.worker import Worker
 from sqlalchemy import func, select
 from tests.support import intake as data
 from tests.support import scenario as sc
+from tests.support.redis_server import RedisServer
 from tests.support.spreadsheets import xlsx
 
 from rdv_spie.agents.guards import Actor
@@ -21,7 +24,9 @@ from rdv_spie.errors import DomainError, Invalid, NotFound
 from rdv_spie.people import imports
 from rdv_spie.people.intake import BATCH
 from rdv_spie.people.models import Cohort, ImportRun, ImportState, Journey, Person
+from rdv_spie.settings import Settings
 from rdv_spie.web.auth import actor_of
+from rdv_spie.worker.settings import worker_settings
 
 MAX = 20 * 1024 * 1024
 
@@ -253,3 +258,32 @@ async def test_only_the_team_of_the_territory(
         with pytest.raises(DomainError) as hidden:
             await imports.confirm(uow=uow, actor=referent, import_id=run_id)
         assert getattr(hidden.value, "status", None) in (403, 404)
+
+
+async def test_the_arq_worker_sweeps_and_imports(
+    db: Database,
+    clock: FrozenClock,
+    settings: Settings,
+    s: sc.Scenario,
+    cohort: uuid.UUID,
+    tmp_path: Path,
+) -> None:
+    actor = await _actor(db, clock, s.animator_id)
+    run_id = await _preview(db, clock, actor, cohort, data.csv_bytes(data.people(5)), "a.csv")
+    await _confirm(db, clock, actor, run_id)  # the web's wake-up was lost: the sweep finds it
+    with RedisServer(tmp_path) as redis:
+        options = worker_settings(
+            settings.model_copy(update={"redis_url": redis.url}), clock=clock, db=db
+        )
+        assert "run_import" in {
+            getattr(f, "name", getattr(f, "__name__", "")) for f in options["functions"]
+        }
+        worker = Worker(**options, burst=True, handle_signals=False, poll_delay=0.05)
+        try:
+            await worker.async_run()
+        finally:
+            await worker.close()
+            db.on_due_notifications = None
+    run = await _run(db, clock, run_id)
+    assert (run.state, run.created_count) == (ImportState.DONE, 5)
+    assert await _count(db, clock, Person) == 5
