@@ -29,7 +29,7 @@ def _urls(public_url: str, token: str) -> tuple[str, str]:
     return url, "webcal://" + url.split("://", 1)[1]
 
 
-async def _territory_manager(uow: UnitOfWork, office: OfficeUser) -> ui.Where:
+async def _feed_territory(uow: UnitOfWork, office: OfficeUser) -> ui.Where:
     office.require_admin_role()
     territory_id = office.acting.territory_id
     await guards.require_territory_manager(
@@ -41,7 +41,7 @@ async def _territory_manager(uow: UnitOfWork, office: OfficeUser) -> ui.Where:
 @get(paths.FEED, include_in_schema=False)
 async def feed(request: Request[Any, Any, Any], uow: Uow, office: Office) -> Response[str]:
     """Whether the territory's feed link works, and since when."""
-    where = await _territory_manager(uow, office)
+    where = await _feed_territory(uow, office)
     found = await service.current_feed(
         uow=uow, kind=FeedKind.TERRITORY, subject_id=where.territory.id
     )
@@ -60,7 +60,7 @@ async def feed(request: Request[Any, Any, Any], uow: Uow, office: Office) -> Res
 async def new_feed(request: Request[Any, Any, Any], uow: Uow, office: Office) -> Response[str]:
     """A new link for the territory (the old one stops working), shown on this page only."""
     settings: Settings = request.app.state.settings
-    where = await _territory_manager(uow, office)
+    where = await _feed_territory(uow, office)
     issued = await service.issue_feed(
         uow=uow,
         kind=FeedKind.TERRITORY,
