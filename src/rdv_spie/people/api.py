@@ -1,5 +1,5 @@
 """JSON API of the people room: cohorts, intake (CSV upload and JSON batch), journeys (their
-status, and unlocking a person's identity check)."""
+status, unlocking a person's identity check, closing with a reason)."""
 
 from __future__ import annotations
 
