@@ -25,6 +25,7 @@ from tests.integration.web_office.office_support import (
 
 from rdv_spie.audit.models import FileRead
 from rdv_spie.clock import FrozenClock
+from rdv_spie.committees.models import CtoRequest, CtoSeries, CtoSession, RequestStatus
 from rdv_spie.db.uow import Database
 from rdv_spie.invitations import service as planner
 from rdv_spie.invitations.models import Channel, Invitation
@@ -108,6 +109,52 @@ async def message(
         uow.session.add(row)
         await uow.session.flush()
         return row.id
+
+
+async def committee_request(
+    db: Database, clock: FrozenClock, o: Office, journey_id: uuid.UUID, *, summary: str
+) -> None:
+    """A situation request acknowledged for the session of Thursday 10 December, 9h30."""
+    async with db.unit_of_work(clock=clock) as uow:
+        journey = await uow.session.get(Journey, journey_id)
+        assert journey is not None
+        series = CtoSeries(
+            territory_id=o.s.territory_id,
+            organisation_id=o.s.organisation_id,
+            name="CTO Laon",
+            starts_on=date(2026, 12, 10),
+            place_id=o.s.place_ids[0],
+        )
+        uow.session.add(series)
+        await uow.session.flush()
+        starts = datetime(2026, 12, 10, 8, 30, tzinfo=UTC)
+        session = CtoSession(
+            series_id=series.id,
+            territory_id=o.s.territory_id,
+            occurs_on=date(2026, 12, 10),
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=2),
+            deadline_at=starts - timedelta(days=3),
+            freeze_at=starts - timedelta(days=3),
+            dispatch_at=starts - timedelta(days=2),
+        )
+        uow.session.add(session)
+        await uow.session.flush()
+        uow.session.add(
+            CtoRequest(
+                session_id=session.id,
+                territory_id=o.s.territory_id,
+                referent_id=o.s.referent_ids[0],
+                organisation_id=o.s.organisation_id,
+                person_id=journey.person_id,
+                journey_id=journey_id,
+                thematics=["logement"],
+                summary=summary,
+                consent=True,
+                submitted_at=NOW - timedelta(days=1),
+                status=RequestStatus.ACKNOWLEDGED,
+            )
+        )
 
 
 def names(page: str) -> list[str]:
@@ -271,10 +318,17 @@ async def test_a_person_page_shows_the_timeline_in_local_time(
     )  # fmt: skip
     booked = await book_journey(client, o.s, journey, starts_at="2026-12-03T09:00:00Z")
     assert booked.status_code == 201, booked.text
+    await committee_request(db, clock, o, journey, summary="Dettes de loyer, SECRET")
     await team_login(client, db, clock, o)
 
     page = body(await client.get(page_of(journey)))
     assert "Parcours de Camille Durand" in page
+    # The committee request: its status and its session, never what the fiche says.
+    assert (
+        "Demande d'examen en comité (séance du jeudi 10 décembre 2026 à 9h30) : "
+        "<strong>Reçue par l'animation</strong>"
+    ) in page
+    assert "SECRET" not in page and "loyer" not in page
     assert "Rendez-vous pris" in page and "Jeunes 18-30 ans" in page
     assert "dans 19 jours" in page
     invitation = "Invitation par SMS : <strong>Reçu</strong>"
