@@ -171,11 +171,15 @@ async def write_batch(
 ) -> None:
     """Write one batch in the caller's transaction (one batch of a territory at a time)."""
     await uow.lock(f"intake:{into.territory_id}")
+    await _custom_plans(uow)
+    await _write_batch(uow, into, batch, report)
+
+
+async def _custom_plans(uow: UnitOfWork) -> None:
     if uow.is_postgres:
         # The lookups are prepared statements on a table that grows by thousands of rows a
         # batch: a cached generic plan scans it whole (1 s a lookup).
         await uow.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-    await _write_batch(uow, into, batch, report)
 
 
 async def count_rows(
@@ -189,6 +193,7 @@ async def count_rows(
     """What ``import_rows`` would do, writing nothing: the same matching against the people
     of the territory (read-only queries), and against the rows before, as the import sees
     them. ``pause`` is awaited between batches (to let other tasks run)."""
+    await _custom_plans(uow)
     report = ImportReport(keep=keep)
     index = Index(())
     copies: set[uuid.UUID] = set()
