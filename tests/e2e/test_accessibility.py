@@ -1,7 +1,9 @@
 """axe-core finds no WCAG 2.1 A/AA violation, and nothing scrolls sideways at 320 px, on the
 public pages off the booking path of test_public_flow.py (which audits the check, slots,
-confirm, confirmation, cancel and cancelled pages) and on the main back-office pages; with
-JavaScript, and on a 320 px phone.
+confirm, confirmation, cancel and cancelled pages), on the main back-office pages, and on
+every page of the territory team's office (cohorts, imports, journeys, indicators, the
+structure choice) and of the administration (with the password page its e-mail opens); at
+1280 px with JavaScript, and on a 320 px phone.
 
 On SQLite only: what axe reads is the HTML and CSS, the same whichever engine holds the data,
 and a browser page costs about a second; the flows through these pages (test_public_flow.py,
@@ -11,22 +13,32 @@ from __future__ import annotations
 
 import re
 import secrets
+import uuid
 from datetime import date, datetime
+from typing import Any
 
 import pytest
 from litestar import Litestar
 from playwright.async_api import Page, expect
 from sqlalchemy import update
 from tests.e2e.browser import Mode, NewPage
-from tests.e2e.steps import audit, invited_person, log_in, paris
-from tests.integration.web_office.office_support import add_journey, set_password
+from tests.e2e.mail import Mailbox
+from tests.e2e.steps import COHORTS, audit, invited_person, log_in, paris
+from tests.e2e.test_team_office_flow import CSV_ROWS, windows_1252_csv
+from tests.integration.web_office.office_support import add_cohort, add_journey, set_password
 from tests.integration.web_public import browsing as b
 from tests.support import scenario as sc
 
+from rdv_spie.administration import paths as admin
+from rdv_spie.agents.models import Membership, Role
 from rdv_spie.clock import FrozenClock
 from rdv_spie.db.uow import Database
+from rdv_spie.people import imports
+from rdv_spie.people import paths as people
 from rdv_spie.people.models import Journey
 from rdv_spie.scheduling.models import Absence
+from rdv_spie.territories.models import Organisation, OrganisationKind
+from rdv_spie.web import paths as office
 
 AUDITED: tuple[Mode, ...] = ("js", "mobile")
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -225,3 +237,174 @@ async def test_office_pages(
     await audit(page, mode, "the login page after logging out")
     await page.goto("/agent/agenda")  # the session ended on the server
     await _heading(page, "Connexion à l'espace agent")
+
+
+async def _second_structure(
+    db: Database, clock: FrozenClock, s: sc.Scenario, agent_id: Any
+) -> None:
+    """The agent is an animator of a second organisation too: the structure choice shows."""
+    async with db.unit_of_work(clock=clock) as uow:
+        other = Organisation(
+            territory_id=s.territory_id,
+            name="Mission locale test",
+            kind=OrganisationKind.MISSION_LOCALE,
+        )
+        uow.session.add(other)
+        await uow.session.flush()
+        uow.session.add(Membership(agent_id=agent_id, organisation_id=other.id, role=Role.ANIMATOR))
+
+
+@pytest.mark.parametrize("mode", AUDITED)
+async def test_team_pages(
+    new_page: NewPage, mode: Mode, db: Database, clock: FrozenClock, app: Litestar
+) -> None:
+    s = await sc.build(db, clock)
+    await add_cohort(db, clock, s)
+    await _second_structure(db, clock, s, s.animator_id)
+    email = await set_password(db, clock, s.animator_id)
+    page = await log_in(new_page, email, mode, lands=COHORTS)
+
+    await page.goto(office.ACTING)
+    await _heading(page, "Choisir sa structure")
+    await audit(page, mode, "the structure choice")
+    await page.get_by_label(re.compile(r"^Département test")).check()
+    await page.get_by_role("button", name="Valider").click()
+
+    await page.goto(office.COHORTS)
+    await _heading(page, "Cohortes")
+    await audit(page, mode, "the cohorts")
+    await page.get_by_role("link", name="Nouvelle cohorte").click()
+    await audit(page, mode, "a new cohort")
+    await page.get_by_label("Nom de la cohorte").fill("")
+    await page.get_by_role("button", name="Créer la cohorte").click()
+    await expect(page.get_by_role("alert")).to_be_visible()
+    await audit(page, mode, "a new cohort with its errors")
+
+    await page.goto(office.COHORTS)
+    await page.get_by_role("link", name="Jeunes 18-30 ans").click()
+    await _heading(page, "Cohorte Jeunes 18-30 ans")
+    await audit(page, mode, "a cohort, empty")
+    await page.get_by_role("link", name="Modifier les réglages").click()
+    await audit(page, mode, "a cohort's settings")
+
+    await page.get_by_role("link", name="Retour à la cohorte").click()
+    await page.get_by_role("link", name="Importer des personnes").click()
+    await audit(page, mode, "the upload form")
+    await page.get_by_role("button", name="Voir ce que l'import va faire").click()
+    await expect(page.get_by_role("alert")).to_be_visible()
+    await audit(page, mode, "the upload form without a file")
+    await page.get_by_label("Fichier des personnes").set_input_files(
+        {"name": "personnes.csv", "mimeType": "text/csv", "buffer": windows_1252_csv(CSV_ROWS)}
+    )
+    await page.get_by_role("button", name="Voir ce que l'import va faire").click()
+    await _heading(page, "Import du fichier personnes.csv")
+    await audit(page, mode, "the import's preview with rejected rows")
+    await page.get_by_role("button", name=re.compile(r"^Importer \d+ personnes?$")).click()
+    await expect(page.get_by_role("progressbar")).to_be_visible()  # audited below
+    run_id = uuid.UUID(page.url.rstrip("/").rsplit("/", 1)[-1])
+    assert await imports.run(db=db, clock=clock, import_id=run_id) == "done"
+    await page.reload()
+    await expect(page.get_by_role("status")).to_contain_text("L'import est terminé")
+    await audit(page, mode, "the import's summary")
+    await page.get_by_role("link", name="Historique des imports").first.click()
+    await _heading(page, re.compile(r"^Historique des imports"))
+    await audit(page, mode, "the import history")
+    await page.get_by_role("link", name=re.compile(r"^Cohorte ")).first.click()
+    await audit(page, mode, "a cohort with people")
+
+    await page.goto(office.JOURNEYS)
+    await _heading(page, "Parcours")
+    await audit(page, mode, "the journeys")
+    await page.get_by_role("link", name="Zoé Lefèvre").click()
+    await _heading(page, "Parcours de Zoé Lefèvre")
+    await page.get_by_role("button", name="Relancer maintenant").click()
+    await expect(page.locator("ol.timeline")).to_contain_text("Invitation")
+    await audit(page, mode, "a journey with its timeline")
+    await page.get_by_role("button", name="Clore le parcours").click()  # no reason chosen
+    await expect(page.get_by_role("alert")).to_be_visible()
+    await audit(page, mode, "a journey's closing without a reason")
+
+    await page.goto(office.INDICATORS)
+    await _heading(page, re.compile(r"^Indicateurs"))
+    await audit(page, mode, "the indicators")
+
+
+@pytest.mark.parametrize("mode", AUDITED)
+async def test_administration_pages(
+    new_page: NewPage, mode: Mode, db: Database, clock: FrozenClock, mailbox: Mailbox
+) -> None:
+    s = await sc.build(db, clock)
+    email = await set_password(db, clock, s.admin_id)
+    page = await log_in(new_page, email, mode, lands=COHORTS)
+
+    await page.goto(admin.ADMINISTRATION)
+    await _heading(page, "Administration")
+    await audit(page, mode, "the administration")
+    for path, name, title, new, row in [
+        (admin.ORGANISATIONS, "structures", "Structures du territoire", "Ajouter une structure",
+         "Département test"),
+        (admin.PLACES, "places", re.compile(r"^Lieux de rendez-vous"), "Ajouter un lieu",
+         "Lieu 0"),
+        (admin.TYPES, "types", "Motifs de rendez-vous du territoire", "Ajouter un motif",
+         "Premier rendez-vous"),
+        (admin.AGENTS, "agents", re.compile(r"^Agents de"), "Ajouter un agent",
+         "Referent0 Test"),
+    ]:  # fmt: skip
+        await page.goto(path)
+        await _heading(page, title)
+        await audit(page, mode, f"the {name}")
+        await page.get_by_role("link", name=re.compile(f"^{row}")).first.click()
+        await audit(page, mode, f"one of the {name}")
+        await page.goto(path)
+        await page.get_by_role("link", name=new).click()
+        await audit(page, mode, f"a new one of the {name}")
+        await page.locator("main form").last.get_by_role("button").last.click()  # empty
+        await expect(page.get_by_role("alert").first).to_be_visible()
+        await audit(page, mode, f"a new one of the {name}, refused")
+
+    await page.goto(admin.API_KEYS)
+    await _heading(page, re.compile(r"^Clés API"))
+    await audit(page, mode, "the API keys")
+    await page.goto(admin.FEED)
+    await _heading(page, re.compile(r"^Calendrier du territoire"))
+    await audit(page, mode, "the territory's feed")
+    await page.goto(admin.READ_TRAIL)
+    await _heading(page, "Consultations d'un dossier")
+    await audit(page, mode, "the read trail's search")
+
+    # A new agent: the e-mailed link opens the password page (a new browser, no session).
+    await page.goto(admin.AGENT_NEW)
+    await page.get_by_label("Prénom").fill("Inès")
+    await page.get_by_label("Nom", exact=True).fill("Moreau")
+    await page.get_by_label("Adresse e-mail professionnelle").fill("ines@test.test")
+    await page.get_by_role("radio", name=re.compile(r"^Référent ou référente")).check()
+    await page.get_by_role("button", name="Ajouter et envoyer le lien").click()
+    await expect(page.get_by_role("status")).to_be_visible()
+    await audit(page, mode, "an agent just added")
+    [message] = await mailbox.deliver(to="ines@test.test")
+    newcomer = await new_page(mode)
+    await newcomer.goto(mailbox.link(message, admin.PASSWORD_SETUP))
+    await _heading(newcomer, "Choisir votre mot de passe")
+    await audit(newcomer, mode, "the password page")
+    await newcomer.get_by_role("button", name="Enregistrer mon mot de passe").click()
+    await expect(newcomer.get_by_role("alert").first).to_be_visible()
+    await audit(newcomer, mode, "the password page, refused")
+
+
+@pytest.mark.parametrize("mode", AUDITED)
+async def test_import_progress_page(
+    new_page: NewPage, mode: Mode, db: Database, clock: FrozenClock, app: Litestar
+) -> None:
+    """The page of an import under way (its own test: it refreshes itself)."""
+    s = await sc.build(db, clock)
+    cohort_id = await add_cohort(db, clock, s)
+    email = await set_password(db, clock, s.animator_id)
+    page = await log_in(new_page, email, mode, lands=COHORTS)
+    await page.goto(people.IMPORT_NEW.replace("{cohort_id:uuid}", str(cohort_id)))
+    await page.get_by_label("Fichier des personnes").set_input_files(
+        {"name": "personnes.csv", "mimeType": "text/csv", "buffer": windows_1252_csv(CSV_ROWS)}
+    )
+    await page.get_by_role("button", name="Voir ce que l'import va faire").click()
+    await page.get_by_role("button", name=re.compile(r"^Importer \d+ personnes?$")).click()
+    await expect(page.get_by_role("progressbar")).to_be_visible()
+    await audit(page, mode, "the import's progress")
