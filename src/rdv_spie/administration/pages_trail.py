@@ -15,6 +15,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import Request, Response, get
 from litestar.types import ControllerRouterHandler
@@ -74,7 +75,7 @@ async def _trail(
         "name": None if person.purged_at else f"{person.first_name} {person.last_name}",
         "lines": [{"at": where.local(e.at), "agent": e.agent_name, "what": e.what} for e in lines],
         "older": (
-            f"{paths.READ_TRAIL}?personne={person.id}&avant={lines[-1].at.isoformat()}"
+            f"{paths.READ_TRAIL}?{urlencode({'personne': person.id, 'avant': lines[-1].at})}"
             if more
             else None
         ),

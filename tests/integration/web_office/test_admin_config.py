@@ -4,10 +4,13 @@ person's read trail — through the same services and refusals as the API, for a
 
 from __future__ import annotations
 
+import html
+import re
 import uuid
+from datetime import timedelta
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from tests.integration.web_office.office_support import (
     Office,
     body,
@@ -19,9 +22,12 @@ from tests.integration.web_office.office_support import (
 )
 
 from rdv_spie.administration import paths
+from rdv_spie.audit import service as audit
+from rdv_spie.audit.models import FileRead
 from rdv_spie.clock import FrozenClock
 from rdv_spie.db.uow import Database
 from rdv_spie.journeys import paths as journey_paths
+from rdv_spie.people.models import Journey
 from rdv_spie.scheduling.models import AppointmentType
 from rdv_spie.territories.models import Organisation, Place
 
@@ -396,3 +402,37 @@ async def test_a_referent_gets_403_on_every_administration_page(
         assert place is not None and place.active and place.name != "Refusé"
         kind = await uow.session.get(AppointmentType, office.s.single_type_id)
         assert kind is not None and kind.name == "Premier rendez-vous"
+
+
+async def test_a_long_read_trail_goes_on_on_a_second_page(
+    client: httpx.AsyncClient, office: Office, db: Database, clock: FrozenClock
+) -> None:
+    journey = await office_journey(db, clock, office, last_name="Lemaire")
+    async with db.unit_of_work(clock=clock) as uow:
+        row = await uow.session.get(Journey, journey)
+        assert row is not None
+        person_id = row.person_id
+        start = clock.now() - timedelta(days=30)
+        await uow.session.execute(
+            insert(FileRead),
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "at": start + timedelta(minutes=i),
+                    "agent_id": office.s.animator_id,
+                    "person_id": person_id,
+                    "what": "agenda",
+                }
+                for i in range(audit.MAX_ROWS + 1)
+            ],
+        )
+    await as_admin(client, office, db, clock)
+    first = await client.get(paths.READ_TRAIL, params={"personne": str(person_id)})
+    assert first.status_code == 200
+    assert first.text.count('<td data-label="Agent">') == audit.MAX_ROWS
+    older = re.search(r'href="([^"]*avant=[^"]*)"', first.text)
+    assert older, "no link to the older lines"
+    second = await client.get(html.unescape(older.group(1)))
+    assert second.status_code == 200
+    assert second.text.count('<td data-label="Agent">') == 1
+    assert "avant=" not in second.text
