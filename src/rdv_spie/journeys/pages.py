@@ -20,10 +20,10 @@ from litestar.types import ControllerRouterHandler
 
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.deps import Uow
-from rdv_spie.errors import Conflict, DomainError, Invalid
+from rdv_spie.errors import Conflict, DomainError, Invalid, NotFound
 from rdv_spie.invitations import again
 from rdv_spie.journeys import listing, paths, timeline
-from rdv_spie.people import closing
+from rdv_spie.people import closing, followup
 from rdv_spie.people import service as people
 from rdv_spie.people.status import JourneyStatus
 from rdv_spie.scheduling import paths as scheduling_paths
@@ -109,6 +109,11 @@ async def _page(
     where = await ui.where(uow, office.actor)
     file = await timeline.read(uow, office.actor, journey_id, where.zone)
     fait = request.query_params.get("fait")
+    try:  # the office booking is for the structures that follow the person
+        await followup.visible_journey(uow, office.actor, journey_id)
+        can_book = True
+    except NotFound:
+        can_book = False
     context = {
         "file": file,
         "error": error,
@@ -120,6 +125,7 @@ async def _page(
         "close_path": journey_path(journey_id, paths.JOURNEY_CLOSE),
         "list_path": paths.JOURNEYS,
         "booking_path": f"{scheduling_paths.BOOKING}?{urlencode({'parcours': str(journey_id)})}",
+        "can_book": can_book,
     }
     return ui.page(request, office, "journey", "parcours", context, status=status)
 

@@ -23,6 +23,7 @@ from tests.integration.web_office.office_support import (
     set_password,
 )
 
+from rdv_spie.agents.models import Agent, Membership, Role
 from rdv_spie.audit.models import FileRead
 from rdv_spie.clock import FrozenClock
 from rdv_spie.committees.models import CtoRequest, CtoSeries, CtoSession, RequestStatus
@@ -32,6 +33,7 @@ from rdv_spie.invitations.models import Channel, Invitation
 from rdv_spie.notifications.models import Notification, NotificationStatus
 from rdv_spie.people.models import Journey, Person
 from rdv_spie.scheduling.models import Appointment
+from rdv_spie.territories.models import Organisation, OrganisationKind
 
 LIST = "/agent/parcours"
 NOW = datetime(2026, 12, 1, 8, tzinfo=UTC)
@@ -545,3 +547,34 @@ async def test_the_api_closes_a_journey_for_the_territory_team_only(
     assert row is not None and row.closed_reason == "emploi_formation"
     listed = await client.get(f"/api/v1/cohorts/{o.cohort_id}/journeys", headers=o.s.auth())
     assert [j["status"] for j in listed.json()] == ["closed"]
+
+
+async def test_the_team_of_another_structure_of_the_territory_follows_but_does_not_book(
+    client: httpx.AsyncClient, office: Office, db: Database, clock: FrozenClock
+) -> None:
+    """An admin of another structure of the territory is in its team: they read and act on
+    the journeys of every cohort there; booking stays with the structures that follow the
+    person (the office booking's rule), so the page does not offer it."""
+    o = office
+    journey = await office_journey(db, clock, o, last_name="Partagee")
+    async with db.unit_of_work(clock=clock) as uow:
+        other = Organisation(
+            territory_id=o.s.territory_id,
+            name="Mission locale",
+            kind=OrganisationKind.MISSION_LOCALE,
+        )
+        agent = Agent(email="admin-ml@exemple.fr", first_name="Alex", last_name="Admin")
+        uow.session.add_all([other, agent])
+        await uow.session.flush()
+        uow.session.add(Membership(agent_id=agent.id, organisation_id=other.id, role=Role.ADMIN))
+        agent_id = agent.id
+    await login(client, await set_password(db, clock, agent_id))
+    assert names(body(await client.get(LIST))) == ["Partagee"]
+    page = body(await client.get(page_of(journey)))
+    assert "Parcours de Camille Partagee" in page
+    assert "Prendre rendez-vous pour cette personne" not in page
+    assert "votre structure ne peut pas le prendre pour elle" in page
+    closed = await client.post(
+        page_of(journey) + "/cloture", data={"csrf_token": csrf(page), "raison": "doublon"}
+    )
+    assert closed.status_code == 303
