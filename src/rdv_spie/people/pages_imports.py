@@ -35,6 +35,7 @@ from rdv_spie.web.pages import redirect
 # The route's own ceiling; the setting ``import_max_bytes`` (at most this) is the rule.
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
 SHOWN_REJECTED = 200  # rows listed on the page; the CSV has them all
+REFRESH_SECONDS = 2
 FILE_FIELD = "fichier"
 REASONS = "pages/office_import_reasons.txt"
 
@@ -157,6 +158,10 @@ async def _run_page(
         columns = await asyncio.to_thread(imports.describe, run.content, run.mapping, today)
     selected = {c.index: (chosen or {}).get(c.index, c.field or "") for c in columns}
     total = max(run.total_rows, run.processed_rows)
+    waiting = run.state in (ImportState.QUEUED, ImportState.RUNNING)
+    # Under way, the page reloads itself every 2 seconds through the HTTP Refresh header (no
+    # script; a <meta> refresh fails WCAG 2.2.1 in axe) unless the person turned it off.
+    refreshing = waiting and request.query_params.get("actualiser") != "non"
     context = {
         "run": run,
         "cohort": cohort,
@@ -167,14 +172,18 @@ async def _run_page(
         "shown": SHOWN_REJECTED,
         "total": total,
         "percent": (100 * run.processed_rows // total) if total else 0,
-        "waiting": run.state in (ImportState.QUEUED, ImportState.RUNNING),
+        "waiting": waiting,
+        "refreshing": refreshing,
         "uploaded_at": where.local(run.created_at),
         "finished_at": where.local(run.finished_at) if run.finished_at else None,
         "errors": (errors or ui.Refusals()).by_key,
         "links": _links(run),
         "done": done or request.query_params.get("fait"),
     }
-    return ui.page(request, office, "import", "cohortes", context, status=status)
+    response = ui.page(request, office, "import", "cohortes", context, status=status)
+    if refreshing:
+        response.headers["Refresh"] = str(REFRESH_SECONDS)
+    return response
 
 
 @get(paths.IMPORT, include_in_schema=False)

@@ -1,9 +1,9 @@
 """Importing people from the back office: an animator uploads a Windows-1252 CSV with bad rows
 (the preview says what would happen, every rejected row in French, nothing written), changes a
-column's mapping, imports (the progress page reloads itself, the in-process runner writes it),
-reads the summary, the history and the rejected rows as CSV; an .xlsx goes the same way; a
-file not a table or too big gets its page and nothing is kept; referents and another
-territory are refused."""
+column's mapping, imports (the progress page reloads itself unless told to stop; the
+in-process runner writes it), reads the summary, the history and the rejected rows as CSV; an
+.xlsx goes the same way; a file not a table or too big gets its page and nothing is kept;
+referents and another territory are refused."""
 
 from __future__ import annotations
 
@@ -132,14 +132,17 @@ async def test_upload_preview_map_import_summary_history(
     confirmed = await client.post(f"{run_url}/lancement", data={"csrf_token": csrf(page.text)})
     assert confirmed.status_code == 303 and confirmed.headers["location"] == run_url
     progress = await client.get(run_url)
-    assert '<meta http-equiv="refresh" content="2">' in progress.text
+    assert progress.headers["refresh"] == "2"  # reloads itself, no script
+    assert "Arrêter la mise à jour automatique" in body(progress)
+    stopped = await client.get(f"{run_url}?actualiser=non")
+    assert "refresh" not in stopped.headers and '<progress id="avancement"' in stopped.text
     assert '<progress id="avancement"' in progress.text
     assert await count(db, clock, Person) == 0
 
     await run_jobs(settings, db, clock)
     summary = await client.get(run_url)
     text = body(summary)
-    assert 'http-equiv="refresh"' not in summary.text
+    assert "refresh" not in summary.headers
     assert "L'import est terminé" in text
     assert await count(db, clock, Person) == 12 and await count(db, clock, Journey) == 12
 
