@@ -31,7 +31,7 @@ from rdv_spie.db.uow import Database
 from rdv_spie.invitations import service as planner
 from rdv_spie.invitations.models import Channel, Invitation
 from rdv_spie.notifications.models import Notification, NotificationStatus
-from rdv_spie.people.models import Journey, Person
+from rdv_spie.people.models import Cohort, Journey, Person
 from rdv_spie.scheduling.models import Appointment
 from rdv_spie.territories.models import Organisation, OrganisationKind
 
@@ -434,6 +434,19 @@ async def test_invite_again_is_refused_when_closed_booked_or_unreachable(
     assert r.status_code == 201, r.text
     silent = await office_journey(db, clock, o, last_name="Muette")
     async with db.unit_of_work(clock=clock) as uow:
+        cohort = Cohort(territory_id=o.s.territory_id, name="Sans motif")
+        uow.session.add(cohort)
+        await uow.session.flush()
+        untyped_cohort = cohort.id
+    untyped = await add_journey(
+        db,
+        clock,
+        territory_id=o.s.territory_id,
+        cohort_id=untyped_cohort,
+        last_name="Sansmotif",
+        appointment_by_on=date(2026, 12, 20),
+    )
+    async with db.unit_of_work(clock=clock) as uow:
         journey = await uow.session.get(Journey, silent)
         assert journey is not None
         await uow.session.execute(
@@ -445,6 +458,7 @@ async def test_invite_again_is_refused_when_closed_booked_or_unreachable(
         (closed, 409, "Ce parcours est clos"),
         (booked, 409, "Cette personne a déjà un rendez-vous à venir"),
         (silent, 422, "n'a accepté ni les SMS ni les e-mails"),
+        (untyped, 422, "La cohorte n'a pas de motif de premier rendez-vous"),
     ):
         refused = await client.post(page_of(journey_id) + "/relance", data={"csrf_token": token})
         assert refused.status_code == status, refused.text
