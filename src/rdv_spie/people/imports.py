@@ -25,6 +25,7 @@ from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any, Protocol
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.orm import defer
 
 from rdv_spie.agents.guards import Actor
 from rdv_spie.agents.models import Agent
@@ -41,6 +42,7 @@ KEEP_ALL = sys.maxsize
 # Header problems a chosen mapping can fix: the run is kept, the page asks for the columns.
 MAPPING_PROBLEMS = frozenset({"missing_columns", "duplicate_column"})
 KINDS = ("csv", "xlsx", "ods", "xls")
+HISTORY_LIMIT = 500
 
 
 class ImportQueue(Protocol):
@@ -211,10 +213,16 @@ async def preview(
 
 async def get_run(*, uow: UnitOfWork, actor: Actor, import_id: uuid.UUID) -> ImportRun:
     """One run of a cohort the actor may import into (any other is not found)."""
-    run = await uow.session.get(ImportRun, import_id)
+    # The file (up to import_max_bytes) is read only while it may still be previewed: the
+    # progress page is asked for every 2 seconds.
+    run = await uow.session.get(
+        ImportRun, import_id, options=[defer(ImportRun.content, raiseload=True)]
+    )
     if run is None:
         raise NotFound("import not found", field="import_id")
     await intake.target(uow, run.cohort_id, actor)
+    if run.state == ImportState.PREVIEWED:
+        await uow.session.refresh(run, ["content"])
     return run
 
 
@@ -257,13 +265,17 @@ async def confirm(*, uow: UnitOfWork, actor: Actor, import_id: uuid.UUID) -> Imp
 async def history(
     *, uow: UnitOfWork, actor: Actor, cohort_id: uuid.UUID
 ) -> list[tuple[ImportRun, Agent | None]]:
-    """The cohort's runs, latest first, with who uploaded each."""
+    """The cohort's runs (the latest ``HISTORY_LIMIT``), latest first, with who uploaded each."""
     into = await intake.target(uow, cohort_id, actor)
     rows = await uow.session.execute(
         select(ImportRun, Agent)
         .outerjoin(Agent, Agent.id == ImportRun.agent_id)
         .where(ImportRun.cohort_id == into.cohort_id)
+        .options(
+            defer(ImportRun.content, raiseload=True), defer(ImportRun.rejected, raiseload=True)
+        )
         .order_by(ImportRun.created_at.desc(), ImportRun.id)
+        .limit(HISTORY_LIMIT)
     )
     return [(run, agent) for run, agent in rows]
 

@@ -203,6 +203,7 @@ async def count_rows(
             if person.id not in copies:  # an earlier batch's copy holds its changes
                 copies.add(person.id)
                 index.add(copy_of(person))
+            uow.session.expunge(person)  # the session would hold the whole territory
         report.take(classify(index, batch))
         if pause is not None:
             await pause()
