@@ -5,6 +5,8 @@ tests, tests/integration/web_public/browsing.py), and an agent logging in."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -93,3 +95,22 @@ async def log_in(
 async def heading(page: Page, text: str | re.Pattern[str]) -> None:
     """The page's one level-1 heading says ``text``."""
     await expect(page.get_by_role("heading", level=1)).to_have_text(text)
+
+
+# Exported by Excel in Windows-1252 with ';': accents in names and headers, a phone column
+# whose header no synonym knows ("Numéro à joindre"), and two bad rows (line 4: no first
+# name; line 5: a birth date that does not exist).
+CSV_ROWS = [
+    ["Nom", "Prénom", "Date de naissance", "Numéro à joindre", "E-mail", "Accord SMS"],
+    ["Dupré", "Hélène", "12/03/1990", "06 12 34 56 78", "", "oui"],
+    ["Lefèvre", "Zoé", "01/02/1995", "06 98 76 54 32", "zoe@exemple.fr", "oui"],
+    ["Garnier", "", "05/06/1988", "06 11 22 33 44", "garnier@exemple.fr", "oui"],
+    ["Müller", "Jürgen", "31/02/1990", "06 55 44 33 22", "jurgen@exemple.fr", "oui"],
+]
+
+
+def windows_1252_csv(rows: list[list[str]]) -> bytes:
+    """The rows as Excel's "CSV (séparateur : point-virgule)" writes them on Windows."""
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=";", lineterminator="\r\n").writerows(rows)
+    return buffer.getvalue().encode("cp1252")

@@ -23,8 +23,15 @@ from playwright.async_api import Page, expect
 from sqlalchemy import update
 from tests.e2e.browser import Mode, NewPage
 from tests.e2e.mail import Mailbox
-from tests.e2e.steps import COHORTS, audit, invited_person, log_in, paris
-from tests.e2e.test_team_office_flow import CSV_ROWS, windows_1252_csv
+from tests.e2e.steps import (
+    COHORTS,
+    CSV_ROWS,
+    audit,
+    invited_person,
+    log_in,
+    paris,
+    windows_1252_csv,
+)
 from tests.integration.web_office.office_support import add_cohort, add_journey, set_password
 from tests.integration.web_public import browsing as b
 from tests.support import scenario as sc

@@ -9,8 +9,6 @@ indicators and downloads their CSV. An admin adds a referent, who follows the e-
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import uuid
 
@@ -20,7 +18,7 @@ from playwright.async_api import Page, expect
 from sqlalchemy import func, select
 from tests.e2e.browser import Mode, NewPage, Shot
 from tests.e2e.mail import Mailbox
-from tests.e2e.steps import AGENDA, COHORTS, heading, log_in
+from tests.e2e.steps import AGENDA, COHORTS, CSV_ROWS, heading, log_in, windows_1252_csv
 from tests.integration.web_office.office_support import set_password
 from tests.support import scenario as sc
 from tests.support import spreadsheets
@@ -36,27 +34,10 @@ FLOWS: tuple[Mode, ...] = ("js", "nojs")
 COHORT = "Jeunes 18-30 ans – Laon"
 NEW_PASSWORD = "une phrase de passe bien longue"
 
-# Exported by Excel in Windows-1252 with ';': accents in names and headers, a phone column
-# whose header no synonym knows ("Numéro à joindre"), and two bad rows (line 4: no first
-# name; line 5: a birth date that does not exist).
-CSV_ROWS = [
-    ["Nom", "Prénom", "Date de naissance", "Numéro à joindre", "E-mail", "Accord SMS"],
-    ["Dupré", "Hélène", "12/03/1990", "06 12 34 56 78", "", "oui"],
-    ["Lefèvre", "Zoé", "01/02/1995", "06 98 76 54 32", "zoe@exemple.fr", "oui"],
-    ["Garnier", "", "05/06/1988", "06 11 22 33 44", "garnier@exemple.fr", "oui"],
-    ["Müller", "Jürgen", "31/02/1990", "06 55 44 33 22", "jurgen@exemple.fr", "oui"],
-]
 XLSX_ROWS: list[list[spreadsheets.Cell]] = [
     ["Nom", "Prénom", "Téléphone portable", "Adresse e-mail"],
     ["Benoît", "Maëlle", "06 22 33 44 55", "maelle@exemple.fr"],
 ]
-
-
-def windows_1252_csv(rows: list[list[str]]) -> bytes:
-    """The rows as Excel's "CSV (séparateur : point-virgule)" writes them on Windows."""
-    buffer = io.StringIO()
-    csv.writer(buffer, delimiter=";", lineterminator="\r\n").writerows(rows)
-    return buffer.getvalue().encode("cp1252")
 
 
 async def _upload(page: Page, name: str, mime: str, data: bytes) -> None:
