@@ -33,6 +33,7 @@ from rdv_spie.people.models import Journey, Person
 FLOWS: tuple[Mode, ...] = ("js", "nojs")
 COHORT = "Jeunes 18-30 ans – Laon"
 NEW_PASSWORD = "une phrase de passe bien longue"
+REFRESHED_WITHIN_MS = 8_000  # the progress page reloads itself every 2 seconds
 
 XLSX_ROWS: list[list[spreadsheets.Cell]] = [
     ["Nom", "Prénom", "Téléphone portable", "Adresse e-mail"],
@@ -50,12 +51,16 @@ async def _upload(page: Page, name: str, mime: str, data: bytes) -> None:
 
 
 async def _import(page: Page, db: Database, clock: FrozenClock) -> None:
-    """Step two: confirm; the worker's job runs the import; the page ends on its summary."""
+    """Step two: confirm; the page shows the import under way; the worker's job runs it and
+    the page, reloading itself (no script needed), ends on its summary."""
     await page.get_by_role("button", name=re.compile(r"^Importer \d+ personnes?$")).click()
+    await expect(page.get_by_role("progressbar")).to_be_visible()
     found = re.search(r"/agent/imports/([0-9a-f-]+)", page.url)
     assert found is not None, page.url
     assert await imports.run(db=db, clock=clock, import_id=uuid.UUID(found.group(1))) == "done"
-    await page.reload()
+    await expect(page.get_by_role("status")).to_contain_text(
+        "L'import est terminé", timeout=REFRESHED_WITHIN_MS
+    )
 
 
 NEW, UPDATED, UNCHANGED, REJECTED = (
