@@ -7,12 +7,15 @@ referents and another territory are refused."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import re
 import uuid
+from pathlib import Path
 
 import httpx
+from litestar import Litestar
 from sqlalchemy import func, select
 from tests.integration.web_office.office_support import Office, body, csrf, login, set_password
 from tests.support import intake as data
@@ -230,3 +233,41 @@ async def test_referents_and_other_territories_are_refused(
     assert (await client.get(f"/agent/imports/{uuid.uuid4()}")).status_code == 404
     history = await client.get(f"{COHORTS}/{office.other_cohort_id}/imports")
     assert history.status_code == 404
+
+
+async def test_confirming_wakes_the_runner_of_the_web_process(
+    client: httpx.AsyncClient,
+    app: Litestar,
+    db: Database,
+    clock: FrozenClock,
+    settings: Settings,
+    office: Office,
+    tmp_path: Path,
+) -> None:
+    """Without Redis the web process's runner imports in the background: the confirm hands
+    it the run at once (its sweep would take a minute here)."""
+    local = settings.model_copy(update={"outbox_dir": tmp_path / "outbox"})
+    context = build_context(local, clock, db=db)
+    runner = InProcessRunner(context, sweep_seconds=60)
+    app.state.job_queue = runner.queue  # what the lifespan does
+    runner.start()
+    try:
+        await team(client, db, clock, office)
+        content = data.csv_bytes(data.people(9))
+        run_id = run_id_of(await upload(client, office.cohort_id, "liste.csv", content))
+        page = await client.get(f"/agent/imports/{run_id}")
+        await client.post(
+            f"/agent/imports/{run_id}/lancement", data={"csrf_token": csrf(page.text)}
+        )
+        for _ in range(200):
+            async with db.unit_of_work(clock=clock, write=False) as uow:
+                run = await uow.session.get(ImportRun, run_id)
+                assert run is not None
+                if run.state == ImportState.DONE:
+                    break
+            await asyncio.sleep(0.05)
+        assert run.state == ImportState.DONE and run.created_count == 9
+    finally:
+        await runner.stop()
+        await context.aclose()
+        db.on_due_notifications = None
