@@ -43,6 +43,7 @@ KEEP_ALL = sys.maxsize
 MAPPING_PROBLEMS = frozenset({"missing_columns", "duplicate_column"})
 KINDS = ("csv", "xlsx", "ods", "xls")
 HISTORY_LIMIT = 500
+KEEP_PREVIEW = timedelta(days=7)  # a preview not imported by then loses its file
 
 
 class ImportQueue(Protocol):
@@ -293,6 +294,27 @@ async def due(db: Database, clock: Clock) -> list[uuid.UUID]:
             .order_by(ImportRun.queued_at)
         )
         return list(ids)
+
+
+async def forget_stale(db: Database, clock: Clock, *, keep: timedelta = KEEP_PREVIEW) -> int:
+    """Drop the files of previews never imported after ``keep`` (a file of people is kept
+    only as long as it may be imported); their runs stay in the history as failed."""
+    async with db.unit_of_work(clock=clock) as uow:
+        result = await uow.session.execute(
+            update(ImportRun)
+            .where(
+                ImportRun.state == ImportState.PREVIEWED,
+                ImportRun.created_at < clock.now() - keep,
+            )
+            .values(
+                state=ImportState.FAILED,
+                content=None,
+                error_code="preview_expired",
+                finished_at=clock.now(),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
 
 class LeaseLost(Exception):

@@ -32,6 +32,7 @@ DAILY = (
     jobs.purge_web_state,
     jobs.purge_personal_data,
     jobs.purge_audit,
+    jobs.forget_stale_imports,
 )
 CONCURRENT_SENDS = 8
 

@@ -67,6 +67,15 @@ async def sweep_imports(ctx: dict[str, Any]) -> int:
     return len(due)
 
 
+async def forget_stale_imports(ctx: dict[str, Any]) -> int:
+    """Drop the files of previews never imported within a week (daily)."""
+    jobs = _jobs(ctx)
+    forgotten = await imports.forget_stale(jobs.db, jobs.clock)
+    if forgotten:
+        _log.info("stale_imports_forgotten", runs=forgotten)
+    return forgotten
+
+
 async def plan_messages(ctx: dict[str, Any]) -> dict[str, int]:
     """Plan invitations, reminders and alerts for every active cohort."""
     jobs = _jobs(ctx)

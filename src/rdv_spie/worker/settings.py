@@ -84,6 +84,7 @@ def worker_settings(
             cron(jobs.purge_web_state, hour={4}, minute={7}, timeout=600),
             cron(jobs.purge_personal_data, hour={4}, minute={22}, timeout=1800),
             cron(jobs.purge_audit, hour={4}, minute={37}, timeout=600),
+            cron(jobs.forget_stale_imports, hour={4}, minute={52}, timeout=600),
         ],
         "on_startup": on_startup,
         "on_shutdown": on_shutdown,

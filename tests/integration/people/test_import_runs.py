@@ -287,3 +287,21 @@ async def test_the_arq_worker_sweeps_and_imports(
     run = await _run(db, clock, run_id)
     assert (run.state, run.created_count) == (ImportState.DONE, 5)
     assert await _count(db, clock, Person) == 5
+
+
+async def test_a_preview_never_imported_loses_its_file_after_a_week(
+    db: Database, clock: FrozenClock, s: sc.Scenario, cohort: uuid.UUID
+) -> None:
+    actor = await _actor(db, clock, s.animator_id)
+    body = data.csv_bytes(data.people(3))
+    old = await _preview(db, clock, actor, cohort, body, "ancien.csv")
+    clock.advance(imports.KEEP_PREVIEW + timedelta(minutes=1))
+    fresh = await _preview(db, clock, actor, cohort, body, "recent.csv")
+    assert await imports.forget_stale(db, clock) == 1
+    run = await _run(db, clock, old)
+    assert (run.state, run.content, run.error_code) == (ImportState.FAILED, None, "preview_expired")
+    assert (await _run(db, clock, fresh)).content == body
+    assert await imports.run(db=db, clock=clock, import_id=old) == "not_claimed"
+    with pytest.raises(Invalid):
+        async with db.unit_of_work(clock=clock) as uow:
+            await imports.remap(uow=uow, actor=actor, import_id=old, mapping={})
