@@ -34,7 +34,17 @@ from rdv_spie.web.pages import redirect
 ROLES = (Role.REFERENT, Role.ANIMATOR, Role.ADMIN, Role.PARTNER)
 MAX_NAME = 100
 # ?fait= keys after a write (office_messages.html's ``done`` says them).
-_DONE = frozenset({"agent-cree", "agent-ajoute", "role", "desactive", "reactive", "lien-envoye"})
+_DONE = frozenset(
+    {
+        "agent-cree",
+        "agent-ajoute",
+        "partenaire-ajoute",
+        "role",
+        "desactive",
+        "reactive",
+        "lien-envoye",
+    }
+)
 
 
 def url(path: str, agent_id: uuid.UUID) -> str:
@@ -181,6 +191,8 @@ async def create_agent(request: Request[Any, Any, Any], uow: Uow, office: Office
         return _new_page(request, office, values=values, errors=errors.by_key, status=422)
     if agent.password_hash:
         return redirect(url(paths.AGENT, agent.id) + "?fait=agent-ajoute")
+    if role == Role.PARTNER:  # no back office: the committees' e-mails and feed are theirs
+        return redirect(url(paths.AGENT, agent.id) + "?fait=partenaire-ajoute")
     await _send_link(request, uow, office, agent.id)
     return redirect(url(paths.AGENT, agent.id) + "?fait=agent-cree")
 

@@ -423,3 +423,21 @@ async def test_an_api_key_is_shown_once_and_stops_working_when_revoked(
     assert r.status_code == 404
     other_headers = {"Authorization": f"Bearer {office.other.keys[office.other.referent_ids[0]]}"}
     assert (await client.get("/api/v1/agents", headers=other_headers)).status_code == 200
+
+
+async def test_a_partner_is_added_without_a_password_link(
+    client: httpx.AsyncClient, db: Database, clock: FrozenClock, office: Office
+) -> None:
+    await _admin(client, db, clock, office)
+    r = await post_form(
+        client,
+        paths.AGENT_NEW,
+        {"first_name": "Paule", "last_name": "Caf", "email": "paule@caf.test", "role": "partner"},
+        token_from=paths.AGENT_NEW,
+    )
+    assert r.status_code == 303 and r.headers["location"].endswith("?fait=partenaire-ajoute")
+    shown = body(await client.get(r.headers["location"]))
+    assert "Le partenaire est ajouté" in shown and "Partenaire" in shown
+    async with db.unit_of_work(clock=clock, write=False) as uow:
+        assert (await uow.session.scalars(select(SetupLink))).all() == []
+        assert (await uow.session.scalars(select(Notification))).all() == []
