@@ -300,7 +300,7 @@ async def rejected_csv(
             [
                 row.get("line"),
                 column if column is not None else "",
-                row.get("header") or "",
+                _cell(str(row.get("header") or "")),
                 renderer.macro(REASONS, "reason", row.get("code"), row.get("field")).strip(),
             ]
         )
@@ -313,6 +313,11 @@ async def rejected_csv(
             "Cache-Control": "no-store",
         },
     )
+
+
+def _cell(text: str) -> str:
+    """A header from the file, never read as a formula by a spreadsheet (CSV injection)."""
+    return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
 
 
 ROUTES: list[ControllerRouterHandler] = [

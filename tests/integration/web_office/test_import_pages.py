@@ -83,11 +83,12 @@ async def test_upload_preview_map_import_summary_history(
 ) -> None:
     await team(client, db, clock, office)
     people = data.people(12)
-    lines = [data.HEADER.replace("Courriel", "Adresse de messagerie")]
+    lines = [data.HEADER.replace("Courriel", "Adresse de messagerie").replace("N° CAF", "=N° CAF")]
     lines += [
         f"{p.last_name};{p.first_name};01/02/1990;{p.phone or ''};{p.email or ''};;" for p in people
     ]
     lines += ["Lefèvre;Zoé;01/02/1990;01 02;zoe@exemple.fr;;", "Roux;Zoé;05/05/1995"]
+    lines += [f"Blanc;Lou;01/02/1990;;lou@exemple.fr;{'1' * 51};"]  # a header read as a formula
     content = ("\r\n".join(lines) + "\r\n").encode("cp1252")
     run_id = run_id_of(await upload(client, office.cohort_id, "liste décembre.csv", content))
     run_url = f"/agent/imports/{run_id}"
@@ -108,7 +109,7 @@ async def test_upload_preview_map_import_summary_history(
         run = await uow.session.get(ImportRun, run_id)
         assert run is not None
         before = (run.created_count, run.rejected_count)
-    assert before == (8, 6)  # 4 people with only an e-mail have no contact left
+    assert before == (8, 7)  # 4 people with only an e-mail have no contact left
 
     # The mapping: column 5 gives the e-mail address; counted again.
     columns = {
@@ -169,6 +170,7 @@ async def test_upload_preview_map_import_summary_history(
             "La ligne n'a pas le même nombre de cases que l'en-tête (un « ; » ou une virgule"
             " en trop ?).",
         ],
+        ["16", "6", "'=N° CAF", "Numéro CAF : le texte est trop long."],
     ]
     assert "Lefèvre" not in rejected.content.decode("utf-8-sig")
 
