@@ -24,7 +24,9 @@ from datetime import date, timedelta
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any, Protocol
 
+import structlog
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import defer
 
 from rdv_spie.agents.guards import Actor
@@ -37,6 +39,7 @@ from rdv_spie.people.models import ImportRun, ImportState
 from rdv_spie.people.rows import FIELDS, PersonRow, RowError
 from rdv_spie.people.table import CsvFormatError, field_of, overrides_of, read_rows
 
+_log = structlog.get_logger(__name__)
 LEASE = timedelta(minutes=2)  # renewed by every batch; a batch takes well under a second
 KEEP_ALL = sys.maxsize
 # Header problems a chosen mapping can fix: the run is kept, the page asks for the columns.
@@ -415,6 +418,12 @@ async def run(
                 await after_batch(seen)
     except LeaseLost:
         return "lost"
+    except (IntegrityError, DataError):
+        # The same batch would fail again at every retry: stop here, the batches before it
+        # stay imported (importing the file again adds the rest, duplicating no one).
+        _log.exception("import_batch_refused", import_id=str(import_id), processed=seen)
+        await _finish(db, clock, import_id, lease, ImportState.FAILED, error_code="import_error")
+        return "failed"
     rejected.sort(key=lambda e: (_int(e.get("line")), _int(e.get("column"))))
     finished = await _finish(db, clock, import_id, lease, ImportState.DONE, rejected=rejected)
     return "done" if finished else "lost"

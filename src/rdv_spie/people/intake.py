@@ -276,25 +276,26 @@ async def _write_batch(
         )
 
     known_ids = sorted({p.id for _, p in matched if isinstance(p, Person)})
-    open_journeys = (
-        set(
-            await uow.session.scalars(
-                select(Journey.person_id).where(
-                    Journey.cohort_id == into.cohort_id,
-                    _among(Journey.person_id, known_ids, uow.is_postgres),
-                    Journey.closed_at.is_(None),
-                )
+    # A person on an open journey of the cohort gets no second one; nor does one whose closed
+    # journey entered the same day (the same file again after a closing changes nothing).
+    open_journeys: set[uuid.UUID] = set()
+    entries: set[tuple[uuid.UUID, date]] = set()
+    if known_ids:
+        for person_id, entered_on, closed_at in await uow.session.execute(
+            select(Journey.person_id, Journey.entered_on, Journey.closed_at).where(
+                Journey.cohort_id == into.cohort_id,
+                _among(Journey.person_id, known_ids, uow.is_postgres),
             )
-        )
-        if known_ids
-        else set()
-    )
+        ):
+            entries.add((person_id, entered_on))
+            if closed_at is None:
+                open_journeys.add(person_id)
     today = now.astimezone(into.zone).date()
     journeys = []
     for row, someone in matched:
-        if someone.id in open_journeys:
-            continue
         entered = row.entered_on or today
+        if someone.id in open_journeys or (someone.id, entered) in entries:
+            continue
         journeys.append(
             {
                 "id": uuid.uuid4(),

@@ -305,3 +305,28 @@ async def test_a_preview_never_imported_loses_its_file_after_a_week(
     with pytest.raises(Invalid):
         async with db.unit_of_work(clock=clock) as uow:
             await imports.remap(uow=uow, actor=actor, import_id=old, mapping={})
+
+
+async def test_the_same_file_after_a_closing_changes_nothing(
+    db: Database, clock: FrozenClock, s: sc.Scenario, cohort: uuid.UUID
+) -> None:
+    actor = await _actor(db, clock, s.animator_id)
+    body = data.csv_bytes(data.people(4))  # no entry date: the import's day
+    for again in (False, True):
+        run_id = await _preview(db, clock, actor, cohort, body, "a.csv")
+        await _confirm(db, clock, actor, run_id)
+        assert await imports.run(db=db, clock=clock, import_id=run_id) == "done"
+        if again:
+            break
+        async with db.unit_of_work(clock=clock) as uow:  # someone found work the same day
+            journey = await uow.session.scalar(select(Journey).limit(1))
+            assert journey is not None
+            journey.closed_at, journey.closed_reason = clock.now(), "emploi_formation"
+    run = await _run(db, clock, run_id)
+    assert (run.state, run.unchanged_count, run.created_count) == (ImportState.DONE, 4, 0)
+    assert await _count(db, clock, Journey) == 4
+    async with db.unit_of_work(clock=clock, write=False) as uow:
+        closed = await uow.session.scalar(
+            select(func.count()).where(Journey.closed_at.is_not(None))
+        )
+        assert closed == 1
