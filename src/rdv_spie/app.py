@@ -187,6 +187,7 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
             RequestController,
         ],
         dependencies={"actor": Provide(deps.provide_actor)},
+        after_response=deps.record_key_use,  # a key's last use, in its own transaction
         opt={"csrf_exempt": True},  # every call carries its API key; no cookie is read
     )
     static = create_static_files_router(

@@ -17,6 +17,7 @@ from rdv_spie.errors import Unauthorized
 from rdv_spie.settings import Settings
 
 _SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
+KEY_USED = "api_key_used"  # request.state: an API key whose last use to stamp
 # Handler option of API reads that show people's files (and so write the audit trail).
 READS_PEOPLE: dict[str, object] = {"reads_people": True}
 
@@ -46,7 +47,19 @@ async def provide_actor(request: Request[Any, Any, Any], uow: Uow) -> Actor:
     secret = secret or request.headers.get("x-api-key", "").strip()
     if not secret:
         raise Unauthorized("missing API key: send 'Authorization: Bearer <key>'")
-    return await api_keys.authenticate(uow=uow, secret=secret)
+    identified = await api_keys.authenticate(uow=uow, secret=secret)
+    if identified.use_to_record is not None:
+        request.state[KEY_USED] = identified.use_to_record  # see record_key_use
+    return identified.actor
+
+
+async def record_key_use(request: Request[Any, Any, Any]) -> None:
+    """After the response: stamp the last use of the API key that authenticated the request
+    (its own short transaction, so a read request stays a read)."""
+    key_id = request.state.get(KEY_USED)
+    if key_id is not None:
+        state = request.app.state
+        await api_keys.record_use(state.db, state.clock, key_id)
 
 
 def provide_database(state: State) -> Database:

@@ -6,18 +6,22 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select, update
+from sqlalchemy import Select, bindparam, or_, select, update
 
 from rdv_spie.agents.guards import Actor, actor_from_rows
 from rdv_spie.agents.models import Agent, ApiKey, Membership
-from rdv_spie.db.uow import UnitOfWork
+from rdv_spie.clock import Clock
+from rdv_spie.db.uow import Database, UnitOfWork
 from rdv_spie.errors import NotFound, Unauthorized
 from rdv_spie.territories.models import Organisation
 
 _PREFIX = "rdv_"
+# How precisely a key's last use is kept: one write per key per period, never one per request.
+USE_PRECISION = timedelta(minutes=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +88,8 @@ def _actor_statement() -> Select[*tuple[Any, ...]]:
             Membership.organisation_id,
             Membership.role,
             Organisation.territory_id,
+            ApiKey.id,
+            ApiKey.last_used_at,
         )
         .join(Agent, Agent.id == ApiKey.agent_id)
         .outerjoin(Membership, Membership.agent_id == Agent.id)
@@ -96,9 +102,19 @@ def _actor_statement() -> Select[*tuple[Any, ...]]:
     )
 
 
-async def authenticate(*, uow: UnitOfWork, secret: str) -> Actor:
+@dataclass(frozen=True, slots=True)
+class Identified:
+    """The agent behind a key, and the key's use to record (None when recorded recently)."""
+
+    actor: Actor
+    use_to_record: uuid.UUID | None
+
+
+async def authenticate(*, uow: UnitOfWork, secret: str) -> Identified:
     """The agent behind a key with their memberships, in one query, or Unauthorized (unknown
-    or revoked key, inactive agent)."""
+    or revoked key, inactive agent); the key's id when its last use is older than
+    ``USE_PRECISION`` (``record_use`` writes it after the response, in its own transaction:
+    the request's transaction may be a read)."""
     if not secret.startswith(_PREFIX):
         raise Unauthorized("invalid API key")
     rows = (
@@ -106,4 +122,23 @@ async def authenticate(*, uow: UnitOfWork, secret: str) -> Actor:
     ).all()
     if not rows:
         raise Unauthorized("invalid API key")
-    return actor_from_rows(rows[0][0], [row[1:] for row in rows if row[1] is not None])
+    actor = actor_from_rows(rows[0][0], [row[1:4] for row in rows if row[1] is not None])
+    key_id, last_used_at = rows[0][4], rows[0][5]
+    stale = last_used_at is None or last_used_at <= uow.clock.now() - USE_PRECISION
+    return Identified(actor, key_id if stale else None)
+
+
+async def record_use(db: Database, clock: Clock, key_id: uuid.UUID) -> None:
+    """Stamp a key's last use (what the admins' keys page lists), at most once per
+    ``USE_PRECISION``: two processes racing write it once."""
+    async with db.unit_of_work(clock=clock) as uow:
+        now = uow.clock.now()
+        await uow.session.execute(
+            update(ApiKey)
+            .where(
+                ApiKey.id == key_id,
+                or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at <= now - USE_PRECISION),
+            )
+            .values(last_used_at=now)
+            .execution_options(synchronize_session=False)
+        )
