@@ -1,8 +1,9 @@
 """Touch targets and focus rings on a 320 px phone, on the main public pages (the invitation
 link, the identity check, the slots, the confirm step, the confirmation) and the main
 back-office pages (login, agenda, team agenda, rules and absences, booking for a caller,
-people to follow, the personal feed page; the forms also with their errors); axe-core on each
-of them too.
+people to follow, the personal feed page; the forms also with their errors) and the territory
+team's office and administration (cohorts, imports, journeys, indicators, the forms with date
+and time fields); axe-core on each of them too.
 
 - **Standalone link or button** (the elements measured): a rendered ``<button>``, or an
   ``<a href>`` that has the class ``standalone`` or ``button``, or is a flex or grid item, or
@@ -22,6 +23,7 @@ On SQLite only, as test_accessibility.py: what is measured is HTML and CSS.
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -30,11 +32,15 @@ import pytest
 from litestar import Litestar
 from playwright.async_api import Locator, Page, expect
 from tests.e2e.browser import NewPage, Shot
-from tests.e2e.steps import audit, invited_person, log_in
-from tests.integration.web_office.office_support import add_journey, set_password
+from tests.e2e.steps import COHORTS, CSV_ROWS, audit, invited_person, log_in, windows_1252_csv
+from tests.integration.web_office.office_support import add_cohort, add_journey, set_password
+from tests.support import scenario as sc
 
+from rdv_spie.administration import paths as admin
 from rdv_spie.clock import FrozenClock
 from rdv_spie.db.uow import Database
+from rdv_spie.people import imports
+from rdv_spie.web import paths as office
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -268,3 +274,45 @@ async def test_office_pages(
     await page.get_by_role("button", name="Créer un nouveau lien").click()
     await expect(page.get_by_label("Lien à copier")).to_have_value(re.compile(r"^http"))
     await check(page, "personal feed")
+
+
+async def test_team_pages(
+    new_page: NewPage, shot: Shot, db: Database, clock: FrozenClock, app: Litestar
+) -> None:
+    """The territory team's office and the administration (the forms with their date and
+    time fields)."""
+    s = await sc.build(db, clock)
+    await add_cohort(db, clock, s)
+    email = await set_password(db, clock, s.admin_id)
+    page = await log_in(new_page, email, "mobile", lands=COHORTS)
+    await check(page, "cohorts")
+    await page.get_by_role("link", name="Nouvelle cohorte").click()
+    await check(page, "new cohort")
+    await page.goto(office.COHORTS)
+    await page.get_by_role("link", name="Jeunes 18-30 ans").click()
+    await check(page, "cohort")
+    await page.get_by_role("link", name="Importer des personnes").click()
+    await check(page, "upload")
+    await page.get_by_label("Fichier des personnes").set_input_files(
+        {"name": "personnes.csv", "mimeType": "text/csv", "buffer": windows_1252_csv(CSV_ROWS)}
+    )
+    await page.get_by_role("button", name="Voir ce que l'import va faire").click()
+    await expect(page.locator("table.import-counts")).to_be_visible()
+    await check(page, "import preview")
+    await shot(page, "import-preview")
+    await page.get_by_role("button", name=re.compile(r"^Importer \d+ personnes?$")).click()
+    run_id = uuid.UUID(page.url.rstrip("/").rsplit("/", 1)[-1])
+    assert await imports.run(db=db, clock=clock, import_id=run_id) == "done"
+    await page.goto(office.JOURNEYS)
+    await check(page, "journeys")
+    await page.get_by_role("link", name="Zoé Lefèvre").click()
+    await check(page, "journey")
+    await shot(page, "journey")
+    await page.goto(office.INDICATORS)
+    await check(page, "indicators")
+    await page.goto(admin.ADMINISTRATION)
+    await check(page, "administration")
+    await page.goto(admin.AGENT_NEW)
+    await check(page, "new agent")
+    await page.goto(admin.TYPE_NEW)
+    await check(page, "new appointment type")
