@@ -214,7 +214,10 @@ async def change_mapping(
     chosen: dict[int, str] = {}
     mapping: dict[str, str] = {}
     for column in columns:
-        value = form.get(f"colonne-{column.index}")
+        sent = form.getall(f"colonne-{column.index}")
+        if not sent:  # not in the form: the column keeps what it gives
+            continue
+        value = sent[0]
         if value and value not in FIELDS:
             errors.add(Invalid("not a field", field="mapping", code="not_listed"))
             continue

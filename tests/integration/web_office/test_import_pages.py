@@ -273,3 +273,26 @@ async def test_confirming_wakes_the_runner_of_the_web_process(
         await runner.stop()
         await context.aclose()
         db.on_due_notifications = None
+
+
+async def test_a_header_without_the_names_asks_for_the_columns(
+    client: httpx.AsyncClient, db: Database, clock: FrozenClock, office: Office
+) -> None:
+    await team(client, db, clock, office)
+    content = "Nom de l'usager;Prénom;Courriel\nMartin;Léa;lea@exemple.fr\n".encode()
+    run_id = run_id_of(await upload(client, office.cohort_id, "a.csv", content))
+    run_url = f"/agent/imports/{run_id}"
+    page = await client.get(run_url)
+    text = body(page)
+    assert "Il manque la colonne du nom ou du prénom" in text
+    assert "Importer" not in text.replace("Importer des personnes", "")
+    refused = await client.post(f"{run_url}/lancement", data={"csrf_token": csrf(page.text)})
+    assert refused.status_code == 422
+    assert "Indiquez d'abord ce que contiennent les colonnes" in body(refused)
+    mapped = await client.post(
+        f"{run_url}/colonnes",
+        data={"csrf_token": csrf(page.text), "colonne-0": "last_name", "colonne-1": "first_name"},
+    )
+    assert mapped.status_code == 303
+    page = await client.get(run_url)
+    assert "Importer 1 personne" in body(page)  # a column not sent keeps its field (e-mail)
