@@ -8,6 +8,8 @@
    batch's own transaction: a worker that dies leaves a run whose lease expires, and the next
    one resumes after the last batch committed. The run ends ``done`` with its file emptied.
 
+Reading the file (its kind, header, columns and rows) is ``upload.py``'s.
+
 Never keeps a cell's content in a run: a rejected row is its line, column, header and reason
 code. Never commits (the caller's unit of work does) except in ``run``, which owns its
 transactions like intake does.
@@ -19,9 +21,7 @@ import asyncio
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from datetime import date, timedelta
-from pathlib import PurePosixPath, PureWindowsPath
+from datetime import timedelta
 from typing import Any, Protocol
 
 import structlog
@@ -34,17 +34,14 @@ from rdv_spie.agents.models import Agent
 from rdv_spie.clock import Clock
 from rdv_spie.db.uow import Database, UnitOfWork
 from rdv_spie.errors import Invalid, NotFound
-from rdv_spie.people import intake, workbook
+from rdv_spie.people import intake, upload
 from rdv_spie.people.models import ImportRun, ImportState
-from rdv_spie.people.rows import FIELDS, PersonRow, RowError
-from rdv_spie.people.table import CsvFormatError, field_of, overrides_of, read_rows
+from rdv_spie.people.rows import FIELDS, RowError
+from rdv_spie.people.table import CsvFormatError
 
 _log = structlog.get_logger(__name__)
 LEASE = timedelta(minutes=2)  # renewed by every batch; a batch takes well under a second
 KEEP_ALL = sys.maxsize
-# Header problems a chosen mapping can fix: the run is kept, the page asks for the columns.
-MAPPING_PROBLEMS = frozenset({"missing_columns", "duplicate_column"})
-KINDS = ("csv", "xlsx", "ods", "xls")
 HISTORY_LIMIT = 500
 KEEP_PREVIEW = timedelta(days=7)  # a preview not imported by then loses its file
 
@@ -56,66 +53,6 @@ class ImportQueue(Protocol):
         """Ask for one run to be imported."""
 
 
-@dataclass(frozen=True, slots=True)
-class Table:
-    """A file read: its header as written, field -> 0-based column, the checked rows."""
-
-    header: tuple[str, ...]
-    columns: dict[str, int]
-    rows: list[PersonRow | RowError]
-
-
-@dataclass(frozen=True, slots=True)
-class Column:
-    """One column of the file's header and the field it gives (None: ignored)."""
-
-    index: int
-    header: str
-    field: str | None
-
-
-def file_kind(data: bytes, file_name: str) -> str:
-    """What the bytes are: a zip spreadsheet (.ods by its name, else .xlsx), an old Excel
-    workbook, or else a CSV file."""
-    if data.startswith(b"PK\x03\x04"):
-        return "ods" if file_name.casefold().endswith(".ods") else "xlsx"
-    if data.startswith(b"\xd0\xcf\x11\xe0"):
-        return "xls"
-    return "csv"
-
-
-def read_table(
-    data: bytes, *, region: str, today: date, mapping: Mapping[str, str] | None = None
-) -> Table:
-    """Read and check the whole file (CPU-bound: run it in a thread); ``CsvFormatError``
-    when it is not a table, or its header lacks the names (``header`` then says it)."""
-    if workbook.is_workbook(data):
-        header, columns, rows = workbook.read_sheet(
-            data, region=region, today=today, mapping=mapping
-        )
-        return Table(header, columns, list(rows))
-    layout, stream = read_rows(data, region=region, today=today, mapping=mapping)
-    return Table(layout.header, layout.columns, list(stream))
-
-
-def describe(content: bytes, chosen: Mapping[str, str], today: date) -> list[Column]:
-    """The file's header with the field each column gives (CPU-bound for a spreadsheet);
-    when the header lacks a name, what each column would give on its own."""
-    try:
-        if workbook.is_workbook(content):
-            header, columns, _ = workbook.read_sheet(
-                content, region="FR", today=today, mapping=chosen
-            )
-        else:
-            layout, _ = read_rows(content, region="FR", today=today, mapping=chosen)
-            header, columns = layout.header, layout.columns
-    except CsvFormatError as exc:
-        overrides = overrides_of(chosen)
-        return [Column(i, text, field_of(text, overrides)) for i, text in enumerate(exc.header)]
-    given = {index: name for name, index in columns.items()}
-    return [Column(i, text, given.get(i)) for i, text in enumerate(header)]
-
-
 def _rejected(errors: list[RowError]) -> list[dict[str, object]]:
     return [
         {"line": e.line, "column": e.column, "header": e.header, "field": e.field, "code": e.code}
@@ -123,33 +60,11 @@ def _rejected(errors: list[RowError]) -> list[dict[str, object]]:
     ]
 
 
-def _clean_name(file_name: str) -> str:
-    """The file's own name, without the folders a browser may send."""
-    name = PureWindowsPath(PurePosixPath(file_name or "").name).name.strip()
-    return name[:255] or "fichier"
-
-
-async def _read(
-    into: intake.Target, data: bytes, today: date, mapping: Mapping[str, str]
-) -> Table | CsvFormatError:
-    try:
-        return await asyncio.to_thread(
-            read_table, data, region=into.region, today=today, mapping=mapping
-        )
-    except CsvFormatError as exc:
-        return exc
-
-
-def _usable(exc: CsvFormatError) -> bool:
-    """A header a mapping can fix: at least two named columns (a last and a first name)."""
-    return exc.code in MAPPING_PROBLEMS and sum(1 for h in exc.header if h.strip()) >= 2
-
-
 async def _fill(
     uow: UnitOfWork,
     into: intake.Target,
     run: ImportRun,
-    found: Table | CsvFormatError,
+    found: upload.Table | CsvFormatError,
     chosen: Mapping[str, str],
 ) -> None:
     """Set the run's mapping and counts from a reading of its file (nothing written but it)."""
@@ -194,17 +109,17 @@ async def preview(
     if len(data) > max_bytes:
         raise Invalid(f"the file is over {max_bytes} bytes", field="file", code="file_too_big")
     today = uow.clock.now().astimezone(into.zone).date()
-    found = await _read(into, data, today, {})
-    if isinstance(found, CsvFormatError) and not _usable(found):
-        if found.code in MAPPING_PROBLEMS or found.code == "empty_file":
+    found = await upload.read(into.region, data, today, {})
+    if isinstance(found, CsvFormatError) and not upload.usable(found):
+        if found.code in upload.MAPPING_PROBLEMS or found.code == "empty_file":
             raise Invalid("no usable column", field="file", code="no_usable_column")
         raise Invalid(str(found), field="file", code="not_a_table")
     run = ImportRun(
         territory_id=into.territory_id,
         cohort_id=into.cohort_id,
         agent_id=actor.agent_id,
-        file_name=_clean_name(file_name),
-        file_kind=file_kind(data, file_name),
+        file_name=upload.clean_name(file_name),
+        file_kind=upload.file_kind(data, file_name),
         file_size=len(data),
         content=data,
         state=ImportState.PREVIEWED,
@@ -244,9 +159,9 @@ async def remap(
             raise Invalid("not a field", field="mapping", code="not_listed")
     into = await intake.target(uow, run.cohort_id, actor)
     today = uow.clock.now().astimezone(into.zone).date()
-    found = await _read(into, run.content, today, mapping)
+    found = await upload.read(into.region, run.content, today, mapping)
     if isinstance(found, CsvFormatError):
-        if found.code in MAPPING_PROBLEMS:
+        if found.code in upload.MAPPING_PROBLEMS:
             raise Invalid(str(found), field="mapping", code=found.code)
         raise Invalid(str(found), field="file", code="not_a_table")
     await _fill(uow, into, run, found, mapping)
@@ -372,8 +287,8 @@ async def run(
         )
         rejected = list(job.rejected)
     today = now.astimezone(into.zone).date()
-    table = None if content is None else await _read(into, content, today, chosen)
-    if not isinstance(table, Table):
+    table = None if content is None else await upload.read(into.region, content, today, chosen)
+    if not isinstance(table, upload.Table):
         code = "file_missing" if table is None else table.code
         await _finish(db, clock, import_id, lease, ImportState.FAILED, error_code=code)
         return "failed"

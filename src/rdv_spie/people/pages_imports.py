@@ -24,7 +24,7 @@ from rdv_spie.agents.guards import Actor
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.deps import AppSettings, Uow
 from rdv_spie.errors import Invalid
-from rdv_spie.people import imports, intake, paths, service
+from rdv_spie.people import imports, intake, paths, service, upload
 from rdv_spie.people.models import Cohort, ImportRun, ImportState
 from rdv_spie.people.rows import FIELDS
 from rdv_spie.templating.render import Renderer
@@ -152,10 +152,10 @@ async def _run_page(
 ) -> Response[str]:
     cohort = await service.get_cohort(uow=uow, actor=office.actor, cohort_id=run.cohort_id)
     where = await ui.where_of(uow, office.actor, run.territory_id)
-    columns: list[imports.Column] = []
+    columns: list[upload.Column] = []
     if run.state == ImportState.PREVIEWED and run.content is not None:
         today = where.today(uow.clock.now())
-        columns = await asyncio.to_thread(imports.describe, run.content, run.mapping, today)
+        columns = await asyncio.to_thread(upload.describe, run.content, run.mapping, today)
     selected = {c.index: (chosen or {}).get(c.index, c.field or "") for c in columns}
     total = max(run.total_rows, run.processed_rows)
     waiting = run.state in (ImportState.QUEUED, ImportState.RUNNING)
@@ -210,7 +210,7 @@ async def change_mapping(
         return await _run_page(request, uow, office, run, errors=errors, status=409)
     where = await ui.where_of(uow, office.actor, run.territory_id)
     today = where.today(uow.clock.now())
-    columns = await asyncio.to_thread(imports.describe, run.content, run.mapping, today)
+    columns = await asyncio.to_thread(upload.describe, run.content, run.mapping, today)
     chosen: dict[int, str] = {}
     mapping: dict[str, str] = {}
     for column in columns:

@@ -1,7 +1,8 @@
-"""Imports in two steps (people/imports.py): the preview counts without writing a person,
-confirm queues once, the worker's run imports once and a second file changes nothing; a run
-left by a dead worker resumes after its last committed batch once its lease has expired; a
-file too big, not a table or without a usable column is refused and nothing is kept."""
+"""Imports in two steps (people/imports.py, people/upload.py): the preview counts without
+writing a person, confirm queues once, the worker's run imports once and a second file changes
+nothing; a run left by a dead worker resumes after its last committed batch once its lease has
+expired; a file too big, not a table or without a usable column is refused and nothing is
+kept."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from rdv_spie.agents.guards import Actor
 from rdv_spie.clock import FrozenClock
 from rdv_spie.db.uow import Database
 from rdv_spie.errors import DomainError, Invalid, NotFound
-from rdv_spie.people import imports
+from rdv_spie.people import imports, upload
 from rdv_spie.people.intake import BATCH
 from rdv_spie.people.models import Cohort, ImportRun, ImportState, Journey, Person
 from rdv_spie.settings import Settings
@@ -156,7 +157,7 @@ async def test_unrecognised_header_is_kept_for_a_mapping(
     run_id = await _preview(db, clock, actor, cohort, body, "a.csv")
     run = await _run(db, clock, run_id)
     assert run.error_code == "missing_columns" and run.total_rows == 0
-    described = imports.describe(body, {}, clock.now().date())
+    described = upload.describe(body, {}, clock.now().date())
     assert [(c.header, c.field) for c in described] == [
         ("Nom de l'usager", None),
         ("Prénom", "first_name"),
