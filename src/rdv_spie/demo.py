@@ -133,6 +133,7 @@ async def seed(uow: UnitOfWork) -> dict[str, uuid.UUID]:
         min_notice_minutes=24 * 60,
         horizon_days=45,
         attendance=Attendance.SINGLE,
+        mandatory=True,  # the RSA's orientation appointment
     )
     d360 = await _get_or_add(
         uow,

@@ -32,7 +32,7 @@ NUMBERS = (
     "cancel_cutoff_minutes",
     "move_cutoff_minutes",
 )
-CHOICES = ("attendance", "online_cancel", "show_agent_name")
+CHOICES = ("attendance", "online_cancel", "show_agent_name", "mandatory")
 FIELDS = ("name", *NUMBERS, *CHOICES, "what_to_bring", "place_ids")
 _DONE = frozenset({"motif-ajoute", "motif-modifie"})
 _DEFAULTS = AppointmentTypeIn(territory_id=uuid.UUID(int=0), name="-")

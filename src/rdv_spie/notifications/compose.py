@@ -153,9 +153,12 @@ async def compose(
                     AppointmentType, cohort.appointment_type_id, options=_NO_PLACES
                 )
                 context["type_name"] = cohort_type.name if cohort_type else ""
+                context["mandatory"] = bool(cohort_type and cohort_type.mandatory)
         if type_ is not None:
             context["type_name"] = type_.name
+            context["mandatory"] = type_.mandatory
         context.setdefault("type_name", "Premier rendez-vous")
+        context.setdefault("mandatory", False)
         extra = await _extra(uow, kind, n, public_url, secret_key)
         if isinstance(extra, str):
             return Skip("cancelled", extra)

@@ -117,6 +117,9 @@ class AppointmentType(Entity):
     # Whether the person is told whom they will meet (the referent's first name and structure):
     # off for types where whoever is free receives.
     show_agent_name: Mapped[bool] = mapped_column(default=True)
+    # An appointment the person is required to attend (the RSA's first orientation
+    # appointment): the invitation and its reminders say so, in plain words.
+    mandatory: Mapped[bool] = mapped_column(default=False)
 
     allowed_places: Mapped[list[Place]] = relationship(
         secondary=appointment_type_place, lazy="selectin", order_by=Place.name

@@ -40,6 +40,7 @@ class AppointmentTypeOut(msgspec.Struct, kw_only=True):
     move_cutoff_minutes: int  # online moving stops this long before the start
     what_to_bring: str | None
     show_agent_name: bool
+    mandatory: bool  # the invitation says the person is required to come
 
     @classmethod
     def of(cls, t: AppointmentType) -> AppointmentTypeOut:
@@ -60,6 +61,7 @@ class AppointmentTypeOut(msgspec.Struct, kw_only=True):
             move_cutoff_minutes=t.move_cutoff_minutes,
             what_to_bring=t.what_to_bring,
             show_agent_name=t.show_agent_name,
+            mandatory=t.mandatory,
         )
 
 
@@ -78,6 +80,8 @@ class AppointmentTypeIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True
     what_to_bring: LongText | None = None
     # Whether the person is told the referent's first name and structure.
     show_agent_name: bool = True
+    # Whether the person is required to come (the invitation says so).
+    mandatory: bool = False
 
 
 class AppointmentTypePatch(Patch):
@@ -94,6 +98,7 @@ class AppointmentTypePatch(Patch):
     move_cutoff_minutes: int | UnsetType = UNSET
     what_to_bring: LongText | UnsetType | None = UNSET  # null or "" clears it
     show_agent_name: bool | UnsetType = UNSET
+    mandatory: bool | UnsetType = UNSET
 
 
 class RuleIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -42,6 +42,7 @@ TYPE_FIELDS = {
     "cancel_cutoff_minutes": "240",
     "move_cutoff_minutes": "1440",
     "show_agent_name": "false",
+    "mandatory": "true",
     "what_to_bring": "Une pièce d'identité",
 }
 
@@ -256,8 +257,9 @@ async def test_an_appointment_type_is_added_refused_and_changed(
             created.horizon_days,
             created.move_cutoff_minutes,
             created.show_agent_name,
+            created.mandatory,
             created.what_to_bring,
-        ) == (30, 10, 120, 45, 1440, False, "Une pièce d'identité")
+        ) == (30, 10, 120, 45, 1440, False, True, "Une pièce d'identité")
         assert created.allowed_place_ids == {office.s.place_ids[0]}
     edit = url(paths.TYPE, type_id=created.id)
     page = await client.get(edit)

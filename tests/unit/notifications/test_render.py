@@ -132,6 +132,7 @@ def person_context(
     }
     if message in {"invitation", "invitation_reminder"}:
         context["book_by"] = date(2026, 12, 8)
+        context["mandatory"] = False
     if message == "invitation_reminder":
         context["reminder_number"] = 2
     if message in {"booking_confirmation", "appointment_reminder", "appointment_cancelled"}:
@@ -318,6 +319,20 @@ def test_email_says_whom_when_the_type_allows_it(renderer: Renderer, message: st
     email = renderer.render_email(message, context)
     for part in (email.text, email.html):
         assert "Claire" not in part and "Avec :" not in part
+
+
+@pytest.mark.parametrize("message", ["invitation", "invitation_reminder"])
+def test_an_invitation_says_when_the_appointment_is_mandatory(
+    renderer: Renderer, message: str
+) -> None:
+    context = person_context(message)
+    email = renderer.render_email(message, context)
+    for part in (email.text, email.html):
+        assert "obligatoire" not in part
+    context["mandatory"] = True  # the cohort's type is mandatory
+    email = renderer.render_email(message, context)
+    assert "Ce rendez-vous est obligatoire." in email.text
+    assert "<strong>Ce rendez-vous est obligatoire.</strong>" in email.html
 
 
 # Escaping -----------------------------------------------------------------------------------
