@@ -1527,6 +1527,7 @@ def _admin_config_rows() -> list[Row]:
             "cancel_cutoff_minutes": "240",
             "move_cutoff_minutes": "2880",
             "show_agent_name": "true",
+            "mandatory": "false",
             **extra,
         }
 
