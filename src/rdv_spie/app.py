@@ -25,6 +25,7 @@ from rdv_spie.calendars.api import CalendarFeedController
 from rdv_spie.calendars.cache import FeedCache
 from rdv_spie.calendars.feeds import serve_feed
 from rdv_spie.clock import Clock
+from rdv_spie.committees import pages as committee_pages
 from rdv_spie.committees.api import RequestController, SeriesController, SessionController
 from rdv_spie.db.uow import Database, open_database, settings_clock
 from rdv_spie.indicators import pages as indicator_pages
@@ -64,6 +65,7 @@ PAGES: list[ControllerRouterHandler] = [
     *journey_pages.ROUTES,
     *indicator_pages.ROUTES,
     *administration_pages.ROUTES,
+    *committee_pages.ROUTES,
 ]
 
 
@@ -213,6 +215,7 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
         ],
         dependencies={
             "office": Provide(auth.provide_office_user),
+            "member": Provide(auth.provide_signed_in),
             "visitor": Provide(auth.provide_visitor),
             "uow": Provide(deps.provide_uow),
             "settings": Provide(deps.provide_settings, sync_to_thread=False),

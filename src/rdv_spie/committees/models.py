@@ -123,6 +123,10 @@ class CtoMember(Entity):
     series_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cto_series.id", ondelete="CASCADE"))
     agent_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agent.id"), index=True)
     charter_accepted_on: Mapped[date | None]
+    # Which version of the confidentiality charter (templates/charters/) was accepted, and
+    # when (online, or recorded by the team for a paper copy): a new version asks again.
+    charter_version: Mapped[str | None] = mapped_column(String(32))
+    charter_accepted_at: Mapped[datetime | None]
 
 
 class CtoSession(Entity):
@@ -174,6 +178,8 @@ class CtoRequest(Entity):
     summary: Mapped[str] = mapped_column(String(2000))
     already_tried: Mapped[str | None] = mapped_column(String(2000))
     consent: Mapped[bool]
+    # The sentence the person agreed to, as the referent's form showed it.
+    consent_text: Mapped[str | None] = mapped_column(String(500))
     urgent: Mapped[bool] = mapped_column(default=False)
     urgent_reason: Mapped[str | None] = mapped_column(String(500))
     submitted_at: Mapped[datetime]  # kept when carried over: first come, first served

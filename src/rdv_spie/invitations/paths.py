@@ -13,3 +13,5 @@ CONFIRMATION = f"{HOME}/confirmation"
 ICS = f"{HOME}/rendez-vous.ics"
 CANCEL = f"{HOME}/annuler"
 CANCELLED = f"{HOME}/annulation"
+# Where the person's file stands (appointments, a committee's discussion, next steps).
+FILE = f"{HOME}/mon-dossier"

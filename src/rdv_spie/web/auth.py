@@ -153,10 +153,19 @@ def _next_path(request: Request[Any, Any, Any]) -> str:
     return request.url.path + (f"?{query}" if query else "")
 
 
-async def provide_office_user(
-    request: Request[Any, Any, Any], uow: Uow, state: State
-) -> OfficeUser:
-    """The logged-in agent, or LoginRequired."""
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """Any logged-in agent, partners included: the partners' portal's user. ``staff`` says
+    whether they also have the back office (a role other than partner somewhere)."""
+
+    agent: Agent
+    session: WebSession
+    staff: bool
+
+
+async def _agent_session(
+    request: Request[Any, Any, Any], uow: UnitOfWork, state: State
+) -> tuple[WebSession, Agent]:
     settings: Settings = state.settings
     token = request.cookies.get(sessions.AGENT_COOKIE)
     row = await sessions.current_session(uow, settings, token, SessionKind.AGENT)
@@ -166,6 +175,21 @@ async def provide_office_user(
     if agent is None or not agent.active:
         row.ended_at = uow.clock.now()
         raise LoginRequired(_next_path(request))
+    return row, agent
+
+
+async def provide_signed_in(request: Request[Any, Any, Any], uow: Uow, state: State) -> SignedIn:
+    """The logged-in agent whatever their roles, or LoginRequired."""
+    row, agent = await _agent_session(request, uow, state)
+    return SignedIn(agent, row, bool(await office_choices(uow, agent.id)))
+
+
+async def provide_office_user(
+    request: Request[Any, Any, Any], uow: Uow, state: State
+) -> OfficeUser:
+    """The logged-in agent acting for one of their organisations, or LoginRequired;
+    Forbidden for a partner-only agent (their pages are the partners' portal)."""
+    row, agent = await _agent_session(request, uow, state)
     choices = await office_choices(uow, agent.id)
     if not choices:  # partners read committee agendas by e-mail and feed, not people
         raise Forbidden("the back office is for referents, animators and admins", code="partner")
@@ -186,4 +210,5 @@ async def provide_visitor(request: Request[Any, Any, Any], uow: Uow, state: Stat
 
 # Handler parameters name their dependency explicitly (see deps.py).
 Office = NamedDependency[OfficeUser]
+Member = NamedDependency[SignedIn]
 Person = NamedDependency[Visitor]

@@ -19,7 +19,7 @@ from rdv_spie.agents import passwords
 from rdv_spie.deps import Uow
 from rdv_spie.settings import Settings
 from rdv_spie.web import paths, ratelimit, sessions
-from rdv_spie.web.auth import LOGIN_PATH, Office
+from rdv_spie.web.auth import LOGIN_PATH, Member, Office, provide_office_user
 from rdv_spie.web.models import SessionKind
 from rdv_spie.web.office import Form, Refusal, page
 from rdv_spie.web.pages import query_uuid, redirect, render
@@ -121,9 +121,12 @@ async def logout(request: Request[Any, Any, Any], uow: Uow) -> Redirect:
 
 
 @get(HOME, include_in_schema=False)
-async def home(office: Office) -> Redirect:
-    """The back office opens on the agenda (a referent's day), or on the cohorts for the
-    territory team."""
+async def home(request: Request[Any, Any, Any], uow: Uow, member: Member) -> Redirect:
+    """The back office opens on the agenda (a referent's day), on the cohorts for the
+    territory team, on the partners' portal for a partner."""
+    if not member.staff:
+        return redirect(paths.PORTAL)
+    office = await provide_office_user(request, uow, request.app.state)
     return redirect(paths.COHORTS if office.manages else paths.AGENDA)
 
 

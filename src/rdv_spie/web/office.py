@@ -22,7 +22,7 @@ from rdv_spie.agents.guards import Actor
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.errors import DomainError, Invalid, NotFound
 from rdv_spie.territories.models import Territory
-from rdv_spie.web.auth import OfficeUser
+from rdv_spie.web.auth import OfficeUser, SignedIn
 from rdv_spie.web.pages import render
 
 # ?fait= keys that a form shared by several pages sends the browser back with (what
@@ -88,6 +88,24 @@ def page(
     if "done" not in values:  # a shared form (unlocking a link) came back here
         fait = request.query_params.get("fait")
         values["done"] = fait if fait in SHARED_DONE else None
+    return render(request, f"office_{name}", values, status=status)
+
+
+def portal_page(
+    request: Request[Any, Any, Any],
+    member: SignedIn,
+    name: str,
+    active: str | None,
+    context: Mapping[str, Any] | None = None,
+    *,
+    status: int = 200,
+) -> Response[str]:
+    """A page of the partners' portal (``office_<name>.html``) for any logged-in agent: the
+    menu shows the portal (and the back office's first page for staff)."""
+    values = dict(context or {})
+    values |= {"active": active, "me": member.agent, "acting": None, "choices": ()}
+    values["portal_staff"] = member.staff
+    values.setdefault("done", None)
     return render(request, f"office_{name}", values, status=status)
 
 

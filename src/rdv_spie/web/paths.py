@@ -19,8 +19,13 @@ CALENDAR = f"{OFFICE}/calendrier"
 COHORTS = f"{OFFICE}/cohortes"
 JOURNEYS = f"{OFFICE}/parcours"
 INDICATORS = f"{OFFICE}/indicateurs"
+# Committees: a referent's fiches (any staff role), the team's desk (admins and animators).
+FICHES = f"{OFFICE}/fiches"
+COMMITTEES = f"{OFFICE}/comites"
 # Admins only.
 ADMINISTRATION = f"{OFFICE}/administration"
+# The partners' portal: any logged-in agent who sits on a committee (partners included).
+PORTAL = f"{OFFICE}/partenaire"
 
 
 def in_office(path: str) -> bool:

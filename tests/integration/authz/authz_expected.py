@@ -120,7 +120,7 @@ POST /api/v1/cto-requests/{request_id:uuid}/withdraw           C C C X X X X X X
 POST /api/v1/cto-requests/{request_id:uuid}/acknowledge        X C C X X C C X X L L
 POST /api/v1/cto-requests/{request_id:uuid}/decision           X C C X X C C X X L L
 # ---------------------------------------------------------------- back office
-GET /agent                                                     R R R X R R R X R L L
+GET /agent                                                     R R R R R R R R R L L
 GET /agent/structure                                           R R R X R R R X R L L
 POST /agent/structure                                          C C C X X X X X X L L
 # ---- the territory team's office (issue 15): cohorts and imports

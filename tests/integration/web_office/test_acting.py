@@ -140,5 +140,7 @@ async def test_a_partner_only_agent_is_refused_the_back_office(
     email = await set_password(db, clock, partner_id)
     assert (await login(client, email)).status_code == 303
     assert (await client.get("/agent/agenda")).status_code == 403
+    home = await client.get("/agent")  # their pages are the partners' portal
+    assert home.status_code == 303 and home.headers["location"] == "/agent/partenaire"
     async with db.unit_of_work(clock=clock, write=False) as uow:
         assert await uow.session.scalar(select(Agent.id).where(Agent.id == partner_id))
