@@ -93,6 +93,14 @@ async def update_series(
     A new rule or start time applies to sessions generated from now on (move the others)."""
     series = await access.series_for(uow, actor, series_id)
     await require_territory_manager(uow, actor, series.territory_id)
+    if values.get("name", series.name) != series.name:
+        taken = await uow.session.scalar(
+            select(CtoSeries.id).where(
+                CtoSeries.territory_id == series.territory_id, CtoSeries.name == values["name"]
+            )
+        )
+        if taken is not None:
+            raise Invalid("a CTO series of that name exists on the territory", field="name")
     with uow.session.no_autoflush:  # the rules are checked before the row's constraints
         for key, value in values.items():
             setattr(series, key, value)
