@@ -383,9 +383,11 @@ async def change_series(
     request: Request[Any, Any, Any], uow: Uow, office: Office, series_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     """Change a series; deadlines of sessions not yet frozen follow; nothing half-written."""
-    await _series(uow, office, series_id)
+    found = await _series(uow, office, series_id)
     refusals = ui.Refusals()
     fields, values = await _read(request, refusals, editing=True)
+    # Only what changed: same timings leave the coming sessions as they are.
+    fields = {k: v for k, v in fields.items() if getattr(found, k) != v}
     if not refusals:
         await _attempt(
             uow,
@@ -393,7 +395,6 @@ async def change_series(
             series.update_series(uow=uow, actor=office.actor, series_id=series_id, values=fields),
         )
     if refusals:
-        found = await _series(uow, office, series_id)
         await uow.session.refresh(found)
         context = await _series_context(uow, office, found, values)
         return _form_page(request, office, context, errors=refusals.by_key, status=422)

@@ -145,6 +145,14 @@ POST /agent/parcours/{journey_id:uuid}/cloture                 X C C X X C C X X
 # ---- indicators
 GET /agent/indicateurs                                         X R R X X R R X X L L
 GET /agent/indicateurs.csv                                     X R R X X R R X X L L
+# ---- committees (issue 16): series
+GET /agent/comites/series                                      X R R X X R R X X L L
+GET /agent/comites/series/nouvelle                             X R R X X R R X X L L
+POST /agent/comites/series/nouvelle                            X C C X X C C X X L L
+GET /agent/comites/series/{series_id:uuid}                     X R R X X R R X X L L
+POST /agent/comites/series/{series_id:uuid}                    X C C X X C C X X L L
+POST /agent/comites/series/{series_id:uuid}/membres            X C C X X C C X X L L
+POST /agent/comites/series/{series_id:uuid}/membres/{agent_id:uuid}/retrait X C C X X C C X X L L
 # ---- administration
 GET /agent/administration                                      X R X X X R X X R L L
 GET /agent/administration/structures                           X R X X X R X X X L L

@@ -1285,6 +1285,8 @@ def _office_rows() -> list[Row]:
             )
             for path in ("/agent/indicateurs", "/agent/indicateurs.csv")
         ),
+        # ---- committees (issue 16): series
+        *_series_page_rows(),
         # ---- administration
         *_admin_config_rows(),
         *_admin_agent_rows(),
@@ -1428,6 +1430,106 @@ def _office_rows() -> list[Row]:
             target=revoke_own_feeds,
             changed=feed_created,
             fresh="always",
+        ),
+    ]
+
+
+# ---- committees (issue 16): series (committees/pages_series.py): the territory team only
+
+
+def _series_form(w: World, name: str, *, video: str | None = None) -> dict[str, str]:
+    """The series form as A's series has it (un jeudi sur deux à 8 h 30, at A's place)."""
+    return {
+        "name": name,
+        "frequency": "fortnightly",
+        "weekday": "TH",
+        "nth": "1",
+        "starts_on": "2027-03-04",
+        "start_time": "08:30",
+        "duration_minutes": "120",
+        "capacity": "10",
+        "deadline_days_before": "3",
+        "deadline_time": "14:00",
+        "freeze_days_before": "3",
+        "dispatch_days_before": "2",
+        "dispatch_time": "09:00",
+        "place_id": str(w.ids["place_a"]),
+        "video_url": video or "",
+        "active": "true",
+    }
+
+
+def _series_page_rows() -> list[Row]:
+    base = "/agent/comites/series"
+
+    async def series_named(w: World, t: T, a: str) -> bool:
+        return await _count(w, select(func.count()).where(CtoSeries.name == t["name"])) > 0
+
+    async def series_marked(w: World, t: T, a: str) -> bool:
+        series = await w.get(CtoSeries, w.ids["series"])
+        return bool(series.video_url == f"https://visio.example.org/page-{t['name']}")
+
+    async def member_is(w: World, t: T, a: str) -> bool:
+        return await w.scalar(_series_member(w)) is not None
+
+    async def member_gone(w: World, t: T, a: str) -> bool:
+        return await w.scalar(_series_member(w)) is None
+
+    return [
+        Row("GET", base, "office", lambda w, t, a: Call(base), read=has("series", "CTO Laon")),
+        Row(
+            "GET",
+            f"{base}/nouvelle",
+            "office",
+            lambda w, t, a: Call(f"{base}/nouvelle"),
+            read=has("place_a"),  # A's territory's places offered
+        ),
+        Row(
+            "POST",
+            f"{base}/nouvelle",
+            "office",
+            lambda w, t, a: Call(f"{base}/nouvelle", data=_series_form(w, t["name"])),
+            target=_named,
+            changed=series_named,
+            refusals=frozenset({403, 404, 422}),  # another territory: A's place is not listed
+        ),
+        Row(
+            "GET",
+            base + "/{series_id:uuid}",
+            "office",
+            lambda w, t, a: Call(f"{base}/{w.ids['series']}"),
+            read=has("series", "CTO Laon"),
+        ),
+        Row(
+            "POST",
+            base + "/{series_id:uuid}",
+            "office",
+            lambda w, t, a: Call(
+                f"{base}/{w.ids['series']}",
+                data=_series_form(
+                    w, "CTO Laon", video=f"https://visio.example.org/page-{t['name']}"
+                ),
+            ),
+            target=_named,
+            changed=series_marked,
+        ),
+        Row(
+            "POST",
+            base + "/{series_id:uuid}/membres",
+            "office",
+            lambda w, t, a: Call(
+                f"{base}/{w.ids['series']}/membres", data={"agent_id": str(w.ids["member_a"])}
+            ),
+            target=lambda w: _member_target(w, member=False),
+            changed=member_is,
+        ),
+        Row(
+            "POST",
+            base + "/{series_id:uuid}/membres/{agent_id:uuid}/retrait",
+            "office",
+            lambda w, t, a: Call(f"{base}/{w.ids['series']}/membres/{w.ids['member_a']}/retrait"),
+            target=lambda w: _member_target(w, member=True),
+            changed=member_gone,
         ),
     ]
 
