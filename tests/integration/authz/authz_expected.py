@@ -153,6 +153,13 @@ GET /agent/comites/series/{series_id:uuid}                     X R R X X R R X X
 POST /agent/comites/series/{series_id:uuid}                    X C C X X C C X X L L
 POST /agent/comites/series/{series_id:uuid}/membres            X C C X X C C X X L L
 POST /agent/comites/series/{series_id:uuid}/membres/{agent_id:uuid}/retrait X C C X X C C X X L L
+# ---- committees (issue 16): desk
+GET /agent/comites                                             X R R X X R R X X L L
+POST /agent/comites/demandes/{request_id:uuid}/accuse-reception X C C X X C C X X L L
+GET /agent/comites/seances/{session_id:uuid}                   X R R X X R R X X L L
+POST /agent/comites/seances/{session_id:uuid}/deplacement      X C C X X C C X X L L
+POST /agent/comites/seances/{session_id:uuid}/annulation       X C C X X C C X X L L
+POST /agent/comites/demandes/{request_id:uuid}/decision        X C C X X C C X X L L
 # ---- administration
 GET /agent/administration                                      X R X X X R X X R L L
 GET /agent/administration/structures                           X R X X X R X X X L L

@@ -1287,6 +1287,8 @@ def _office_rows() -> list[Row]:
         ),
         # ---- committees (issue 16): series
         *_series_page_rows(),
+        # ---- committees (issue 16): desk
+        *_desk_page_rows(),
         # ---- administration
         *_admin_config_rows(),
         *_admin_agent_rows(),
@@ -1530,6 +1532,110 @@ def _series_page_rows() -> list[Row]:
             lambda w, t, a: Call(f"{base}/{w.ids['series']}/membres/{w.ids['member_a']}/retrait"),
             target=lambda w: _member_target(w, member=True),
             changed=member_gone,
+        ),
+    ]
+
+
+# ---- committees (issue 16): desk (committees/pages_desk.py): the territory team only
+
+
+def _desk_page_rows() -> list[Row]:
+    base = "/agent/comites"
+
+    async def new_request(w: World) -> uuid.UUID:
+        return await w.new_request()
+
+    async def decision_target(w: World) -> dict[str, Any]:
+        from rdv_spie.committees.models import RequestStatus
+
+        request = await w.new_request(session="session_held", status=RequestStatus.ON_AGENDA)
+        return {"id": request, "name": w.marker("Decision")}
+
+    async def request_field(w: World, t: T, a: str, field: str, value: Any) -> bool:
+        row = await w.get(CtoRequest, t["id"] if isinstance(t, dict) else t)
+        return bool(getattr(row, field) == value)
+
+    async def pooled(w: World) -> dict[str, Any]:
+        from zoneinfo import ZoneInfo
+
+        from rdv_spie.territories.models import Territory
+
+        # A session of its own (the API's rows use up the spare series' pool).
+        model = await w.get(CtoSession, w.ids["session_open"])
+        n = w.n()
+        starts = model.starts_at + timedelta(days=400 + n)
+        async with w.db.unit_of_work(clock=w.clock) as uow:
+            row = CtoSession(
+                series_id=model.series_id,
+                territory_id=model.territory_id,
+                occurs_on=starts.date(),
+                starts_at=starts,
+                ends_at=starts + timedelta(hours=2),
+                deadline_at=starts - timedelta(days=3),
+                freeze_at=starts - timedelta(days=3),
+                dispatch_at=starts - timedelta(days=2),
+            )
+            uow.session.add(row)
+            await uow.session.flush()
+            session = row.id
+        zone = ZoneInfo((await w.get(Territory, w.ids["territory"])).timezone)
+        to = (starts + timedelta(days=1)).astimezone(zone)
+        return {"id": session, "to": to.strftime("%Y-%m-%dT%H:%M")}
+
+    async def session_moved(w: World, t: T, a: str) -> bool:
+        return bool((await w.get(CtoSession, t["id"])).sequence > 0)
+
+    async def session_cancelled(w: World, t: T, a: str) -> bool:
+        return bool((await w.get(CtoSession, t["id"])).status == "cancelled")
+
+    return [
+        Row("GET", base, "office", lambda w, t, a: Call(base), read=has("session_open")),
+        Row(
+            "POST",
+            base + "/demandes/{request_id:uuid}/accuse-reception",
+            "office",
+            lambda w, t, a: Call(f"{base}/demandes/{t}/accuse-reception"),
+            target=new_request,
+            changed=lambda w, t, a: request_field(w, t, a, "status", "acknowledged"),
+        ),
+        Row(
+            "GET",
+            base + "/seances/{session_id:uuid}",
+            "office",
+            lambda w, t, a: Call(f"{base}/seances/{w.ids['session_frozen']}"),
+            read=has("Authzagenda"),  # the frozen agenda's fiche
+        ),
+        Row(
+            "POST",
+            base + "/seances/{session_id:uuid}/deplacement",
+            "office",
+            lambda w, t, a: Call(
+                f"{base}/seances/{t['id']}/deplacement",
+                data={"starts_at": t["to"], "reason": "Jour férié"},
+            ),
+            target=pooled,
+            changed=session_moved,
+        ),
+        Row(
+            "POST",
+            base + "/seances/{session_id:uuid}/annulation",
+            "office",
+            lambda w, t, a: Call(
+                f"{base}/seances/{t['id']}/annulation", data={"reason": "Salle indisponible"}
+            ),
+            target=pooled,
+            changed=session_cancelled,
+        ),
+        Row(
+            "POST",
+            base + "/demandes/{request_id:uuid}/decision",
+            "office",
+            lambda w, t, a: Call(
+                f"{base}/demandes/{t['id']}/decision",
+                data={"decision": t["name"], "next_steps": "Un appel du référent"},
+            ),
+            target=decision_target,
+            changed=lambda w, t, a: request_field(w, t, a, "decision", t["name"]),
         ),
     ]
 
