@@ -20,7 +20,15 @@ from sqlalchemy import select
 
 from rdv_spie.deps import Uow
 from rdv_spie.errors import NotFound
-from rdv_spie.invitations import identity, offer, pages_appointment, pages_booking, paths, visit
+from rdv_spie.invitations import (
+    identity,
+    offer,
+    pages_appointment,
+    pages_booking,
+    pages_file,
+    paths,
+    visit,
+)
 from rdv_spie.invitations.models import Invitation
 from rdv_spie.notifications import tokens
 from rdv_spie.people.contact import letters
@@ -38,6 +46,15 @@ FIELD = "lettres"
 def client_ip(request: Request[Any, Any, Any]) -> str:
     """Who a rate limit counts: the client address (an IPv6 /64), never the token."""
     return ratelimit.client(request)
+
+
+def _to_file(request: Request[Any, Any, Any]) -> bool:
+    """Whether the person came for their file (``?suite=dossier``): /rdv then leads there."""
+    return request.query_params.get(paths.NEXT) == paths.NEXT_FILE
+
+
+def _home(request: Request[Any, Any, Any]) -> str:
+    return f"{HOME}?{paths.NEXT}={paths.NEXT_FILE}" if _to_file(request) else HOME
 
 
 def _invalid(request: Request[Any, Any, Any]) -> Response[Any]:
@@ -76,7 +93,7 @@ async def open_invitation(
         invitation_id=invitation.id,
         replaces=request.cookies.get(sessions.SESSION_COOKIE),
     )
-    response = redirect(HOME)
+    response = redirect(_home(request))
     sessions.set_cookie(response, request, settings, sessions.SESSION_COOKIE, cookie)
     return response
 
@@ -97,7 +114,9 @@ def check_page(
     """Who invites and why, and the identity question; nothing personal."""
     context = {
         **seen.context(),
-        "action": paths.CHECK,
+        "action": f"{paths.CHECK}?{paths.NEXT}={paths.NEXT_FILE}"
+        if _to_file(request)
+        else paths.CHECK,
         "field": FIELD,
         "error": error,
         "tries_left": tries_left,
@@ -113,6 +132,8 @@ async def home(request: Request[Any, Any, Any], uow: Uow, visitor: Person) -> Re
         return locked_page(request, seen)
     if not visitor.verified:
         return check_page(request, seen)
+    if _to_file(request):
+        return redirect(pages_file.FILE)
     if await visit.current_appointment(uow, seen) is not None:
         return redirect(offer.CONFIRMATION)
     return redirect(offer.BOOK.list_path)
@@ -134,7 +155,7 @@ async def verify(request: Request[Any, Any, Any], uow: Uow, state: State) -> Res
     if seen.locked:
         return locked_page(request, seen)
     if visitor.verified:
-        return redirect(HOME)
+        return redirect(_home(request))
     form = await request.form()
     given = str(form.get(FIELD) or "")[:100]
     if not letters(given):
@@ -159,7 +180,7 @@ async def verify(request: Request[Any, Any, Any], uow: Uow, state: State) -> Res
         verified=True,
         replaces=visitor.token,
     )
-    response = redirect(HOME)
+    response = redirect(_home(request))
     sessions.set_cookie(response, request, settings, sessions.SESSION_COOKIE, cookie)
     return response
 
@@ -170,4 +191,5 @@ ROUTES: list[ControllerRouterHandler] = [
     verify,
     *pages_booking.ROUTES,
     *pages_appointment.ROUTES,
+    *pages_file.ROUTES,
 ]

@@ -70,6 +70,7 @@ async def confirmation_page(
         "ics_path": ICS_PATH,
         "cancel_path": CANCEL,
         "move_path": MOVE.list_path,
+        "file_path": paths.FILE,
         "error": error,
     }
     return render(request, "booking_confirmation", context, status=status)

@@ -15,3 +15,6 @@ CANCEL = f"{HOME}/annuler"
 CANCELLED = f"{HOME}/annulation"
 # Where the person's file stands (appointments, a committee's discussion, next steps).
 FILE = f"{HOME}/mon-dossier"
+# ``/i/<token>?suite=dossier`` and ``/rdv?suite=dossier``: after the identity check, the file.
+NEXT = "suite"
+NEXT_FILE = "dossier"
