@@ -160,6 +160,13 @@ GET /agent/comites/seances/{session_id:uuid}                   X R R X X R R X X
 POST /agent/comites/seances/{session_id:uuid}/deplacement      X C C X X C C X X L L
 POST /agent/comites/seances/{session_id:uuid}/annulation       X C C X X C C X X L L
 POST /agent/comites/demandes/{request_id:uuid}/decision        X C C X X C C X X L L
+# ---- committees (issue 16): fiches
+GET /agent/fiches                                              R R R X X X X X X L L
+GET /agent/fiches/nouvelle                                     R R R X X X X X X L L
+POST /agent/fiches/nouvelle                                    C C C X X X X X X L L
+GET /agent/fiches/{request_id:uuid}                            R R R X X X X X X L L
+POST /agent/fiches/{request_id:uuid}                           C C C X X X X X X L L
+POST /agent/fiches/{request_id:uuid}/retrait                   C C C X X X X X X L L
 # ---- administration
 GET /agent/administration                                      X R X X X R X X R L L
 GET /agent/administration/structures                           X R X X X R X X X L L

@@ -1289,6 +1289,8 @@ def _office_rows() -> list[Row]:
         *_series_page_rows(),
         # ---- committees (issue 16): desk
         *_desk_page_rows(),
+        # ---- committees (issue 16): fiches
+        *_fiche_page_rows(),
         # ---- administration
         *_admin_config_rows(),
         *_admin_agent_rows(),
@@ -1636,6 +1638,99 @@ def _desk_page_rows() -> list[Row]:
             ),
             target=decision_target,
             changed=lambda w, t, a: request_field(w, t, a, "decision", t["name"]),
+        ),
+    ]
+
+
+# ---- committees (issue 16): fiches (committees/pages_fiches.py): the requesting structure's
+# staff only (a fiche is a person's file); a new one for a journey the structure follows
+
+
+def _fiche_page_rows() -> list[Row]:
+    base = "/agent/fiches"
+
+    async def named_request(w: World) -> dict[str, Any]:
+        name = w.marker("Fiche")
+        return {"id": await w.new_request(name=name), "name": name}
+
+    async def named_journey(w: World) -> dict[str, Any]:
+        name = w.marker("Fichenew")
+        _, journey = await w.new_journey(name=name)
+        return {"id": journey, "name": name}
+
+    def fiche_form(w: World, summary: str) -> dict[str, Any]:
+        return {
+            "session_id": str(w.ids["session_open"]),
+            "thematics": ["logement", "sante"],
+            "summary": summary,
+            "consent": "oui",
+        }
+
+    async def summary_is(w: World, t: T, a: str) -> bool:
+        found = await w.scalar(select(func.count()).where(CtoRequest.summary == t["name"]))
+        return bool(found)
+
+    async def withdrawn(w: World, t: T, a: str) -> bool:
+        return bool((await w.get(CtoRequest, t["id"])).status == "withdrawn")
+
+    def read_name(w: World, t: T, r: httpx.Response, a: str) -> bool:
+        return r.status_code == 200 and t["name"] in r.text
+
+    return [
+        Row(
+            "GET",
+            base,
+            "office",
+            lambda w, t, a: Call(base),
+            target=named_request,
+            read=read_name,
+        ),
+        Row(
+            "GET",
+            base + "/nouvelle",
+            "office",
+            lambda w, t, a: Call(base + "/nouvelle", params={"parcours": str(t["id"])}),
+            target=named_journey,
+            read=read_name,
+        ),
+        Row(
+            "POST",
+            base + "/nouvelle",
+            "office",
+            lambda w, t, a: Call(
+                base + "/nouvelle",
+                params={"parcours": str(t["id"])},
+                data=fiche_form(w, t["name"]),
+            ),
+            target=named_journey,
+            changed=summary_is,
+            fresh="always",
+        ),
+        Row(
+            "GET",
+            base + "/{request_id:uuid}",
+            "office",
+            lambda w, t, a: Call(f"{base}/{t['id']}"),
+            target=named_request,
+            read=read_name,
+        ),
+        Row(
+            "POST",
+            base + "/{request_id:uuid}",
+            "office",
+            lambda w, t, a: Call(
+                f"{base}/{t['id']}", data={"thematics": ["sante"], "summary": t["name"] + "x"}
+            ),
+            target=named_request,
+            changed=lambda w, t, a: summary_is(w, {"name": t["name"] + "x"}, a),
+        ),
+        Row(
+            "POST",
+            base + "/{request_id:uuid}/retrait",
+            "office",
+            lambda w, t, a: Call(f"{base}/{t['id']}/retrait"),
+            target=named_request,
+            changed=withdrawn,
         ),
     ]
 
