@@ -171,12 +171,19 @@ async def fiches(request: Request[Any, Any, Any], uow: Uow, office: Office) -> R
     where = await ui.where_of(uow, office.actor, office.acting.territory_id)
     found = await requests.list_requests(uow=uow, actor=office.actor, session_id=None, status=None)
     mine = [r for r in found if r.organisation_id in office.actor.staff_organisation_ids]
-    rows: list[Row] = []
-    for fiche in reversed(mine):
-        person = await uow.session.get(Person, fiche.person_id)
-        session = await uow.session.get(CtoSession, fiche.session_id)
-        assert person is not None and session is not None
-        rows.append(Row(fiche, person, session))
+    people_of = {
+        p.id: p
+        for p in await uow.session.scalars(
+            select(Person).where(Person.id.in_({r.person_id for r in mine}))
+        )
+    }
+    sessions_of = {
+        s.id: s
+        for s in await uow.session.scalars(
+            select(CtoSession).where(CtoSession.id.in_({r.session_id for r in mine}))
+        )
+    }
+    rows = [Row(r, people_of[r.person_id], sessions_of[r.session_id]) for r in reversed(mine)]
     name = request.query_params.get("nom", "").strip()[:100]
     searched = "nom" in request.query_params
     people = await followup.open_journeys(uow, office.actor, name) if searched else []
