@@ -242,6 +242,23 @@ async def test_rightful_users_get_200(
         r = await client.get(pages[name])
         assert r.status_code == 200, f"team GET {name}: {r.status_code}"
     assert CANARY in body(await client.get(pages["SESSION"]))
+    # The token the foreign actors sent is one that works: the team's acknowledgement passes.
+    before = await _state(world.cto.db, world.cto.clock)
+    token = await _token(client)
+    path, data = _posts(world, world.cto.partner_ids[0])["ACKNOWLEDGE"]
+    done = await client.post(path, data={"csrf_token": token, **data})
+    assert done.status_code == 303, done.text
+    assert await _state(world.cto.db, world.cto.clock) != before
+
+
+async def test_series_feed_never_names_the_person(world: World) -> None:
+    """The series' calendar feed (.ics) a partner subscribes to: counts, never a name."""
+    c = world.cto
+    r = await c.client.post(f"/api/v1/calendar-feeds/cto-series/{c.series_id}", headers=c.animator)
+    assert r.status_code == 201, r.text
+    feed = await c.client.get(r.json()["url"])
+    assert feed.status_code == 200 and "BEGIN:VEVENT" in feed.text
+    assert CANARY not in feed.text
 
 
 async def test_partners_messages_never_name_the_person(
