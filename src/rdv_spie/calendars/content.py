@@ -253,7 +253,7 @@ async def _cto_events(
         lines = [f"Comité technique opérationnel — {name}"]
         if video:
             lines.append(f"Visio : {video}")
-        lines.append(f"Ordre du jour (accès authentifié) : {url}")
+        lines.append(f"La séance sur le portail des partenaires : {url}")
         found.append(
             FeedEvent(
                 uid=session_uid(id_),

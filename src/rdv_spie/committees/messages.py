@@ -3,11 +3,11 @@ the template context it reads when it is composed.
 
 Partners' messages (moved, cancelled, agenda) carry the session and, for the agenda, each
 situation as its number, thematics and requesting structure: never a person's name, contact,
-summary or history (the fiches are for sworn members in the back office), and no link: a
-partner has no back office, the e-mail carries the agenda and the series' feed is their
-calendar. Neither do a request's messages to its referent (the API was the only place to see
-a request; the committee's pages will be). A session's e-mail
-carries the session as an .ics event (its UID is ``ical.event.session_uid``, as in the feeds).
+summary or history (the fiches are for sworn members, on the partners' portal). They link to
+the session's page on the portal (``session_url``; a cancelled one to the portal's home), a
+request's messages to its referent to their fiche's page (``fiche_url``): pages, never the
+API. A session's e-mail carries the session as an .ics event (its UID is
+``ical.event.session_uid``, as in the feeds).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from rdv_spie.committees import paths
 from rdv_spie.committees.models import (
     THEMATIC_LABELS,
     CtoRequest,
@@ -28,6 +29,7 @@ from rdv_spie.committees.models import (
 )
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.ical.event import CalendarEvent, session_uid
+from rdv_spie.notifications.links import page_url
 from rdv_spie.notifications.models import Notification
 from rdv_spie.notifications.registry import Extra, MessageKind, Recipient
 from rdv_spie.people.models import Person
@@ -43,9 +45,9 @@ DECISION = "cto_decision"
 
 
 def session_url(public_url: str, session_id: uuid.UUID) -> str:
-    """The authenticated agenda of a session (API), named by the calendar feeds' events; the
-    e-mails link to no API address."""
-    return f"{public_url.rstrip('/')}/api/v1/cto-sessions/{session_id}/agenda"
+    """A session's page on the partners' portal (its agenda once frozen, for sworn members),
+    named by the members' e-mails and the calendar feeds' events."""
+    return page_url(public_url, paths.PORTAL_SESSION, session_id=session_id)
 
 
 async def for_agent(uow: UnitOfWork, n: Notification, public_url: str) -> Extra | str:
@@ -63,6 +65,11 @@ async def for_agent(uow: UnitOfWork, n: Notification, public_url: str) -> Extra 
     assert series is not None
     zone = await _zone(uow, session.territory_id)
     context = await _session_context(uow, series, session, zone, public_url)
+    context["session_url"] = (
+        page_url(public_url, paths.PORTAL)
+        if session.status == SessionStatus.CANCELLED
+        else session_url(public_url, session.id)
+    )
     if n.name == AGENDA:
         context["situations"] = await _agenda_lines(uow, session)
     place = await uow.session.get(Place, series.place_id) if series.place_id else None
@@ -162,6 +169,7 @@ async def _for_referent(uow: UnitOfWork, n: Notification, public_url: str) -> Ex
             },
             "sessions": sessions,
             "reason": n.params.get("reason", "full"),
+            "fiche_url": page_url(public_url, paths.FICHE, request_id=request.id),
         },
         organisation=await uow.session.get(Organisation, series.organisation_id)
         if series

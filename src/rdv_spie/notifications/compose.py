@@ -163,11 +163,11 @@ async def compose(
         if isinstance(extra, str):
             return Skip("cancelled", extra)
         context.update(extra.context)
-        if kind.links is not None:
+        context["link"] = await _link(uow, n, journey, public_url, secret_key)
+        if kind.links is not None:  # may build on the person's link
             context.update(kind.links(n, context, public_url))
         organisation = extra.organisation or organisation
         context["reminder_number"] = int(n.params.get("reminder_number", 1))
-        context["link"] = await _link(uow, n, journey, public_url, secret_key)
         event = extra.event or _appointment_event(appointment, type_, place)
         return Composed(n.name, n.channel, address, territory, organisation, context, event)
 

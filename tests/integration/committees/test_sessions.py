@@ -5,6 +5,7 @@ one (their referents told), and the series feed keeps it as STATUS:CANCELLED."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import icalendar
 from tests.support.cto import Cto, calendar_of, parsed_instants
@@ -82,7 +83,8 @@ async def test_move_then_cancel(cto: Cto, jobs: JobContext, smtp: SmtpServer) ->
     assert str(events[uid]["STATUS"]) == "CANCELLED" and int(events[uid]["SEQUENCE"]) == 6
     following = next(e for u, e in events.items() if second["id"] in u)
     assert str(following["SUMMARY"]) == "CTO Laon — 2 situations"
-    assert "/api/v1/cto-sessions/" in str(following["URL"])
+    # The session's page on the partners' portal, never the API.
+    assert f"/agent/partenaire/seances/{second['id']}" == urlsplit(str(following["URL"])).path
     assert "visio.example.org" in str(following["DESCRIPTION"])
     # A cancelled session cannot move; cancelling again changes nothing.
     again = await cto.client.post(

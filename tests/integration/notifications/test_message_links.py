@@ -2,8 +2,10 @@
 registry, composed from real rows and rendered by the project's own functions (SMS, e-mail
 subject, text and HTML), carries only links on our public URL, none to the JSON API; each is
 followed over HTTP as its recipient would — the person with a fresh browser, the agent logged
-in through the form (a page, 200) and logged out (the login form, then back) — and the
-committee e-mails that may reach partners, who have no back office, link to nothing of ours."""
+in through the form (a page, 200) and logged out (the login form, then back): a committee's
+members (partners) to the session's page on their portal, a request's referent to their fiche,
+the person told of the decision to their file through their invitation link. The feeds'
+committee events name the portal's page too, never the API nor a person."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+from icalendar import Calendar
 from litestar import Litestar
 from sqlalchemy import select
 from tests.integration.web_office.office_support import login, set_password
@@ -27,33 +30,27 @@ from rdv_spie.agents import setup_links
 from rdv_spie.agents.models import Agent, Membership, Role, SetupLink
 from rdv_spie.clock import FrozenClock
 from rdv_spie.committees import messages as committees
+from rdv_spie.committees import paths as cpaths
+from rdv_spie.committees.models import CtoMember, CtoSession
 from rdv_spie.db.uow import Database
 from rdv_spie.invitations import messages as invitations
 from rdv_spie.invitations.models import Invitation
 from rdv_spie.messages import MESSAGES
 from rdv_spie.notifications import compose, outbox, tokens
 from rdv_spie.notifications import messages as delivery
+from rdv_spie.notifications.links import page_url
 from rdv_spie.notifications.models import Notification
+from rdv_spie.people.models import Person
 from rdv_spie.scheduling import messages as scheduling
 from rdv_spie.settings import Settings
 from rdv_spie.templating.render import Renderer
 from rdv_spie.web import paths
 
+CHARTER_VERSION = "1"
 _URL = re.compile(r"https?://[^\s\"'<>]+")
-# Messages that link to nothing of ours: to the members of a committee, partners among them,
-# the e-mail carries the session (and the agenda's numbers and thematics) and their calendar
-# follows the series' feed; a request's referent has nothing to do and no page shows it yet
-# (the journey's page is the territory team's); the decision tells a person the same.
-LINKLESS = frozenset(
-    {
-        committees.SESSION_MOVED,
-        committees.SESSION_CANCELLED,
-        committees.AGENDA,
-        committees.ACKNOWLEDGED,
-        committees.CARRIED_OVER,
-        committees.DECISION,
-    }
-)
+# Messages (name, channel) that link to nothing of ours: the decision's SMS stays generic and
+# short (anyone holding the phone may read it); its e-mail links to the person's file.
+LINKLESS = frozenset({(committees.DECISION, "sms")})
 
 
 def _for_person(w: world.World, **fields: Any) -> dict[str, Any]:
@@ -127,6 +124,11 @@ ROWS: dict[str, Callable[[world.World, uuid.UUID], dict[str, Any]]] = {
 }
 
 
+def _prefix(path: str) -> str:
+    """A page path up to its first placeholder."""
+    return path.split("{", 1)[0]
+
+
 def _whole(url: str) -> str:
     """A pattern finding ``url`` as a whole link, not as the start of a longer one."""
     return re.escape(url) + r"(?![^\s\"'<>])"
@@ -177,6 +179,19 @@ async def _messages(
     secret: bytes = app.state.secret_key
     async with db.unit_of_work(clock=clock) as uow:
         w = await world.build(uow, s)
+        # The partner sits on the world's series and accepted the charter (a sworn member).
+        series_id = await uow.session.scalar(
+            select(CtoSession.series_id).where(CtoSession.id == w.session_id)
+        )
+        uow.session.add(
+            CtoMember(
+                series_id=series_id,
+                agent_id=partner,
+                charter_accepted_on=clock.now().date(),
+                charter_version=CHARTER_VERSION,
+                charter_accepted_at=clock.now(),
+            )
+        )
         invitation = await uow.session.get(Invitation, w.invitation_id)
         assert invitation is not None
         invitation.token_hash = tokens.hash_token(tokens.derive(secret, invitation.id))
@@ -269,8 +284,16 @@ async def test_every_link_of_every_message_works_for_its_recipient(
     # Every other message offers a link (its person's page, the pages where the agent acts), so
     # the walk below looks at something for each of them.
     without = sorted(key for key, (_, urls) in messages.items() if not urls)
-    linkless = [(k.name, c) for k in MESSAGES if k.name in LINKLESS for c in k.channels]
-    assert without == sorted(linkless)
+    assert without == sorted(LINKLESS)
+    # Committee messages point to the committee's pages: members to the portal's session,
+    # the referent to their fiche, the person to their file.
+    portal, fiche = _prefix(cpaths.PORTAL_SESSION), _prefix(cpaths.FICHE)
+    for name in (committees.SESSION_MOVED, committees.AGENDA):
+        assert all(urlsplit(u).path.startswith(portal) for u in messages[(name, "email")][1])
+    for name in (committees.ACKNOWLEDGED, committees.CARRIED_OVER):
+        assert all(urlsplit(u).path.startswith(fiche) for u in messages[(name, "email")][1])
+    decision = messages[(committees.DECISION, "email")][1]
+    assert [urlsplit(u).query for u in decision] == ["suite=dossier"], decision
 
     wrong: list[tuple[str, str, str, str]] = []
     for (name, channel), (n, urls) in sorted(messages.items()):
@@ -303,3 +326,37 @@ async def test_the_walk_tells_a_page_from_a_missing_one(
     wrong = await _follow_as_agent(app, db, clock, s.referent_ids[0], broken)
     assert {url for url, _ in wrong} == broken
     assert await _follow_as_person(app, {f"{base}/i/pas-un-jeton"}) != []
+
+
+async def test_the_feed_names_the_portals_session_page(
+    app: Litestar, db: Database, clock: FrozenClock
+) -> None:
+    """A series' feed: each session's DESCRIPTION (and URL) is its page on the partners'
+    portal; no API address, no person's name."""
+    s = await sc.build(db, clock)
+    async with db.unit_of_work(clock=clock) as uow:
+        w = await world.build(uow, s)
+        session = await uow.session.get(CtoSession, w.session_id)
+        assert session is not None
+        series_id = session.series_id
+        person = await uow.session.get(Person, w.person_id)
+        assert person is not None
+        names = [person.first_name, person.last_name]
+    async with _browser(app) as browser:
+        made = await browser.post(
+            f"/api/v1/calendar-feeds/cto-series/{series_id}", headers=s.auth()
+        )
+        assert made.status_code in (200, 201), made.text
+        feed = await browser.get(_target(made.json()["url"]))
+        assert feed.status_code == 200, feed.text
+    events = {str(e["UID"]): e for e in Calendar.from_ical(feed.content).walk("VEVENT")}
+    assert events, feed.text
+    page = page_url(PUBLIC_URL, cpaths.PORTAL_SESSION, session_id=w.session_id)
+    descriptions = [str(e.get("DESCRIPTION", "")) for e in events.values()]
+    assert any(page in d for d in descriptions), descriptions
+    for event in events.values():
+        text = f"{event.get('DESCRIPTION', '')} {event.get('URL', '')}"
+        assert "/api/" not in text, text
+        assert urlsplit(str(event["URL"])).path.startswith(_prefix(cpaths.PORTAL_SESSION))
+        for name in names:
+            assert name.lower() not in text.lower(), (name, text)

@@ -39,6 +39,10 @@ def _base(
         "public_url": "https://rdv.example.fr",
         "back_office_url": "https://rdv.example.fr/agent",
         "agent": {"first_name": "Claire", "last_name": "Martin"},
+        # The pages the messages link to (committees/messages.py, rdv_spie/messages.py).
+        "session_url": "https://rdv.example.fr/agent/partenaire/seances/1",
+        "fiche_url": "https://rdv.example.fr/agent/fiches/1",
+        "file_url": "https://rdv.example.fr/i/jeton?suite=dossier",
     }
 
 
@@ -81,8 +85,9 @@ def test_partner_messages(
     assert "Claire Martin" in email.text and "Laon" in email.subject
     if video:
         assert "https://visio.example.org/cto" in email.text or message.endswith("cancelled")
-    # Partners have no back office: no link of ours (the visio's is the only one).
-    assert "rdv.example.fr" not in email.text + email.html
+    # Partners are sent to the session's page on their portal, never to the API.
+    assert context["session_url"] in email.text and context["session_url"] in email.html
+    assert "/api/" not in email.text + email.html
     if message == "cto_agenda":
         if count == 0:
             assert "Aucune situation" in email.text
@@ -112,7 +117,9 @@ def test_referent_messages(renderer: Renderer, message: str, reason: str, has_ne
     _well_formed(email.subject, email.text, email.html)
     # The person is named in the body only: subjects show in mailbox lists and notifications.
     assert "Marie Dupont" not in email.subject and "Marie Dupont" in email.text
-    assert "rdv.example.fr" not in email.text + email.html  # no page shows a request yet
+    # The referent is sent to their fiche's page, never to the API.
+    assert context["fiche_url"] in email.text and context["fiche_url"] in email.html
+    assert "/api/" not in email.text + email.html
     if message == "cto_request_carried_over":
         assert ("annulée" in email.text) == (reason == "cancelled")
         assert ("Aucune autre séance" in email.text) == (not has_next)
