@@ -14,13 +14,14 @@ from __future__ import annotations
 import re
 import secrets
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 from litestar import Litestar
 from playwright.async_api import Page, expect
-from sqlalchemy import update
+from sqlalchemy import select, update
 from tests.e2e.browser import Mode, NewPage
 from tests.e2e.mail import Mailbox
 from tests.e2e.steps import (
@@ -35,11 +36,15 @@ from tests.e2e.steps import (
 from tests.integration.web_office.office_support import add_cohort, add_journey, set_password
 from tests.integration.web_public import browsing as b
 from tests.support import scenario as sc
+from tests.support.cto import Cto
 
 from rdv_spie.administration import paths as admin
 from rdv_spie.agents.models import Membership, Role
 from rdv_spie.clock import FrozenClock
+from rdv_spie.committees import cycle
+from rdv_spie.committees import paths as committee
 from rdv_spie.db.uow import Database
+from rdv_spie.invitations import paths as invitation_paths
 from rdv_spie.people import imports
 from rdv_spie.people import paths as people
 from rdv_spie.people.models import Journey
@@ -415,3 +420,107 @@ async def test_import_progress_page(
     await page.get_by_role("button", name=re.compile(r"^Importer \d+ personnes?$")).click()
     await expect(page.get_by_role("progressbar")).to_be_visible()
     await audit(page, mode, "the import's progress")
+
+
+# ---- committees (issue 16): every committee page of the team and of a referent, the person's file
+
+
+def _at(path: str, **ids: object) -> str:
+    for name, value in ids.items():
+        path = path.replace(f"{{{name}:uuid}}", str(value))
+    return path
+
+
+@pytest.mark.parametrize("mode", AUDITED)
+async def test_committee_pages(
+    new_page: NewPage, mode: Mode, db: Database, clock: FrozenClock, app: Litestar
+) -> None:
+    """A referent's fiches (list, new, one), the team's desk, a session's agenda before and
+    after the freeze (eleven fiches for ten places), the series (list, new, refused, one)."""
+    s = await sc.build(db, clock)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver.local"
+    ) as client:
+        c = Cto(s, client, db, clock, s.organisation_id, [], s.organisation_id, s.referent_ids[0])
+        r = await client.post(
+            "/api/v1/cto-series",
+            headers=c.animator,
+            json={
+                "territory_id": str(s.territory_id),
+                "organisation_id": str(s.organisation_id),
+                "name": "CTO de Laon",
+                "starts_on": "2026-12-10",
+                "place_id": str(s.place_ids[0]),
+            },
+        )
+        assert r.status_code == 201, r.text
+        c.series_id = uuid.UUID(r.json()["id"])
+        people_ids = await c.add_people(12)
+        session = (await c.sessions())[0]
+        fiche_ids = []
+        for i, person in enumerate(people_ids[:11]):
+            extra = {"urgent": True, "urgent_reason": "Expulsion prévue"} if i == 10 else {}
+            done = await c.submit(session["id"], person, **extra)
+            assert done.status_code == 201, done.text
+            fiche_ids.append(done.json()["id"])
+    async with db.unit_of_work(clock=clock) as uow:
+        journey = await uow.session.scalar(
+            select(Journey.id).where(Journey.person_id == people_ids[11])
+        )
+
+    referent = await log_in(new_page, await set_password(db, clock, s.referent_ids[0]), mode)
+    await referent.goto(committee.FICHES)
+    await _heading(referent, "Fiches CTO")
+    await audit(referent, mode, "a referent's fiches")
+    await referent.goto(f"{committee.FICHE_NEW}?parcours={journey}")
+    await _heading(referent, re.compile(r"^Nouvelle fiche CTO pour"))
+    await audit(referent, mode, "a new fiche")
+    await referent.locator("main form").last.get_by_role("button").last.click()  # empty
+    await expect(referent.get_by_role("alert").first).to_be_visible()
+    await audit(referent, mode, "a new fiche, refused")
+    await referent.goto(_at(committee.FICHE, request_id=fiche_ids[0]))
+    await _heading(referent, re.compile(r"^Fiche CTO de"))
+    await audit(referent, mode, "one fiche")
+
+    team_email = await set_password(db, clock, s.admin_id)
+    team = await log_in(new_page, team_email, mode, lands=COHORTS)
+    await team.goto(committee.COMMITTEES)
+    await _heading(team, "Comités techniques d'orientation")
+    await audit(team, mode, "the desk")
+    agenda = _at(committee.SESSION, session_id=session["id"])
+    await team.goto(agenda)
+    await expect(team.locator("main")).to_contain_text("Au-delà de la capacité")
+    await audit(team, mode, "a session's agenda before the freeze")
+    await team.goto(committee.SERIES_LIST)
+    await _heading(team, "Séries de comités")
+    await audit(team, mode, "the series")
+    await team.goto(committee.SERIES_NEW)
+    await _heading(team, "Créer une série de comités")
+    await audit(team, mode, "a new series")
+    await team.locator("main form").last.get_by_role("button").last.click()  # empty
+    await expect(team.get_by_role("alert").first).to_be_visible()
+    await audit(team, mode, "a new series, refused")
+    await team.goto(_at(committee.SERIES, series_id=c.series_id))
+    await _heading(team, "Série CTO de Laon")
+    await audit(team, mode, "one series")
+
+    clock.advance(datetime.fromisoformat(session["freeze_at"]) - clock.now() + timedelta(minutes=1))
+    assert await cycle.freeze_due(db, clock) >= 1
+    team = await log_in(new_page, team_email, mode, lands=COHORTS)  # the session timed out
+    await team.goto(agenda)
+    await expect(team.locator("main")).to_contain_text("Ordre du jour arrêté")
+    await audit(team, mode, "a session's agenda after the freeze")
+
+
+@pytest.mark.parametrize("mode", AUDITED)
+async def test_person_file(
+    new_page: NewPage, mode: Mode, db: Database, clock: FrozenClock, app: Litestar
+) -> None:
+    """The person's page (/rdv/mon-dossier) through their invitation link."""
+    invited = await invited_person(db, clock, app)
+    page = await new_page(mode)
+    await page.goto(f"/i/{invited.token}")
+    await _answer(page, "DUP")
+    await page.goto(invitation_paths.FILE)
+    await expect(page.get_by_role("heading", level=1)).to_be_visible()
+    await audit(page, mode, "the person's file")
