@@ -229,6 +229,7 @@ GET /rdv/deplacer                                              X X X X X X X X X
 GET /rdv/deplacer/confirmer                                    X X X X X X X X X X R
 POST /rdv/deplacer/confirmer                                   X X X X X X X X X X C
 GET /rdv/confirmation                                          X X X X X X X X X X R
+GET /rdv/mon-dossier                                           X X X X X X X X X X R
 GET /rdv/rendez-vous.ics                                       X X X X X X X X X X R
 GET /rdv/annuler                                               X X X X X X X X X X R
 POST /rdv/annuler                                              X X X X X X X X X X C

@@ -2285,6 +2285,14 @@ def _public_rows() -> list[Row]:
             target=person(booked=True),
             read=is_page,
         ),
+        Row(  # the person's file (issue 16): their own appointments, only through their link
+            "GET",
+            "/rdv/mon-dossier",
+            "public",
+            page("/rdv/mon-dossier"),
+            target=person(booked=True),
+            read=is_page,
+        ),
         Row(
             "GET",
             "/rdv/rendez-vous.ics",
