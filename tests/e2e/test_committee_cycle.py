@@ -71,6 +71,7 @@ async def test_committee_cycle(
         clock.advance(timedelta(hours=75))
         for person in others[1:8]:
             assert (await c.submit(session["id"], person)).status_code == 201
+            clock.advance(timedelta(minutes=1))  # first come, first served
     async with db.unit_of_work(clock=clock) as uow:
         journeys = {
             person: await uow.session.scalar(select(Journey.id).where(Journey.person_id == person))
@@ -80,6 +81,7 @@ async def test_committee_cycle(
     # The referent sends two fiches in the browser (Camille's is the 9th, then the 10th).
     referent = await log_in(new_page, await set_password(db, clock, s.referent_ids[0]), mode)
     for person in (invited.person_id, others[8]):
+        clock.advance(timedelta(minutes=1))
         await referent.goto(f"{committee.FICHE_NEW}?parcours={journeys[person]}")
         await referent.get_by_label("Logement", exact=True).check()
         await referent.locator("#summary").fill("Cherche un logement près du bus.")
@@ -140,9 +142,11 @@ async def test_committee_cycle(
     await team.get_by_label("Décision du comité pour Camille Dupré").fill(
         "Orientée vers le bailleur"
     )
-    await team.get_by_label(re.compile(r"^Ce qui est dit à la personne")).first.fill(
-        "Rendez-vous avec le bailleur social."
-    )
+    async with db.unit_of_work(clock=clock) as uow:
+        camille = await uow.session.scalar(
+            select(CtoRequest.id).where(CtoRequest.person_id == invited.person_id)
+        )
+    await team.locator(f"#suite-{camille}").fill("Rendez-vous avec le bailleur social.")
     await team.get_by_role("button", name="Enregistrer la décision pour Camille Dupré").click()
     await expect(team.locator("main")).to_contain_text("Orientée vers le bailleur")
 
