@@ -30,7 +30,11 @@ from rdv_spie.clock import FrozenClock
 from rdv_spie.committees import cycle, paths
 from rdv_spie.committees.models import CtoMember, CtoRequest, CtoSeries, CtoSession
 from rdv_spie.db.uow import Database
+from rdv_spie.messages import MESSAGES
+from rdv_spie.notifications import compose
 from rdv_spie.notifications.models import Notification
+from rdv_spie.settings import Settings
+from rdv_spie.templating.render import Renderer
 from rdv_spie.territories.models import Organisation, OrganisationKind
 
 _TOKEN = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
@@ -95,10 +99,14 @@ async def world(authz_client: httpx.AsyncClient, db: Database, clock: FrozenCloc
         other_referent = await agent(uow, s, ml.id, "referentml", Role.REFERENT)
         unsworn = await agent(uow, s, partner.id, "nonsigne", Role.PARTNER)
         elsewhere = await agent(uow, s, partner.id, "autreserie", Role.PARTNER)
-    c = Cto(s, authz_client, db, clock, partner.id, [unsworn, elsewhere], ml.id, other_referent)
+        sworn = await agent(uow, s, partner.id, "signe", Role.PARTNER)
+    c = Cto(
+        s, authz_client, db, clock, partner.id, [unsworn, elsewhere, sworn], ml.id, other_referent
+    )
     c.series_id = await _series(c, "CTO de Laon")
     other_series = await _series(c, "CTO de Chauny")
     await _member(c, c.series_id, unsworn, accepted=False)
+    await _member(c, c.series_id, sworn, accepted=True)  # receives the agenda's e-mail
     await _member(c, other_series, elsewhere, accepted=True)
     (person,) = await c.add_people(1, last_name=CANARY, first_name=f"{CANARY}prenom")
     session = (await c.sessions())[0]
@@ -262,22 +270,40 @@ async def test_series_feed_never_names_the_person(world: World) -> None:
 
 
 async def test_partners_messages_never_name_the_person(
-    world: World, db: Database, clock: FrozenClock
+    world: World, db: Database, clock: FrozenClock, authz_app: Litestar, settings: Settings
 ) -> None:
-    """Frozen and dispatched: the partners' queued messages (cto_agenda…) carry no canary."""
+    """Frozen and dispatched: every message to a partner (cto_agenda…), rendered by the
+    project's own functions (subject, text, HTML), never names the person."""
     session = next(s for s in await world.cto.sessions() if s["id"] == world.session_id)
-    clock.advance(
-        datetime.fromisoformat(session["dispatch_at"]) - clock.now() + timedelta(minutes=1)
-    )
+    dispatch = datetime.fromisoformat(session["dispatch_at"])
+    clock.advance(dispatch - clock.now() + timedelta(minutes=1))
     await cycle.freeze_due(db, clock)
     await cycle.dispatch_due(db, clock)
     partners = set(world.cto.partner_ids)
-    async with db.unit_of_work(clock=clock) as uow:
-        rows = (
-            await uow.session.execute(
-                select(Notification.name, Notification.agent_id, Notification.params)
+    renderer = Renderer(settings.templates_dir)
+    rendered: list[str] = []
+    async with db.unit_of_work(clock=clock, write=False) as uow:
+        rows = (await uow.session.scalars(select(Notification))).all()
+        for n in rows:
+            if n.agent_id not in partners:
+                continue
+            built = await compose.compose(
+                uow,
+                n,
+                MESSAGES[n.name],
+                public_url="http://testserver.local",
+                secret_key=authz_app.state.secret_key,
             )
-        ).all()
-    for name, agent_id, params in rows:
-        if agent_id in partners or name.startswith("cto_agenda"):
-            assert CANARY not in repr(params), f"{name} to {agent_id} names the person"
+            assert CANARY not in repr(n.params), f"{n.name} to a partner names the person"
+            if not isinstance(built, compose.Composed):
+                continue
+            slug = built.territory.slug
+            if n.channel == "sms":
+                texts = [renderer.render_sms(n.name, built.context, territory_slug=slug)]
+            else:
+                email = renderer.render_email(n.name, built.context, territory_slug=slug)
+                texts = [email.subject, email.text, email.html]
+            for text in texts:
+                assert CANARY not in text, f"{n.name} ({n.channel}) to a partner names the person"
+            rendered.append(n.name)
+    assert "cto_agenda" in rendered  # the sworn partner's agenda e-mail was checked
