@@ -33,6 +33,7 @@ from rdv_spie.db.uow import Database
 from rdv_spie.messages import MESSAGES
 from rdv_spie.notifications import compose
 from rdv_spie.notifications.models import Notification
+from rdv_spie.people.models import Journey
 from rdv_spie.settings import Settings
 from rdv_spie.templating.render import Renderer
 from rdv_spie.territories.models import Organisation, OrganisationKind
@@ -54,6 +55,7 @@ class World:
     request_id: str
     other_series_id: uuid.UUID
     emails: dict[str, str]  # actor -> login e-mail
+    journey_id: uuid.UUID  # the canary person's journey
 
 
 async def _series(c: Cto, name: str) -> uuid.UUID:
@@ -120,7 +122,10 @@ async def world(authz_client: httpx.AsyncClient, db: Database, clock: FrozenCloc
         "referent": await set_password(db, clock, s.referent_ids[0]),
         "team": await set_password(db, clock, s.admin_id),
     }
-    return World(c, session["id"], r.json()["id"], other_series, emails)
+    async with db.unit_of_work(clock=clock) as uow:
+        journey = await uow.session.scalar(select(Journey.id).where(Journey.person_id == person))
+    assert journey is not None
+    return World(c, session["id"], r.json()["id"], other_series, emails, journey)
 
 
 FOREIGN = (
@@ -140,6 +145,7 @@ def _pages(w: World) -> dict[str, str]:
     }
     return {
         "FICHE": url(paths.FICHE, **ids),
+        "FICHE_NEW": f"{paths.FICHE_NEW}?parcours={w.journey_id}",
         "SESSION": url(paths.SESSION, **ids),
         "SERIES": url(paths.SERIES, **ids),
         "PORTAL_SESSION": url(paths.PORTAL_SESSION, **ids),
@@ -158,6 +164,15 @@ def _posts(w: World, agent_id: uuid.UUID) -> dict[str, tuple[str, dict[str, str]
     return {
         "FICHE": (url(paths.FICHE, **ids), {"summary": "Autre chose", "consent": "oui"}),
         "FICHE_WITHDRAW": (url(paths.FICHE_WITHDRAW, **ids), {}),
+        "FICHE_NEW": (  # a fiche for a person the actor's structure does not follow
+            f"{paths.FICHE_NEW}?parcours={w.journey_id}",
+            {
+                "session_id": w.session_id,
+                "thematics": "logement",
+                "summary": "Une autre fiche",
+                "consent": "oui",
+            },
+        ),
         "ACKNOWLEDGE": (url(paths.ACKNOWLEDGE, **ids), {}),
         "DECISION": (url(paths.DECISION, **ids), {"decision": "Orientée", "next_steps": "x"}),
         "SESSION_MOVE": (url(paths.SESSION_MOVE, **ids), {"starts_at": "2026-12-11T10:00"}),
@@ -215,8 +230,7 @@ async def test_foreign_actors_are_refused_and_change_nothing(
     await _as(client, world.emails[actor])
     token = await _token(client)
     for name, page in _pages(world).items():
-        template = getattr(paths, name)
-        if not _registered(authz_app, template):
+        if not _registered(authz_app, getattr(paths, name)):
             continue
         r = await client.get(page)
         assert r.status_code in (403, 404), f"{actor} GET {name}: {r.status_code}"
