@@ -1,6 +1,8 @@
 """The committees' confidentiality charter: its versions (texts in templates/charters/) and
 a member's acceptance (version and instant)."""
 
+from __future__ import annotations
+
 from datetime import datetime
 
 from rdv_spie.committees.models import CtoMember

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from rdv_spie.agents.guards import Actor, require_territory_manager
 from rdv_spie.agents.models import Agent, Membership
-from rdv_spie.committees import access, recurrence
+from rdv_spie.committees import access, charter, recurrence
 from rdv_spie.committees.models import CtoMember, CtoSeries, CtoSession, SessionStatus
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.errors import Invalid, NotFound
@@ -216,7 +216,8 @@ async def add_member(
     if member is None:
         member = CtoMember(series_id=series.id, agent_id=agent_id)
         uow.session.add(member)
-    if charter_accepted_on is not None:
+    if charter_accepted_on is not None:  # the team records the current charter, signed
+        charter.accept(member, uow.clock.now())
         member.charter_accepted_on = charter_accepted_on
     await uow.session.flush()
     return member

@@ -167,6 +167,12 @@ POST /agent/fiches/nouvelle                                    C C C X X X X X X
 GET /agent/fiches/{request_id:uuid}                            R R R X X X X X X L L
 POST /agent/fiches/{request_id:uuid}                           C C C X X X X X X L L
 POST /agent/fiches/{request_id:uuid}/retrait                   C C C X X X X X X L L
+# ---- committees (issue 16): the partners' portal
+GET /agent/partenaire                                          R R R R R R R R R L L
+GET /agent/partenaire/charte                                   R R R R R R R R R L L
+GET /agent/partenaire/seances/{session_id:uuid}                X X X R X X X X X L L
+GET /agent/partenaire/fiches/{request_id:uuid}                 X X X R X X X X X L L
+POST /agent/partenaire/charte                                  X X X C X X X X X L L
 # ---- administration
 GET /agent/administration                                      X R X X X R X X R L L
 GET /agent/administration/structures                           X R X X X R X X X L L

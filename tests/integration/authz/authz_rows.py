@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from tests.integration.authz.authz_world import AGENT_ACTORS, HOLDER, PASSWORD, Call, World
 from twilio.request_validator import RequestValidator
 
@@ -1291,6 +1291,8 @@ def _office_rows() -> list[Row]:
         *_desk_page_rows(),
         # ---- committees (issue 16): fiches
         *_fiche_page_rows(),
+        # ---- committees (issue 16): the partners' portal
+        *_portal_page_rows(),
         # ---- administration
         *_admin_config_rows(),
         *_admin_agent_rows(),
@@ -1638,6 +1640,74 @@ def _desk_page_rows() -> list[Row]:
             ),
             target=decision_target,
             changed=lambda w, t, a: request_field(w, t, a, "decision", t["name"]),
+        ),
+    ]
+
+
+# ---- committees (issue 16): the partners' portal (committees/pages_portal.py): every
+# logged-in agent opens it and the charter; A's partner, a sworn member of A's series, alone
+# reads its frozen agenda and fiches and accepts a new version of the charter.
+
+
+def _portal_page_rows() -> list[Row]:
+    from rdv_spie.committees import charter
+
+    base = "/agent/partenaire"
+
+    async def version(w: World, value: str) -> None:
+        async with w.db.unit_of_work(clock=w.clock) as uow:
+            await uow.session.execute(
+                update(CtoMember)
+                .where(CtoMember.agent_id == w.ids["partner_a"])
+                .values(charter_version=value)
+            )
+
+    async def sworn(w: World) -> None:  # A's partner on the current charter
+        await version(w, charter.CURRENT_VERSION)
+
+    async def old_version(w: World) -> None:
+        await version(w, "1")
+
+    async def current_version(w: World, t: T, a: str) -> bool:
+        count = await w.scalar(
+            select(func.count())
+            .select_from(CtoMember)
+            .where(
+                CtoMember.agent_id == w.ids["partner_a"],
+                CtoMember.charter_version == charter.CURRENT_VERSION,
+            )
+        )
+        return bool(count)
+
+    return [
+        Row("GET", base, "office", lambda w, t, a: Call(base), read=any_2xx),
+        Row(
+            "GET", base + "/charte", "office", lambda w, t, a: Call(base + "/charte"), read=any_2xx
+        ),
+        Row(
+            "GET",
+            base + "/seances/{session_id:uuid}",
+            "office",
+            lambda w, t, a: Call(f"{base}/seances/{w.ids['session_frozen']}"),
+            target=sworn,
+            read=lambda w, t, r, a: r.status_code == 200 and "Lire la fiche" in r.text,
+        ),
+        Row(
+            "GET",
+            base + "/fiches/{request_id:uuid}",
+            "office",
+            lambda w, t, a: Call(f"{base}/fiches/{w.ids['request_on_agenda']}"),
+            target=sworn,
+            read=has("Authzagenda"),
+        ),
+        Row(
+            "POST",
+            base + "/charte",
+            "office",
+            lambda w, t, a: Call(base + "/charte", data={"accepte": "oui"}),
+            target=old_version,
+            changed=current_version,
+            fresh="always",
         ),
     ]
 
