@@ -29,6 +29,7 @@ from rdv_spie.administration import messages as administration
 from rdv_spie.agents import setup_links
 from rdv_spie.agents.models import Agent, Membership, Role, SetupLink
 from rdv_spie.clock import FrozenClock
+from rdv_spie.committees import charter
 from rdv_spie.committees import messages as committees
 from rdv_spie.committees import paths as cpaths
 from rdv_spie.committees.models import CtoMember, CtoSession
@@ -46,7 +47,6 @@ from rdv_spie.settings import Settings
 from rdv_spie.templating.render import Renderer
 from rdv_spie.web import paths
 
-CHARTER_VERSION = "1"
 _URL = re.compile(r"https?://[^\s\"'<>]+")
 # Messages (name, channel) that link to nothing of ours: the decision's SMS stays generic and
 # short (anyone holding the phone may read it); its e-mail links to the person's file.
@@ -188,7 +188,7 @@ async def _messages(
                 series_id=series_id,
                 agent_id=partner,
                 charter_accepted_on=clock.now().date(),
-                charter_version=CHARTER_VERSION,
+                charter_version=charter.CURRENT_VERSION,
                 charter_accepted_at=clock.now(),
             )
         )

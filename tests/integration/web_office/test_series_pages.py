@@ -18,7 +18,7 @@ from tests.integration.web_office.office_support import (
 )
 
 from rdv_spie.clock import FrozenClock
-from rdv_spie.committees import paths, recurrence
+from rdv_spie.committees import charter, paths, recurrence
 from rdv_spie.committees.models import CtoMember, CtoSeries, CtoSession
 from rdv_spie.db.uow import Database
 from rdv_spie.web import paths as web_paths
@@ -238,14 +238,14 @@ async def test_members_are_added_and_removed(
     async with db.unit_of_work(clock=clock) as uow:
         member = await uow.session.scalar(select(CtoMember).where(CtoMember.series_id == series_id))
         assert member is not None and member.agent_id == referent
-        member.charter_version = "1"
+        member.charter_version = charter.CURRENT_VERSION
         member.charter_accepted_at = clock.now() - timedelta(days=1)
         count = await uow.session.scalar(
             select(func.count()).select_from(CtoMember).where(CtoMember.series_id == series_id)
         )
         assert count == 1
     page = body(await client.get(page_url))
-    assert "Version 1 signée le lundi 30 novembre 2026" in page
+    assert f"Version {charter.CURRENT_VERSION} signée le lundi 30 novembre 2026" in page
     assert "1 membre, dont 1 a signé la charte en vigueur" in body(
         await client.get(paths.SERIES_LIST)
     )
