@@ -25,6 +25,7 @@ from rdv_spie.calendars.service import ActiveFeed
 from rdv_spie.committees.messages import session_url
 from rdv_spie.committees.models import (
     WAITING,
+    CtoMember,
     CtoRequest,
     CtoSeries,
     CtoSession,
@@ -103,12 +104,12 @@ async def subject(uow: UnitOfWork, feed: ActiveFeed) -> Subject | None:
             return None
         first, last, changed_at, tzid = row
         return Subject(f"Rendez-vous — {first} {last}", tzid or DEFAULT_TZID, changed_at)
-    if feed.kind == FeedKind.CTO_SERIES:
+    if feed.kind in (FeedKind.CTO_SERIES, FeedKind.CTO_MEMBER):
         row = (
             await uow.session.execute(
                 select(CtoSeries.name, Territory.timezone, CtoSeries.updated_at)
                 .join(Territory, Territory.id == CtoSeries.territory_id)
-                .where(CtoSeries.id == feed.subject_id)
+                .where(CtoSeries.id == _series_of(feed))
             )
         ).one_or_none()
         if row is None:
@@ -128,6 +129,13 @@ async def subject(uow: UnitOfWork, feed: ActiveFeed) -> Subject | None:
         name, tzid, changed_at = row
         return Subject(f"Rendez-vous SPIE — {name}", tzid, changed_at)
     return None
+
+
+def _series_of(feed: ActiveFeed) -> Any:
+    """The series a committee feed shows: its subject, or the series of the membership."""
+    if feed.kind == FeedKind.CTO_MEMBER:
+        return select(CtoMember.series_id).where(CtoMember.id == feed.subject_id).scalar_subquery()
+    return feed.subject_id
 
 
 def _scope(statement: Select[Any], feed: ActiveFeed, w: Window) -> Select[Any]:
@@ -152,8 +160,8 @@ async def events(
     uow: UnitOfWork, feed: ActiveFeed, w: Window, *, public_url: str
 ) -> list[FeedEvent]:
     """The feed's events, in start order, stripped for its audience."""
-    if feed.kind == FeedKind.CTO_SERIES:
-        return await _cto_events(uow, CtoSession.series_id == feed.subject_id, w, public_url)
+    if feed.kind in (FeedKind.CTO_SERIES, FeedKind.CTO_MEMBER):
+        return await _cto_events(uow, CtoSession.series_id == _series_of(feed), w, public_url)
     with_person = feed.kind == FeedKind.AGENT
     columns: list[Any] = [
         Appointment.id,

@@ -18,11 +18,14 @@ from rdv_spie.db.base import Entity
 
 class FeedKind(StrEnum):
     """What a feed shows; ``subject_id`` names the agent, the territory or the CTO series it
-    is about."""
+    is about (for CTO_MEMBER, the membership)."""
 
     AGENT = "agent"  # the agent's appointments, people as initials only
     TERRITORY = "territory"  # the territory's appointments and CTO sessions, no personal data
     CTO_SERIES = "cto_series"  # a committee's sessions for its partners, no personal data
+    # The same sessions, on a member's own link (subject: the cto_member row): removing the
+    # member ends it, and a member's new link leaves the others' working.
+    CTO_MEMBER = "cto_member"
 
 
 class CalendarFeed(Entity):
