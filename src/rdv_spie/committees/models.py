@@ -149,6 +149,8 @@ class CtoSession(Entity):
     dispatch_at: Mapped[datetime]
     status: Mapped[SessionStatus] = mapped_column(String(16), default=SessionStatus.SCHEDULED)
     sequence: Mapped[int] = mapped_column(default=0)  # grows when it moves or is cancelled
+    # Why it last moved or was cancelled, as the team wrote it; told to the members.
+    change_reason: Mapped[str | None] = mapped_column(String(500))
     # Grows whenever the count of its situations changes (a request comes, is withdrawn or
     # carried over; the flush listener below): feeds show that count, so their SEQUENCE adds this.
     agenda_revision: Mapped[int] = mapped_column(default=0)
