@@ -16,6 +16,7 @@ from rdv_spie.committees import access, requests, series, sessions
 from rdv_spie.committees.models import CtoSeries, RequestStatus
 from rdv_spie.committees.schemas import (
     AgendaItemOut,
+    CancelIn,
     CharterIn,
     DecisionIn,
     MemberIn,
@@ -180,16 +181,30 @@ class SessionController(Controller):
         if data.starts_at.tzinfo is None:
             raise Invalid("starts_at needs an offset", field="starts_at")
         moved = await sessions.move_session(
-            uow=uow, actor=actor, session_id=session_id, starts_at=data.starts_at
+            uow=uow,
+            actor=actor,
+            session_id=session_id,
+            starts_at=data.starts_at,
+            reason=data.reason,
         )
         return _out(moved, SessionOut)
 
     @post("/{session_id:uuid}/cancel", status_code=200)
     async def cancel_session(
-        self, uow: Uow, actor: CurrentActor, session_id: FromPath[uuid.UUID]
+        self,
+        uow: Uow,
+        actor: CurrentActor,
+        session_id: FromPath[uuid.UUID],
+        data: JSONBody[CancelIn | None] = None,
     ) -> SessionOut:
-        """Cancel a session (METHOD:CANCEL to members; its requests go to the next one)."""
-        cancelled = await sessions.cancel_session(uow=uow, actor=actor, session_id=session_id)
+        """Cancel a session (METHOD:CANCEL to members; its requests go to the next one). The
+        body is optional: ``{"reason": "…"}`` is told to the members."""
+        cancelled = await sessions.cancel_session(
+            uow=uow,
+            actor=actor,
+            session_id=session_id,
+            reason=data.reason if data is not None else None,
+        )
         return _out(cancelled, SessionOut)
 
     @get("/{session_id:uuid}/agenda", opt=READS_PEOPLE)

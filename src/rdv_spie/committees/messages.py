@@ -110,6 +110,7 @@ async def _session_context(
             "video_url": series.video_url,
             "capacity": series.capacity,
             "sequence": session.sequence,
+            "change_reason": session.change_reason,
         },
     }
 

@@ -31,7 +31,7 @@ _log = structlog.get_logger(__name__)
 T = TypeVar("T")
 
 _DONE = frozenset({"accuse", "seance-deplacee", "seance-annulee", "decision"})
-REASON_MAX = 500
+REASON_MAX = sessions.REASON_MAX
 DECISION_MAX = 4000
 NEXT_STEPS_MAX = 1000
 
@@ -153,7 +153,11 @@ async def move(
             uow,
             refusals,
             sessions.move_session(
-                uow=uow, actor=office.actor, session_id=session_id, starts_at=starts_at
+                uow=uow,
+                actor=office.actor,
+                session_id=session_id,
+                starts_at=starts_at,
+                reason=reason,
             ),
         )
     if refusals:
@@ -167,7 +171,7 @@ async def move(
             errors=refusals.by_key,
             status=422,
         )
-    _log.info("cto_session_moved", session_id=str(session_id), reason=reason)
+    _log.info("cto_session_moved", session_id=str(session_id))
     return redirect(url(paths.SESSION, session_id=session_id) + "?fait=seance-deplacee")
 
 
@@ -185,7 +189,9 @@ async def cancel(
         await _attempt(
             uow,
             refusals,
-            sessions.cancel_session(uow=uow, actor=office.actor, session_id=session_id),
+            sessions.cancel_session(
+                uow=uow, actor=office.actor, session_id=session_id, reason=reason
+            ),
         )
     if refusals:
         return await _session_page(
@@ -198,7 +204,7 @@ async def cancel(
             errors=refusals.by_key,
             status=422,
         )
-    _log.info("cto_session_cancelled", session_id=str(session_id), reason=reason)
+    _log.info("cto_session_cancelled", session_id=str(session_id))
     return redirect(url(paths.SESSION, session_id=session_id) + "?fait=seance-annulee")
 
 

@@ -92,6 +92,13 @@ class SessionOut(msgspec.Struct, kw_only=True):
 
 class MoveIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     starts_at: datetime
+    # Told to the members with the new time.
+    reason: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+
+
+class CancelIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    # Told to the members with the cancellation.
+    reason: Annotated[str, msgspec.Meta(max_length=500)] | None = None
 
 
 class MemberIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

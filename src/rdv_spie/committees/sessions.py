@@ -19,9 +19,15 @@ from rdv_spie.errors import Conflict, Invalid
 
 
 async def move_session(
-    *, uow: UnitOfWork, actor: Actor, session_id: uuid.UUID, starts_at: datetime
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    session_id: uuid.UUID,
+    starts_at: datetime,
+    reason: str | None = None,
 ) -> CtoSession:
-    """Move one session (a holiday…): SEQUENCE + 1, its cycle follows, members are told."""
+    """Move one session (a holiday…): SEQUENCE + 1, its cycle follows, members are told (with
+    the reason, when one is given)."""
     session = await access.session_for(uow, actor, session_id)
     await require_territory_manager(uow, actor, session.territory_id)
     await uow.lock(f"cto_session:{session.id}")
@@ -42,14 +48,17 @@ async def move_session(
     )
     session.status = SessionStatus.MOVED
     session.sequence += 1
+    session.change_reason = _reason(reason)
     await uow.session.flush()
     await notices.session_changed(uow, series, session)
     return session
 
 
-async def cancel_session(*, uow: UnitOfWork, actor: Actor, session_id: uuid.UUID) -> CtoSession:
-    """Cancel one session: SEQUENCE + 1, members get a METHOD:CANCEL, its requests move to
-    the next session and their referents are told."""
+async def cancel_session(
+    *, uow: UnitOfWork, actor: Actor, session_id: uuid.UUID, reason: str | None = None
+) -> CtoSession:
+    """Cancel one session: SEQUENCE + 1, members get a METHOD:CANCEL (with the reason, when
+    one is given), its requests move to the next session and their referents are told."""
     session = await access.session_for(uow, actor, session_id)
     await require_territory_manager(uow, actor, session.territory_id)
     await uow.lock(f"cto_session:{session.id}")
@@ -60,7 +69,19 @@ async def cancel_session(*, uow: UnitOfWork, actor: Actor, session_id: uuid.UUID
     assert series is not None
     session.status = SessionStatus.CANCELLED
     session.sequence += 1
+    session.change_reason = _reason(reason)
     await uow.session.flush()
     await cycle.carry_all(uow, series, session)
     await notices.session_changed(uow, series, session)
     return session
+
+
+REASON_MAX = 500
+
+
+def _reason(reason: str | None) -> str | None:
+    """The reason as written, trimmed; at most REASON_MAX characters."""
+    text = " ".join((reason or "").split())
+    if len(text) > REASON_MAX:
+        raise Invalid(f"at most {REASON_MAX} characters", field="reason")
+    return text or None

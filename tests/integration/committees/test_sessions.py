@@ -37,7 +37,7 @@ async def test_move_then_cancel(cto: Cto, jobs: JobContext, smtp: SmtpServer) ->
     moved = await cto.client.post(
         f"/api/v1/cto-sessions/{first['id']}/move",
         headers=cto.animator,
-        json={"starts_at": "2026-12-11T08:00:00+00:00"},
+        json={"starts_at": "2026-12-11T08:00:00+00:00", "reason": "Jeudi férié"},
     )
     assert moved.status_code == 200, moved.text
     assert moved.json()["sequence"] == 1 and moved.json()["status"] == "moved"
@@ -55,10 +55,15 @@ async def test_move_then_cancel(cto: Cto, jobs: JobContext, smtp: SmtpServer) ->
     assert str(cal["METHOD"]) == "REQUEST" and int(event["SEQUENCE"]) == 1 + 2
     assert event.decoded("DTSTART").astimezone(UTC) == datetime(2026, 12, 11, 8, tzinfo=UTC)
     assert "changement" in told[0].message["Subject"] or "change" in told[0].message["Subject"]
+    assert (
+        "Raison du changement : Jeudi férié" in told[0].message.get_body(("plain",)).get_content()
+    )
 
     smtp.reset()
     cancelled = await cto.client.post(
-        f"/api/v1/cto-sessions/{first['id']}/cancel", headers=cto.animator
+        f"/api/v1/cto-sessions/{first['id']}/cancel",
+        headers=cto.animator,
+        json={"reason": "Salle indisponible"},
     )
     assert cancelled.status_code == 200, cancelled.text
     assert cancelled.json()["sequence"] == 2 and cancelled.json()["status"] == "cancelled"
@@ -70,6 +75,7 @@ async def test_move_then_cancel(cto: Cto, jobs: JobContext, smtp: SmtpServer) ->
     cal = calendar_of(members[0].message)
     event = cal.walk("VEVENT")[0]
     assert str(cal["METHOD"]) == "CANCEL" and str(event["UID"]) == uid
+    assert "Raison : Salle indisponible" in members[0].message.get_body(("html",)).get_content()
     assert int(event["SEQUENCE"]) == 2 + 4  # moved, cancelled; 2 requests came, then left
     assert all("reportée" in m.message["Subject"] for m in referents)
     assert "annulée" in referents[0].message.get_body(("plain",)).get_content()

@@ -150,6 +150,8 @@ async def test_move_and_cancel_with_reasons(
         found = await uow.session.get(CtoSession, uuid.UUID(first["id"]))
         assert found is not None and found.status == SessionStatus.MOVED
         assert found.starts_at.isoformat().startswith("2026-12-11T09:00")
+        assert found.change_reason == "Jour férié"
+    assert "Raison du déplacement : Jour férié" in body(await client.get(page))
     cancel = url(paths.SESSION_CANCEL, session_id=second["id"])
     second_page = url(paths.SESSION, session_id=second["id"])
     empty = await post_form(client, cancel, {"reason": ""}, token_from=second_page)
@@ -160,6 +162,7 @@ async def test_move_and_cancel_with_reasons(
     async with db.unit_of_work(clock=clock) as uow:
         found = await uow.session.get(CtoSession, uuid.UUID(second["id"]))
         assert found is not None and found.status == SessionStatus.CANCELLED
+        assert found.change_reason == "Salle indisponible"
 
 
 async def test_decision_recorded_once_held(
