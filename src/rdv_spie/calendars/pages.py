@@ -1,4 +1,5 @@
-"""Back-office pages of the calendars room: the agent's personal iCal feed link.
+"""Back-office pages of the calendars room: the agent's personal iCal feed link, and the
+partners' subscribe page (pages_subscribe.py).
 
 Tokens are stored hashed, so a link can be shown only on the page that creates it; creating
 one revokes the previous link in the same transaction (calendars/service.issue_feed).
@@ -11,7 +12,7 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.types import ControllerRouterHandler
 
-from rdv_spie.calendars import paths, service
+from rdv_spie.calendars import pages_subscribe, paths, service
 from rdv_spie.calendars.api import feed_urls
 from rdv_spie.calendars.models import FeedKind
 from rdv_spie.deps import Uow
@@ -60,4 +61,4 @@ async def new_link(request: Request[Any, Any, Any], uow: Uow, office: Office) ->
     return ui.page(request, office, "calendar", "calendrier", context)
 
 
-ROUTES: list[ControllerRouterHandler] = [my_calendar, new_link]
+ROUTES: list[ControllerRouterHandler] = [my_calendar, new_link, *pages_subscribe.ROUTES]

@@ -126,6 +126,7 @@ async def portal(request: Request[Any, Any, Any], uow: Uow, member: Member) -> R
         "where": where,
         "sittings": sittings,
         "to_accept": any(not charter.accepted(m) for m, _ in sittings),
+        "subscribe_urls": {s.id: _url(paths.SUBSCRIBE, series_id=s.id) for _, s in sittings},
         "portal": paths,
         "done": "charte" if request.query_params.get("fait") == "charte" else None,
     }

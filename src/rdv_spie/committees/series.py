@@ -8,10 +8,11 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from rdv_spie.agents.guards import Actor, require_territory_manager
 from rdv_spie.agents.models import Agent, Membership
+from rdv_spie.calendars.models import CalendarFeed, FeedKind
 from rdv_spie.committees import access, charter, recurrence
 from rdv_spie.committees.models import CtoMember, CtoSeries, CtoSession, SessionStatus
 from rdv_spie.db.uow import UnitOfWork
@@ -236,7 +237,8 @@ async def list_members(*, uow: UnitOfWork, actor: Actor, series_id: uuid.UUID) -
 async def remove_member(
     *, uow: UnitOfWork, actor: Actor, series_id: uuid.UUID, agent_id: uuid.UUID
 ) -> None:
-    """Take an agent off a series (they stop receiving agendas)."""
+    """Take an agent off a series: they stop receiving agendas, and their own calendar link
+    stops working at once."""
     series = await access.series_for(uow, actor, series_id)
     await require_territory_manager(uow, actor, series.territory_id)
     member = await uow.session.scalar(
@@ -244,4 +246,14 @@ async def remove_member(
     )
     if member is None:
         raise NotFound("member not found", field="agent_id")
+    await uow.session.execute(
+        update(CalendarFeed)
+        .where(
+            CalendarFeed.kind == FeedKind.CTO_MEMBER,
+            CalendarFeed.subject_id == member.id,
+            CalendarFeed.revoked_at.is_(None),
+        )
+        .values(revoked_at=uow.clock.now(), updated_at=uow.clock.now())
+        .execution_options(synchronize_session=False)
+    )
     await uow.session.delete(member)

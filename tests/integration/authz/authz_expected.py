@@ -172,6 +172,8 @@ GET /agent/partenaire                                          R R R R R R R R R
 GET /agent/partenaire/charte                                   R R R R R R R R R L L
 GET /agent/partenaire/seances/{session_id:uuid}                X X X R X X X X X L L
 GET /agent/partenaire/fiches/{request_id:uuid}                 X X X R X X X X X L L
+GET /agent/partenaire/abonnement/{series_id:uuid}              X X X R X X X X X L L
+POST /agent/partenaire/abonnement/{series_id:uuid}/nouveau-lien X X X C X X X X X L L
 POST /agent/partenaire/charte                                  X X X C X X X X X L L
 # ---- administration
 GET /agent/administration                                      X R X X X R X X R L L

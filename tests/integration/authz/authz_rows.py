@@ -19,7 +19,7 @@ from tests.integration.authz.authz_world import AGENT_ACTORS, HOLDER, PASSWORD, 
 from twilio.request_validator import RequestValidator
 
 from rdv_spie.agents.models import Agent, Membership
-from rdv_spie.calendars.models import FeedKind
+from rdv_spie.calendars.models import CalendarFeed, FeedKind
 from rdv_spie.committees.models import CtoMember, CtoRequest, CtoSeries, CtoSession
 from rdv_spie.people.models import Cohort, Journey, Person
 from rdv_spie.scheduling.models import (
@@ -1679,6 +1679,21 @@ def _portal_page_rows() -> list[Row]:
         )
         return bool(count)
 
+    async def member_link(w: World, t: T, a: str) -> bool:  # a link on the actor's membership
+        membership = select(CtoMember.id).where(
+            CtoMember.series_id == w.ids["series"], CtoMember.agent_id == w.ids[a]
+        )
+        count = await w.scalar(
+            select(func.count())
+            .select_from(CalendarFeed)
+            .where(
+                CalendarFeed.kind == FeedKind.CTO_MEMBER,
+                CalendarFeed.subject_id.in_(membership),
+                CalendarFeed.revoked_at.is_(None),
+            )
+        )
+        return bool(count)
+
     return [
         Row("GET", base, "office", lambda w, t, a: Call(base), read=any_2xx),
         Row(
@@ -1699,6 +1714,21 @@ def _portal_page_rows() -> list[Row]:
             lambda w, t, a: Call(f"{base}/fiches/{w.ids['request_on_agenda']}"),
             target=sworn,
             read=has("Authzagenda"),
+        ),
+        Row(
+            "GET",
+            base + "/abonnement/{series_id:uuid}",
+            "office",
+            lambda w, t, a: Call(f"{base}/abonnement/{w.ids['series']}"),
+            read=has("CTO Laon", "Créer mon lien"),
+        ),
+        Row(
+            "POST",
+            base + "/abonnement/{series_id:uuid}/nouveau-lien",
+            "office",
+            lambda w, t, a: Call(f"{base}/abonnement/{w.ids['series']}/nouveau-lien", data={}),
+            changed=member_link,
+            fresh="always",
         ),
         Row(
             "POST",
