@@ -71,6 +71,7 @@ async def invited_person(
 
 AGENDA = re.compile(r"/agent/agenda$")
 COHORTS = re.compile(r"/agent/cohortes$")  # where the territory team lands
+PORTAL = re.compile(r"/agent/partenaire$")  # where a partner lands
 
 
 async def log_in(

@@ -36,7 +36,7 @@ from tests.e2e.steps import (
 from tests.integration.web_office.office_support import add_cohort, add_journey, set_password
 from tests.integration.web_public import browsing as b
 from tests.support import scenario as sc
-from tests.support.cto import Cto
+from tests.support.cto import Cto, agent
 
 from rdv_spie.administration import paths as admin
 from rdv_spie.agents.models import Membership, Role
@@ -510,6 +510,78 @@ async def test_committee_pages(
     await team.goto(agenda)
     await expect(team.locator("main")).to_contain_text("Ordre du jour arrêté")
     await audit(team, mode, "a session's agenda after the freeze")
+
+
+@pytest.mark.parametrize("mode", AUDITED)
+async def test_portal_pages(
+    new_page: NewPage, mode: Mode, db: Database, clock: FrozenClock, app: Litestar
+) -> None:
+    """The partners' portal: the home before and after the charter, the charter (and its
+    refusal), a frozen agenda, one fiche, the subscribe page before and with a new link."""
+    s = await sc.build(db, clock)
+    async with db.unit_of_work(clock=clock) as uow:
+        partner = await agent(uow, s, s.organisation_id, "portail", Role.PARTNER)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver.local"
+    ) as client:
+        c = Cto(s, client, db, clock, s.organisation_id, [], s.organisation_id, s.referent_ids[0])
+        r = await client.post(
+            "/api/v1/cto-series",
+            headers=c.animator,
+            json={
+                "territory_id": str(s.territory_id),
+                "organisation_id": str(s.organisation_id),
+                "name": "CTO de Laon",
+                "starts_on": "2026-12-10",
+                "place_id": str(s.place_ids[0]),
+                "video_url": "https://visio.example.org/cto-laon",
+            },
+        )
+        assert r.status_code == 201, r.text
+        c.series_id = uuid.UUID(r.json()["id"])
+        added = await client.post(
+            f"/api/v1/cto-series/{c.series_id}/members",
+            headers=c.animator,
+            json={"agent_id": str(partner)},
+        )
+        assert added.status_code == 201, added.text
+        session = (await c.sessions())[0]
+        fiches = []
+        for i, person in enumerate(await c.add_people(3)):
+            extra = {"urgent": True, "urgent_reason": "Expulsion prévue"} if i == 0 else {}
+            done = await c.submit(session["id"], person, **extra)
+            assert done.status_code == 201, done.text
+            fiches.append(done.json()["id"])
+    clock.advance(datetime.fromisoformat(session["freeze_at"]) - clock.now() + timedelta(minutes=1))
+    assert await cycle.freeze_due(db, clock) >= 1
+
+    page = await log_in(
+        new_page, await set_password(db, clock, partner), mode, lands=re.compile(r"/partenaire$")
+    )
+    await _heading(page, "Comités partenaires")
+    await audit(page, mode, "the portal before the charter")
+    await page.goto(committee.CHARTER)
+    await _heading(page, "Charte de confidentialité")
+    await audit(page, mode, "the charter")
+    await page.get_by_role("button", name="J'accepte la charte").click()
+    await expect(page.get_by_role("alert").first).to_be_visible()
+    await audit(page, mode, "the charter, unticked")
+    await page.get_by_label("J'ai lu la charte et je m'engage à la respecter.").check()
+    await page.get_by_role("button", name="J'accepte la charte").click()
+    await expect(page.get_by_role("status")).to_be_visible()
+    await audit(page, mode, "the portal after the charter")
+    await page.goto(_at(committee.PORTAL_SESSION, session_id=session["id"]))
+    await expect(page.get_by_role("table")).to_be_visible()
+    await audit(page, mode, "a frozen agenda")
+    await page.goto(_at(committee.PORTAL_FICHE, request_id=fiches[0]))
+    await expect(page.locator("main")).to_contain_text("Expulsion prévue")
+    await audit(page, mode, "one fiche on the portal")
+    await page.goto(_at(committee.SUBSCRIBE, series_id=c.series_id))
+    await _heading(page, "Calendrier du comité CTO de Laon")
+    await audit(page, mode, "the subscribe page")
+    await page.get_by_role("button", name="Créer mon lien").click()
+    await expect(page.get_by_role("button", name="Copier le lien").first).to_be_visible()
+    await audit(page, mode, "the subscribe page with a new link")
 
 
 @pytest.mark.parametrize("mode", AUDITED)

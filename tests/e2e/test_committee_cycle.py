@@ -5,8 +5,10 @@ one; eleven fiches meet a capacity of ten and the freeze carries the eleventh ov
 session is held the team records a decision, and the person's page (through their invitation
 link) shows the next steps. Most fiches are sent through the API, to keep each test short.
 
-The partners' portal (charter, frozen agenda, a fiche read in the audit trail, the feed link)
-is audited by its own pages' tests; it lands separately."""
+After the freeze a partner of the series signs in on the portal: no agenda before the charter,
+accepts it, reads the frozen agenda without names, opens a fiche (a line in the person's read
+trail) and makes their calendar link (copied with the button with JavaScript, selected as
+text without)."""
 
 from __future__ import annotations
 
@@ -20,10 +22,12 @@ from litestar import Litestar
 from playwright.async_api import expect
 from sqlalchemy import select
 from tests.e2e.browser import Mode, NewPage
-from tests.e2e.steps import COHORTS, invited_person, log_in
+from tests.e2e.steps import COHORTS, PORTAL, invited_person, log_in
 from tests.integration.web_office.office_support import set_password
-from tests.support.cto import Cto
+from tests.support.cto import Cto, agent
 
+from rdv_spie.agents.models import Role
+from rdv_spie.audit.models import FileRead
 from rdv_spie.clock import FrozenClock
 from rdv_spie.committees import cycle
 from rdv_spie.committees import paths as committee
@@ -64,6 +68,14 @@ async def test_committee_cycle(
         )
         assert r.status_code == 201, r.text
         c.series_id = uuid.UUID(r.json()["id"])
+        async with db.unit_of_work(clock=clock) as uow:
+            partner = await agent(uow, s, s.organisation_id, "partenaire", Role.PARTNER)
+        member = await client.post(
+            f"/api/v1/cto-series/{c.series_id}/members",
+            headers=c.animator,
+            json={"agent_id": str(partner)},
+        )
+        assert member.status_code == 201, member.text
         others = await c.add_people(10)
         session = (await c.sessions())[0]
         # The first seeded fiche waits 75 h: overdue on the 72 h clock.
@@ -134,6 +146,54 @@ async def test_committee_cycle(
             )
         ).all()
     assert list(carried) == [others[8]]  # the last fiche sent before the deadline
+
+    # A partner: sessions but no agenda until the charter; then the agenda without names, a
+    # fiche (its read in the person's trail), and their own calendar link.
+    portal = await log_in(new_page, await set_password(db, clock, partner), mode, lands=PORTAL)
+    await expect(portal.locator("main")).to_contain_text("acceptez la charte")
+    agenda = _at(committee.PORTAL_SESSION, session_id=session["id"])
+    assert (await portal.goto(agenda)).status == 403  # type: ignore[union-attr]
+    await portal.goto(committee.CHARTER)
+    await portal.get_by_label("J'ai lu la charte et je m'engage à la respecter.").check()
+    await portal.get_by_role("button", name="J'accepte la charte").click()
+    await expect(portal.get_by_role("status")).to_contain_text("votre accord avec la charte")
+    await portal.get_by_role("link", name=re.compile(r"^Ordre du jour de la séance")).first.click()
+    table = portal.get_by_role("table")
+    await expect(table).to_contain_text("Logement")
+    await expect(portal.locator("main")).not_to_contain_text("Dupré")
+    async with db.unit_of_work(clock=clock) as uow:
+        number = await uow.session.scalar(
+            select(CtoRequest.agenda_number).where(CtoRequest.person_id == invited.person_id)
+        )
+    await portal.get_by_role("link", name=f"Lire la fiche n° {number}").click()
+    await expect(portal.locator("main")).to_contain_text("Dupré")
+    async with db.unit_of_work(clock=clock) as uow:
+        readers = (
+            await uow.session.scalars(
+                select(FileRead.agent_id).where(FileRead.person_id == invited.person_id)
+            )
+        ).all()
+    assert partner in readers
+    await portal.goto(committee.PORTAL)
+    await portal.get_by_role("link", name="S'abonner au calendrier du comité CTO de Laon").click()
+    await portal.get_by_role("button", name="Créer mon lien").click()
+    webcal = portal.get_by_label(re.compile(r"^Lien d'abonnement \(webcal\)"))
+    link = await webcal.input_value()
+    assert link.startswith("webcal://") and link.endswith(".ics")
+    copy = portal.get_by_role("button", name="Copier le lien")
+    if mode == "nojs":
+        await expect(copy.first).to_be_hidden()  # the link stays selectable text
+        await webcal.select_text()
+    else:
+        await copy.first.click()
+        await expect(portal.locator(".copy-status")).to_contain_text("Lien")
+    feed = "/" + link.split("/", 3)[3]
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver.local"
+    ) as client:
+        polled = await client.get(feed)
+    assert polled.status_code == 200 and "CTO de Laon" in polled.text
+    assert "Dupré" not in polled.text
 
     # Held: the team records Camille's decision; her page shows the next steps.
     clock.advance(datetime.fromisoformat(session["ends_at"]) - clock.now() + timedelta(hours=1))
