@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from rdv_spie.agents.guards import Actor, manages_territory
 from rdv_spie.audit import service as audit
+from rdv_spie.committees import charter
 from rdv_spie.committees.models import CtoMember, CtoRequest, CtoSeries, CtoSession
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.errors import Forbidden, Invalid, NotFound
@@ -81,12 +82,15 @@ async def request_for(uow: UnitOfWork, actor: Actor, request_id: uuid.UUID) -> C
 
 
 async def is_sworn_member(uow: UnitOfWork, actor: Actor, series_id: uuid.UUID) -> bool:
-    """True for a member of the series who accepted the confidentiality charter."""
+    """True for a member of the series who accepted the current version of the
+    confidentiality charter: the fiches (personal data) are read only under it, in the API as
+    on the portal. Messages without a person in them (committees/notices.py) still go to
+    members who accepted an earlier version."""
     found = await uow.session.scalar(
         select(CtoMember.id).where(
             CtoMember.series_id == series_id,
             CtoMember.agent_id == actor.agent_id,
-            CtoMember.charter_accepted_on.is_not(None),
+            CtoMember.charter_version == charter.CURRENT_VERSION,
         )
     )
     return found is not None

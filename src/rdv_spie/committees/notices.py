@@ -26,7 +26,8 @@ from rdv_spie.people.models import Person
 
 
 async def sworn_members(uow: UnitOfWork, series: CtoSeries) -> list[CtoMember]:
-    """Members who accepted the confidentiality charter, in a stable order."""
+    """Members who accepted the confidentiality charter (any version: these messages name no
+    person; reading fiches needs the current one, access.is_sworn_member), in a stable order."""
     return list(
         await uow.session.scalars(
             select(CtoMember)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from tests.support.cto import Cto
 from tests.support.smtp_server import SmtpServer
 
@@ -155,6 +155,20 @@ async def test_who_reads_a_request(cto: Cto) -> None:
         f"/api/v1/cto-sessions/{first['id']}/agenda", headers=cto.auth(cto.partner_ids[2])
     )
     assert unsworn.status_code == 404
+    # A member who signed an earlier version of the charter reads no fiche until they accept
+    # the current one (the portal asks them again).
+    from rdv_spie.committees.models import CtoMember
+
+    async with cto.db.unit_of_work(clock=cto.clock) as uow:
+        await uow.session.execute(
+            update(CtoMember)
+            .where(CtoMember.agent_id == cto.partner_ids[0])
+            .values(charter_version="1")
+        )
+    outdated = await cto.client.get(
+        f"/api/v1/cto-sessions/{first['id']}/agenda", headers=cto.auth(cto.partner_ids[0])
+    )
+    assert outdated.status_code == 404
 
 
 async def test_series_rules_and_rights(cto: Cto) -> None:
