@@ -217,6 +217,7 @@ async def seed(uow: UnitOfWork) -> dict[str, uuid.UUID]:
         "territory": t.id,
         "admin": people["admin"].id,
         "animator": people["sophie"].id,
+        "partner": people["nadia"].id,  # a member of the Laon CTO: the partners' portal
         # The back office's demo login: a referent of the young people's cohort's structure,
         # so the demo's people are hers to follow and book for.
         "referent": people["julie"].id,
@@ -301,8 +302,8 @@ async def _seed(
             ids = await seed(uow)
             secret = await _demo_key(uow, ids["admin"], known)
             password = await _demo_password(uow, ids["referent"], known_password)
-            # The territory team's demo logins share it: the animator and the admin.
-            for teammate in (ids["animator"], ids["admin"]):
+            # The other demo logins share it: the animator, the admin and the CTO partner.
+            for teammate in (ids["animator"], ids["admin"], ids["partner"]):
                 await _same_password(uow, teammate, password)
         async with db.unit_of_work(clock=clock, write=False) as uow:
             into = await intake.target(uow, ids["young"], actor=None)
@@ -373,7 +374,8 @@ Demo territory "Aisne — Laon" is ready (re-running this changes nothing).
                       sophie.dubois@demo.rdv-spie.invalid (animator: cohorts, imports,
                         journeys, indicators)
                       admin@demo.rdv-spie.invalid (admin: agents, places, types, keys)
-                      one password for the three:
+                      nadia.roux@demo.rdv-spie.invalid (partner: the CTO portal)
+                      one password for the four:
                       password {password}   ({password_where})
   API documentation   {base}/api/v1/schema
   API key (admin)     {secret}   ({key_where})

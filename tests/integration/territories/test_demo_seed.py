@@ -67,8 +67,12 @@ async def test_password_beside_its_database(
         actor = await actor_of(uow, referent.id, office=True)
         followed = await followup.open_journeys(uow, actor)
         assert len(followed) == demo.DEMO_PEOPLE.count(b"\n") - 1  # every row but the header
-        # The territory team's demo logins (the animator, the admin) open with it too.
-        for email in ("sophie.dubois@demo.rdv-spie.invalid", "admin@demo.rdv-spie.invalid"):
+        # The other demo logins (the animator, the admin, the CTO partner) open with it too.
+        for email in (
+            "sophie.dubois@demo.rdv-spie.invalid",
+            "admin@demo.rdv-spie.invalid",
+            "nadia.roux@demo.rdv-spie.invalid",
+        ):
             teammate = await uow.session.scalar(select(Agent).where(Agent.email == email))
             assert teammate is not None and teammate.password_hash is not None
             assert passwords.matches(teammate.password_hash, password)
