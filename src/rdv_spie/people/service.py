@@ -48,6 +48,9 @@ async def _check_links(uow: UnitOfWork, cohort: Cohort) -> None:
 async def _name_free(
     uow: UnitOfWork, territory_id: uuid.UUID, name: str, *, but: uuid.UUID | None = None
 ) -> None:
+    """The name is not taken on the territory; held until commit, so two simultaneous
+    creations of one name get a clean 422 each but one (not the unique constraint's 500)."""
+    await uow.lock(f"cohort_name:{territory_id}")
     taken = await uow.session.scalar(
         select(Cohort.id).where(
             Cohort.territory_id == territory_id, Cohort.name == name, Cohort.id != but
