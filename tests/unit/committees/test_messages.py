@@ -46,7 +46,7 @@ def _base(
     }
 
 
-def _cto(place: bool = True, video: bool = True) -> dict[str, Any]:
+def _cto(place: bool = True, video: bool = True, reason: str | None = None) -> dict[str, Any]:
     return {
         "name": "Laon",
         "starts_at": datetime(2026, 12, 10, 8, 30, tzinfo=PARIS),
@@ -58,6 +58,7 @@ def _cto(place: bool = True, video: bool = True) -> dict[str, Any]:
         "video_url": "https://visio.example.org/cto" if video else None,
         "capacity": 10,
         "sequence": 1,
+        "change_reason": reason,
     }  # fmt: skip
 
 
@@ -79,9 +80,14 @@ def test_partner_messages(
          "structure": "France Travail Laon"}
         for i in range(count)
     ]  # fmt: skip
-    context = _base() | {"cto": _cto(place, video), "situations": situations}
+    reason = "Jeudi férié" if count == 1 else None  # why the session moved or was cancelled
+    context = _base() | {"cto": _cto(place, video, reason), "situations": situations}
     email = renderer.render_email(message, context)
     _well_formed(email.subject, email.text, email.html)
+    if message != "cto_agenda":
+        told = "Jeudi férié" in email.text and "Jeudi férié" in email.html
+        assert told == (reason is not None)
+        assert "Raison" not in email.text or reason is not None
     assert "Claire Martin" in email.text and "Laon" in email.subject
     if video:
         assert "https://visio.example.org/cto" in email.text or message.endswith("cancelled")
