@@ -135,13 +135,19 @@ def _utc(instant: datetime) -> str:
     return instant.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
+def _ambiguous(local: datetime) -> bool:
+    """The wall-clock time happens twice in its zone (the repeated autumn hour)."""
+    return local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset()
+
+
 def _when(prop: str, instant: datetime, tzid: str, zone: ZoneInfo) -> str:
     if instant.utcoffset() is None:
         raise ValueError("instants must be timezone-aware")
     local = instant.astimezone(zone)
-    # A wall-clock time with a TZID means its first occurrence (RFC 5545 §3.3.5): the second
-    # pass of a repeated hour (autumn) can only be written exactly in UTC.
-    if local.fold and local.replace(fold=0).utcoffset() != local.utcoffset():
+    # A wall-clock time in the repeated hour (autumn) is ambiguous: RFC 5545 §3.3.5 says the
+    # first pass, but clients differ (Mozilla's ical.js, in Thunderbird, reads the second), so
+    # both passes are written in UTC, which every client reads as the same instant.
+    if _ambiguous(local):
         return f"{prop}:{_utc(instant)}"
     return f"{prop};TZID={tzid}:{local:%Y%m%dT%H%M%S}"
 

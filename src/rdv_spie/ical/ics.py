@@ -103,9 +103,10 @@ def _zone(tzid: str) -> ZoneInfo:
 
 
 def _wall_clock(local: datetime) -> datetime:
-    # A wall-clock time with a TZID means its first occurrence (RFC 5545 §3.3.5): the second
-    # pass of a repeated hour (autumn) can only be written exactly in UTC.
-    if local.fold and local.replace(fold=0).utcoffset() != local.utcoffset():
+    # A wall-clock time in the repeated hour (autumn) is ambiguous: RFC 5545 §3.3.5 says the
+    # first pass, but clients differ (Mozilla's ical.js, in Thunderbird, reads the second), so
+    # both passes are written in UTC, which every client reads as the same instant.
+    if local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():
         return local.astimezone(UTC)
     return local
 

@@ -156,10 +156,17 @@ def test_three_parsers_agree_on_dst_weekends(tzid: str) -> None:
     assert_parsers_agree(render_feed(name="x", tzid=tzid, events=events), events)
 
 
-def test_the_second_pass_of_the_repeated_hour_is_written_in_utc() -> None:
+def test_both_passes_of_the_repeated_hour_are_written_in_utc() -> None:
+    """RFC 5545 reads a TZID wall-clock time in the repeated hour as the first pass, Mozilla's
+    ical.js (Thunderbird) as the second: only UTC reads the same everywhere."""
     body = render_feed(name="x", tzid="Europe/Paris", events=[event(DST_WEEKENDS[4])])
-    assert b"DTSTART:20261025T013000Z\r\n" in body
+    assert b"DTSTART:20261025T013000Z\r\n" in body  # 02:30 CET, the second pass
     assert b"DTEND;TZID=Europe/Paris:20261025T031500\r\n" in body
+    first = render_feed(name="x", tzid="Europe/Paris", events=[event(DST_WEEKENDS[1])])
+    assert b"DTSTART:20261025T001500Z\r\n" in first  # 02:15 CEST, the first pass
+    assert b"DTSTART;TZID=" not in first
+    outside = render_feed(name="x", tzid="Europe/Paris", events=[event(DST_WEEKENDS[6])])
+    assert b"DTSTART;TZID=Europe/Paris:20261025T100000\r\n" in outside
 
 
 @settings(max_examples=60, deadline=None)
