@@ -15,8 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, func, literal, select
 
 from rdv_spie.agents.models import Agent, Membership
 from rdv_spie.calendars.feed import FeedEvent, Status
@@ -38,14 +39,17 @@ from rdv_spie.people.models import Person
 from rdv_spie.scheduling.models import (
     Appointment,
     AppointmentAgent,
+    AppointmentDeparture,
     AppointmentStatus,
     AppointmentType,
 )
+from rdv_spie.scheduling.paths import AGENDA
 from rdv_spie.territories.models import Organisation, Place, PlaceKind, Territory
 from rdv_spie.territories.places import line_of
 
 DEFAULT_TZID = "Europe/Paris"
 
+_DEPARTED = "departed"  # in an agent's feed: moved to another agent (AppointmentDeparture)
 _STATUS: dict[str, tuple[Status, str]] = {
     AppointmentStatus.BOOKED: ("CONFIRMED", "réservé"),
     AppointmentStatus.SEEN: ("CONFIRMED", "honoré"),
@@ -53,6 +57,7 @@ _STATUS: dict[str, tuple[Status, str]] = {
     AppointmentStatus.EXCUSED: ("CANCELLED", "excusé"),
     AppointmentStatus.CANCELLED: ("CANCELLED", "annulé par la personne"),
     AppointmentStatus.REVOKED: ("CANCELLED", "annulé par le service"),
+    _DEPARTED: ("CANCELLED", "déplacé vers un autre agent"),
 }
 _REMOTE = {PlaceKind.PHONE: "par téléphone", PlaceKind.VIDEO: "en visio"}
 
@@ -163,13 +168,35 @@ async def events(
     if feed.kind in (FeedKind.CTO_SERIES, FeedKind.CTO_MEMBER):
         return await _cto_events(uow, CtoSession.series_id == _series_of(feed), w, public_url)
     with_person = feed.kind == FeedKind.AGENT
-    columns: list[Any] = [
-        Appointment.id,
+    rows = list(await uow.session.execute(_scope(_appointments(with_person), feed, w)))
+    if with_person:
+        rows += await uow.session.execute(_departures(feed, w))
+    base = public_url.rstrip("/")
+    found = [_event(row, base, with_person) for row in rows]
+    if feed.kind == FeedKind.AGENT:
+        found.sort(key=lambda e: (e.starts_at, e.uid))
+    if feed.kind == FeedKind.TERRITORY:
+        cto = await _cto_events(uow, CtoSession.territory_id == feed.subject_id, w, public_url)
+        found = sorted([*found, *cto], key=lambda e: (e.starts_at, e.uid))
+    return found
+
+
+def _appointments(with_person: bool, times: tuple[Any, ...] | None = None) -> Select[Any]:
+    """The columns of an appointment's event (``_event``), in start order; ``times`` replaces
+    its start, end, status and change instant (a departure's)."""
+    first = times or (
         Appointment.starts_at,
         Appointment.ends_at,
         Appointment.status,
-        Appointment.sequence,
         Appointment.updated_at,
+    )
+    columns: list[Any] = [
+        Appointment.id,
+        first[0],
+        first[1],
+        first[2],
+        Appointment.sequence,
+        first[3],
         AppointmentType.name,
         Place.name,
         Place.kind,
@@ -191,13 +218,18 @@ async def events(
         statement = statement.outerjoin(Person, Person.id == Appointment.person_id).add_columns(
             func.substr(Person.first_name, 1, 1), func.substr(Person.last_name, 1, 1)
         )
-    rows = (await uow.session.execute(_scope(statement, feed, w))).all()
-    base = public_url.rstrip("/")
-    found = [_event(row, base, with_person) for row in rows]
-    if feed.kind == FeedKind.TERRITORY:
-        cto = await _cto_events(uow, CtoSession.territory_id == feed.subject_id, w, public_url)
-        found = sorted([*found, *cto], key=lambda e: (e.starts_at, e.uid))
-    return found
+    return statement
+
+
+def _departures(feed: ActiveFeed, w: Window) -> Select[Any]:
+    """An agent's appointments moved to someone else: cancelled at the time they had."""
+    d = AppointmentDeparture
+    times = (d.starts_at, d.ends_at, literal(_DEPARTED), d.departed_at)
+    return (
+        _appointments(True, times)
+        .join(d, d.appointment_id == Appointment.id)
+        .where(d.agent_id == feed.subject_id, d.starts_at >= w.starts_at, d.starts_at < w.ends_at)
+    )
 
 
 _COUNTED = (*WAITING, RequestStatus.ON_AGENDA, RequestStatus.DECIDED)
@@ -294,7 +326,11 @@ def _event(row: Sequence[Any], base: str, with_person: bool) -> FeedEvent:
     location = _REMOTE.get(place_kind) or line_of(place_name, address, postcode, city) or ""
     if place_kind in _REMOTE:
         location = f"{place_name} ({location})"
-    url = f"{base}/api/v1/appointments/{id_}"
+    # The appointment in the back office's agenda, its week (the team's, for the territory).
+    local = starts_at.astimezone(ZoneInfo(tzid)).date()
+    monday = local - timedelta(days=local.weekday())
+    team = "" if with_person else "&equipe=1"
+    url = f"{base}{AGENDA}?semaine={monday.isoformat()}{team}#rdv-{id_}"
     return FeedEvent(
         uid=appointment_uid(id_),
         sequence=sequence,

@@ -19,8 +19,9 @@ import hashlib
 from functools import lru_cache
 from typing import Annotated
 
-from litestar import Response, get
+from litestar import Response, route
 from litestar.datastructures import State
+from litestar.enums import HttpMethod
 from litestar.params import FromPath, HeaderParameter
 from litestar.status_codes import HTTP_304_NOT_MODIFIED, HTTP_404_NOT_FOUND
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -72,8 +73,9 @@ def etag_matches(header: str | None, etag: str) -> bool:
     return any(tag.strip().removeprefix("W/") == etag for tag in header.split(","))
 
 
-@get(
+@route(
     "/feeds/{filename:str}",
+    http_method=[HttpMethod.GET, HttpMethod.HEAD],
     include_in_schema=False,
     name="calendar_feed",
 )
@@ -82,7 +84,8 @@ async def serve_feed(
     filename: FromPath[str],
     if_none_match: Annotated[str | None, HeaderParameter(name="If-None-Match")] = None,
 ) -> Response[bytes]:
-    """One calendar feed (text/calendar), or 304 when the caller's copy is current."""
+    """One calendar feed (text/calendar), or 304 when the caller's copy is current. ``HEAD``
+    answers the same status and headers (ETag, Content-Length) without the body."""
     # The application's pieces come from its state, not as four dependencies: this is the
     # path calendar apps poll, and resolving them would be most of its cost (make bench).
     database: Database = state.db

@@ -34,6 +34,7 @@ CALENDAR_TABLES = frozenset(
         "agent",
         "appointment",
         "appointment_agent",
+        "appointment_departure",
         "appointment_type",
         "appointment_type_place",
         "availability_rule",

@@ -23,7 +23,7 @@ from rdv_spie.errors import Conflict, Invalid, NotFound
 from rdv_spie.invitations.models import Invitation
 from rdv_spie.people import followup
 from rdv_spie.people.models import Cohort, Journey, Person
-from rdv_spie.scheduling import notices, ownership, search
+from rdv_spie.scheduling import departures, notices, ownership, search
 from rdv_spie.scheduling import slots as engine
 from rdv_spie.scheduling.models import (
     Appointment,
@@ -236,6 +236,7 @@ async def move_appointment(
         among=None if actor is None else frozenset({appointment.acting_organisation_id}),
     )
     busy_until = slot.ends_at + timedelta(minutes=appointment_type.buffer_after_minutes)
+    was = departures.before(appointment)
     appointment.attendees.clear()
     await uow.session.flush()
     appointment.attendees.extend(_attendees(slot, chosen, busy_until))
@@ -245,6 +246,7 @@ async def move_appointment(
     appointment.busy_until = busy_until
     appointment.sequence += 1
     await _flush_or_conflict(uow)
+    await departures.record(uow, appointment, was)
     if appointment.journey_id is not None:
         await _keep_links(uow, appointment.journey_id, appointment.ends_at)
     await notices.appointment_moved(uow, appointment)

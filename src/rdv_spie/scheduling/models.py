@@ -238,6 +238,25 @@ class AppointmentAgent(Base):
     appointment: Mapped[Appointment] = relationship(back_populates="attendees")
 
 
+class AppointmentDeparture(Base):
+    """An agent taken off an appointment by a move (it went to another referent): their
+    calendar feed keeps the appointment, at the time they had, as cancelled, so a subscribed
+    calendar drops it instead of keeping a ghost. Gone when they attend it again."""
+
+    __tablename__ = "appointment_departure"
+    __table_args__ = (Index("ix_appointment_departure_agent_starts", "agent_id", "starts_at"),)
+
+    appointment_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("appointment.id", ondelete="CASCADE"), primary_key=True
+    )
+    agent_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("agent.id", ondelete="CASCADE"), primary_key=True
+    )
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    departed_at: Mapped[datetime]
+
+
 class CalendarVersion(Base):
     """One row whose counter grows with every change that can alter slots or feeds (see
     db/calendar_version.py)."""

@@ -29,6 +29,7 @@ from rdv_spie.scheduling.models import (
     Absence,
     Appointment,
     AppointmentAgent,
+    AppointmentDeparture,
     AppointmentType,
     AttendeeRole,
     AvailabilityRule,
@@ -95,6 +96,15 @@ async def s(db: Database, clock: FrozenClock) -> sc.Scenario:
         member = CtoMember(series_id=series.id, agent_id=s.animator_id)
         uow.session.add_all([session, appointment, absence, member])
         await uow.session.flush()
+        uow.session.add(  # the appointment was moved off another agent's calendar
+            AppointmentDeparture(
+                appointment_id=appointment.id,
+                agent_id=s.admin_id,
+                starts_at=WED_0900 - timedelta(hours=1),
+                ends_at=WED_0900 - timedelta(minutes=15),
+                departed_at=clock.now(),
+            )
+        )
         uow.session.add(
             CtoRequest(
                 session_id=session.id,
@@ -152,6 +162,8 @@ async def change_a_row(uow: UnitOfWork, table_name: str) -> None:
     assert row is not None, f"the fixture holds no {table_name} row"
     if isinstance(row, AppointmentAgent):
         row.busy_until += timedelta(minutes=5)
+    elif isinstance(row, AppointmentDeparture):
+        row.departed_at += timedelta(minutes=5)
     else:  # stamped again from the clock, which the caller moves on
         row.updated_at = datetime(2000, 1, 1, tzinfo=UTC)
 
