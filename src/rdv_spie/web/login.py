@@ -82,7 +82,7 @@ async def login(request: Request[Any, Any, Any], uow: Uow) -> Response[Any]:
     daily = ratelimit.Limit(settings.rate_limit_login_daily_failures, 86_400)
     # Counted before the request's own transaction starts (SQLite: one writer at a time).
     await limiter.hit("login-ip", ratelimit.client(request), limit)
-    who = ratelimit.subject(email)
+    who = ratelimit.subject(request.app.state.secret_key, email)
     if email:  # only wrong passwords count per e-mail: a right one is never what locks it
         await limiter.check("login-email", who, limit)
         await limiter.check("login-email-day", who, daily)

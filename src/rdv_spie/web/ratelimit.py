@@ -10,6 +10,7 @@ Keys carry a purpose and a subject (an IP address, a hashed e-mail), never a tok
 from __future__ import annotations
 
 import hashlib
+import hmac
 import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -69,9 +70,12 @@ def client(request: Request[Any, Any, Any]) -> str:
     return str(address)
 
 
-def subject(value: str) -> str:
-    """A short, non-reversible form of a subject (an e-mail) for a counter key."""
-    return hashlib.sha256(value.strip().lower().encode()).hexdigest()[:32]
+def subject(secret_key: bytes, value: str) -> str:
+    """A short, non-reversible form of a subject (an e-mail) for a counter key: keyed with the
+    application's secret (HMAC-SHA-256), so whoever reads the counters (Redis keys, the
+    rate_counter table) cannot confirm an address by hashing a guess."""
+    message = b"rate-limit\x00" + value.strip().lower().encode()
+    return hmac.new(secret_key, message, hashlib.sha256).hexdigest()[:32]
 
 
 class RateLimiter:

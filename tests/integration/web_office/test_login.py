@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
 import httpx
 from litestar import Litestar
+from sqlalchemy import select
 from tests.integration.web_office.office_support import (
     PASSWORD,
     Office,
@@ -18,6 +20,8 @@ from tests.integration.web_public import browsing as b
 from rdv_spie.agents.models import Agent, Membership, Role
 from rdv_spie.clock import FrozenClock
 from rdv_spie.db.uow import Database
+from rdv_spie.web import ratelimit
+from rdv_spie.web.models import RateCounter
 from rdv_spie.web.sessions import AGENT_COOKIE
 
 
@@ -131,7 +135,9 @@ async def test_absolute_timeout(
     assert (await client.get("/agent/agenda")).status_code == 303
 
 
-async def test_login_is_rate_limited(client: httpx.AsyncClient, office: Office) -> None:
+async def test_login_is_rate_limited(
+    client: httpx.AsyncClient, office: Office, db: Database, clock: FrozenClock, app: Litestar
+) -> None:
     page = await client.get("/agent/connexion")
     token = csrf(page.text)
     statuses = []
@@ -150,6 +156,14 @@ async def test_login_is_rate_limited(client: httpx.AsyncClient, office: Office) 
         data={"csrf_token": token, "email": office.email, "password": PASSWORD},
     )
     assert blocked.status_code == 429
+    # The per-address counter is keyed with the application's secret: whoever reads the
+    # counters cannot confirm an address by hashing a guess.
+    async with db.unit_of_work(clock=clock, write=False) as uow:
+        keys = list(await uow.session.scalars(select(RateCounter.key)))
+    bare = hashlib.sha256(office.email.strip().lower().encode()).hexdigest()[:32]
+    keyed = ratelimit.subject(app.state.secret_key, office.email)
+    assert any(key == f"rl:login-email:{keyed}" for key in keys), keys
+    assert not any(bare in key or office.email in key for key in keys)
 
 
 async def test_forms_without_or_with_a_wrong_token_are_refused(
