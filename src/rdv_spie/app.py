@@ -37,6 +37,8 @@ from rdv_spie.notifications import tokens
 from rdv_spie.notifications.webhooks import twilio_status
 from rdv_spie.people import pages as people_pages
 from rdv_spie.people.api import CohortController, JourneyController
+from rdv_spie.privacy import pages as privacy_pages
+from rdv_spie.privacy.api import PrivacyController
 from rdv_spie.scheduling import pages as scheduling_pages
 from rdv_spie.scheduling.api import (
     AbsenceController,
@@ -66,6 +68,7 @@ PAGES: list[ControllerRouterHandler] = [
     *indicator_pages.ROUTES,
     *administration_pages.ROUTES,
     *committee_pages.ROUTES,
+    *privacy_pages.ROUTES,
 ]
 
 
@@ -182,6 +185,7 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
             CohortController,
             JourneyController,
             AuditController,
+            PrivacyController,
             IndicatorController,
             CalendarFeedController,
             SeriesController,

@@ -8,6 +8,7 @@ from rdv_spie.db.base import Base
 from rdv_spie.invitations.models import Invitation
 from rdv_spie.notifications.models import Notification
 from rdv_spie.people.models import Cohort, ImportRun, Journey, Person
+from rdv_spie.privacy.models import PersonErasure
 from rdv_spie.scheduling.models import (
     Absence,
     Appointment,
@@ -45,6 +46,7 @@ __all__ = [
     "Notification",
     "Organisation",
     "Person",
+    "PersonErasure",
     "Place",
     "RateCounter",
     "SetupLink",

@@ -48,6 +48,7 @@ from rdv_spie.invitations import paths as invitation_paths
 from rdv_spie.people import imports
 from rdv_spie.people import paths as people
 from rdv_spie.people.models import Journey
+from rdv_spie.privacy import paths as privacy
 from rdv_spie.scheduling.models import Absence
 from rdv_spie.territories.models import Organisation, OrganisationKind
 from rdv_spie.web import paths as office
@@ -510,6 +511,27 @@ async def test_committee_pages(
     await team.goto(agenda)
     await expect(team.locator("main")).to_contain_text("Ordre du jour arrêté")
     await audit(team, mode, "a session's agenda after the freeze")
+
+
+@pytest.mark.parametrize("mode", AUDITED)
+async def test_person_data_pages(
+    new_page: NewPage, mode: Mode, db: Database, clock: FrozenClock, app: Litestar
+) -> None:
+    """Everything held about a person (issue 18), its erasure refused, then done."""
+    invited = await invited_person(db, clock, app)
+    email = await set_password(db, clock, invited.s.admin_id)
+    page = await log_in(new_page, email, mode, lands=COHORTS)
+    await page.goto(_at(privacy.PERSON_DATA, person_id=invited.person_id))
+    await _heading(page, re.compile(r"^Données de Camille"))
+    await audit(page, mode, "a person's data")
+    await page.get_by_role("button", name="Effacer les données").click()
+    await expect(page.get_by_role("alert").first).to_be_visible()
+    await audit(page, mode, "a person's data, erasure refused")
+    await page.get_by_label(re.compile(r"^Raison")).fill("Demande de la personne")
+    await page.get_by_label("Je confirme l'effacement des données de cette personne.").check()
+    await page.get_by_role("button", name="Effacer les données").click()
+    await _heading(page, "Données effacées")
+    await audit(page, mode, "a person's data, erased")
 
 
 @pytest.mark.parametrize("mode", AUDITED)

@@ -28,6 +28,7 @@ from rdv_spie.deps import Uow
 from rdv_spie.errors import NotFound
 from rdv_spie.people.contact import letters
 from rdv_spie.people.models import Person
+from rdv_spie.privacy import paths as privacy_paths
 from rdv_spie.web import office as ui
 from rdv_spie.web.auth import Office, OfficeUser
 from rdv_spie.web.pages import query_uuid
@@ -80,6 +81,7 @@ async def _trail(
             else None
         ),
         "zone": where.territory.timezone,
+        "data_url": privacy_paths.PERSON_DATA.replace("{person_id:uuid}", str(person.id)),
     }
 
 

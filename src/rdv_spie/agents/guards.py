@@ -111,6 +111,22 @@ async def require_territory_manager(
         raise Forbidden(detail, field=f"{what}_id")
 
 
+async def require_territory_admin(
+    uow: UnitOfWork, actor: Actor, territory_id: uuid.UUID, *, what: str, detail: str
+) -> None:
+    """As ``require_territory_manager``, for an admin of one of the territory's
+    organisations only (an animator gets Forbidden too)."""
+    await require_territory_manager(uow, actor, territory_id, what=what, detail=detail)
+    administered = [org for org, role in actor.roles.items() if role == Role.ADMIN]
+    found = await uow.session.scalar(
+        select(Organisation.id)
+        .where(Organisation.id.in_(administered), Organisation.territory_id == territory_id)
+        .limit(1)
+    )
+    if found is None:
+        raise Forbidden(detail, field=f"{what}_id")
+
+
 async def colleague_ids(uow: UnitOfWork, actor: Actor) -> frozenset[uuid.UUID]:
     """Agents who share an organisation with the actor (the actor included)."""
     if not actor.roles:

@@ -42,6 +42,8 @@ class Read(StrEnum):
     CTO_REQUESTS = "cto_requests"  # API: situation requests
     CTO_AGENDA = "cto_agenda"  # API: a frozen committee agenda with names
     EMAIL = "email"  # an e-mail to the agent naming the person (alerts, CTO follow-up)
+    EXPORT = "export"  # everything held about the person (privacy/record.py), API or page
+    ERASURE = "erasure"  # the person's data erased on request (privacy/erasure.py)
 
 
 async def record(

@@ -93,11 +93,19 @@ async def candidates(
 
 async def erase(uow: UnitOfWork, ids: list[uuid.UUID], cutoff_at: datetime) -> list[uuid.UUID]:
     """Erase those of ``ids`` still inactive (checked again in the UPDATE); the erased ids."""
+    return await erase_where(uow, ids, inactive_since(cutoff_at))
+
+
+async def erase_where(
+    uow: UnitOfWork, ids: list[uuid.UUID], condition: ColumnElement[bool]
+) -> list[uuid.UUID]:
+    """Erase those of ``ids`` that meet ``condition`` (checked in the UPDATE): the one erasure,
+    for the purge and for a request (privacy/erasure.py). The erased ids."""
     now = uow.clock.now()
     erased = list(
         await uow.session.scalars(
             update(Person)
-            .where(Person.id.in_(ids), inactive_since(cutoff_at))
+            .where(Person.id.in_(ids), condition)
             .values(
                 first_name="",
                 last_name="",

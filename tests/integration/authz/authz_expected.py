@@ -196,6 +196,11 @@ GET /agent/administration/flux                                 X R X X X R X X X
 POST /agent/administration/flux                                X C X X X C X X C L L
 GET /agent/administration/consultations [A's person's trail]   X R X X X R X X X L L
 GET /agent/administration/consultations [search by name]       X R X X X R X X X L L
+# ---- personal data on request (issue 18)
+GET /api/v1/people/{person_id:uuid}/export                     X R X X X R X X X L L
+POST /api/v1/people/{person_id:uuid}/erase                     X C X X X C X X X L L
+GET /agent/administration/personnes/{person_id:uuid}           X R X X X R X X X L L
+POST /agent/administration/personnes/{person_id:uuid}/effacement X C X X X C X X X L L
 GET /agent/administration/agents                               X R X X X X X X X L L
 GET /agent/administration/agents/nouveau                       X R X X X R X X R L L
 POST /agent/administration/agents/nouveau                      X C X X X C X X C L L

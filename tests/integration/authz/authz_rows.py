@@ -1296,6 +1296,8 @@ def _office_rows() -> list[Row]:
         # ---- administration
         *_admin_config_rows(),
         *_admin_agent_rows(),
+        # ---- personal data on request (issue 18)
+        *_privacy_rows(),
         Row("GET", "/agent/connexion", "office", lambda w, t, a: Call("/agent/connexion")),
         Row(
             "POST",
@@ -2051,6 +2053,61 @@ def _admin_config_rows() -> list[Row]:
             lambda w, t, a: Call(f"{admin}/consultations", params={"q": "authzmarch"}),
             read=has("person_booked", "Authzmarchand"),
             variant="search by name",
+        ),
+    ]
+
+
+# ---- personal data on request (issue 18, privacy/): the admins of the person's territory
+# export and erase; an animator, a referent or a partner is refused, another territory 404.
+
+
+def _privacy_rows() -> list[Row]:
+    base = "/agent/administration/personnes"
+
+    async def a_person(w: World) -> uuid.UUID:
+        return await w.new_person(name="Authzeffacer")
+
+    async def erased(w: World, t: T, a: str) -> bool:
+        person = await w.get(Person, t)
+        return person is not None and person.purged_at is not None
+
+    return [
+        Row(
+            "GET",
+            "/api/v1/people/{person_id:uuid}/export",
+            "api",
+            lambda w, t, a: Call(f"/api/v1/people/{w.ids['person_booked']}/export"),
+            read=has("Authzmarchand"),
+        ),
+        Row(
+            "POST",
+            "/api/v1/people/{person_id:uuid}/erase",
+            "api",
+            lambda w, t, a: Call(
+                f"/api/v1/people/{t}/erase", json={"reason": "Demande de la personne"}
+            ),
+            target=a_person,
+            changed=erased,
+            fresh="always",
+        ),
+        Row(
+            "GET",
+            base + "/{person_id:uuid}",
+            "office",
+            lambda w, t, a: Call(f"{base}/{w.ids['person_booked']}"),
+            read=has("Authzmarchand"),
+        ),
+        Row(
+            "POST",
+            base + "/{person_id:uuid}/effacement",
+            "office",
+            lambda w, t, a: Call(
+                f"{base}/{t}/effacement",
+                data={"reason": "Demande de la personne", "confirm": "oui"},
+            ),
+            target=a_person,
+            changed=erased,
+            fresh="always",
         ),
     ]
 
