@@ -152,7 +152,7 @@ def read_rows(
         raise ValueError(f"unknown phone region {region!r}")
     overrides = overrides_of(mapping)
     decoder = _Decoder()
-    lines = _lines(decoder.texts(_chunks(data)))
+    lines = _without_nul(_lines(decoder.texts(_chunks(data))))
     skipped = 0
     for first in lines:
         if first.strip():
@@ -243,6 +243,8 @@ class _Decoder:
                 self._start = False
                 if chunk.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
                     raise CsvFormatError("not_csv", "this is an Excel workbook: export it as CSV")
+                if chunk.startswith(_NOT_TABLES):
+                    raise CsvFormatError("not_csv", "this is an image, a PDF or an archive")
                 if chunk.startswith(codecs.BOM_UTF8):
                     self._choose("utf-8-sig")
                 elif chunk.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -290,6 +292,32 @@ def _lines(texts: Iterator[str]) -> Iterator[str]:
             pending = [last]
     if pending:
         yield "".join(pending)
+
+
+# The first bytes of files that are surely not tables: PNG, JPEG, GIF, PDF, gzip, 7z, RAR.
+_NOT_TABLES = (
+    b"\x89PNG",
+    b"\xff\xd8\xff",
+    b"GIF8",
+    b"%PDF-",
+    b"\x1f\x8b",
+    b"7z\xbc\xaf",
+    b"Rar!",
+)
+
+
+def _without_nul(lines: Iterator[str]) -> Iterator[str]:
+    """The lines, refusing the whole file at the first NUL character (a binary file, or a text
+    saved as UTF-16 without its mark): no database stores it in a text."""
+    for number, line in enumerate(lines, start=1):
+        if "\x00" in line:
+            raise CsvFormatError(
+                "not_csv",
+                "NUL character: save the file as 'CSV UTF-8' or 'CSV (;)'",
+                line=number,
+                column=line.index("\x00") + 1,
+            )
+        yield line
 
 
 def _sniff_delimiter(line: str) -> str:

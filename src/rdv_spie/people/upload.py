@@ -5,6 +5,7 @@ for ``read``, which runs the reading in a thread."""
 from __future__ import annotations
 
 import asyncio
+import codecs
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -57,8 +58,23 @@ def read_table(
             data, region=region, today=today, mapping=mapping
         )
         return Table(header, columns, list(rows))
+    _refuse_nul(data)
     layout, stream = read_rows(data, region=region, today=today, mapping=mapping)
     return Table(layout.header, layout.columns, list(stream))
+
+
+def _refuse_nul(data: bytes) -> None:
+    """A NUL byte anywhere in a file that is not UTF-16 (marked): binary, refused whole,
+    before its header is offered for mapping."""
+    at = data.find(b"\x00")
+    if at < 0 or data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return
+    raise CsvFormatError(
+        "not_csv",
+        "NUL character: save the file as 'CSV UTF-8' or 'CSV (;)'",
+        line=data.count(b"\n", 0, at) + 1,
+        column=at - data.rfind(b"\n", 0, at),
+    )
 
 
 def describe(content: bytes, chosen: Mapping[str, str], today: date) -> list[Column]:

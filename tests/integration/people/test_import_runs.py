@@ -226,7 +226,7 @@ async def test_a_dead_worker_is_resumed_after_its_lease(
     [
         (b"", "empty_file"),
         (b"x" * (MAX + 1), "file_too_big"),
-        (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", "no_usable_column"),
+        (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", "not_a_table"),
         (b"\x00\x00\x01\x00\x01\x00 an icon", "not_a_table"),
         (b"PK\x03\x04 not really a zip", "not_a_table"),
         ('Nom;Prénom\n"Martin;Léa\n'.encode() + b"x;y\n" * 30, "not_a_table"),

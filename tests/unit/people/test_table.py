@@ -121,7 +121,7 @@ def test_preferred_columns_and_custom_mapping() -> None:
         ("Nom;Téléphone\n1;2\n".encode(), "missing_columns", 1, None),
         ("\nNom;Prénom;Tél;Téléphone\n".encode(), "duplicate_column", 2, 4),
         (b"PK\x03\x04\x14\x00\x06\x00", "not_csv", None, None),
-        ("Nom;Prénom\n".encode("utf-16-le"), "not_csv", 1, None),
+        ("Nom;Prénom\n".encode("utf-16-le"), "not_csv", 1, 2),
     ],
 )
 def test_unusable_files(data: bytes, code: str, line: int | None, column: int | None) -> None:
