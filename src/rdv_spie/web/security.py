@@ -58,6 +58,13 @@ def masked_path(path: str) -> str:
     return _TOKEN_PATH.sub(lambda m: f"/{m.group(1)}/…", path)
 
 
+def _unrouted(path: str) -> str:
+    """A path no route matched, as the log may show it: its first segment only (the rest may
+    be a name or a phone someone typed, which a 404 would otherwise echo into the log)."""
+    head, sep, _rest = path.lstrip("/").partition("/")
+    return f"/{head}/…" if sep else f"/{head}"
+
+
 def _raw(headers: dict[str, str]) -> tuple[tuple[bytes, bytes], ...]:
     return tuple((name.lower().encode(), value.encode()) for name, value in headers.items())
 
@@ -86,7 +93,7 @@ async def before_send(message: Message, scope: Scope) -> None:
     _log.info(
         "request",
         method=scope.get("method"),
-        path=masked_path(path),
+        path=masked_path(path if "path_template" in scope else _unrouted(path)),
         status=message["status"],
     )
 
