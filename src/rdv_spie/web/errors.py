@@ -9,6 +9,7 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
+from sqlalchemy.exc import DBAPIError
 
 from rdv_spie.deps import wants_html
 from rdv_spie.errors import DomainError
@@ -156,6 +157,62 @@ def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
     return problem(status, _TITLES.get(status, "Error"), exc.detail, code=code, headers=exc.headers)
 
 
+# How long a client should wait before trying again while the database does not answer.
+DATABASE_RETRY_SECONDS = 5
+# The driver's words for a connection that is gone or cannot be made (asyncpg, aiosqlite).
+_CONNECTION_ERRORS = frozenset(
+    {
+        "CannotConnectNowError",
+        "ConnectionDoesNotExistError",
+        "ConnectionFailureError",
+        "InterfaceError",
+        "InternalClientError",
+        "TooManyConnectionsError",
+        "AdminShutdownError",
+        "CrashShutdownError",
+    }
+)
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """The database cannot be reached (down, restarting, connection lost), not a bug: the
+    same request may succeed in a moment."""
+    if isinstance(exc, (ConnectionError, TimeoutError)):
+        return True
+    if isinstance(exc, OSError) and exc.errno is None and "connect" in str(exc).lower():
+        return True  # asyncpg's "Multiple exceptions: [Errno 111] Connect call failed …"
+    if isinstance(exc, DBAPIError):
+        orig = exc.orig
+        return (
+            exc.connection_invalidated
+            or isinstance(orig, (ConnectionError, TimeoutError))
+            or type(orig).__name__ in _CONNECTION_ERRORS
+        )
+    return False
+
+
+def on_database_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """The database does not answer: 503 with Retry-After, and the next request tries again
+    (the pool pings its connections); anything else from the driver is a bug (500)."""
+    if not database_unreachable(exc):
+        return on_unexpected(request, exc)
+    _log.warning(
+        "database unreachable",
+        error=type(exc).__name__,
+        route=request.scope.get("path_template"),
+    )
+    headers = {"Retry-After": str(DATABASE_RETRY_SECONDS), "Cache-Control": "no-store"}
+    if wants_html(request):
+        return html_error(request, 503, "database_unavailable", headers, DATABASE_RETRY_SECONDS)
+    return problem(
+        503,
+        "Service unavailable",
+        "the database does not answer; nothing was saved, try again in a few seconds",
+        code="database_unavailable",
+        headers=headers,
+    )
+
+
 def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """A bug: log it (without the request body or query), answer a plain 500."""
     _log.exception(
@@ -176,6 +233,8 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     DomainError: on_domain_error,
     ValidationException: on_validation_error,
     HTTPException: on_http_error,
+    DBAPIError: on_database_error,
+    OSError: on_database_error,
     Exception: on_unexpected,
 }
 
