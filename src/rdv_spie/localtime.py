@@ -27,6 +27,12 @@ def zone(name: str) -> ZoneInfo:
         raise Invalid(f"unknown IANA time zone {name!r}", field="timezone") from exc
 
 
+def repeated(local: datetime) -> bool:
+    """The wall-clock time happens twice in its zone (the repeated autumn hour): calendar
+    clients disagree on which pass a TZID time there means, so it is written in UTC."""
+    return local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset()
+
+
 def local_day(at: datetime, zone: ZoneInfo) -> date:
     """The local calendar day of an instant."""
     return at.astimezone(zone).date()

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from rdv_spie.ical.ics import PRODID
 from rdv_spie.ical.vtimezone import vtimezone
+from rdv_spie.localtime import repeated
 
 REFRESH = "PT1H"
 
@@ -135,11 +136,6 @@ def _utc(instant: datetime) -> str:
     return instant.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def _ambiguous(local: datetime) -> bool:
-    """The wall-clock time happens twice in its zone (the repeated autumn hour)."""
-    return local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset()
-
-
 def _when(prop: str, instant: datetime, tzid: str, zone: ZoneInfo) -> str:
     if instant.utcoffset() is None:
         raise ValueError("instants must be timezone-aware")
@@ -147,7 +143,7 @@ def _when(prop: str, instant: datetime, tzid: str, zone: ZoneInfo) -> str:
     # A wall-clock time in the repeated hour (autumn) is ambiguous: RFC 5545 §3.3.5 says the
     # first pass, but clients differ (Mozilla's ical.js, in Thunderbird, reads the second), so
     # both passes are written in UTC, which every client reads as the same instant.
-    if _ambiguous(local):
+    if repeated(local):
         return f"{prop}:{_utc(instant)}"
     return f"{prop};TZID={tzid}:{local:%Y%m%dT%H%M%S}"
 

@@ -23,6 +23,7 @@ from icalendar import Calendar, Event, Timezone, vCalAddress
 
 from rdv_spie.ical.event import CalendarEvent
 from rdv_spie.ical.vtimezone import vtimezone
+from rdv_spie.localtime import repeated
 
 PRODID = "-//rdv-spie//rendez-vous SPIE//FR"
 
@@ -106,7 +107,7 @@ def _wall_clock(local: datetime) -> datetime:
     # A wall-clock time in the repeated hour (autumn) is ambiguous: RFC 5545 §3.3.5 says the
     # first pass, but clients differ (Mozilla's ical.js, in Thunderbird, reads the second), so
     # both passes are written in UTC, which every client reads as the same instant.
-    if local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():
+    if repeated(local):
         return local.astimezone(UTC)
     return local
 
