@@ -38,7 +38,8 @@ class PrivacyController(Controller):
         """Everything held about the person (identity, contact, consents, journeys,
         appointments, messages, committee requests, who read their file, an erasure): for the
         admins of the person's territory; the export is written to the read trail."""
-        return await record.person_record(uow, actor, person_id)
+        person = await record.person_for_admin(uow, actor, person_id)
+        return await record.person_record(uow, actor, person)
 
     @post("/{person_id:uuid}/erase", status_code=200)
     async def erase(

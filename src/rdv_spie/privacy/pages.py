@@ -8,15 +8,15 @@ read trail; the erasure is privacy/erasure.py's, as the API's.
 
 from __future__ import annotations
 
-import json
 import uuid
-from datetime import datetime
 from typing import Any
 
+import msgspec
 from litestar import Request, Response, get, post
 from litestar.params import FromPath
 from litestar.types import ControllerRouterHandler
 
+from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.deps import Uow
 from rdv_spie.errors import Conflict, Invalid, NotFound
 from rdv_spie.privacy import erasure, paths, record
@@ -29,19 +29,9 @@ def _url(path: str, person_id: uuid.UUID) -> str:
     return path.replace("{person_id:uuid}", str(person_id))
 
 
-def _local(where: ui.Where, value: Any) -> Any:
-    """An ISO instant of the record in the territory's time, other values as they are."""
-    if isinstance(value, str) and "T" in value and value[:4].isdigit():
-        try:
-            return where.local(datetime.fromisoformat(value))
-        except ValueError:
-            return value
-    return value
-
-
 async def _page(
     request: Request[Any, Any, Any],
-    uow: Any,
+    uow: UnitOfWork,
     office: OfficeUser,
     person_id: uuid.UUID,
     *,
@@ -52,9 +42,9 @@ async def _page(
     person = await record.person_for_admin(uow, office.actor, person_id)
     if person.territory_id != office.acting.territory_id:
         raise NotFound("person not found", field="person_id")
-    held = await record.person_record(uow, office.actor, person_id)
+    held = await record.person_record(uow, office.actor, person)
     if request.query_params.get("format") == "json":
-        body = json.dumps(held, ensure_ascii=False, indent=2)
+        body = msgspec.json.format(msgspec.json.encode(held), indent=2)
         return Response(
             body,
             media_type="application/json",
@@ -66,7 +56,7 @@ async def _page(
     where = await ui.where_of(uow, office.actor, person.territory_id)
     context = {
         "held": held,
-        "local": lambda value: _local(where, value),
+        "where": where,
         "zone": where.territory.timezone,
         "json_url": _url(paths.PERSON_DATA, person_id) + "?format=json",
         "erase_url": _url(paths.PERSON_ERASE, person_id),

@@ -3,8 +3,8 @@ contact, consents, journeys, appointments, the messages sent to them, committee 
 (fiches) and the read trail of who was shown their file. For the admins of the person's
 territory; the export itself is written to that trail.
 
-Plain values only (strings, numbers, ISO instants in UTC), so the JSON answer and the
-readable page show the same thing. Nothing about other people: an agent appears by name where
+The same values feed the JSON answer (instants in UTC) and the readable page (in the
+territory's time). Nothing about other people: an agent appears by name where
 they acted on the file (referent, reader), never with their contacts.
 """
 
@@ -63,9 +63,9 @@ def _names(rows: Any) -> dict[uuid.UUID, str]:
     return {a: f"{first} {last}" for a, first, last in rows}
 
 
-async def person_record(uow: UnitOfWork, actor: Actor, person_id: uuid.UUID) -> dict[str, Any]:
-    """Everything held about the person (see the module's docstring); written to the trail."""
-    person = await person_for_admin(uow, actor, person_id)
+async def person_record(uow: UnitOfWork, actor: Actor, person: Person) -> dict[str, Any]:
+    """Everything held about the person (see the module's docstring), found by
+    ``person_for_admin``; written to the trail."""
     journeys = (
         await uow.session.execute(
             select(Journey, Cohort.name)
@@ -126,15 +126,15 @@ async def person_record(uow: UnitOfWork, actor: Actor, person_id: uuid.UUID) -> 
     await audit.record(uow, actor, [person.id], audit.Read.EXPORT)
     return {
         "person_id": str(person.id),
-        "identity": {name: _plain(getattr(person, name)) for name in _IDENTITY},
+        "identity": {name: getattr(person, name) for name in _IDENTITY},
         "journeys": [
             {
                 "cohort": cohort,
-                "entered_on": _plain(j.entered_on),
-                "appointment_by_on": _plain(j.appointment_by_on),
+                "entered_on": j.entered_on,
+                "appointment_by_on": j.appointment_by_on,
                 "referent": names.get(j.referent_id) if j.referent_id else None,
-                "invited_at": _plain(j.invited_at),
-                "closed_at": _plain(j.closed_at),
+                "invited_at": j.invited_at,
+                "closed_at": j.closed_at,
                 "closed_reason": j.closed_reason,
             }
             for j, cohort in journeys
@@ -143,8 +143,8 @@ async def person_record(uow: UnitOfWork, actor: Actor, person_id: uuid.UUID) -> 
             {
                 "type": type_name,
                 "place": place,
-                "starts_at": _plain(a.starts_at),
-                "ends_at": _plain(a.ends_at),
+                "starts_at": a.starts_at,
+                "ends_at": a.ends_at,
                 "status": str(a.status),
             }
             for a, type_name, place in appointments
@@ -154,14 +154,14 @@ async def person_record(uow: UnitOfWork, actor: Actor, person_id: uuid.UUID) -> 
                 "kind": m.name,
                 "channel": m.channel,
                 "status": str(m.status),
-                "planned_at": _plain(m.not_before),
-                "sent_at": _plain(m.sent_at),
+                "planned_at": m.not_before,
+                "sent_at": m.sent_at,
             }
             for m in messages
         ],
         "committee_requests": [
             {
-                "session_starts_at": _plain(session_at),
+                "session_starts_at": session_at,
                 "thematics": list(r.thematics),
                 "summary": r.summary,
                 "already_tried": r.already_tried,
@@ -169,7 +169,7 @@ async def person_record(uow: UnitOfWork, actor: Actor, person_id: uuid.UUID) -> 
                 "consent_text": r.consent_text,
                 "urgent": r.urgent,
                 "urgent_reason": r.urgent_reason,
-                "submitted_at": _plain(r.submitted_at),
+                "submitted_at": r.submitted_at,
                 "status": str(r.status),
                 "decision": r.decision,
                 "next_steps": r.next_steps,
@@ -177,20 +177,13 @@ async def person_record(uow: UnitOfWork, actor: Actor, person_id: uuid.UUID) -> 
             for r, session_at in requests
         ],
         "reads": [
-            {"at": _plain(at), "agent": names.get(agent_id), "what": what}
-            for at, agent_id, what in reads
+            {"at": at, "agent": names.get(agent_id), "what": what} for at, agent_id, what in reads
         ],
         "erasure": None
         if erasure is None
         else {
-            "at": _plain(erasure.at),
+            "at": erasure.at,
             "agent": names.get(erasure.agent_id),
             "reason": erasure.reason,
         },
     }
-
-
-def _plain(value: Any) -> Any:
-    """Dates and instants as ISO strings (instants in UTC), the rest as is."""
-    isoformat = getattr(value, "isoformat", None)
-    return isoformat() if isoformat is not None else value
