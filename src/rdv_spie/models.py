@@ -16,6 +16,7 @@ from rdv_spie.scheduling.models import (
     AppointmentDeparture,
     AppointmentType,
     AvailabilityRule,
+    CalendarChange,
     CalendarVersion,
 )
 from rdv_spie.territories.models import Organisation, Place, Territory
@@ -31,6 +32,7 @@ __all__ = [
     "AppointmentType",
     "AvailabilityRule",
     "Base",
+    "CalendarChange",
     "CalendarFeed",
     "CalendarVersion",
     "Cohort",

@@ -18,9 +18,9 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from rdv_spie.calendars.models import CalendarFeed, FeedKind
+from rdv_spie.db import calendar_version
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.errors import Forbidden
-from rdv_spie.scheduling.models import CalendarVersion
 
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
 
@@ -40,7 +40,8 @@ class ActiveFeed:
     id: uuid.UUID
     kind: FeedKind
     subject_id: uuid.UUID
-    calendar_version: int  # read with the link: what the feed's cached body is valid for
+    # Read with the link (db/calendar_version.py): what the feed's cached body is valid for.
+    calendar_version: tuple[int, int]
 
 
 def token_hash(token: str) -> str:
@@ -134,7 +135,8 @@ _FIND = select(
     CalendarFeed.subject_id,
     CalendarFeed.expires_at,
     CalendarFeed.revoked_at,
-    select(CalendarVersion.version).scalar_subquery(),
+    calendar_version.shape_version(),
+    calendar_version.feed_version(CalendarFeed.subject_id),
 ).where(CalendarFeed.token_hash == bindparam("token_hash"))
 
 
@@ -148,7 +150,10 @@ async def find_active(conn: AsyncConnection, *, token: str, now: datetime) -> Ac
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         return None
     return ActiveFeed(
-        id=row.id, kind=FeedKind(row.kind), subject_id=row.subject_id, calendar_version=row[5]
+        id=row.id,
+        kind=FeedKind(row.kind),
+        subject_id=row.subject_id,
+        calendar_version=(row[5], row[6]),
     )
 
 

@@ -202,12 +202,15 @@ def _note_agenda_changes(session: Session, _ctx: object, _instances: object) -> 
     changes: a request added or deleted, withdrawn, or moved to another session. Every write
     path goes through here, so none can forget."""
     touched: set[uuid.UUID] = set()
+    territories: set[uuid.UUID] = set()
     for obj in (*session.new, *session.deleted):
         if isinstance(obj, CtoRequest) and obj.session_id is not None:
             touched.add(obj.session_id)
+            territories.add(obj.territory_id)
     for obj in session.dirty:
         if not isinstance(obj, CtoRequest):
             continue
+        territories.add(obj.territory_id)
         state = inspect(obj)
         moved = state.attrs.session_id.history
         if moved.has_changes():
@@ -223,5 +226,6 @@ def _note_agenda_changes(session: Session, _ctx: object, _instances: object) -> 
             update(CtoSession)
             .where(CtoSession.id.in_(touched))
             .values(agenda_revision=CtoSession.agenda_revision + 1)
-            .execution_options(synchronize_session=False)
+            # A session is in its requests' territory (db/calendar_version.py).
+            .execution_options(synchronize_session=False, calendar_territories=territories)
         )

@@ -1,9 +1,10 @@
 """A cache of computed slots, kept per process and validated by the database.
 
-Entries are keyed by the calendar counter (db/calendar_version.py), which every transaction
-that changes something slots depend on bumps; a cached result is used only while the counter
-read in the searching transaction is unchanged, so two processes never need to share anything
-and a stale entry is never served. Entries are computed without "now" (no notice, no horizon)
+Entries are keyed by the calendar counters of the type's territory (db/calendar_version.py),
+which every transaction that changes something its slots depend on bumps; a cached result is
+used only while the counters read in the searching transaction are unchanged, so two
+processes never need to share anything, a stale entry is never served, and a write in one
+territory leaves the others' entries in use. Entries are computed without "now" (no notice, no horizon)
 and filtered by the clock on every read. Booking never reads this cache: it re-checks under
 locks.
 """
@@ -24,11 +25,17 @@ class SlotCache:
         self.max_slots = max_slots
         self._held = 0
         self._entries: OrderedDict[Hashable, tuple[engine.Slot, ...]] = OrderedDict()
+        # Lookups answered and missed since the start (the bench prints the rate).
+        self.hits = 0
+        self.misses = 0
 
     def get(self, key: Hashable) -> tuple[engine.Slot, ...] | None:
         """The cached slots, or None."""
         found = self._entries.get(key)
-        if found is not None:
+        if found is None:
+            self.misses += 1
+        else:
+            self.hits += 1
             self._entries.move_to_end(key)
         return found
 

@@ -258,10 +258,23 @@ class AppointmentDeparture(Base):
 
 
 class CalendarVersion(Base):
-    """One row whose counter grows with every change that can alter slots or feeds (see
+    """One row whose counter grows with every change to the shape of the calendars (agents,
+    memberships, structures, territories) or whose territory is unknown (see
     db/calendar_version.py)."""
 
     __tablename__ = "calendar_version"
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class CalendarChange(Base):
+    """A territory's counter: grows with every change that can alter its slots or the feeds
+    about it (db/calendar_version.py). A territory has a row from its first change."""
+
+    __tablename__ = "calendar_change"
+
+    territory_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("territory.id", ondelete="CASCADE"), primary_key=True
+    )
     version: Mapped[int] = mapped_column(BigInteger, default=0)

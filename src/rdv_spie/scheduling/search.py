@@ -18,6 +18,7 @@ from sqlalchemy.orm import raiseload
 
 from rdv_spie import localtime
 from rdv_spie.agents.models import Agent, Membership, Role
+from rdv_spie.db import calendar_version
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.errors import DomainError, Invalid, NotFound
 from rdv_spie.localtime import check_instant
@@ -29,7 +30,6 @@ from rdv_spie.scheduling.models import (
     AppointmentType,
     Attendance,
     AvailabilityRule,
-    CalendarVersion,
     appointment_type_place,
     availability_rule_type,
 )
@@ -72,10 +72,15 @@ async def load_type(uow: UnitOfWork, type_id: uuid.UUID) -> tuple[AppointmentTyp
 
 @cache
 def _type_and_version() -> Select[*tuple[Any, ...]]:
-    """Built once (every slot search runs it): a type, its territory, the calendar version."""
-    version = select(CalendarVersion.version).where(CalendarVersion.id == 1).scalar_subquery()
+    """Built once (every slot search runs it): a type, its territory, and the calendar
+    counters its slots depend on (db/calendar_version.py), read in the same statement."""
     return (
-        select(AppointmentType, Territory, version)
+        select(
+            AppointmentType,
+            Territory,
+            calendar_version.shape_version(),
+            calendar_version.territory_version(Territory.id),
+        )
         .options(raiseload(AppointmentType.allowed_places))  # load_context reads the ids
         .join(Territory, Territory.id == AppointmentType.territory_id)
         .where(AppointmentType.id == bindparam("type_id"))
@@ -84,11 +89,12 @@ def _type_and_version() -> Select[*tuple[Any, ...]]:
 
 async def _load_type_and_version(
     uow: UnitOfWork, type_id: uuid.UUID
-) -> tuple[AppointmentType, Territory, int | None]:
+) -> tuple[AppointmentType, Territory, tuple[int, int] | None]:
     row = (await uow.session.execute(_type_and_version(), {"type_id": type_id})).first()
     if row is None or not row[0].active:
         raise NotFound("appointment type not found", field="appointment_type_id")
-    return row[0], row[1], row[2]
+    version = None if row[2] is None else (row[2], row[3])
+    return row[0], row[1], version
 
 
 def spec_for(

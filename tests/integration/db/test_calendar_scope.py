@@ -1,0 +1,163 @@
+"""Calendar counters per territory (db/calendar_version.py), on both engines: a write in one
+territory moves that territory's counter only, so another territory's cached slots and feeds
+stay in use; an agent working in two territories moves both; a change to the shape of the
+calendars moves every key. Two Database objects on one database stand for two processes:
+what one writes, the other's next search sees, while its cache for the other territory holds.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Uuid, literal, select
+from tests.support import scenario as sc
+
+from rdv_spie.agents.models import Agent, Membership, Role
+from rdv_spie.calendars.models import FeedKind
+from rdv_spie.calendars.service import find_active, issue_feed
+from rdv_spie.clock import FrozenClock
+from rdv_spie.db.calendar_version import shape_version, territory_version
+from rdv_spie.db.engine import create_engine
+from rdv_spie.db.uow import Database
+from rdv_spie.scheduling import booking, search
+from rdv_spie.scheduling.cache import SlotCache
+from rdv_spie.scheduling.models import Absence
+from rdv_spie.settings import Settings
+
+WEEK = timedelta(days=7)
+
+
+async def keys(db: Database, clock: FrozenClock, *territories: uuid.UUID) -> list[tuple[int, int]]:
+    """(shared counter, territory's counter) for each territory."""
+    async with db.unit_of_work(clock=clock, write=False) as uow:
+        found = []
+        for territory_id in territories:
+            row = (
+                await uow.session.execute(
+                    select(shape_version(), territory_version(literal(territory_id, Uuid)))
+                )
+            ).one()
+            found.append((int(row[0]), int(row[1])))
+    return found
+
+
+async def absence(db: Database, clock: FrozenClock, agent_id: uuid.UUID) -> None:
+    async with db.unit_of_work(clock=clock) as uow:
+        start = clock.now() + timedelta(days=3)
+        uow.session.add(Absence(agent_id=agent_id, starts_at=start, ends_at=start + WEEK))
+
+
+async def test_a_write_moves_its_territory_only(db: Database, clock: FrozenClock) -> None:
+    a = await sc.build(db, clock, slug="aisne")
+    b = await sc.build(db, clock, slug="oise")
+    before_a, before_b = await keys(db, clock, a.territory_id, b.territory_id)
+    await absence(db, clock, a.referent_ids[0])
+    after_a, after_b = await keys(db, clock, a.territory_id, b.territory_id)
+    assert after_a == (before_a[0], before_a[1] + 1)
+    assert after_b == before_b
+
+
+async def test_an_agent_of_two_territories_moves_both(db: Database, clock: FrozenClock) -> None:
+    a = await sc.build(db, clock, slug="aisne")
+    b = await sc.build(db, clock, slug="oise")
+    c = await sc.build(db, clock, slug="somme")
+    async with db.unit_of_work(clock=clock) as uow:
+        uow.session.add(
+            Membership(
+                agent_id=a.referent_ids[0], organisation_id=b.organisation_id, role=Role.REFERENT
+            )
+        )
+    before = await keys(db, clock, a.territory_id, b.territory_id, c.territory_id)
+    await absence(db, clock, a.referent_ids[0])
+    after = await keys(db, clock, a.territory_id, b.territory_id, c.territory_id)
+    assert [k[1] - was[1] for k, was in zip(after, before, strict=True)] == [1, 1, 0]
+
+
+async def test_a_change_of_shape_moves_every_key(db: Database, clock: FrozenClock) -> None:
+    a = await sc.build(db, clock, slug="aisne")
+    b = await sc.build(db, clock, slug="oise")
+    before = await keys(db, clock, a.territory_id, b.territory_id)
+    async with db.unit_of_work(clock=clock) as uow:
+        agent = await uow.session.get(Agent, b.referent_ids[0])
+        assert agent is not None
+        agent.first_name = "Renommée"
+    after = await keys(db, clock, a.territory_id, b.territory_id)
+    assert all(k[0] == was[0] + 1 for k, was in zip(after, before, strict=True))
+
+
+async def test_feed_keys_follow_their_subjects_territories(
+    db: Database, clock: FrozenClock
+) -> None:
+    a = await sc.build(db, clock, slug="aisne")
+    b = await sc.build(db, clock, slug="oise")
+    tokens = {}
+    async with db.unit_of_work(clock=clock) as uow:
+        for name, kind, subject in (
+            ("agent_a", FeedKind.AGENT, a.referent_ids[0]),
+            ("territory_a", FeedKind.TERRITORY, a.territory_id),
+            ("agent_b", FeedKind.AGENT, b.referent_ids[0]),
+            ("territory_b", FeedKind.TERRITORY, b.territory_id),
+        ):
+            issued = await issue_feed(
+                uow=uow, kind=kind, subject_id=subject, created_by=a.admin_id, valid_days=30
+            )
+            tokens[name] = issued.token
+
+    async def versions() -> dict[str, tuple[int, int]]:
+        found = {}
+        async with db.engine.connect() as conn:
+            for name, token in tokens.items():
+                feed = await find_active(conn, token=token, now=clock.now())
+                assert feed is not None
+                found[name] = feed.calendar_version
+        return found
+
+    before = await versions()
+    await absence(db, clock, a.referent_ids[0])
+    after = await versions()
+    moved = {name for name in tokens if after[name] != before[name]}
+    assert moved == {"agent_a", "territory_a"}
+
+
+async def test_two_processes_see_each_others_writes_and_keep_other_caches(
+    db: Database, clock: FrozenClock, settings: Settings
+) -> None:
+    """Process 1 books in territory A; process 2's next search of A sees it (a miss), while
+    its cached search of territory B is still used (a hit)."""
+    a = await sc.build(db, clock, slug="aisne", referents=1)
+    b = await sc.build(db, clock, slug="oise", referents=1)
+    other = Database(create_engine(settings))
+    cache = SlotCache()
+    start = datetime(2026, 12, 7, 0, 0, tzinfo=UTC)
+
+    async def search_in(territory: sc.Scenario) -> list[datetime]:
+        async with other.unit_of_work(clock=clock, write=False) as uow:
+            _, found = await search.find_slots(
+                uow=uow,
+                now=clock.now(),
+                type_id=territory.single_type_id,
+                window_start=start,
+                window_end=start + WEEK,
+                cache=cache,
+            )
+        return [slot.starts_at for slot in found]
+
+    try:
+        slots_a = await search_in(a)
+        slots_b = await search_in(b)
+        assert slots_a and slots_b and cache.misses == 2
+        async with db.unit_of_work(clock=clock) as uow:
+            await booking.book_appointment(
+                uow=uow,
+                actor=None,
+                appointment_type_id=a.single_type_id,
+                place_id=a.place_ids[0],
+                starts_at=slots_a[0],
+            )
+        assert await search_in(b) == slots_b
+        assert (cache.hits, cache.misses) == (1, 2)
+        assert slots_a[0] not in await search_in(a)
+        assert (cache.hits, cache.misses) == (1, 3)
+    finally:
+        await other.dispose()
