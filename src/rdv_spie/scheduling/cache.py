@@ -4,9 +4,9 @@ Entries are keyed by the calendar counters of the type's territory (db/calendar_
 which every transaction that changes something its slots depend on bumps; a cached result is
 used only while the counters read in the searching transaction are unchanged, so two
 processes never need to share anything, a stale entry is never served, and a write in one
-territory leaves the others' entries in use. Entries are computed without "now" (no notice, no horizon)
-and filtered by the clock on every read. Booking never reads this cache: it re-checks under
-locks.
+territory leaves the others' entries in use. Entries are computed without "now" (no notice,
+no horizon) and filtered by the clock on every read. Booking never reads this cache: it
+re-checks under locks.
 """
 
 from __future__ import annotations
