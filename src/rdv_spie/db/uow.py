@@ -38,17 +38,26 @@ class UnitOfWork:
         return self.dialect == "postgresql"
 
     async def lock(self, *keys: str) -> None:
-        """Take transaction-scoped locks on ``keys`` (sorted, so two callers never deadlock).
+        """Take transaction-scoped locks on ``keys`` (in the order of their ids, so two callers
+        never deadlock).
 
         PostgreSQL: advisory locks released at commit/rollback. SQLite: a write transaction
         already holds the database write lock (BEGIN IMMEDIATE), so nothing more is needed.
         """
-        if not self.is_postgres:
+        if not self.is_postgres or not keys:
             return
-        for key in sorted(set(keys)):
-            await self.session.execute(
-                text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_id(key)}
-            )
+        ids = sorted({_lock_id(key) for key in keys})
+        if len(ids) == 1:
+            await self.session.execute(_LOCK_ONE, {"k": ids[0]})
+        else:  # one round trip; rows come in the array's order, so the locks are taken in it
+            await self.session.execute(_LOCK_MANY, {"ks": ids})
+
+
+_LOCK_ONE = text("SELECT pg_advisory_xact_lock(:k)")
+_LOCK_MANY = text(
+    "SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:ks AS bigint[])) WITH ORDINALITY AS t(k, n)"
+    " ORDER BY n"
+)
 
 
 def _lock_id(key: str) -> int:

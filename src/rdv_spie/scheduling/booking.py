@@ -16,26 +16,21 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from rdv_spie import localtime
 from rdv_spie.agents.guards import Actor
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.errors import Conflict, Invalid, NotFound
 from rdv_spie.invitations.models import Invitation
 from rdv_spie.people import followup
 from rdv_spie.people.models import Cohort, Journey, Person
-from rdv_spie.scheduling import departures, notices, ownership, search
-from rdv_spie.scheduling import slots as engine
+from rdv_spie.scheduling import departures, notices, ownership, search, taking
 from rdv_spie.scheduling.models import (
     Appointment,
-    AppointmentAgent,
     AppointmentStatus,
-    AppointmentType,
     AttendeeRole,
 )
-from rdv_spie.territories.models import Organisation, Place, Territory
+from rdv_spie.territories.models import Organisation, Place
 
-_TINY = timedelta(microseconds=1)
-SLOT_TAKEN = "slot_taken"
+SLOT_TAKEN = taking.SLOT_TAKEN
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +144,7 @@ async def book_appointment(
         among = frozenset(mine)
     person = await _person(uow, territory.id, person_id, new_person)
 
-    slot, chosen = await _take_slot(
+    slot, chosen = await taking.take_slot(
         uow=uow,
         loaded=(appointment_type, territory),
         place_id=place_id,
@@ -183,7 +178,7 @@ async def book_appointment(
         created_by_agent_id=actor.agent_id if actor else None,
         submission_key=key_hash,
     )
-    appointment.attendees = _attendees(slot, chosen, slot.ends_at + buffer)
+    appointment.attendees = taking.attendees(slot, chosen, slot.ends_at + buffer)
     uow.session.add(appointment)
     await _flush_or_conflict(uow)
     if journey is not None:
@@ -223,7 +218,7 @@ async def move_appointment(
         (a.agent_id for a in appointment.attendees if a.role == AttendeeRole.REFERENT), None
     )
     loaded = appointment_type, _ = await search.load_type(uow, appointment.appointment_type_id)
-    slot, chosen = await _take_slot(
+    slot, chosen = await taking.take_slot(
         uow=uow,
         loaded=loaded,
         place_id=target_place,
@@ -239,7 +234,7 @@ async def move_appointment(
     was = departures.before(appointment)
     appointment.attendees.clear()
     await uow.session.flush()
-    appointment.attendees.extend(_attendees(slot, chosen, busy_until))
+    appointment.attendees.extend(taking.attendees(slot, chosen, busy_until))
     appointment.place_id = target_place
     appointment.starts_at = slot.starts_at
     appointment.ends_at = slot.ends_at
@@ -349,106 +344,6 @@ async def get_appointment(
     if appointment is None or (actor is not None and not ownership.can_see(actor, appointment)):
         raise NotFound("appointment not found", field="appointment_id")
     return appointment
-
-
-async def _take_slot(
-    *,
-    uow: UnitOfWork,
-    loaded: tuple[AppointmentType, Territory],
-    place_id: uuid.UUID,
-    starts_at: datetime,
-    referent_id: uuid.UUID | None,
-    grid_minutes: int,
-    ignore_appointment_id: uuid.UUID | None = None,
-    prefer: uuid.UUID | None = None,
-    among: frozenset[uuid.UUID] | None = None,
-) -> tuple[engine.Slot, tuple[uuid.UUID, uuid.UUID | None]]:
-    """The slot at (starts_at, place) and the agents chosen for it, checked under the agents'
-    locks."""
-    localtime.check_instant("starts_at", starts_at)
-    now = uow.clock.now()
-    if starts_at <= now:
-        raise Invalid("starts_at is in the past", field="starts_at", code="in_the_past")
-
-    async def lookup(with_appointments: bool = True) -> engine.Slot | None:
-        context = await search.load_context(
-            uow=uow,
-            type_id=loaded[0].id,
-            loaded=loaded,
-            window_start=starts_at,
-            window_end=starts_at + _TINY,
-            place_ids=frozenset({place_id}),
-            ignore_appointment_id=ignore_appointment_id,
-            grid_minutes=grid_minutes,
-            with_appointments=with_appointments,
-            organisation_ids=among,
-        )
-        found = search.compute(
-            context, now=now, window_start=starts_at, window_end=starts_at + _TINY
-        )
-        return found[0] if found else None
-
-    first = await lookup()
-    if first is None:
-        if await lookup(with_appointments=False) is None:
-            raise Invalid(
-                "no availability at that time and place for this appointment type (outside "
-                "opening hours, an absence, a holiday, too soon, beyond the booking horizon or "
-                "off the time grid)",
-                field="starts_at",
-                code="outside_availability",
-            )
-        raise Conflict("this slot is already booked", field="starts_at", code=SLOT_TAKEN)
-    locked = {*first.referent_ids, *first.animator_ids}
-    await uow.lock(*(f"agent:{a}" for a in locked))
-    # Again, under the locks: another booking may just have committed. Only agents locked
-    # here may be chosen, so no insert below ever waits on someone else's uncommitted row.
-    slot = await lookup()
-    if slot is not None:
-        slot = engine.Slot(
-            slot.starts_at,
-            slot.ends_at,
-            slot.place_id,
-            tuple(a for a in slot.referent_ids if a in locked),
-            tuple(a for a in slot.animator_ids if a in locked),
-        )
-    if slot is None or not slot.referent_ids or (first.animator_ids and not slot.animator_ids):
-        raise Conflict(
-            "this slot has just been booked by someone else", field="starts_at", code=SLOT_TAKEN
-        )
-    return slot, _choose(slot, referent_id=referent_id, prefer=prefer)
-
-
-def _choose(
-    slot: engine.Slot, *, referent_id: uuid.UUID | None, prefer: uuid.UUID | None
-) -> tuple[uuid.UUID, uuid.UUID | None]:
-    """A referent (the requested one, else the preferred one, else the first free) and, for a
-    tripartite slot, an animator who is someone else."""
-    tripartite = bool(slot.animator_ids)
-    if referent_id is not None:
-        candidates = [referent_id] if referent_id in slot.referent_ids else []
-    else:
-        candidates = sorted(slot.referent_ids, key=lambda r: r != prefer)
-    for referent in candidates:
-        animator = next((a for a in slot.animator_ids if a != referent), None)
-        if not tripartite or animator is not None:
-            return referent, animator
-    raise Conflict("this referent is not free at that time", field="referent_id", code=SLOT_TAKEN)
-
-
-def _attendees(
-    slot: engine.Slot, chosen: tuple[uuid.UUID, uuid.UUID | None], busy_until: datetime
-) -> list[AppointmentAgent]:
-    referent, animator = chosen
-    roles = [(referent, AttendeeRole.REFERENT)]
-    if animator is not None:
-        roles.append((animator, AttendeeRole.ANIMATOR))
-    return [
-        AppointmentAgent(
-            agent_id=agent, role=role, starts_at=slot.starts_at, busy_until=busy_until, active=True
-        )
-        for agent, role in roles
-    ]
 
 
 async def _require_place(uow: UnitOfWork, place_id: uuid.UUID, territory_id: uuid.UUID) -> None:

@@ -1,5 +1,5 @@
 """Slot search: load what the pure engine needs, then ask it. Listing slots (``find_slots``)
-and checking a booking (booking._take_slot) load through the same ``load_context`` and ask the
+and checking a booking (taking.take_slot) load through the same ``load_context`` and ask the
 same engine, so they can never disagree."""
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from rdv_spie.errors import Conflict
-from rdv_spie.scheduling.booking import _choose
+from rdv_spie.scheduling.taking import _choose
 from rdv_spie.scheduling.slots import Slot
 
 X, Y, Z = (uuid.UUID(int=i) for i in (1, 2, 3))

@@ -1,0 +1,138 @@
+"""Taking one slot for a booking or a move: checked with the same engine that lists slots,
+then under the agents' locks.
+
+What guarantees that no agent is ever booked twice is the database (an exclusion constraint on
+PostgreSQL, triggers under SQLite's write lock); this module makes the common case cheap and
+the answer right. One look (rules, absences, appointments) finds the slot and the free agents.
+On PostgreSQL, their advisory locks are then taken in one statement and only their
+appointments and absences are read again, since another booking may have committed in between:
+the referent chosen is one still free, so a taken slot with a free colleague is not refused.
+On SQLite, the write transaction holds the database's write lock from its start, so the first
+look already sees every commit and nothing is read twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from rdv_spie import localtime
+from rdv_spie.db.uow import UnitOfWork
+from rdv_spie.errors import Conflict, Invalid
+from rdv_spie.scheduling import search
+from rdv_spie.scheduling import slots as engine
+from rdv_spie.scheduling.models import AppointmentAgent, AppointmentType, AttendeeRole
+from rdv_spie.territories.models import Territory
+
+_TINY = timedelta(microseconds=1)
+SLOT_TAKEN = "slot_taken"
+
+
+async def take_slot(
+    *,
+    uow: UnitOfWork,
+    loaded: tuple[AppointmentType, Territory],
+    place_id: uuid.UUID,
+    starts_at: datetime,
+    referent_id: uuid.UUID | None,
+    grid_minutes: int,
+    ignore_appointment_id: uuid.UUID | None = None,
+    prefer: uuid.UUID | None = None,
+    among: frozenset[uuid.UUID] | None = None,
+) -> tuple[engine.Slot, tuple[uuid.UUID, uuid.UUID | None]]:
+    """The slot at (starts_at, place) and the agents chosen for it (a referent and, for a
+    tripartite type, an animator), checked under the agents' locks."""
+    localtime.check_instant("starts_at", starts_at)
+    now = uow.clock.now()
+    if starts_at <= now:
+        raise Invalid("starts_at is in the past", field="starts_at", code="in_the_past")
+    window_end = starts_at + _TINY
+
+    async def look(with_appointments: bool = True) -> search.SearchContext:
+        return await search.load_context(
+            uow=uow,
+            type_id=loaded[0].id,
+            loaded=loaded,
+            window_start=starts_at,
+            window_end=window_end,
+            place_ids=frozenset({place_id}),
+            ignore_appointment_id=ignore_appointment_id,
+            grid_minutes=grid_minutes,
+            with_appointments=with_appointments,
+            organisation_ids=among,
+        )
+
+    def first_slot(context: search.SearchContext) -> engine.Slot | None:
+        found = search.compute(context, now=now, window_start=starts_at, window_end=window_end)
+        return found[0] if found else None
+
+    context = await look()
+    first = first_slot(context)
+    if first is None:
+        if first_slot(await look(with_appointments=False)) is None:
+            raise Invalid(
+                "no availability at that time and place for this appointment type (outside "
+                "opening hours, an absence, a holiday, too soon, beyond the booking horizon or "
+                "off the time grid)",
+                field="starts_at",
+                code="outside_availability",
+            )
+        raise Conflict("this slot is already booked", field="starts_at", code=SLOT_TAKEN)
+    locked = frozenset({*first.referent_ids, *first.animator_ids})
+    await uow.lock(*(f"agent:{a}" for a in locked))
+    slot: engine.Slot | None = first
+    if uow.is_postgres:
+        # Again, under the locks, for the locked agents only: another booking may just have
+        # committed. No insert below ever waits on someone else's uncommitted row.
+        busy = await search.load_busy(
+            uow=uow,
+            agent_ids=locked,
+            start=starts_at,
+            end=window_end + context.spec.duration + context.spec.buffer_after,
+            ignore_appointment_id=ignore_appointment_id,
+        )
+        calendars = tuple(
+            replace(c, busy=tuple(busy.get(c.agent_id, ())))
+            for c in context.calendars
+            if c.agent_id in locked
+        )
+        slot = first_slot(replace(context, calendars=calendars))
+    if slot is None or not slot.referent_ids or (first.animator_ids and not slot.animator_ids):
+        raise Conflict(
+            "this slot has just been booked by someone else", field="starts_at", code=SLOT_TAKEN
+        )
+    return slot, _choose(slot, referent_id=referent_id, prefer=prefer)
+
+
+def _choose(
+    slot: engine.Slot, *, referent_id: uuid.UUID | None, prefer: uuid.UUID | None
+) -> tuple[uuid.UUID, uuid.UUID | None]:
+    """A referent (the requested one, else the preferred one, else the first free) and, for a
+    tripartite slot, an animator who is someone else."""
+    tripartite = bool(slot.animator_ids)
+    if referent_id is not None:
+        candidates = [referent_id] if referent_id in slot.referent_ids else []
+    else:
+        candidates = sorted(slot.referent_ids, key=lambda r: r != prefer)
+    for referent in candidates:
+        animator = next((a for a in slot.animator_ids if a != referent), None)
+        if not tripartite or animator is not None:
+            return referent, animator
+    raise Conflict("this referent is not free at that time", field="referent_id", code=SLOT_TAKEN)
+
+
+def attendees(
+    slot: engine.Slot, chosen: tuple[uuid.UUID, uuid.UUID | None], busy_until: datetime
+) -> list[AppointmentAgent]:
+    """The attendance rows of the chosen agents."""
+    referent, animator = chosen
+    roles = [(referent, AttendeeRole.REFERENT)]
+    if animator is not None:
+        roles.append((animator, AttendeeRole.ANIMATOR))
+    return [
+        AppointmentAgent(
+            agent_id=agent, role=role, starts_at=slot.starts_at, busy_until=busy_until, active=True
+        )
+        for agent, role in roles
+    ]
