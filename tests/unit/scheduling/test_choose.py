@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from rdv_spie.errors import Conflict
-from rdv_spie.scheduling.taking import _choose
 from rdv_spie.scheduling.slots import Slot
+from rdv_spie.scheduling.taking import _choose
 
 X, Y, Z = (uuid.UUID(int=i) for i in (1, 2, 3))
 AT = datetime(2026, 12, 2, 8, tzinfo=UTC)
