@@ -6,14 +6,26 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, String, and_, bindparam, or_, select, type_coerce
+from sqlalchemy import (
+    ARRAY,
+    Select,
+    String,
+    Uuid,
+    and_,
+    any_,
+    bindparam,
+    literal,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.orm import raiseload
 
 from rdv_spie import localtime
@@ -187,9 +199,11 @@ async def load_context(
         )
     )
     if spec.place_ids is not None:
-        rule_query = rule_query.where(AvailabilityRule.place_id.in_(spec.place_ids))
+        rule_query = rule_query.where(_among(AvailabilityRule.place_id, spec.place_ids, uow))
     if organisation_ids is not None:
-        rule_query = rule_query.where(AvailabilityRule.organisation_id.in_(organisation_ids))
+        rule_query = rule_query.where(
+            _among(AvailabilityRule.organisation_id, organisation_ids, uow)
+        )
 
     # Plain columns, not ORM objects: this runs on every slot search.
     rules: dict[tuple[uuid.UUID, engine.AttendeeRole], set[engine.WeeklyRule]] = defaultdict(set)
@@ -253,7 +267,7 @@ async def load_busy(
         _raw(AppointmentAgent.starts_at),
         _raw(AppointmentAgent.busy_until),
     ).where(
-        AppointmentAgent.agent_id.in_(agent_ids),
+        _among(AppointmentAgent.agent_id, agent_ids, uow),
         AppointmentAgent.active,
         AppointmentAgent.starts_at < end,
         AppointmentAgent.busy_until > start,
@@ -263,13 +277,25 @@ async def load_busy(
     if ignore_appointment_id is not None:
         taken = taken.where(AppointmentAgent.appointment_id != ignore_appointment_id)
     away = select(_raw(Absence.agent_id), _raw(Absence.starts_at), _raw(Absence.ends_at)).where(
-        and_(Absence.agent_id.in_(agent_ids), Absence.starts_at < end, Absence.ends_at > start)
+        and_(
+            _among(Absence.agent_id, agent_ids, uow),
+            Absence.starts_at < end,
+            Absence.ends_at > start,
+        )
     )
     agents: dict[object, uuid.UUID] = {a: a for a in agent_ids} | {a.hex: a for a in agent_ids}
     query = taken.union_all(away) if with_appointments else away
     for agent, s, e in (await uow.session.execute(query)).all():
         busy[agents[agent]].append(engine.Interval(_instant(s), _instant(e)))
     return busy
+
+
+def _among(column: Any, ids: Iterable[uuid.UUID], uow: UnitOfWork) -> Any:
+    """``column IN ids``: on PostgreSQL as ``= ANY`` of one array parameter, which costs the
+    same whatever the count (an IN list renders one parameter per id on every execution)."""
+    if uow.is_postgres:
+        return column == any_(literal(list(ids), ARRAY(Uuid)))
+    return column.in_(ids)
 
 
 def _raw(column: Any) -> Any:
