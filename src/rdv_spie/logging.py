@@ -45,6 +45,22 @@ def configure_logging(*, level: str = "INFO", json: bool = False) -> None:
     )
     # uvicorn's access log prints full paths; invitation and feed tokens live in paths later.
     logging.getLogger("uvicorn.access").disabled = True
+    # Libraries that print what they send (SQL parameters, message bodies, phone numbers) at
+    # DEBUG or INFO: warnings only, whatever the level asked for.
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+QUIET_LIBRARIES = (
+    "aiosqlite",
+    "asyncpg",
+    "sqlalchemy.engine",
+    "sqlalchemy.pool",
+    "twilio",
+    "aiosmtplib",
+    "httpx",
+    "httpcore",
+)
 
 
 # "DETAIL:  Key (territory_id, caf_number)=(…, 1234567) already exists." and "Failing row
