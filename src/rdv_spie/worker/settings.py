@@ -9,6 +9,7 @@ from typing import Any
 
 from arq import cron, func
 from arq.connections import RedisSettings
+from arq.cron import CronJob
 from arq.worker import Function
 
 from rdv_spie.clock import Clock
@@ -31,6 +32,22 @@ def _dumps(value: dict[str, Any]) -> bytes:
 def _loads(raw: bytes) -> dict[str, Any]:
     loaded: dict[str, Any] = json.loads(raw)
     return loaded
+
+
+# How long a cron job's outcome (counts only) stays in Redis under its job id.
+CRON_RESULT_KEPT_S = 3600
+
+
+def scheduled(coroutine: Callable[..., Any], **schedule: Any) -> CronJob:
+    """A cron job that runs once per due time however many workers there are.
+
+    arq gives a cron run the job id ``<name>:<due time>`` and enqueues it only when neither
+    that job nor its result exists. Its default keeps no result, so a worker that reaches the
+    due time late (its loop busy with an import) would find nothing once another worker has
+    finished the run, and run it again. Keeping the result an hour closes that gap (the
+    test: tests/integration/worker/test_cron_once.py).
+    """
+    return cron(coroutine, unique=True, keep_result=CRON_RESULT_KEPT_S, **schedule)
 
 
 def redis_settings(settings: Settings) -> RedisSettings:
@@ -72,19 +89,21 @@ def worker_settings(
     return {
         "functions": functions,
         "cron_jobs": [
-            cron(jobs.sweep_outbox, second={0, 30}, run_at_startup=True, timeout=120),
-            cron(jobs.sweep_imports, second={15, 45}, run_at_startup=True, timeout=60),
-            cron(jobs.plan_messages, minute=set(range(0, 60, 5)), run_at_startup=True, timeout=600),
-            cron(
+            scheduled(jobs.sweep_outbox, second={0, 30}, run_at_startup=True, timeout=120),
+            scheduled(jobs.sweep_imports, second={15, 45}, run_at_startup=True, timeout=60),
+            scheduled(
+                jobs.plan_messages, minute=set(range(0, 60, 5)), run_at_startup=True, timeout=600
+            ),
+            scheduled(
                 jobs.run_committees, minute=set(range(0, 60, 5)), run_at_startup=True, timeout=600
             ),
-            cron(
+            scheduled(
                 jobs.generate_cto_sessions, hour={3}, minute={17}, run_at_startup=True, timeout=600
             ),
-            cron(jobs.purge_web_state, hour={4}, minute={7}, timeout=600),
-            cron(jobs.purge_personal_data, hour={4}, minute={22}, timeout=1800),
-            cron(jobs.purge_audit, hour={4}, minute={37}, timeout=600),
-            cron(jobs.forget_stale_imports, hour={4}, minute={52}, timeout=600),
+            scheduled(jobs.purge_web_state, hour={4}, minute={7}, timeout=600),
+            scheduled(jobs.purge_personal_data, hour={4}, minute={22}, timeout=1800),
+            scheduled(jobs.purge_audit, hour={4}, minute={37}, timeout=600),
+            scheduled(jobs.forget_stale_imports, hour={4}, minute={52}, timeout=600),
         ],
         "on_startup": on_startup,
         "on_shutdown": on_shutdown,
