@@ -38,7 +38,10 @@ def create_engine(settings: Settings) -> AsyncEngine:
         url,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_pool_size,
-        pool_pre_ping=True,
+        # No ping before each checkout (a round trip per request): after a restart of
+        # PostgreSQL, the first statement on an old connection fails as a disconnect, which
+        # answers 503 (web/errors.py) and makes the pool drop every older connection.
+        pool_pre_ping=False,
         # Errors name the statement, never its values (people's names, addresses, tokens).
         hide_parameters=True,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from functools import lru_cache
 from typing import Annotated, Any
 
 import msgspec
@@ -253,17 +254,23 @@ class SlotController(Controller):
             visible=visible,
             organisation_ids=among,
         )
-        tz = zone(territory.timezone)
         return [
             SlotOut(
                 starts_at=s.starts_at,
                 ends_at=s.ends_at,
-                local_start=s.starts_at.astimezone(tz).isoformat(),
+                local_start=_local_start(s.starts_at, territory.timezone),
                 place_id=s.place_id,
                 free_referents=len(s.referent_ids),
             )
             for s in found
         ]
+
+
+@lru_cache(maxsize=32_768)
+def _local_start(starts_at: datetime, timezone: str) -> str:
+    """A slot's wall time with its offset. Remembered: every search answer repeats the starts
+    of the cached slots, and converting them was a fifth of a search's CPU in the profile."""
+    return starts_at.astimezone(zone(timezone)).isoformat()
 
 
 def _attended_by(agent_id: uuid.UUID) -> Select[Any]:
