@@ -42,9 +42,13 @@ lint: $(STAMP)
 	$(BIN)/lint-imports architecture.ini
 	$(BIN)/python tests/tools/module_size.py src migrations/env.py
 
-## bench: slot search and booking, intake and delivery, then calendar feeds, each against a ceiling of the same run
+## bench: slot search and booking, intake and delivery, then calendar feeds: each figure next to a
+## ceiling of the same run and its target, also written to var/bench/latest.json. Exits 1 when a
+## guarantee fails (double booking, error answer, memory growth, lost message); BENCH_STRICT=1
+## also fails on a missed speed target.
 bench: $(STAMP)
 	bash tests/tools/system-packages.sh
+	rm -f var/bench/latest.json
 	$(BIN)/python tests/tools/services.py -- sh -c 'status=0; $(BIN)/python -m tests.bench || status=1; $(BIN)/python -m tests.bench_intake || status=1; $(BIN)/python -m tests.bench_feeds || status=1; exit $$status'
 
 clean:
