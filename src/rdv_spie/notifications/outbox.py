@@ -20,6 +20,7 @@ from rdv_spie.audit import service as audit
 from rdv_spie.clock import Clock
 from rdv_spie.db.base import Base
 from rdv_spie.db.uow import Database, UnitOfWork
+from rdv_spie.notifications import alerts
 from rdv_spie.notifications.messages import DELIVERY_FAILED_ALERT
 from rdv_spie.notifications.models import Notification, NotificationStatus
 from rdv_spie.people.models import Journey
@@ -282,27 +283,25 @@ async def due(db: Database, *, clock: Clock, limit: int = 500) -> list[tuple[uui
 
 
 async def alert_referent(uow: UnitOfWork, n: Notification, code: str) -> None:
-    """Tell the journey's referent that a message to their person will not arrive."""
-    if n.person_id is None or n.journey_id is None:
-        return
-    journey = await uow.session.get(Journey, n.journey_id)
-    if journey is None or journey.referent_id is None:
-        return
-    new = await add(
-        uow,
-        territory_id=n.territory_id,
-        name=DELIVERY_FAILED_ALERT,
-        channel="email",
-        key=f"{DELIVERY_FAILED_ALERT}:{n.id}",
-        not_before=uow.clock.now(),
-        agent_id=journey.referent_id,
-        journey_id=journey.id,
-        params={
-            "person_id": str(n.person_id),
-            "channel": n.channel,
-            "reason_code": code,
-            "message_name": n.name,
-        },
-    )
-    if new is not None:  # the e-mail names the person
-        await audit.record(uow, journey.referent_id, [n.person_id], audit.Read.EMAIL)
+    """Tell the journey's referent (else the agents ``alerts.recipients`` names) that a
+    message to their person will not arrive."""
+    for agent_id in await alerts.recipients(uow, n):
+        assert n.person_id is not None and n.journey_id is not None
+        new = await add(
+            uow,
+            territory_id=n.territory_id,
+            name=DELIVERY_FAILED_ALERT,
+            channel="email",
+            key=f"{DELIVERY_FAILED_ALERT}:{n.id}:{agent_id}",
+            not_before=uow.clock.now(),
+            agent_id=agent_id,
+            journey_id=n.journey_id,
+            params={
+                "person_id": str(n.person_id),
+                "channel": n.channel,
+                "reason_code": code,
+                "message_name": n.name,
+            },
+        )
+        if new is not None:  # the e-mail names the person
+            await audit.record(uow, agent_id, [n.person_id], audit.Read.EMAIL)
