@@ -180,18 +180,22 @@ async def _invite(
         journey.waiting_for_slots_since = None
         report.invited += 1
     await uow.session.flush()  # the invitations, before the messages that point at them
-    for journey, channel, invitation, send_at in planned:
-        await outbox.add(
-            uow,
-            territory_id=cohort.territory_id,
-            name=INVITATION,
-            channel=channel,
-            key=f"{INVITATION}:{invitation.id}",
-            not_before=send_at,
-            person_id=journey.person_id,
-            journey_id=journey.id,
-            invitation_id=invitation.id,
-        )
+    await outbox.add_many(  # a few statements for the whole batch, not one per message
+        uow,
+        [
+            outbox.Message(
+                territory_id=cohort.territory_id,
+                name=INVITATION,
+                channel=channel,
+                key=f"{INVITATION}:{invitation.id}",
+                not_before=send_at,
+                person_id=journey.person_id,
+                journey_id=journey.id,
+                invitation_id=invitation.id,
+            )
+            for journey, channel, invitation, send_at in planned
+        ],
+    )
     for journey in waiting:
         journey.waiting_for_slots_since = journey.waiting_for_slots_since or now
     if waiting:

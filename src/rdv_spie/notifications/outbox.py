@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
@@ -60,36 +61,88 @@ async def add(
     params: dict[str, Any] | None = None,
 ) -> uuid.UUID | None:
     """Write one message in the caller's transaction; None when its key already exists."""
-    now = uow.clock.now()
-    values = {
-        "id": uuid.uuid4(),
-        "created_at": now,
-        "updated_at": now,
-        "territory_id": territory_id,
-        "name": name,
-        "channel": channel,
-        "idempotency_key": key,
-        "person_id": person_id,
-        "agent_id": agent_id,
-        "journey_id": journey_id,
-        "appointment_id": appointment_id,
-        "invitation_id": invitation_id,
-        "params": params or {},
-        "status": S.PENDING,
-        "not_before": not_before,
-        "attempts": 0,
-    }
-    dialect_insert = postgresql.insert if uow.is_postgres else sqlite.insert
-    stmt = (
-        dialect_insert(Notification)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(Notification.id)
+    message = Message(
+        territory_id=territory_id,
+        name=name,
+        channel=channel,
+        key=key,
+        not_before=not_before,
+        person_id=person_id,
+        agent_id=agent_id,
+        journey_id=journey_id,
+        appointment_id=appointment_id,
+        invitation_id=invitation_id,
+        params=params,
     )
-    new_id = (await uow.session.execute(stmt)).scalar_one_or_none()
-    if new_id is not None and not_before <= now:
-        uow.due_notifications.append(new_id)
-    return new_id
+    added = await add_many(uow, [message])
+    return added[0] if added else None
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One message to write (``add``'s arguments), for ``add_many``."""
+
+    territory_id: uuid.UUID
+    name: str
+    channel: str
+    key: str
+    not_before: datetime
+    person_id: uuid.UUID | None = None
+    agent_id: uuid.UUID | None = None
+    journey_id: uuid.UUID | None = None
+    appointment_id: uuid.UUID | None = None
+    invitation_id: uuid.UUID | None = None
+    params: dict[str, Any] | None = None
+
+
+# Rows per INSERT: 17 parameters each stays far below PostgreSQL's and SQLite's limits.
+_CHUNK = 500
+
+
+async def add_many(uow: UnitOfWork, messages: Sequence[Message]) -> list[uuid.UUID]:
+    """Write messages in the caller's transaction, a few hundred per statement (the planner
+    writes thousands); those whose key already exists are left out. The ids written."""
+    now = uow.clock.now()
+    dialect_insert = postgresql.insert if uow.is_postgres else sqlite.insert
+    added: list[uuid.UUID] = []
+    for start in range(0, len(messages), _CHUNK):
+        values = [
+            {
+                "id": uuid.uuid4(),
+                "created_at": now,
+                "updated_at": now,
+                "territory_id": m.territory_id,
+                "name": m.name,
+                "channel": m.channel,
+                "idempotency_key": m.key,
+                "person_id": m.person_id,
+                "agent_id": m.agent_id,
+                "journey_id": m.journey_id,
+                "appointment_id": m.appointment_id,
+                "invitation_id": m.invitation_id,
+                "params": m.params or {},
+                "status": S.PENDING,
+                "not_before": m.not_before,
+                "attempts": 0,
+            }
+            for m in messages[start : start + _CHUNK]
+        ]
+        stmt = (
+            dialect_insert(Notification)
+            .values(values)
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            .returning(Notification.id, Notification.not_before)
+        )
+        for new_id, not_before in (await uow.session.execute(stmt)).all():
+            added.append(new_id)
+            if _aware(not_before) <= now:
+                uow.due_notifications.append(new_id)
+    return added
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive UTC instants."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 async def cancel_pending(

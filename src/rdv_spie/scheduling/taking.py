@@ -4,9 +4,10 @@ then under the agents' locks.
 What guarantees that no agent is ever booked twice is the database (an exclusion constraint on
 PostgreSQL, triggers under SQLite's write lock); this module makes the common case cheap and
 the answer right. One look (rules, absences, appointments) finds the slot and the free agents.
-On PostgreSQL, their advisory locks are then taken in one statement and only their
-appointments and absences are read again, since another booking may have committed in between:
-the referent chosen is one still free, so a taken slot with a free colleague is not refused.
+On PostgreSQL, the advisory locks of the first few of them (``CANDIDATES`` of each role, in
+the order they would be chosen) are then taken in one statement and only their appointments
+and absences are read again, since another booking may have committed in between: the referent
+chosen is one still free, so a taken slot with a free colleague is not refused.
 On SQLite, the write transaction holds the database's write lock from its start, so the first
 look already sees every commit and nothing is read twice.
 """
@@ -27,6 +28,9 @@ from rdv_spie.territories.models import Territory
 
 _TINY = timedelta(microseconds=1)
 SLOT_TAKEN = "slot_taken"
+# Agents of each role locked and checked again for one booking: in a territory of hundreds
+# of referents, locking every free one made bookings of nearby hours wait on each other.
+CANDIDATES = 3
 
 
 async def take_slot(
@@ -79,7 +83,13 @@ async def take_slot(
                 code="outside_availability",
             )
         raise Conflict("this slot is already booked", field="starts_at", code=SLOT_TAKEN)
-    locked = frozenset({*first.referent_ids, *first.animator_ids})
+    _choose(first, referent_id=referent_id, prefer=prefer)  # the referent asked for is free
+    locked = frozenset(
+        {
+            *_candidates(first.referent_ids, referent_id=referent_id, prefer=prefer),
+            *first.animator_ids[:CANDIDATES],
+        }
+    )
     await uow.lock(*(f"agent:{a}" for a in locked))
     slot: engine.Slot | None = first
     if uow.is_postgres:
@@ -103,6 +113,15 @@ async def take_slot(
             "this slot has just been booked by someone else", field="starts_at", code=SLOT_TAKEN
         )
     return slot, _choose(slot, referent_id=referent_id, prefer=prefer)
+
+
+def _candidates(
+    free: tuple[uuid.UUID, ...], *, referent_id: uuid.UUID | None, prefer: uuid.UUID | None
+) -> list[uuid.UUID]:
+    """The referents a booking may get, in the order ``_choose`` takes them, first few."""
+    if referent_id is not None:
+        return [referent_id] if referent_id in free else []
+    return sorted(free, key=lambda r: r != prefer)[:CANDIDATES]
 
 
 def _choose(
