@@ -100,9 +100,11 @@ async def _jobs(settings: Settings, clock: Clock, db: Database) -> AsyncGenerato
         from arq import create_pool
 
         from rdv_spie.worker.queue import ArqQueue
-        from rdv_spie.worker.settings import QUEUE_NAME, redis_settings
+        from rdv_spie.worker.settings import QUEUE_NAME, pool_options, redis_settings
 
-        pool = await create_pool(redis_settings(settings), default_queue_name=QUEUE_NAME)
+        pool = await create_pool(
+            redis_settings(settings), default_queue_name=QUEUE_NAME, **pool_options()
+        )
         queue = ArqQueue(pool, QUEUE_NAME)
         db.on_due_notifications = queue.wake
         try:

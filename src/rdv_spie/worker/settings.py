@@ -34,6 +34,12 @@ def _loads(raw: bytes) -> dict[str, Any]:
     return loaded
 
 
+def pool_options() -> dict[str, Any]:
+    """``arq.create_pool`` keywords for a process that queues jobs (the web): the worker's
+    JSON format, not arq's default pickle, which the worker cannot read."""
+    return {"job_serializer": _dumps, "job_deserializer": _loads}
+
+
 # How long a cron job's outcome (counts only) stays in Redis under its job id.
 CRON_RESULT_KEPT_S = 3600
 
