@@ -131,7 +131,8 @@ async def test_smtp_silent_after_the_data_is_never_resent_and_the_referent_is_to
     assert len(to_people) == 1 and silent.provider_id is None
     alerts = [m for m in smtp.messages if m.rcpt_tos[0] == REFERENT_EMAIL]
     assert len(alerts) == 1
-    assert "n'a pas pu être remis" in alerts[0].message.get_body(("plain",)).get_content()
+    alert = alerts[0].message.get_body(("plain",)).get_content()
+    assert "n'a pas pu être remis" in alert and "n'a jamais confirmé" in alert
 
 
 async def test_twilio_silent_after_the_request_waits_for_its_callback(
