@@ -4,6 +4,8 @@ run twice. Registered with arq in ``settings.py`` and run directly by ``inproces
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -31,17 +33,37 @@ async def send_notification(ctx: dict[str, Any], notification_id: str) -> str:
     return await _jobs(ctx).deliverer.deliver(uuid.UUID(notification_id))
 
 
+@dataclass(frozen=True, slots=True)
+class _At:
+    """A clock stopped at one instant (to ask the outbox what was due by then)."""
+
+    instant: datetime
+
+    def now(self) -> datetime:
+        return self.instant
+
+
+# A message still pending this long after it was due gets a job of its own again (see
+# ``ArqQueue.enqueue_notification``): a worker killed with its send jobs taken but the
+# messages not yet claimed would otherwise hold them back for an hour.
+OVERDUE = timedelta(minutes=2)
+
+
 async def sweep_outbox(ctx: dict[str, Any]) -> int:
     """Move on crashed sends and hand every due message to the queue again (a lost enqueue,
     a Redis restart or a dead worker only delays a message). Returns how many were due."""
     jobs = _jobs(ctx)
     queue: JobQueue = ctx["queue"]
     recovered = await outbox.recover(jobs.db, clock=jobs.clock)
+    now = jobs.clock.now()
     due = await outbox.due(jobs.db, clock=jobs.clock)
+    overdue = {n for n, _ in await outbox.due(jobs.db, clock=_At(now - OVERDUE))}
+    this_round = int(now.timestamp() // OVERDUE.total_seconds())
     for notification_id, attempts in due:
-        await queue.enqueue_notification(notification_id, attempts)
+        late = this_round if notification_id in overdue else None
+        await queue.enqueue_notification(notification_id, attempts, overdue_round=late)
     if any(recovered) or due:
-        _log.info("outbox_swept", due=len(due), recovered=list(recovered))
+        _log.info("outbox_swept", due=len(due), overdue=len(overdue), recovered=list(recovered))
     return len(due)
 
 

@@ -17,8 +17,10 @@ from arq.connections import ArqRedis
 class JobQueue(Protocol):
     """Where due notifications are handed for sending."""
 
-    async def enqueue_notification(self, notification_id: uuid.UUID, attempts: int = 0) -> None:
-        """Ask for one notification to be sent."""
+    async def enqueue_notification(
+        self, notification_id: uuid.UUID, attempts: int = 0, *, overdue_round: int | None = None
+    ) -> None:
+        """Ask for one notification to be sent (``overdue_round``: see ``ArqQueue``)."""
 
     async def wake(self, notification_ids: list[uuid.UUID]) -> None:
         """Hand over notifications committed just now (attempt 0)."""
@@ -34,13 +36,22 @@ class ArqQueue:
         self.redis = redis
         self.queue_name = queue_name
 
-    async def enqueue_notification(self, notification_id: uuid.UUID, attempts: int = 0) -> None:
-        """Enqueue ``send_notification``; a job already queued for this attempt is kept."""
+    async def enqueue_notification(
+        self, notification_id: uuid.UUID, attempts: int = 0, *, overdue_round: int | None = None
+    ) -> None:
+        """Enqueue ``send_notification``; a job already queued for this attempt is kept.
+
+        A message still pending long after it was due comes with ``overdue_round`` and gets a
+        job id of that round: its job may be one a worker took and died with, which arq keeps
+        marked in progress for the longest job timeout (the import's hour) and so neither runs
+        nor lets the same id be queued again. One more job per round at most; the claim's
+        compare-and-swap sends the message once whichever job comes first.
+        """
+        job_id = f"send:{notification_id}:{attempts}"
+        if overdue_round is not None:
+            job_id += f":overdue{overdue_round}"
         await self.redis.enqueue_job(
-            "send_notification",
-            str(notification_id),
-            _job_id=f"send:{notification_id}:{attempts}",
-            _queue_name=self.queue_name,
+            "send_notification", str(notification_id), _job_id=job_id, _queue_name=self.queue_name
         )
 
     async def wake(self, notification_ids: list[uuid.UUID]) -> None:
@@ -63,7 +74,9 @@ class InProcessQueue:
         self.imports: asyncio.Queue[uuid.UUID] = asyncio.Queue()
         self.woken = asyncio.Event()
 
-    async def enqueue_notification(self, notification_id: uuid.UUID, attempts: int = 0) -> None:
+    async def enqueue_notification(
+        self, notification_id: uuid.UUID, attempts: int = 0, *, overdue_round: int | None = None
+    ) -> None:
         """Queue one id for the runner."""
         self.pending.put_nowait(notification_id)
         self.woken.set()
