@@ -30,6 +30,7 @@ from tests.support.twilio_server import TwilioServer
 
 from rdv_spie.clock import FrozenClock
 from rdv_spie.db.uow import Database
+from rdv_spie.notifications.policy import MAX_ATTEMPTS
 from rdv_spie.people.models import Journey
 from rdv_spie.settings import Settings
 
@@ -144,3 +145,31 @@ def _no_leftover_programming(smtp: SmtpServer, twilio: TwilioServer) -> Iterator
     yield
     smtp.reset()
     twilio.reset()
+
+
+async def test_retries_exhausted_end_in_failed_and_an_alert(
+    client: httpx.AsyncClient,
+    db: Database,
+    clock: FrozenClock,
+    flow_settings: Settings,
+    smtp: SmtpServer,
+    twilio: TwilioServer,
+) -> None:
+    """The SMTP server down through every attempt: each pass counts one, none is lost, the
+    last one fails the e-mails and the referent hears of each when the server is back."""
+    await import_people(client, db, clock, 3)
+    smtp.stop()
+    async with runner(flow_settings, db, clock) as jobs:
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            await jobs.run_once()
+            emails = [n for n in await rows(db, clock) if n.name == "invitation"]
+            emails = [n for n in emails if n.channel == "email"]
+            assert {n.attempts for n in emails} == {attempt}
+            expected = "failed" if attempt == MAX_ATTEMPTS else "pending"
+            assert {(n.status, n.error_code) for n in emails} == {(expected, "connection")}
+            clock.advance(timedelta(hours=1))
+        smtp.start()
+        await jobs.run_once()
+    alerts = [m for m in smtp.messages if m.rcpt_tos[0] == REFERENT_EMAIL]
+    assert len(alerts) == 2 and not [m for m in smtp.messages if m not in alerts]
+    assert all("injoignable, malgré plusieurs essais" in _text(m) for m in alerts)
