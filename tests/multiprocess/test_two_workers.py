@@ -25,6 +25,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -49,8 +50,10 @@ from rdv_spie.db.uow import Database
 from rdv_spie.invitations import service as planner
 from rdv_spie.notifications import outbox
 from rdv_spie.notifications.models import Notification
-from rdv_spie.people.models import Journey
+from rdv_spie.people import imports
+from rdv_spie.people.models import Cohort, ImportRun, ImportState, Journey
 from rdv_spie.settings import Settings
+from rdv_spie.web.auth import actor_of
 from rdv_spie.worker import jobs as worker_jobs
 from rdv_spie.worker.context import JobContext
 from rdv_spie.worker.queue import ArqQueue
@@ -313,6 +316,67 @@ async def test_a_send_job_held_by_a_dead_worker_does_not_hold_its_message(
         finally:
             await pool.aclose()
     assert [m.rcpt_tos for m in smtp.messages] == [("personne0@exemple.fr",)]
+
+
+async def test_an_import_held_by_a_dead_worker_resumes_within_minutes(
+    db: Database, clock: FrozenClock, flow_settings: Settings, tmp_path: Path
+) -> None:
+    """The same for a confirmed import of people: the job a dead worker took is held for an
+    hour by arq, the sweep's job of its round runs it."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("several worker processes share PostgreSQL in production")
+    s = await sc.build(db, clock)
+    async with db.unit_of_work(clock=clock) as uow:
+        cohort = Cohort(
+            territory_id=s.territory_id, name="Jeunes", organisation_id=s.organisation_id
+        )
+        uow.session.add(cohort)
+        await uow.session.flush()
+        actor = await actor_of(uow, s.animator_id, office=True)
+        run = await imports.preview(
+            uow=uow, actor=actor, cohort_id=cohort.id, file_name="jeunes.csv",
+            data=intake.csv_bytes(intake.people(30)), max_bytes=1 << 20,
+        )  # fmt: skip
+        await imports.confirm(uow=uow, actor=actor, import_id=run.id)
+    held = f"arq:in-progress:import:{run.id}"
+    with RedisServer(tmp_path) as redis:
+        pool = await _pool(redis.url)
+        try:
+            await ArqQueue(pool, QUEUE_NAME).enqueue_import(run.id)  # what the web does
+            async with db.engine.connect() as lock:
+                await lock.execute(
+                    select(ImportRun.id).where(ImportRun.id == run.id).with_for_update()
+                )
+                with workers(flow_settings, redis.url, clock, tmp_path, count=1) as (doomed,):
+                    deadline = time.monotonic() + 30
+                    while not await pool.exists(held):
+                        assert time.monotonic() < deadline, doomed.lines()[-20:]
+                        await asyncio.sleep(0.05)
+                    await asyncio.sleep(0.3)
+                    doomed.process.send_signal(signal.SIGKILL)
+                    doomed.process.wait()
+                await lock.rollback()
+            await asyncio.sleep(0.5)
+            assert (await _import_run(db, clock, run.id)).state == ImportState.QUEUED
+            assert await pool.pttl(held) > 3_000_000
+
+            later = worker_jobs.OVERDUE + timedelta(minutes=1)
+            with workers(flow_settings, redis.url, clock, tmp_path, count=1, ahead=later):
+                deadline = time.monotonic() + 30
+                while (done := await _import_run(db, clock, run.id)).state != ImportState.DONE:
+                    assert time.monotonic() < deadline, done.state
+                    await asyncio.sleep(0.1)
+            assert await pool.exists(held)
+        finally:
+            await pool.aclose()
+    assert done.processed_rows == 30 and done.created_count == 30
+
+
+async def _import_run(db: Database, clock: FrozenClock, run_id: uuid.UUID) -> ImportRun:
+    async with db.unit_of_work(clock=clock, write=False) as uow:
+        found = await uow.session.get(ImportRun, run_id)
+        assert found is not None
+        return found
 
 
 # Cron jobs: the local time each phase's due time falls at (the workers' TZ), and the crons

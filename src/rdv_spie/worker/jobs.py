@@ -78,12 +78,17 @@ async def run_import(ctx: dict[str, Any], import_id: str) -> str:
 
 async def sweep_imports(ctx: dict[str, Any]) -> int:
     """Hand over again the imports queued or left by a dead worker (lease expired): a lost
-    enqueue or a crash only delays an import. Returns how many were handed over."""
+    enqueue or a crash only delays an import. Returns how many were handed over.
+
+    Nobody is working on a due run, so each gets a job of this round (one more job per
+    ``OVERDUE`` at most; the run's lease lets one job in): the job it had may be held by a
+    dead worker, which arq would not let go of for an hour."""
     jobs = _jobs(ctx)
     queue: JobQueue = ctx["queue"]
     due = await imports.due(jobs.db, jobs.clock)
+    this_round = int(jobs.clock.now().timestamp() // OVERDUE.total_seconds())
     for import_id in due:
-        await queue.enqueue_import(import_id)
+        await queue.enqueue_import(import_id, overdue_round=this_round)
     if due:
         _log.info("imports_swept", due=len(due))
     return len(due)

@@ -25,7 +25,9 @@ class JobQueue(Protocol):
     async def wake(self, notification_ids: list[uuid.UUID]) -> None:
         """Hand over notifications committed just now (attempt 0)."""
 
-    async def enqueue_import(self, import_id: uuid.UUID) -> None:
+    async def enqueue_import(
+        self, import_id: uuid.UUID, *, overdue_round: int | None = None
+    ) -> None:
         """Ask for one confirmed import of people to be written."""
 
 
@@ -59,10 +61,17 @@ class ArqQueue:
         for notification_id in notification_ids:
             await self.enqueue_notification(notification_id, 0)
 
-    async def enqueue_import(self, import_id: uuid.UUID) -> None:
-        """Enqueue ``run_import``; a job already queued or running for this run is kept."""
+    async def enqueue_import(
+        self, import_id: uuid.UUID, *, overdue_round: int | None = None
+    ) -> None:
+        """Enqueue ``run_import``; a job already queued or running for this run is kept. The
+        sweep passes its round, for the reason given in ``enqueue_notification``: a run left
+        by a dead worker resumes within minutes, not once arq lets go of its job an hour on."""
+        job_id = f"import:{import_id}"
+        if overdue_round is not None:
+            job_id += f":overdue{overdue_round}"
         await self.redis.enqueue_job(
-            "run_import", str(import_id), _job_id=f"import:{import_id}", _queue_name=self.queue_name
+            "run_import", str(import_id), _job_id=job_id, _queue_name=self.queue_name
         )
 
 
@@ -86,7 +95,9 @@ class InProcessQueue:
         for notification_id in notification_ids:
             await self.enqueue_notification(notification_id)
 
-    async def enqueue_import(self, import_id: uuid.UUID) -> None:
+    async def enqueue_import(
+        self, import_id: uuid.UUID, *, overdue_round: int | None = None
+    ) -> None:
         """Queue one import run for the runner."""
         self.imports.put_nowait(import_id)
         self.woken.set()
