@@ -28,6 +28,7 @@ import os
 import random
 import resource
 import secrets
+import subprocess
 import sys
 import tempfile
 import time
@@ -453,21 +454,18 @@ async def bench_command(
             "RDV_LOG_LEVEL": "WARNING",
         }
         began = time.perf_counter()
-        done = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "rdv_spie.cli",
-            "import",
-            file.name,
-            "--cohort",
-            str(cohort_id),
+        command = subprocess.Popen(
+            [sys.executable, "-m", "rdv_spie.cli", "import", file.name, "--cohort", str(cohort_id)],
             env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
         )
-        out, _ = await done.communicate()
+        out = await asyncio.to_thread(command.stdout.read)  # type: ignore[union-attr]
+        # The child's own peak (RUSAGE_CHILDREN would give the largest child so far).
+        _, _, usage = await asyncio.to_thread(os.wait4, command.pid, 0)
+        command.returncode = 0  # reaped here; Popen must not wait for it again
         seconds = time.perf_counter() - began
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    peak = usage.ru_maxrss / 1024
     summary = out.decode().strip().splitlines()
     counted = next((line for line in summary if " rows: " in line), "")
     print(f"  {counted} in {seconds:.1f} s")
