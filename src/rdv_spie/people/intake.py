@@ -22,7 +22,7 @@ from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import any_, bindparam, insert, select, text
+from sqlalchemy import any_, bindparam, insert, select, text, union
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from rdv_spie.agents.guards import Actor, require_territory_manager
@@ -238,15 +238,19 @@ async def _known(uow: UnitOfWork, into: Target, batch: list[PersonRow]) -> list[
         values = sorted({v for r in batch if (v := getattr(r, name))})
         if values:
             conditions.append(_among(getattr(Person, name), values, uow.is_postgres))
-    # One query per way of matching, each served by its own (territory, column) index: an OR
-    # of them makes PostgreSQL scan the whole table, which grows with every batch.
-    known: dict[uuid.UUID, Person] = {}
-    for condition in conditions:
-        for person in await uow.session.scalars(
-            select(Person).where(Person.territory_id == into.territory_id, condition)
-        ):
-            known[person.id] = person
-    return list(known.values())
+    if not conditions:
+        return []
+    # One branch per way of matching, each served by its own (territory, column) index (an OR
+    # of them makes PostgreSQL scan the whole table, which grows with every batch); their union
+    # of ids loads each person once, not once per way they match (a re-import matched most
+    # people three times: a third of its time went to loading the same rows again).
+    ids = union(
+        *(
+            select(Person.id).where(Person.territory_id == into.territory_id, condition)
+            for condition in conditions
+        )
+    )
+    return list(await uow.session.scalars(select(Person).where(Person.id.in_(ids))))
 
 
 async def _write_batch(
