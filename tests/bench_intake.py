@@ -434,6 +434,20 @@ async def bench_upload(
     return right and unchanged
 
 
+# ``rdv-spie import FILE --cohort ID``, then the process's own peak resident memory. VmHWM
+# starts again at exec; rusage's maxrss would count the bench's pages the child shared
+# between fork and exec.
+_PEAK_AFTER_IMPORT = """
+import sys
+from rdv_spie.cli import main
+try:
+    main(["import", sys.argv[1], "--cohort", sys.argv[2]])
+finally:
+    sys.stdout.flush()
+    print(next(l for l in open("/proc/self/status") if l.startswith("VmHWM")), flush=True)
+"""
+
+
 async def bench_command(
     db: Database, url: str, clock: FrozenClock, s: sc.Scenario, phones: list[str]
 ) -> bool:
@@ -455,18 +469,17 @@ async def bench_command(
         }
         began = time.perf_counter()
         command = subprocess.Popen(
-            [sys.executable, "-m", "rdv_spie.cli", "import", file.name, "--cohort", str(cohort_id)],
+            [sys.executable, "-c", _PEAK_AFTER_IMPORT, file.name, str(cohort_id)],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
         )
         out = await asyncio.to_thread(command.stdout.read)  # type: ignore[union-attr]
-        # The child's own peak (RUSAGE_CHILDREN would give the largest child so far).
-        _, _, usage = await asyncio.to_thread(os.wait4, command.pid, 0)
-        command.returncode = 0  # reaped here; Popen must not wait for it again
+        await asyncio.to_thread(command.wait)
         seconds = time.perf_counter() - began
-    peak = usage.ru_maxrss / 1024
-    summary = out.decode().strip().splitlines()
+    lines = out.decode().strip().splitlines()
+    peak = int(lines.pop().split()[1]) / 1024  # VmHWM, kB
+    summary = lines
     counted = next((line for line in summary if " rows: " in line), "")
     print(f"  {counted} in {seconds:.1f} s")
     REPORT.info("rdv-spie import, wall time", seconds, "s")
