@@ -21,7 +21,7 @@ from litestar.middleware import ASGIMiddleware
 from litestar.response.base import ASGIResponse
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from rdv_spie.errors import Forbidden
+from rdv_spie.errors import Forbidden, Invalid
 from rdv_spie.logging import get_logger
 from rdv_spie.web import sessions
 
@@ -103,14 +103,16 @@ async def csrf_guard(
 ) -> None:
     """Refuse an unsafe request without a valid form token (handlers opt out with
     ``opt={"csrf_exempt": True}``: the API authenticates each call, webhooks are signed)."""
+    _refuse_nul_in_query(connection.scope)
     if connection.scope.get("method") not in _UNSAFE or handler.opt.get("csrf_exempt"):
         return
     request: Request[Any, Any, Any] = Request(connection.scope, connection.receive)
     submitted = request.headers.get("x-csrf-token")
-    if submitted is None:
-        content_type = request.headers.get("content-type", "")
-        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-            form = await request.form()
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()  # kept by the request: the handler does not read it again
+        _refuse_nul_in_form(form)
+        if submitted is None:
             value = form.get(sessions.CSRF_FIELD)
             submitted = value if isinstance(value, str) else None
     secret_key: bytes = connection.app.state.secret_key
@@ -120,6 +122,20 @@ async def csrf_guard(
             field=sessions.CSRF_FIELD,
             code="csrf",
         )
+
+
+def _refuse_nul_in_query(scope: Scope) -> None:
+    """A NUL character in the query string: no page asks for one, and PostgreSQL refuses to
+    store or compare text that holds one (a 500 before this check)."""
+    if b"%00" in scope.get("query_string", b""):
+        raise Invalid("a parameter holds a NUL character", field="query", code="nul_character")
+
+
+def _refuse_nul_in_form(form: Any) -> None:
+    """The same for the fields of a form (a file's content is the upload's to check)."""
+    for name, value in form.multi_items():
+        if isinstance(value, str) and "\x00" in value:
+            raise Invalid("the field holds a NUL character", field=name, code="nul_character")
 
 
 class AllowedHosts(ASGIMiddleware):
