@@ -28,7 +28,6 @@ from rdv_spie.scheduling.models import (
     AppointmentStatus,
     AttendeeRole,
 )
-from rdv_spie.territories.models import Organisation, Place
 
 SLOT_TAKEN = taking.SLOT_TAKEN
 
@@ -113,7 +112,6 @@ async def book_appointment(
         mine = await ownership.staff_structures(uow, actor, territory.id)
         if organisation_id is not None and organisation_id not in mine:
             raise NotFound("organisation not found", field="organisation_id")
-    await _require_place(uow, place_id, territory.id)
     journey = None
     cohort_organisation_id = None
     if journey_id is not None:
@@ -144,7 +142,7 @@ async def book_appointment(
         among = frozenset(mine)
     person = await _person(uow, territory.id, person_id, new_person)
 
-    slot, chosen = await taking.take_slot(
+    taken = await taking.take_slot(
         uow=uow,
         loaded=(appointment_type, territory),
         place_id=place_id,
@@ -153,15 +151,11 @@ async def book_appointment(
         grid_minutes=grid_minutes,
         among=among,
     )
+    slot, chosen = taken.slot, taken.chosen
     if actor is not None:
-        opened_for = await ownership.hours_owner(
-            uow, territory, appointment_type.id, slot, chosen[0], among
-        )
-        acting = ownership.acting(mine, organisation_id, cohort_organisation_id, opened_for)
+        acting = ownership.acting(mine, organisation_id, cohort_organisation_id, taken.opened_for)
     else:
-        acting = cohort_organisation_id or await ownership.hours_owner(
-            uow, territory, appointment_type.id, slot, chosen[0], among
-        )
+        acting = cohort_organisation_id or taken.opened_for
     buffer = timedelta(minutes=appointment_type.buffer_after_minutes)
     appointment = Appointment(
         territory_id=territory.id,
@@ -213,12 +207,11 @@ async def move_appointment(
             code="already_started",
         )
     target_place = place_id or appointment.place_id
-    await _require_place(uow, target_place, appointment.territory_id)
     current_referent = next(
         (a.agent_id for a in appointment.attendees if a.role == AttendeeRole.REFERENT), None
     )
     loaded = appointment_type, _ = await search.load_type(uow, appointment.appointment_type_id)
-    slot, chosen = await taking.take_slot(
+    taken = await taking.take_slot(
         uow=uow,
         loaded=loaded,
         place_id=target_place,
@@ -230,6 +223,7 @@ async def move_appointment(
         # An agent moves it within the hours of the structure that holds it.
         among=None if actor is None else frozenset({appointment.acting_organisation_id}),
     )
+    slot, chosen = taken.slot, taken.chosen
     busy_until = slot.ends_at + timedelta(minutes=appointment_type.buffer_after_minutes)
     was = departures.before(appointment)
     appointment.attendees.clear()
@@ -344,18 +338,6 @@ async def get_appointment(
     if appointment is None or (actor is not None and not ownership.can_see(actor, appointment)):
         raise NotFound("appointment not found", field="appointment_id")
     return appointment
-
-
-async def _require_place(uow: UnitOfWork, place_id: uuid.UUID, territory_id: uuid.UUID) -> None:
-    row = (
-        await uow.session.execute(
-            select(Place.id)
-            .join(Organisation, Organisation.id == Place.organisation_id)
-            .where(Place.id == place_id, Organisation.territory_id == territory_id, Place.active)
-        )
-    ).first()
-    if row is None:
-        raise NotFound("place not found on this territory", field="place_id")
 
 
 async def _person(

@@ -6,47 +6,28 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import (
-    ARRAY,
-    Select,
-    String,
-    Uuid,
-    and_,
-    any_,
-    bindparam,
-    literal,
-    or_,
-    select,
-    type_coerce,
-)
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import raiseload
 
 from rdv_spie import localtime
-from rdv_spie.agents.models import Agent, Membership, Role
+from rdv_spie.agents.models import Role
 from rdv_spie.db import calendar_version
 from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.errors import DomainError, Invalid, NotFound
 from rdv_spie.localtime import check_instant
+from rdv_spie.scheduling import queries
 from rdv_spie.scheduling import slots as engine
 from rdv_spie.scheduling.cache import SlotCache
-from rdv_spie.scheduling.models import (
-    Absence,
-    AppointmentAgent,
-    AppointmentType,
-    Attendance,
-    AvailabilityRule,
-    appointment_type_place,
-    availability_rule_type,
-)
+from rdv_spie.scheduling.models import AppointmentType, Attendance
 from rdv_spie.territories.holidays import holidays_between
-from rdv_spie.territories.models import Organisation, Place, Territory
+from rdv_spie.territories.models import Territory
 
 MAX_WINDOW = timedelta(days=62)
 # No appointment plus its buffer lasts longer (service._TYPE_LIMITS caps 8 h + 4 h).
@@ -143,72 +124,44 @@ async def load_context(
     with_appointments: bool = True,
     loaded: tuple[AppointmentType, Territory] | None = None,
     organisation_ids: frozenset[uuid.UUID] | None = None,
+    covering: datetime | None = None,
 ) -> SearchContext:
     """Load rules, absences, appointments and holidays around a window (``loaded``: the type
     and territory when the caller already has them; ``organisation_ids``: only the hours
-    opened for these structures)."""
+    opened for these structures; ``covering``: only the rules that hold a slot starting
+    then, for a booking)."""
     appointment_type, territory = loaded or await load_type(uow, type_id)
     tz = localtime.zone(territory.timezone)
-    allowed_places = frozenset(
-        await uow.session.scalars(
-            select(appointment_type_place.c.place_id).where(
-                appointment_type_place.c.appointment_type_id == appointment_type.id
-            )
-        )
-    )
-    spec = spec_for(
-        appointment_type, allowed_places, grid_minutes=grid_minutes, place_ids=place_ids
-    )
+    # The type's places are checked by the rule query itself: only the asked ones here.
+    spec = spec_for(appointment_type, frozenset(), grid_minutes=grid_minutes, place_ids=place_ids)
     first_day = (window_start.astimezone(tz) - timedelta(days=1)).date()
     last_day = (window_end.astimezone(tz) + timedelta(days=1)).date()
-
-    rule_query = (
-        select(
-            AvailabilityRule.agent_id,
-            AvailabilityRule.place_id,
-            AvailabilityRule.weekdays,
-            AvailabilityRule.start_time,
-            AvailabilityRule.end_time,
-            AvailabilityRule.valid_from,
-            AvailabilityRule.valid_until,
-            Membership.role,
-        )
-        .join(
-            availability_rule_type,
-            availability_rule_type.c.availability_rule_id == AvailabilityRule.id,
-        )
-        .join(Agent, Agent.id == AvailabilityRule.agent_id)
-        # The agent's role in the structure the hours are opened for.
-        .join(
-            Membership,
-            and_(
-                Membership.agent_id == Agent.id,
-                Membership.organisation_id == AvailabilityRule.organisation_id,
-            ),
-        )
-        .join(Organisation, Organisation.id == Membership.organisation_id)
-        .join(Place, Place.id == AvailabilityRule.place_id)
-        .where(
-            availability_rule_type.c.appointment_type_id == type_id,
-            Organisation.territory_id == territory.id,
-            Membership.role.in_([r.value for r in _ROLE_FOR]),
-            Agent.active,
-            Place.active,
-            AvailabilityRule.valid_from <= last_day,
-            or_(AvailabilityRule.valid_until.is_(None), AvailabilityRule.valid_until >= first_day),
-        )
-    )
+    values: dict[str, Any] = {
+        "type_id": type_id,
+        "territory_id": territory.id,
+        "first_day": first_day,
+        "last_day": last_day,
+    }
     if spec.place_ids is not None:
-        rule_query = rule_query.where(_among(AvailabilityRule.place_id, spec.place_ids, uow))
+        values["place_ids"] = list(spec.place_ids)
     if organisation_ids is not None:
-        rule_query = rule_query.where(
-            _among(AvailabilityRule.organisation_id, organisation_ids, uow)
-        )
+        values["organisation_ids"] = list(organisation_ids)
+    if covering is not None:
+        local = covering.astimezone(tz)
+        values["weekday_bit"] = 1 << local.weekday()
+        values["from_time"] = local.time()
+        values["to_time"] = (covering + spec.duration).astimezone(tz).time()
+    rule_query = queries.rules(
+        uow.is_postgres,
+        spec.place_ids is not None,
+        organisation_ids is not None,
+        covering is not None,
+    )
 
     # Plain columns, not ORM objects: this runs on every slot search.
     rules: dict[tuple[uuid.UUID, engine.AttendeeRole], set[engine.WeeklyRule]] = defaultdict(set)
-    for agent, place, mask, start, end, since, until, role in (
-        await uow.session.execute(rule_query)
+    for agent, place, mask, start, end, since, until, role, organisation in (
+        await uow.session.execute(rule_query, values)
     ).all():
         rules[(agent, _ROLE_FOR[Role(role)])].add(
             engine.WeeklyRule(
@@ -218,6 +171,7 @@ async def load_context(
                 end_time=end,
                 valid_from=since,
                 valid_until=until,
+                organisation_id=organisation,
             )
         )
     agents = {agent for agent, _ in rules}
@@ -262,44 +216,20 @@ async def load_busy(
         return busy
     # Rows come back raw (no per-value type processing): this runs on every slot search and
     # returns hundreds of rows; _instant() and `agents` do the conversion cheaply.
-    taken = select(
-        _raw(AppointmentAgent.agent_id),
-        _raw(AppointmentAgent.starts_at),
-        _raw(AppointmentAgent.busy_until),
-    ).where(
-        _among(AppointmentAgent.agent_id, agent_ids, uow),
-        AppointmentAgent.active,
-        AppointmentAgent.starts_at < end,
-        AppointmentAgent.busy_until > start,
-        # A lower bound on starts_at lets the (agent_id, starts_at) index skip the past.
-        AppointmentAgent.starts_at > start - MAX_APPOINTMENT_SPAN,
-    )
-    if ignore_appointment_id is not None:
-        taken = taken.where(AppointmentAgent.appointment_id != ignore_appointment_id)
-    away = select(_raw(Absence.agent_id), _raw(Absence.starts_at), _raw(Absence.ends_at)).where(
-        and_(
-            _among(Absence.agent_id, agent_ids, uow),
-            Absence.starts_at < end,
-            Absence.ends_at > start,
-        )
-    )
+    ignoring = ignore_appointment_id is not None
+    query = queries.busy(uow.is_postgres, ignoring, with_appointments)
+    values: dict[str, Any] = {
+        "agent_ids": list(agent_ids),
+        "start": start,
+        "end": end,
+        "floor": start - MAX_APPOINTMENT_SPAN,
+    }
+    if ignoring:
+        values["ignore_id"] = ignore_appointment_id
     agents: dict[object, uuid.UUID] = {a: a for a in agent_ids} | {a.hex: a for a in agent_ids}
-    query = taken.union_all(away) if with_appointments else away
-    for agent, s, e in (await uow.session.execute(query)).all():
+    for agent, s, e in (await uow.session.execute(query, values)).all():
         busy[agents[agent]].append(engine.Interval(_instant(s), _instant(e)))
     return busy
-
-
-def _among(column: Any, ids: Iterable[uuid.UUID], uow: UnitOfWork) -> Any:
-    """``column IN ids``: on PostgreSQL as ``= ANY`` of one array parameter, which costs the
-    same whatever the count (an IN list renders one parameter per id on every execution)."""
-    if uow.is_postgres:
-        return column == any_(literal(list(ids), ARRAY(Uuid)))
-    return column.in_(ids)
-
-
-def _raw(column: Any) -> Any:
-    return type_coerce(column, String)
 
 
 def _instant(value: str | datetime) -> datetime:

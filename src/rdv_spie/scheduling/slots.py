@@ -50,6 +50,8 @@ class WeeklyRule:
     end_time: time  # > start_time: no rule crosses midnight
     valid_from: date
     valid_until: date | None  # inclusive; None = open-ended
+    # The structure the hours are opened for: whose time a booking takes (not the engine's).
+    organisation_id: UUID | None = None
 
 
 @dataclass(frozen=True, slots=True)

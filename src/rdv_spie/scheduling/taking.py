@@ -15,13 +15,13 @@ look already sees every commit and nothing is read twice.
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from rdv_spie import localtime
 from rdv_spie.db.uow import UnitOfWork
-from rdv_spie.errors import Conflict, Invalid
-from rdv_spie.scheduling import search
+from rdv_spie.errors import Conflict, Invalid, NotFound
+from rdv_spie.scheduling import queries, search
 from rdv_spie.scheduling import slots as engine
 from rdv_spie.scheduling.models import AppointmentAgent, AppointmentType, AttendeeRole
 from rdv_spie.territories.models import Territory
@@ -36,6 +36,16 @@ SLOT_TAKEN = "slot_taken"
 CANDIDATES = 8
 
 
+@dataclass(frozen=True, slots=True)
+class Taken:
+    """The slot, the agents chosen for it (a referent and, for a tripartite type, an
+    animator), and the structure whose opening hours of the referent hold it."""
+
+    slot: engine.Slot
+    chosen: tuple[uuid.UUID, uuid.UUID | None]
+    opened_for: uuid.UUID
+
+
 async def take_slot(
     *,
     uow: UnitOfWork,
@@ -47,9 +57,9 @@ async def take_slot(
     ignore_appointment_id: uuid.UUID | None = None,
     prefer: uuid.UUID | None = None,
     among: frozenset[uuid.UUID] | None = None,
-) -> tuple[engine.Slot, tuple[uuid.UUID, uuid.UUID | None]]:
-    """The slot at (starts_at, place) and the agents chosen for it (a referent and, for a
-    tripartite type, an animator), checked under the agents' locks."""
+) -> Taken:
+    """The slot at (starts_at, place) and the agents chosen for it, checked under the agents'
+    locks."""
     localtime.check_instant("starts_at", starts_at)
     now = uow.clock.now()
     if starts_at <= now:
@@ -68,6 +78,7 @@ async def take_slot(
             grid_minutes=grid_minutes,
             with_appointments=with_appointments,
             organisation_ids=among,
+            covering=starts_at,
         )
 
     def first_slot(context: search.SearchContext) -> engine.Slot | None:
@@ -77,6 +88,8 @@ async def take_slot(
     context = await look()
     first = first_slot(context)
     if first is None:
+        # Only the rules of an active place of the territory make slots: say which it is.
+        await _require_place(uow, place_id, loaded[1].id)
         if first_slot(await look(with_appointments=False)) is None:
             raise Invalid(
                 "no availability at that time and place for this appointment type (outside "
@@ -115,7 +128,37 @@ async def take_slot(
         raise Conflict(
             "this slot has just been booked by someone else", field="starts_at", code=SLOT_TAKEN
         )
-    return slot, _choose(slot, referent_id=referent_id, prefer=prefer)
+    chosen = _choose(slot, referent_id=referent_id, prefer=prefer)
+    return Taken(slot, chosen, _opened_for(context, slot, chosen[0]))
+
+
+def _opened_for(context: search.SearchContext, slot: engine.Slot, referent: uuid.UUID) -> uuid.UUID:
+    """The structure of the referent's opening hours that hold the slot (the first by id
+    when two structures open the same hours), from the rules already loaded: they are those
+    of the type, the territory and the structures the booking may take time from."""
+    local = slot.starts_at.astimezone(context.tz)
+    day, wall = local.date(), local.time()
+    owners = [
+        rule.organisation_id
+        for calendar in context.calendars
+        if calendar.agent_id == referent
+        for rule in calendar.rules
+        if rule.organisation_id is not None
+        and rule.place_id == slot.place_id
+        and local.weekday() in rule.weekdays
+        and rule.valid_from <= day
+        and (rule.valid_until is None or rule.valid_until >= day)
+        and rule.start_time <= wall < rule.end_time
+    ]
+    if not owners:  # the engine found these hours a moment ago
+        raise Conflict("this slot has just been closed", field="starts_at", code=SLOT_TAKEN)
+    return min(owners)
+
+
+async def _require_place(uow: UnitOfWork, place_id: uuid.UUID, territory_id: uuid.UUID) -> None:
+    values = {"place_id": place_id, "territory_id": territory_id}
+    if (await uow.session.execute(queries.place_on_territory(), values)).first() is None:
+        raise NotFound("place not found on this territory", field="place_id")
 
 
 def _candidates(
