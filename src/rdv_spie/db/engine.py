@@ -1,11 +1,17 @@
 """Engines for the two databases: SQLite (embedded default) and PostgreSQL (production).
 
 SQLite: WAL, a busy timeout, foreign keys on, and a write transaction takes the write lock up
-front (BEGIN IMMEDIATE) so two bookings never both read "free" and then both write.
+front (BEGIN IMMEDIATE) so two bookings never both read "free" and then both write. Within one
+process, write transactions also queue in arrival order before their BEGIN IMMEDIATE
+(``_Writers``): left to SQLite's busy handler, eight waiting writers slept and polled, and a
+booking's p95 was 750 ms where the work takes 15.
 """
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +19,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.util.concurrency import await_only, in_greenlet
 
 from rdv_spie.settings import Settings
 
@@ -47,7 +54,46 @@ def create_engine(settings: Settings) -> AsyncEngine:
     )
 
 
+_HELD = "rdv_writer_lock"  # connection record info: the queue's lock this connection holds
+
+
+class _Writers:
+    """One SQLite write transaction at a time per process, in arrival order: a writer waits
+    here, awake, instead of in SQLite's busy handler, which sleeps and polls. Writers of other
+    processes still meet at SQLite's lock (busy timeout). Taken just before BEGIN IMMEDIATE,
+    given back when the connection returns to the pool (after COMMIT or ROLLBACK); waiting
+    longer than the busy timeout fails as SQLite would ("database is locked")."""
+
+    def __init__(self) -> None:
+        # asyncio locks belong to one event loop (tests run several, one after the other).
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def acquire(self, info: dict[Any, Any]) -> None:
+        if not in_greenlet():  # a synchronous caller: SQLite's busy handler alone
+            return
+        loop = asyncio.get_running_loop()
+        lock = self._locks.get(loop)
+        if lock is None:
+            lock = self._locks[loop] = asyncio.Lock()
+        try:
+            await_only(asyncio.wait_for(lock.acquire(), SQLITE_BUSY_TIMEOUT_MS / 1000))
+        except TimeoutError:
+            locked = sqlite3.OperationalError("database is locked")
+            raise OperationalError("BEGIN IMMEDIATE", None, locked) from None
+        info[_HELD] = lock
+
+    @staticmethod
+    def release(info: dict[Any, Any]) -> None:
+        lock = info.pop(_HELD, None)
+        if lock is not None and lock.locked():
+            lock.release()
+
+
 def _configure_sqlite(engine: AsyncEngine) -> None:
+    writers = _Writers()
+
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide when a transaction begins (see _on_begin).
@@ -61,8 +107,21 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        write = conn.get_execution_options().get(WRITE_OPTION, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        if not conn.get_execution_options().get(WRITE_OPTION, False):
+            conn.exec_driver_sql("BEGIN")
+            return
+        # The pooled connection's info lasts until its next checkout, even if invalidated.
+        info = conn.connection.info
+        writers.acquire(info)
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            writers.release(info)
+            raise
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        writers.release(record.info)
 
 
 def is_database_busy(exc: BaseException) -> bool:
