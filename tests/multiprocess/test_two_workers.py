@@ -267,7 +267,7 @@ async def test_a_thousand_messages_through_two_workers_one_killed(
     assert {m.rcpt_tos[0] for m in received} == {p.email for p in people}
     assert all(len(set(by_id[i])) == 1 for i in ids)  # a Message-ID always to one person
     # Only what the dead worker had claimed was taken again, once, and each retry is counted.
-    assert attempts == {1: MESSAGES - orphans, 2: orphans}
+    assert attempts == Counter({1: MESSAGES - orphans, 2: orphans})  # orphans may be 0
     assert 0 <= resent <= orphans
     assert all(n <= 2 for n in ids.values())
 

@@ -99,6 +99,8 @@ def _actor_statement() -> Select[*tuple[Any, ...]]:
             ApiKey.revoked_at.is_(None),
             Agent.active,
         )
+        # By name: the actor's first structure on a territory is the first by name.
+        .order_by(Organisation.name, Organisation.id)
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -22,8 +22,10 @@ class Actor:
     """An authenticated agent with their roles per organisation and their territories."""
 
     agent_id: uuid.UUID
-    roles: dict[uuid.UUID, Role]  # organisation id → role
+    roles: dict[uuid.UUID, Role]  # organisation id → role, by the organisation's name
     territory_ids: frozenset[uuid.UUID]
+    # Organisation id → its territory, when known (actor_from_rows, acting_actor).
+    territory_of: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)
 
     @property
     def organisation_ids(self) -> frozenset[uuid.UUID]:
@@ -40,6 +42,17 @@ class Actor:
     def managed_organisation_ids(self) -> frozenset[uuid.UUID]:
         """Organisations where the agent is admin or animator."""
         return frozenset(org for org, role in self.roles.items() if role in _MANAGERS)
+
+    def staff_structures_on(self, territory_id: uuid.UUID) -> list[uuid.UUID] | None:
+        """The organisations of the territory where the agent works with people, by name;
+        None when this actor does not know the territory of each of its organisations."""
+        if len(self.territory_of) != len(self.roles):
+            return None
+        return [
+            org
+            for org, role in self.roles.items()
+            if role != Role.PARTNER and self.territory_of[org] == territory_id
+        ]
 
     def require_territory(self, territory_id: uuid.UUID, *, what: str = "territory") -> None:
         """NotFound unless the agent works on this territory (unknown and foreign look alike)."""
@@ -70,11 +83,12 @@ class Actor:
 
 
 def actor_from_rows(agent_id: uuid.UUID, rows: Sequence[Sequence[Any]]) -> Actor:
-    """An Actor from (organisation id, role, territory id) rows."""
+    """An Actor from (organisation id, role, territory id) rows, by organisation name."""
     return Actor(
         agent_id=agent_id,
         roles={org: Role(role) for org, role, _ in rows},
         territory_ids=frozenset(t for _, _, t in rows),
+        territory_of={org: t for org, _, t in rows},
     )
 
 

@@ -30,8 +30,13 @@ async def staff_structures(
     uow: UnitOfWork, actor: Actor, territory_id: uuid.UUID
 ) -> list[uuid.UUID]:
     """The actor's organisations on the territory that may hold appointments, by name."""
-    values = {"organisation_ids": list(actor.staff_organisation_ids), "territory_id": territory_id}
-    found = list(await uow.session.scalars(queries.staff_structures(uow.is_postgres), values))
+    found = actor.staff_structures_on(territory_id)
+    if found is None:  # an actor built without its organisations' territories
+        values = {
+            "organisation_ids": list(actor.staff_organisation_ids),
+            "territory_id": territory_id,
+        }
+        found = list(await uow.session.scalars(queries.staff_structures(uow.is_postgres), values))
     if not found:
         raise Forbidden(
             "only a referent, an admin or an animator of a structure of the territory can book",

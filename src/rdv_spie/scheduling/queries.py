@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from rdv_spie.agents.models import Agent, Membership, Role
+from rdv_spie.scheduling import slots as engine
 from rdv_spie.scheduling.models import (
     Absence,
     AppointmentAgent,
@@ -39,8 +40,12 @@ from rdv_spie.scheduling.models import (
 from rdv_spie.territories.models import Organisation, Place
 
 _PLACE_OWNER = aliased(Organisation)
-# Roles whose opening hours make slots (search._ROLE_FOR maps them to the engine's roles).
-SLOT_ROLES = (Role.REFERENT, Role.ADMIN, Role.ANIMATOR)
+# The roles whose opening hours make slots, and the seat each takes in an appointment.
+SLOT_ROLE = {
+    Role.REFERENT: engine.AttendeeRole.REFERENT,
+    Role.ADMIN: engine.AttendeeRole.REFERENT,
+    Role.ANIMATOR: engine.AttendeeRole.ANIMATOR,
+}
 
 
 def among(column: Any, name: str, postgres: bool) -> Any:
@@ -98,7 +103,7 @@ def rules(
             _PLACE_OWNER.territory_id == bindparam("territory_id"),
             availability_rule_type.c.appointment_type_id == bindparam("type_id"),
             Organisation.territory_id == bindparam("territory_id"),
-            Membership.role.in_([r.value for r in SLOT_ROLES]),
+            Membership.role.in_([r.value for r in SLOT_ROLE]),
             Agent.active,
             Place.active,
             AvailabilityRule.valid_from <= bindparam("last_day"),

@@ -39,13 +39,6 @@ def _rule_order(rule: engine.WeeklyRule) -> tuple[str, int, object, object]:
     return (str(rule.place_id), min(rule.weekdays), rule.start_time, rule.valid_from)
 
 
-_ROLE_FOR = {
-    Role.REFERENT: engine.AttendeeRole.REFERENT,
-    Role.ADMIN: engine.AttendeeRole.REFERENT,
-    Role.ANIMATOR: engine.AttendeeRole.ANIMATOR,
-}
-
-
 @dataclass(frozen=True, slots=True)
 class SearchContext:
     """Everything the engine needs for one search: the zone, the type's demands, the calendars."""
@@ -163,7 +156,7 @@ async def load_context(
     for agent, place, mask, start, end, since, until, role, organisation in (
         await uow.session.execute(rule_query, values)
     ).all():
-        rules[(agent, _ROLE_FOR[Role(role)])].add(
+        rules[(agent, queries.SLOT_ROLE[Role(role)])].add(
             engine.WeeklyRule(
                 place_id=place,
                 weekdays=_WEEKDAYS[mask],

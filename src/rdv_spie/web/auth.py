@@ -129,6 +129,7 @@ def acting_actor(agent_id: uuid.UUID, acting: Acting) -> Actor:
         agent_id=agent_id,
         roles={acting.organisation_id: acting.role},
         territory_ids=frozenset({acting.territory_id}),
+        territory_of={acting.organisation_id: acting.territory_id},
     )
 
 
@@ -139,6 +140,7 @@ async def actor_of(uow: UnitOfWork, agent_id: uuid.UUID, *, office: bool = False
         select(Membership.organisation_id, Membership.role, Organisation.territory_id)
         .join(Organisation, Organisation.id == Membership.organisation_id)
         .where(Membership.agent_id == agent_id)
+        .order_by(Organisation.name, Organisation.id)
     )
     if office:
         query = query.where(Membership.role != Role.PARTNER)

@@ -57,7 +57,8 @@ async def test_password_beside_its_database(
     assert where.read_text().strip() == password
     assert where.stat().st_mode & 0o777 == 0o600
     assert [_state(p) for p in in_repository] == before  # the repository's var/ is untouched
-    async with db.unit_of_work(clock=clock, write=False) as uow:
+    # Opening the list of people writes the read trail (audit): a write unit of work.
+    async with db.unit_of_work(clock=clock) as uow:
         referent = await uow.session.scalar(
             select(Agent).where(Agent.email == "julie.lefevre@demo.rdv-spie.invalid")
         )
