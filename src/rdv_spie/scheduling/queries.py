@@ -26,7 +26,6 @@ from sqlalchemy import (
     select,
     type_coerce,
 )
-from sqlalchemy.orm import aliased
 
 from rdv_spie.agents.models import Agent, Membership, Role
 from rdv_spie.scheduling import slots as engine
@@ -39,7 +38,6 @@ from rdv_spie.scheduling.models import (
 )
 from rdv_spie.territories.models import Organisation, Place
 
-_PLACE_OWNER = aliased(Organisation)
 # The roles whose opening hours make slots, and the seat each takes in an appointment.
 SLOT_ROLE = {
     Role.REFERENT: engine.AttendeeRole.REFERENT,
@@ -97,10 +95,10 @@ def rules(
         )
         .join(Organisation, Organisation.id == Membership.organisation_id)
         .join(Place, Place.id == AvailabilityRule.place_id)
-        .join(_PLACE_OWNER, _PLACE_OWNER.id == Place.organisation_id)
         .where(
-            # The place is one of the territory's too (a booking checks its place this way).
-            _PLACE_OWNER.territory_id == bindparam("territory_id"),
+            # The place is the territory's too, without a join: a rule is written only with a
+            # place and types of its structure's territory (service.save_rule), and so a
+            # booking's place is checked by its rules (taking._require_place says why not).
             availability_rule_type.c.appointment_type_id == bindparam("type_id"),
             Organisation.territory_id == bindparam("territory_id"),
             Membership.role.in_([r.value for r in SLOT_ROLE]),
