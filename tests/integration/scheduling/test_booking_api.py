@@ -8,10 +8,12 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import update
 from tests.support import scenario as sc
 
 from rdv_spie.clock import FrozenClock
 from rdv_spie.db.uow import Database
+from rdv_spie.territories.models import Place
 
 Client = httpx.AsyncClient
 WED_0900 = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)  # Wednesday 2 December, 09:00 in Paris
@@ -413,3 +415,24 @@ async def test_listing_follows_the_clock_and_every_write(
     assert r.status_code == 201
     afternoon = [x for x in await slots(client, s, tuesday) if x["local_start"][11:13] == "15"]
     assert [x["local_start"][11:16] for x in afternoon] == ["15:00", "15:15"]
+
+
+async def test_a_place_of_another_territory_or_closed_is_a_404_on_the_place(
+    client: Client, s: sc.Scenario, db: Database, clock: FrozenClock
+) -> None:
+    """The place is checked by the rules that hold the slot (scheduling/queries.rules), and
+    read on its own only to say why no slot was found."""
+    other = await sc.build(db, clock, slug="other")
+    r = await book(client, s, WED_0900, place_id=str(other.place_ids[0]))
+    assert r.status_code == 404 and r.json()["field"] == "place_id", r.text
+    async with db.unit_of_work(clock=clock) as uow:
+        await uow.session.execute(
+            update(Place).where(Place.id == s.place_ids[0]).values(active=False)
+        )
+    r = await book(client, s, WED_0900)
+    assert r.status_code == 404 and r.json()["field"] == "place_id", r.text
+    async with db.unit_of_work(clock=clock) as uow:
+        await uow.session.execute(
+            update(Place).where(Place.id == s.place_ids[0]).values(active=True)
+        )
+    assert (await book(client, s, WED_0900)).status_code == 201
