@@ -17,16 +17,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import any_, bindparam, insert, select, text, union
+from sqlalchemy import any_, bindparam, insert, select, text, union, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from rdv_spie.agents.guards import Actor, require_territory_manager
 from rdv_spie.clock import Clock
+from rdv_spie.db import calendar_version
 from rdv_spie.db.base import Base
 from rdv_spie.db.uow import Database, UnitOfWork
 from rdv_spie.errors import NotFound
@@ -35,9 +36,9 @@ from rdv_spie.people.matching import (
     EXTERNAL_IDS,
     UPDATABLE,
     Index,
+    NewPerson,
     Outcome,
     classify,
-    copy_of,
 )
 from rdv_spie.people.models import Cohort, Journey, Person
 from rdv_spie.people.rows import PersonRow, RowError
@@ -202,8 +203,7 @@ async def count_rows(
         for person in await _known(uow, into, batch):
             if person.id not in copies:  # an earlier batch's copy holds its changes
                 copies.add(person.id)
-                index.add(copy_of(person))
-            uow.session.expunge(person)  # the session would hold the whole territory
+                index.add(person)
         report.take(classify(index, batch))
         if pause is not None:
             await pause()
@@ -231,8 +231,9 @@ def batches(
         yield batch, errors
 
 
-async def _known(uow: UnitOfWork, into: Target, batch: list[PersonRow]) -> list[Person]:
-    """The people of the territory a row of the batch may match."""
+async def _known(uow: UnitOfWork, into: Target, batch: list[PersonRow]) -> list[NewPerson]:
+    """The people of the territory a row of the batch may match, as plain records: loading
+    them as ORM objects was most of the time of a re-import (8 of 11 s for 100,000 rows)."""
     conditions = []
     for name in (*EXTERNAL_IDS, "email", "phone"):
         values = sorted({v for r in batch if (v := getattr(r, name))})
@@ -250,16 +251,46 @@ async def _known(uow: UnitOfWork, into: Target, batch: list[PersonRow]) -> list[
             for condition in conditions
         )
     )
-    return list(await uow.session.scalars(select(Person).where(Person.id.in_(ids))))
+    rows = await uow.session.execute(select(*_PLAIN).where(Person.id.in_(ids)))
+    return [NewPerson(*row) for row in rows]
+
+
+# The columns of a NewPerson, in its order.
+_PLAIN = [getattr(Person, f.name) for f in fields(NewPerson)]
+
+
+def _values(person: NewPerson) -> tuple[Any, ...]:
+    return tuple(getattr(person, name) for name in UPDATABLE)
+
+
+async def _update_known(
+    uow: UnitOfWork, into: Target, known: list[NewPerson], before: dict[uuid.UUID, tuple[Any, ...]]
+) -> None:
+    """Write the contacts matching changed, in one executemany by primary key; the people
+    left as they were are not written at all."""
+    now = uow.clock.now()
+    changed = [
+        {"id": p.id, "updated_at": now, **{name: getattr(p, name) for name in UPDATABLE}}
+        for p in known
+        if _values(p) != before[p.id]
+    ]
+    if changed:
+        await uow.session.execute(
+            update(Person),
+            changed,
+            execution_options={calendar_version.OPTION: [into.territory_id]},
+        )
 
 
 async def _write_batch(
     uow: UnitOfWork, into: Target, batch: list[PersonRow], report: ImportReport
 ) -> None:
-    outcome = classify(Index(await _known(uow, into, batch)), batch)
+    known = await _known(uow, into, batch)
+    before = {p.id: _values(p) for p in known}
+    outcome = classify(Index(known), batch)
     report.take(outcome)
     matched, created = outcome.matched, outcome.created
-    await uow.session.flush()  # updates of people already known
+    await _update_known(uow, into, known, before)
     now = uow.clock.now()
     if created:
         await _insert_many(
@@ -279,7 +310,7 @@ async def _write_batch(
             ],
         )
 
-    known_ids = sorted({p.id for _, p in matched if isinstance(p, Person)})
+    known_ids = sorted({p.id for _, p in matched if p.id in before})
     # A person on an open journey of the cohort gets no second one; nor does one whose closed
     # journey entered the same day (the same file again after a closing changes nothing).
     open_journeys: set[uuid.UUID] = set()
