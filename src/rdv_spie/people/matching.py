@@ -240,25 +240,6 @@ def new_person(row: PersonRow) -> NewPerson:
     )
 
 
-def copy_of(person: Person) -> NewPerson:
-    """A plain copy of a known person, to match against and change without writing."""
-    return NewPerson(
-        person.id,
-        person.first_name,
-        person.last_name,
-        person.birth_on,
-        person.phone,
-        person.email,
-        person.postcode,
-        person.caf_number,
-        person.france_travail_id,
-        person.departement_id,
-        person.sms_consent,
-        person.email_consent,
-        person.prefers_call,
-    )
-
-
 @dataclass(slots=True)
 class Outcome:
     """What matching decided for a batch: each good row with its person (found or new), the
