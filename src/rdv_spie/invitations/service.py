@@ -11,15 +11,18 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, update
 
 from rdv_spie.agents.models import Agent, Membership, Role
 from rdv_spie.audit import service as audit
 from rdv_spie.clock import Clock
+from rdv_spie.db.base import Base
 from rdv_spie.db.uow import Database, UnitOfWork
 from rdv_spie.invitations.messages import (
     ANIMATOR_NO_SLOTS_ALERT,
@@ -40,6 +43,8 @@ from rdv_spie.territories.models import Organisation, Territory
 BATCH = 500
 MAX_BATCHES_PER_PASS = 200  # 100,000 journeys
 _LIVE = (AppointmentStatus.BOOKED, AppointmentStatus.SEEN, AppointmentStatus.NOSHOW)
+_INVITATION = Base.metadata.tables[Invitation.__tablename__]
+_JOURNEY = Base.metadata.tables[Journey.__tablename__]
 
 
 @dataclass(slots=True)
@@ -106,6 +111,42 @@ async def plan_cohort(
     await _alert_deadlines(uow, cohort, zone, report)
 
 
+# Up to BATCH open journeys of a cohort with no invitation and nothing booked, that a message
+# can reach (built once: the cohort is a bound value).
+_TO_INVITE = (
+    select(
+        Journey.id,
+        Journey.person_id,
+        Journey.appointment_by_on,
+        Journey.waiting_for_slots_since,
+        Person.sms_consent,
+        Person.phone,
+        Person.email_consent,
+        Person.email,
+    )
+    .join(Person, Person.id == Journey.person_id)
+    .where(
+        Journey.cohort_id == bindparam("cohort_id"),
+        Journey.closed_at.is_(None),
+        ~exists().where(Invitation.journey_id == Journey.id),
+        ~exists().where(and_(Appointment.journey_id == Journey.id, Appointment.status.in_(_LIVE))),
+    )
+    .where(  # people reached by phone only are the referent's (never re-read here)
+        or_(
+            and_(Person.sms_consent.is_(True), Person.phone.is_not(None)),
+            and_(Person.email_consent.is_(True), Person.email.is_not(None)),
+        )
+    )
+    # Fresh journeys first: the ones already waiting for slots must not hide them.
+    .order_by(
+        Journey.waiting_for_slots_since.is_not(None),
+        Journey.appointment_by_on,
+        Journey.entered_on,
+    )
+    .limit(BATCH)
+)
+
+
 async def _invite(
     uow: UnitOfWork,
     cohort: Cohort,
@@ -114,43 +155,26 @@ async def _invite(
     grid_minutes: int,
     report: PlanReport,
 ) -> None:
+    """Invite up to BATCH journeys: their invitations and messages as multi-row INSERTs (Core:
+    the ORM's unit of work cost more than the statements), the journeys left waiting for slots
+    noted in one UPDATE."""
     if cohort.appointment_type_id is None:
         return
     now = uow.clock.now()
-    rows = (
-        await uow.session.execute(
-            select(Journey, Person.sms_consent, Person.phone, Person.email_consent, Person.email)
-            .join(Person, Person.id == Journey.person_id)
-            .where(
-                Journey.cohort_id == cohort.id,
-                Journey.closed_at.is_(None),
-                ~exists().where(Invitation.journey_id == Journey.id),
-                ~exists().where(
-                    and_(Appointment.journey_id == Journey.id, Appointment.status.in_(_LIVE))
-                ),
-            )
-            .where(  # people reached by phone only are the referent's (never re-read here)
-                or_(
-                    and_(Person.sms_consent.is_(True), Person.phone.is_not(None)),
-                    and_(Person.email_consent.is_(True), Person.email.is_not(None)),
-                )
-            )
-            # Fresh journeys first: the ones already waiting for slots must not hide them.
-            .order_by(
-                Journey.waiting_for_slots_since.is_not(None),
-                Journey.appointment_by_on,
-                Journey.entered_on,
-            )
-            .limit(BATCH)
-        )
-    ).all()
+    rows = (await uow.session.execute(_TO_INVITE, {"cohort_id": cohort.id})).all()
     if not rows:
         return
     window = window_of(cohort, zone)
+    send_at = window.next_open(now)
+    expires_at = send_at + timedelta(days=cohort.invitation_valid_days)
     has_slots: dict[date, bool] = {}
-    waiting: list[Journey] = []
-    planned: list[tuple[Journey, Channel, Invitation, datetime]] = []
-    for journey, sms_ok, phone, email_ok, email in rows:
+    waiting: list[_Waits] = []
+    newly_waiting: list[uuid.UUID] = []
+    no_longer_waiting: list[uuid.UUID] = []
+    invitations: list[dict[str, Any]] = []
+    messages: list[outbox.Message] = []
+    for row in rows:
+        journey_id, person_id, deadline, waiting_since, sms_ok, phone, email_ok, email = row
         channels = [
             c
             for c, ok in ((Channel.SMS, sms_ok and phone), (Channel.EMAIL, email_ok and email))
@@ -158,49 +182,62 @@ async def _invite(
         ]
         if not channels:
             continue  # reached by phone: the referent's list shows them
-        deadline = journey.appointment_by_on
         if deadline not in has_slots:
             has_slots[deadline] = await _slots_before(
                 uow, cohort.appointment_type_id, end_of_local_day(deadline, zone), grid_minutes
             )
         if not has_slots[deadline]:
-            waiting.append(journey)
+            waiting.append(row)
+            if waiting_since is None:
+                newly_waiting.append(journey_id)
             continue
-        send_at = window.next_open(now)
         for channel in channels:
-            invitation = Invitation(
-                id=uuid.uuid4(),
-                journey_id=journey.id,
-                channel=channel,
-                expires_at=send_at + timedelta(days=cohort.invitation_valid_days),
+            invitation_id = uuid.uuid4()
+            invitations.append(
+                {
+                    "id": invitation_id,
+                    "created_at": now,
+                    "updated_at": now,
+                    "journey_id": journey_id,
+                    "channel": channel.value,
+                    "token_hash": tokens.hash_token(tokens.derive(secret_key, invitation_id)),
+                    "expires_at": expires_at,
+                }
             )
-            invitation.token_hash = tokens.hash_token(tokens.derive(secret_key, invitation.id))
-            uow.session.add(invitation)
-            planned.append((journey, channel, invitation, send_at))
-        journey.waiting_for_slots_since = None
+            messages.append(
+                outbox.Message(
+                    territory_id=cohort.territory_id,
+                    name=INVITATION,
+                    channel=channel.value,
+                    key=f"{INVITATION}:{invitation_id}",
+                    not_before=send_at,
+                    person_id=person_id,
+                    journey_id=journey_id,
+                    invitation_id=invitation_id,
+                )
+            )
+        if waiting_since is not None:
+            no_longer_waiting.append(journey_id)
         report.invited += 1
-    await uow.session.flush()  # the invitations, before the messages that point at them
-    await outbox.add_many(  # a few statements for the whole batch, not one per message
-        uow,
-        [
-            outbox.Message(
-                territory_id=cohort.territory_id,
-                name=INVITATION,
-                channel=channel,
-                key=f"{INVITATION}:{invitation.id}",
-                not_before=send_at,
-                person_id=journey.person_id,
-                journey_id=journey.id,
-                invitation_id=invitation.id,
-            )
-            for journey, channel, invitation, send_at in planned
-        ],
-    )
-    for journey in waiting:
-        journey.waiting_for_slots_since = journey.waiting_for_slots_since or now
+    if invitations:  # before the messages that point at them
+        await uow.session.execute(insert(_INVITATION), invitations)
+    await outbox.add_many(uow, messages)  # a few statements for the whole batch
+    await _set_waiting(uow, no_longer_waiting, None)
     if waiting:
+        await _set_waiting(uow, newly_waiting, now)
         report.waiting += len(waiting)
         report.no_slot_alerts += await alert_no_slots(uow, cohort, zone, waiting)
+
+
+async def _set_waiting(uow: UnitOfWork, ids: list[uuid.UUID], since: datetime | None) -> None:
+    """Note that these journeys wait for slots since ``since`` (None: no longer)."""
+    if ids:
+        now = uow.clock.now()
+        await uow.session.execute(
+            update(_JOURNEY)
+            .where(_JOURNEY.c.id.in_(ids))
+            .values(waiting_for_slots_since=since, updated_at=now)
+        )
 
 
 async def _slots_before(
@@ -217,8 +254,15 @@ async def _slots_before(
     return False
 
 
+class _Waits(Protocol):
+    """A journey waiting for slots (an ORM Journey or a row of its columns)."""
+
+    @property
+    def appointment_by_on(self) -> date: ...
+
+
 async def alert_no_slots(
-    uow: UnitOfWork, cohort: Cohort, zone: ZoneInfo, waiting: list[Journey]
+    uow: UnitOfWork, cohort: Cohort, zone: ZoneInfo, waiting: Sequence[_Waits]
 ) -> int:
     """At most one alert a day per cohort and animator: invitations wait for slots."""
     today = local_day(uow.clock.now(), zone)
