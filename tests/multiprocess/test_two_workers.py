@@ -481,9 +481,12 @@ async def test_two_workers_run_each_cron_once_per_due_time(
             # Each job id ran once: as many runs in the two logs as due times in Redis.
             assert phase.runs(name) == len(ids), (name, ids, phase.started)
             # The due time ran once; every other run is a worker's start-up run, one each,
-            # both before the due time's window opened (both workers were in the race).
+            # both before the due time's window opened (both workers were in the race). Two
+            # workers starting within the same millisecond share one start-up job id, so
+            # arq runs it once: one or two start-up runs, never more.
             assert ids.count(due_ms) == (1 if name in phase.expected else 0), (name, ids)
-            assert len(at_start) == (2 if name in STARTED_RUNS else 0), (name, ids)
+            started = len(at_start) in ((1, 2) if name in STARTED_RUNS else (0,))
+            assert started, (name, ids)
             assert all(ms < due_ms - 1000 for ms in at_start), (name, ids, due_ms)
         assert len(phase.finished) == len(phase.started)  # every run finished without error
         report.append(f"{sorted(phase.expected)}: {len(phase.started)} runs")
