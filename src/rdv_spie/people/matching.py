@@ -13,7 +13,6 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
 
 from rdv_spie.people.contact import letters
 from rdv_spie.people.models import Person
@@ -79,10 +78,9 @@ def _agrees(a: str, b: str) -> bool:
     return long[: len(short)] == short
 
 
-@lru_cache(maxsize=4096)  # a file's names repeat: each is split and folded once
-def _words(name: str) -> tuple[str, ...]:
+def _words(name: str) -> list[str]:
     """A name's words as the identity check compares them (accents, case ignored)."""
-    return tuple(w for w in (letters(part) for part in _WORD.findall(name)) if w)
+    return [w for w in (letters(part) for part in _WORD.findall(name)) if w]
 
 
 _WORD = re.compile(r"[^\W_]+")
