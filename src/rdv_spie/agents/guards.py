@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -23,9 +23,12 @@ class Actor:
 
     agent_id: uuid.UUID
     roles: dict[uuid.UUID, Role]  # organisation id → role, by the organisation's name
-    territory_ids: frozenset[uuid.UUID]
-    # Organisation id → its territory, when known (actor_from_rows, acting_actor).
-    territory_of: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)
+    territory_of: dict[uuid.UUID, uuid.UUID]  # organisation id → its territory
+
+    @property
+    def territory_ids(self) -> frozenset[uuid.UUID]:
+        """Territories of the agent's organisations."""
+        return frozenset(self.territory_of.values())
 
     @property
     def organisation_ids(self) -> frozenset[uuid.UUID]:
@@ -43,11 +46,8 @@ class Actor:
         """Organisations where the agent is admin or animator."""
         return frozenset(org for org, role in self.roles.items() if role in _MANAGERS)
 
-    def staff_structures_on(self, territory_id: uuid.UUID) -> list[uuid.UUID] | None:
-        """The organisations of the territory where the agent works with people, by name;
-        None when this actor does not know the territory of each of its organisations."""
-        if len(self.territory_of) != len(self.roles):
-            return None
+    def staff_structures_on(self, territory_id: uuid.UUID) -> list[uuid.UUID]:
+        """The organisations of the territory where the agent works with people, by name."""
         return [
             org
             for org, role in self.roles.items()
@@ -87,7 +87,6 @@ def actor_from_rows(agent_id: uuid.UUID, rows: Sequence[Sequence[Any]]) -> Actor
     return Actor(
         agent_id=agent_id,
         roles={org: Role(role) for org, role, _ in rows},
-        territory_ids=frozenset(t for _, _, t in rows),
         territory_of={org: t for org, _, t in rows},
     )
 

@@ -109,7 +109,7 @@ async def book_appointment(
     mine: list[uuid.UUID] = []
     if actor is not None:
         actor.require_territory(territory.id, what="appointment_type")
-        mine = await ownership.staff_structures(uow, actor, territory.id)
+        mine = ownership.staff_structures(actor, territory.id)
         if organisation_id is not None and organisation_id not in mine:
             raise NotFound("organisation not found", field="organisation_id")
     journey = None

@@ -12,9 +12,7 @@ from __future__ import annotations
 import uuid
 
 from rdv_spie.agents.guards import Actor
-from rdv_spie.db.uow import UnitOfWork
 from rdv_spie.errors import Forbidden, Invalid
-from rdv_spie.scheduling import queries
 from rdv_spie.scheduling.models import Appointment
 
 
@@ -26,17 +24,9 @@ def can_see(actor: Actor, appointment: Appointment) -> bool:
     )
 
 
-async def staff_structures(
-    uow: UnitOfWork, actor: Actor, territory_id: uuid.UUID
-) -> list[uuid.UUID]:
+def staff_structures(actor: Actor, territory_id: uuid.UUID) -> list[uuid.UUID]:
     """The actor's organisations on the territory that may hold appointments, by name."""
     found = actor.staff_structures_on(territory_id)
-    if found is None:  # an actor built without its organisations' territories
-        values = {
-            "organisation_ids": list(actor.staff_organisation_ids),
-            "territory_id": territory_id,
-        }
-        found = list(await uow.session.scalars(queries.staff_structures(uow.is_postgres), values))
     if not found:
         raise Forbidden(
             "only a referent, an admin or an animator of a structure of the territory can book",

@@ -160,19 +160,6 @@ def busy(postgres: bool, ignoring: bool, with_appointments: bool) -> Any:
 
 
 @cache
-def staff_structures(postgres: bool) -> Select[Any]:
-    """Which of ``organisation_ids`` are on ``territory_id``, by name."""
-    return (
-        select(Organisation.id)
-        .where(
-            among(Organisation.id, "organisation_ids", postgres),
-            Organisation.territory_id == bindparam("territory_id"),
-        )
-        .order_by(Organisation.name)
-    )
-
-
-@cache
 def place_on_territory() -> Select[Any]:
     """An active place of a structure of the territory."""
     return (

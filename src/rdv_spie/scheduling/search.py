@@ -85,22 +85,19 @@ async def _load_type_and_version(
 
 def spec_for(
     appointment_type: AppointmentType,
-    allowed_place_ids: frozenset[uuid.UUID],
     *,
     grid_minutes: int = 15,
     place_ids: frozenset[uuid.UUID] | None = None,
 ) -> engine.SlotSpec:
-    """The engine's view of an appointment type, optionally narrowed to some places."""
-    allowed = allowed_place_ids or None
-    if place_ids is not None:
-        allowed = place_ids if allowed is None else allowed & place_ids
+    """The engine's view of an appointment type, optionally narrowed to some places (the
+    type's own places are checked by the rule query, queries.rules)."""
     return engine.SlotSpec(
         duration=timedelta(minutes=appointment_type.duration_minutes),
         buffer_after=timedelta(minutes=appointment_type.buffer_after_minutes),
         min_notice=timedelta(minutes=appointment_type.min_notice_minutes),
         horizon=timedelta(days=appointment_type.horizon_days),
         tripartite=appointment_type.attendance == Attendance.TRIPARTITE,
-        place_ids=allowed,
+        place_ids=place_ids,
         grid=timedelta(minutes=grid_minutes),
     )
 
@@ -125,8 +122,7 @@ async def load_context(
     then, for a booking)."""
     appointment_type, territory = loaded or await load_type(uow, type_id)
     tz = localtime.zone(territory.timezone)
-    # The type's places are checked by the rule query itself: only the asked ones here.
-    spec = spec_for(appointment_type, frozenset(), grid_minutes=grid_minutes, place_ids=place_ids)
+    spec = spec_for(appointment_type, grid_minutes=grid_minutes, place_ids=place_ids)
     first_day = (window_start.astimezone(tz) - timedelta(days=1)).date()
     last_day = (window_end.astimezone(tz) + timedelta(days=1)).date()
     values: dict[str, Any] = {

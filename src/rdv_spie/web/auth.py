@@ -128,7 +128,6 @@ def acting_actor(agent_id: uuid.UUID, acting: Acting) -> Actor:
     return Actor(
         agent_id=agent_id,
         roles={acting.organisation_id: acting.role},
-        territory_ids=frozenset({acting.territory_id}),
         territory_of={acting.organisation_id: acting.territory_id},
     )
 

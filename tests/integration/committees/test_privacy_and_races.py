@@ -127,7 +127,7 @@ async def test_submissions_racing_the_freeze_never_exceed_capacity(cto: Cto) -> 
         Actor(
             agent_id=referent,
             roles={cto.s.organisation_id: Role.REFERENT},
-            territory_ids=frozenset({cto.s.territory_id}),
+            territory_of={cto.s.organisation_id: cto.s.territory_id},
         )
         for referent in cto.s.referent_ids
     ]
