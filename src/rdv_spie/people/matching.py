@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 from rdv_spie.people.contact import letters
 from rdv_spie.people.models import Person
@@ -78,9 +79,10 @@ def _agrees(a: str, b: str) -> bool:
     return long[: len(short)] == short
 
 
-def _words(name: str) -> list[str]:
+@lru_cache(maxsize=4096)  # a file's names repeat: each is split and folded once
+def _words(name: str) -> tuple[str, ...]:
     """A name's words as the identity check compares them (accents, case ignored)."""
-    return [w for w in (letters(part) for part in _WORD.findall(name)) if w]
+    return tuple(w for w in (letters(part) for part in _WORD.findall(name)) if w)
 
 
 _WORD = re.compile(r"[^\W_]+")
