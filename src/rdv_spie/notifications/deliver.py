@@ -62,6 +62,7 @@ class _Outcome:
     provider_id: str | None = None
     error_code: str | None = None
     alert: bool = False  # a person will not get it: tell their referent
+    handed: bool = True  # False: the provider was never called (handed_at cleared)
 
 
 @dataclass(slots=True)
@@ -102,7 +103,8 @@ class Deliverer:
                 n = await outbox.claim_row(uow, notification_id)
                 if n is None:
                     return "not_claimed"
-                return await self._settle(uow, _Outcome(n, S.PENDING, error_code="compose_error"))
+                failed = _Outcome(n, S.PENDING, error_code="compose_error", handed=False)
+                return await self._settle(uow, failed)
         if isinstance(ready, str):  # not claimed, or settled without sending
             return ready
         n, outgoing = ready.n, ready.outgoing
@@ -136,12 +138,12 @@ class Deliverer:
     async def _claim_batch(self, ids: list[uuid.UUID]) -> list[_Ready | str]:
         """Claim, compose and render in one transaction. A message that must not leave is
         settled right there; an SMS is marked handed to the provider when this commits, just
-        before the call (a crash after that leaves it unknown, never resent blindly)."""
+        before the call (a crash after that leaves it unknown, never resent blindly): the
+        claim marks every SMS, and one settled here is recorded unhanded before the commit."""
         results: list[_Ready | str] = []
         async with self.db.unit_of_work(clock=self.clock) as uow:
-            claimed = await outbox.claim_rows(uow, ids)
+            claimed = await outbox.claim_rows(uow, ids, hand_sms=True)
             loaded = await compose.preload(uow, list(claimed)) if claimed else {}
-            handed: list[uuid.UUID] = []
             for notification_id in ids:
                 n = claimed.pop(notification_id, None)  # an id twice: claimed once
                 if n is None:
@@ -164,7 +166,7 @@ class Deliverer:
                     # A bug in one message's data or template: retried later, alone if need
                     # be (a database error fails the batch, which is then run item by item).
                     _log.exception("compose_failed", notification_id=str(n.id))
-                    failed = _Outcome(n, S.PENDING, error_code="compose_error")
+                    failed = _Outcome(n, S.PENDING, error_code="compose_error", handed=False)
                     results.append(await self._settle(uow, failed))
                     continue
                 if isinstance(built, compose.Skip):
@@ -174,15 +176,13 @@ class Deliverer:
                         attempt=n.attempts,
                         status=S(built.status),
                         error_code=built.code,
+                        handed=False,
                     )
                     _log.info("notification_skipped", notification_id=str(n.id), code=built.code)
                     results.append(built.status)
                     continue
                 assert outgoing is not None
-                if isinstance(outgoing, OutgoingSms):  # e-mail is resent after a crash
-                    handed.append(n.id)
                 results.append(_Ready(n, outgoing))
-            await outbox.mark_handed_rows(uow, handed)
         return results
 
     async def _release(self, ready: _Ready | str) -> None:
@@ -213,21 +213,30 @@ class Deliverer:
             status=S.FAILED if give_up else S.PENDING,
             error_code=code,
             not_before=None if give_up else retry_at(self.clock.now(), n.attempts, self.rng),
+            handed=outcome.handed,
         )
         if recorded and give_up:
             await outbox.alert_referent(uow, n, code)
         return "failed" if give_up else "retry"
 
     async def _record_batch(self, outcomes: list[_Outcome]) -> list[bool]:
-        """Record outcomes in one transaction; each only if its claim still owns the row."""
-        results: list[bool] = []
+        """Record outcomes in one transaction; each only if its claim still owns the row.
+        The messages sent are recorded together (``outbox.record_sent``: one statement on
+        PostgreSQL), the rarer outcomes one by one."""
+        recorded: dict[int, bool] = {}
         async with self.db.unit_of_work(clock=self.clock) as uow:
-            for outcome in outcomes:
+            sent = [(i, o) for i, o in enumerate(outcomes) if o.status is S.SENT]
+            # Also when a status callback overtook the answer and moved the row on.
+            done = await outbox.record_sent(uow, [(o.n, o.provider_id) for _, o in sent])
+            recorded.update((i, o.n.id in done) for i, o in sent)
+            for i, outcome in enumerate(outcomes):
                 n = outcome.n
-                if outcome.status is S.PENDING:
-                    results.append(await self._settle(uow, outcome) == "retry")
+                if outcome.status is S.SENT:
                     continue
-                recorded = await outbox.record(
+                if outcome.status is S.PENDING:
+                    recorded[i] = await self._settle(uow, outcome) == "retry"
+                    continue
+                recorded[i] = await outbox.record(
                     uow,
                     notification_id=n.id,
                     attempt=n.attempts,
@@ -235,13 +244,9 @@ class Deliverer:
                     provider_id=outcome.provider_id,
                     error_code=outcome.error_code,
                 )
-                if recorded and outcome.alert:
+                if recorded[i] and outcome.alert:
                     await outbox.alert_referent(uow, n, outcome.error_code or "failed")
-                if outcome.status is S.SENT:
-                    # Also when a status callback overtook this answer and moved the row on.
-                    await outbox.provider_accepted(uow, n, sent_at_recorded=recorded)
-                results.append(recorded)
-        return results
+        return [recorded[i] for i in range(len(outcomes))]
 
     def _render(
         self, n: Notification, kind: MessageKind, built: compose.Composed

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, case, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from rdv_spie.audit import service as audit
@@ -178,9 +178,16 @@ async def claim_row(uow: UnitOfWork, notification_id: uuid.UUID) -> Notification
     return (await claim_rows(uow, [notification_id])).get(notification_id)
 
 
-async def claim_rows(uow: UnitOfWork, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Notification]:
-    """``claim_row`` for several messages in one statement: those claimed, by id."""
+async def claim_rows(
+    uow: UnitOfWork, ids: Sequence[uuid.UUID], *, hand_sms: bool = False
+) -> dict[uuid.UUID, Notification]:
+    """``claim_row`` for several messages in one statement: those claimed, by id.
+
+    ``hand_sms``: the SMS claimed are also marked handed to the provider (``mark_handed_rows``
+    in the same statement); whatever the caller then decides not to send must be recorded
+    with ``handed=False`` (or back to pending) before its transaction commits."""
     now = uow.clock.now()
+    handed = case((Notification.channel == "sms", now), else_=Notification.handed_at)
     claimed = await uow.session.scalars(
         update(Notification)
         .where(
@@ -193,6 +200,7 @@ async def claim_rows(uow: UnitOfWork, ids: Sequence[uuid.UUID]) -> dict[uuid.UUI
             attempts=Notification.attempts + 1,
             lease_until=now + LEASE,
             updated_at=now,
+            **({"handed_at": handed} if hand_sms else {}),
         )
         .returning(Notification)
         .execution_options(synchronize_session=False)
@@ -221,12 +229,14 @@ async def record(
     provider_id: str | None = None,
     error_code: str | None = None,
     not_before: datetime | None = None,
+    handed: bool = True,
 ) -> bool:
     """Record the outcome of the claim ``attempt``; False when that claim no longer owns
-    the row (its lease ran out and the sweeper moved it on)."""
+    the row (its lease ran out and the sweeper moved it on). ``handed=False``: the provider
+    was never called (``handed_at`` cleared, as it always is back to pending)."""
     now = uow.clock.now()
     values: dict[str, Any] = {"status": status, "lease_until": None, "updated_at": now}
-    if status is S.PENDING:
+    if status is S.PENDING or not handed:
         values["handed_at"] = None
     if provider_id is not None:
         values["provider_id"] = provider_id
@@ -273,6 +283,75 @@ async def provider_accepted(
             .where(journeys.c.id == n.journey_id, journeys.c.invited_at.is_(None))
             .values(invited_at=now, updated_at=now)
         )
+
+
+# Every SMS or e-mail of a batch the provider accepted, in one statement (PostgreSQL): each
+# recorded sent only by the claim that owns it (``record``), and, whoever recorded it, when it
+# left and, for invitations, that the journey is invited (``provider_accepted``).
+_RECORD_SENT = text(
+    """
+WITH accepted AS (
+    SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:attempts AS integer[]),
+                         CAST(:provider_ids AS text[])) AS a(id, attempt, provider_id)
+), recorded AS (
+    UPDATE notification AS n
+    SET status = :sent, provider_id = COALESCE(a.provider_id, n.provider_id),
+        lease_until = NULL, sent_at = :now, updated_at = :now
+    FROM accepted AS a
+    WHERE n.id = a.id AND n.status = :sending AND n.attempts = a.attempt
+    RETURNING n.id
+), overtaken AS (
+    UPDATE notification SET sent_at = :now
+    WHERE id IN (SELECT id FROM accepted) AND id NOT IN (SELECT id FROM recorded)
+      AND sent_at IS NULL
+), invited AS (
+    UPDATE journey SET invited_at = :now, updated_at = :now
+    WHERE id = ANY(CAST(:journey_ids AS uuid[])) AND invited_at IS NULL
+)
+SELECT id FROM recorded
+"""
+).columns(id=_TABLE.c.id.type)
+
+
+async def record_sent(
+    uow: UnitOfWork, accepted: Sequence[tuple[Notification, str | None]]
+) -> set[uuid.UUID]:
+    """``record`` then ``provider_accepted`` for messages the provider accepted (each with
+    the id it gave): one statement on PostgreSQL, whatever their number. The ids recorded
+    (the others' claims no longer owned their rows)."""
+    if not accepted:
+        return set()
+    if not uow.is_postgres:  # no round trips to save
+        recorded: set[uuid.UUID] = set()
+        for n, provider_id in accepted:
+            if await record(
+                uow,
+                notification_id=n.id,
+                attempt=n.attempts,
+                status=S.SENT,
+                provider_id=provider_id,
+            ):
+                recorded.add(n.id)
+            await provider_accepted(uow, n, sent_at_recorded=n.id in recorded)
+        return recorded
+    connection = await uow.session.connection()
+    result = await connection.execute(
+        _RECORD_SENT,
+        {
+            "ids": [n.id for n, _ in accepted],
+            "attempts": [n.attempts for n, _ in accepted],
+            "provider_ids": [provider_id for _, provider_id in accepted],
+            "journey_ids": [
+                n.journey_id
+                for n, _ in accepted
+                if n.journey_id is not None and n.invitation_id is not None
+            ],
+            "now": uow.clock.now(),
+            "sent": S.SENT.value,
+            "sending": S.SENDING.value,
+        },
+    )
+    return set(result.scalars())
 
 
 async def recover(db: Database, *, clock: Clock) -> tuple[int, int, int]:
