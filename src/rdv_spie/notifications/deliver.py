@@ -69,9 +69,9 @@ class _Outcome:
 class Deliverer:
     """What sending needs, built once per process (worker start-up or web lifespan).
 
-    Concurrent ``deliver`` calls share transactions: the claims made while a claim batch
-    runs go into the next one, and so do outcomes (``batching.Coalescer``). Each call still
-    returns only once its claim, then its outcome, is committed.
+    Concurrent ``deliver`` calls share transactions: the claims and the outcomes submitted
+    while a batch runs go into the next one, one transaction for both (``batching.Coalescer``).
+    Each call still returns only once its claim, then its outcome, is committed.
     """
 
     db: Database
@@ -82,17 +82,23 @@ class Deliverer:
     secret_key: bytes
     messages: Registry  # every room's kinds (rdv_spie/messages.py)
     rng: random.Random = field(default_factory=random.SystemRandom)
-    _claims: Coalescer[uuid.UUID, _Ready | str] = field(init=False)
-    _records: Coalescer[_Outcome, bool] = field(init=False)
+    _batches: Coalescer[uuid.UUID | _Outcome, _Ready | str | bool] = field(init=False)
 
     def __post_init__(self) -> None:
-        self._claims = Coalescer(self._claim_batch, limit=BATCH, orphan=self._release)
-        self._records = Coalescer(self._record_batch, limit=BATCH)
+        self._batches = Coalescer(self._batch, limit=BATCH, orphan=self._release)
+
+    async def _claim(self, notification_id: uuid.UUID) -> _Ready | str:
+        claimed = await self._batches.submit(notification_id)
+        assert not isinstance(claimed, bool)
+        return claimed
+
+    async def _record(self, outcome: _Outcome) -> None:
+        await self._batches.submit(outcome)
 
     async def deliver(self, notification_id: uuid.UUID) -> str:
         """Try to send one message; returns what happened (for logs and tests)."""
         try:
-            ready = await self._claims.submit(notification_id)
+            ready = await self._claim(notification_id)
         except Exception as exc:
             if is_database_busy(exc):  # SQLite's write lock: nothing claimed, still pending
                 raise
@@ -116,7 +122,7 @@ class Deliverer:
                 provider_id = await self.transports.email.send_email(outgoing)
         except TransientError as exc:
             give_up = n.attempts >= MAX_ATTEMPTS
-            await self._records.submit(_Outcome(n, S.PENDING, error_code=exc.code))
+            await self._record(_Outcome(n, S.PENDING, error_code=exc.code))
             log.warning(
                 "notification_gave_up" if give_up else "notification_retry",
                 code=exc.code,
@@ -124,68 +130,79 @@ class Deliverer:
             )
             return "failed" if give_up else "retry"
         except PermanentError as exc:
-            await self._records.submit(_Outcome(n, S.FAILED, error_code=exc.code, alert=True))
+            await self._record(_Outcome(n, S.FAILED, error_code=exc.code, alert=True))
             log.warning("notification_failed", code=exc.code, attempt=n.attempts)
             return "failed"
         except UnknownOutcome as exc:
-            await self._records.submit(_Outcome(n, S.UNKNOWN, error_code=exc.code))
+            await self._record(_Outcome(n, S.UNKNOWN, error_code=exc.code))
             log.warning("notification_unknown", code=exc.code, attempt=n.attempts)
             return "unknown"
-        await self._records.submit(_Outcome(n, S.SENT, provider_id=provider_id))
+        await self._record(_Outcome(n, S.SENT, provider_id=provider_id))
         log.info("notification_sent", channel=n.channel, name=n.name, attempt=n.attempts)
         return "sent"
 
-    async def _claim_batch(self, ids: list[uuid.UUID]) -> list[_Ready | str]:
-        """Claim, compose and render in one transaction. A message that must not leave is
-        settled right there; an SMS is marked handed to the provider when this commits, just
-        before the call (a crash after that leaves it unknown, never resent blindly): the
-        claim marks every SMS, and one settled here is recorded unhanded before the commit."""
-        results: list[_Ready | str] = []
+    async def _batch(self, items: list[uuid.UUID | _Outcome]) -> list[_Ready | str | bool]:
+        """Record the outcomes, then claim the messages, in one transaction (on PostgreSQL,
+        the messages sent and the claims in one statement)."""
+        outcomes = [item for item in items if isinstance(item, _Outcome)]
+        ids = [item for item in items if not isinstance(item, _Outcome)]
+        sent = [(o.n, o.provider_id) for o in outcomes if o.status is S.SENT]
         async with self.db.unit_of_work(clock=self.clock) as uow:
-            claimed = await outbox.claim_rows(uow, ids, hand_sms=True)
-            loaded = await compose.preload(uow, list(claimed)) if claimed else {}
-            for notification_id in ids:
-                n = claimed.pop(notification_id, None)  # an id twice: claimed once
-                if n is None:
-                    results.append("not_claimed")
-                    continue
-                try:
-                    kind = self.messages[n.name]
-                    built = await compose.compose(
-                        uow,
-                        n,
-                        kind,
-                        public_url=self.settings.public_url,
-                        secret_key=self.secret_key,
-                        loaded=loaded.get(n.id),
-                    )
-                    outgoing = (
-                        None if isinstance(built, compose.Skip) else self._render(n, kind, built)
-                    )
-                except Exception:
-                    # A bug in one message's data or template: retried later, alone if need
-                    # be (a database error fails the batch, which is then run item by item).
-                    _log.exception("compose_failed", notification_id=str(n.id))
-                    failed = _Outcome(n, S.PENDING, error_code="compose_error", handed=False)
-                    results.append(await self._settle(uow, failed))
-                    continue
-                if isinstance(built, compose.Skip):
-                    await outbox.record(
-                        uow,
-                        notification_id=n.id,
-                        attempt=n.attempts,
-                        status=S(built.status),
-                        error_code=built.code,
-                        handed=False,
-                    )
-                    _log.info("notification_skipped", notification_id=str(n.id), code=built.code)
-                    results.append(built.status)
-                    continue
-                assert outgoing is not None
-                results.append(_Ready(n, outgoing))
+            recorded = iter(await self._record_in(uow, outcomes))
+            claimed = await outbox.record_sent_then_claim(uow, sent, ids)
+            composed = iter(await self._compose_in(uow, ids, claimed))
+        return [next(recorded if isinstance(item, _Outcome) else composed) for item in items]
+
+    async def _compose_in(
+        self, uow: UnitOfWork, ids: list[uuid.UUID], claimed: dict[uuid.UUID, Notification]
+    ) -> list[_Ready | str]:
+        """Compose and render in ``uow`` the messages just claimed. A message that must not
+        leave is settled right there; an SMS is marked handed to the provider when this
+        commits, just before the call (a crash after that leaves it unknown, never resent
+        blindly): the claim marks every SMS, and one settled here is recorded unhanded before
+        the commit."""
+        results: list[_Ready | str] = []
+        loaded = await compose.preload(uow, list(claimed)) if claimed else {}
+        for notification_id in ids:
+            n = claimed.pop(notification_id, None)  # an id twice: claimed once
+            if n is None:
+                results.append("not_claimed")
+                continue
+            try:
+                kind = self.messages[n.name]
+                built = await compose.compose(
+                    uow,
+                    n,
+                    kind,
+                    public_url=self.settings.public_url,
+                    secret_key=self.secret_key,
+                    loaded=loaded.get(n.id),
+                )
+                outgoing = None if isinstance(built, compose.Skip) else self._render(n, kind, built)
+            except Exception:
+                # A bug in one message's data or template: retried later, alone if need
+                # be (a database error fails the batch, which is then run item by item).
+                _log.exception("compose_failed", notification_id=str(n.id))
+                failed = _Outcome(n, S.PENDING, error_code="compose_error", handed=False)
+                results.append(await self._settle(uow, failed))
+                continue
+            if isinstance(built, compose.Skip):
+                await outbox.record(
+                    uow,
+                    notification_id=n.id,
+                    attempt=n.attempts,
+                    status=S(built.status),
+                    error_code=built.code,
+                    handed=False,
+                )
+                _log.info("notification_skipped", notification_id=str(n.id), code=built.code)
+                results.append(built.status)
+                continue
+            assert outgoing is not None
+            results.append(_Ready(n, outgoing))
         return results
 
-    async def _release(self, ready: _Ready | str) -> None:
+    async def _release(self, ready: _Ready | str | bool) -> None:
         """A claimed message whose send was cancelled while its claim committed (a worker
         shutting down): back to pending now, ``handed_at`` cleared, as nobody called the
         provider."""
@@ -219,24 +236,19 @@ class Deliverer:
             await outbox.alert_referent(uow, n, code)
         return "failed" if give_up else "retry"
 
-    async def _record_batch(self, outcomes: list[_Outcome]) -> list[bool]:
-        """Record outcomes in one transaction; each only if its claim still owns the row.
-        The messages sent are recorded together (``outbox.record_sent``: one statement on
-        PostgreSQL), the rarer outcomes one by one."""
-        recorded: dict[int, bool] = {}
-        async with self.db.unit_of_work(clock=self.clock) as uow:
-            sent = [(i, o) for i, o in enumerate(outcomes) if o.status is S.SENT]
-            # Also when a status callback overtook the answer and moved the row on.
-            done = await outbox.record_sent(uow, [(o.n, o.provider_id) for _, o in sent])
-            recorded.update((i, o.n.id in done) for i, o in sent)
-            for i, outcome in enumerate(outcomes):
-                n = outcome.n
-                if outcome.status is S.SENT:
-                    continue
-                if outcome.status is S.PENDING:
-                    recorded[i] = await self._settle(uow, outcome) == "retry"
-                    continue
-                recorded[i] = await outbox.record(
+    async def _record_in(self, uow: UnitOfWork, outcomes: list[_Outcome]) -> list[bool]:
+        """Record in ``uow`` the outcomes other than sent (those are recorded with the claims,
+        ``outbox.record_sent_then_claim``), each only if its claim still owns the row. True
+        for the outcomes sent (their result is not used)."""
+        recorded: list[bool] = []
+        for outcome in outcomes:
+            n = outcome.n
+            if outcome.status is S.SENT:
+                recorded.append(True)
+            elif outcome.status is S.PENDING:
+                recorded.append(await self._settle(uow, outcome) == "retry")
+            else:
+                done = await outbox.record(
                     uow,
                     notification_id=n.id,
                     attempt=n.attempts,
@@ -244,9 +256,10 @@ class Deliverer:
                     provider_id=outcome.provider_id,
                     error_code=outcome.error_code,
                 )
-                if recorded[i] and outcome.alert:
+                if done and outcome.alert:
                     await outbox.alert_referent(uow, n, outcome.error_code or "failed")
-        return [recorded[i] for i in range(len(outcomes))]
+                recorded.append(done)
+        return recorded
 
     def _render(
         self, n: Notification, kind: MessageKind, built: compose.Composed

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, or_, select, text, update
+from sqlalchemy import and_, bindparam, case, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from rdv_spie.audit import service as audit
@@ -178,6 +178,33 @@ async def claim_row(uow: UnitOfWork, notification_id: uuid.UUID) -> Notification
     return (await claim_rows(uow, [notification_id])).get(notification_id)
 
 
+def _claim_statement(*, hand_sms: bool) -> Any:
+    """The claim's UPDATE … RETURNING, built once (building it cost more CPU than running it);
+    ``ids``, ``now`` and ``lease_until`` are bound at execution."""
+    now = bindparam("now", type_=_TABLE.c.updated_at.type)
+    handed = {"handed_at": case((Notification.channel == "sms", now), else_=Notification.handed_at)}
+    return (
+        update(Notification)
+        .where(
+            Notification.id.in_(bindparam("ids", expanding=True)),
+            Notification.status == S.PENDING,
+            Notification.not_before <= now,
+        )
+        .values(
+            status=S.SENDING,
+            attempts=Notification.attempts + 1,
+            lease_until=bindparam("lease_until", type_=_TABLE.c.lease_until.type),
+            updated_at=now,
+            **(handed if hand_sms else {}),
+        )
+        .returning(Notification)
+        .execution_options(synchronize_session=False)
+    )
+
+
+_CLAIM = {hand_sms: _claim_statement(hand_sms=hand_sms) for hand_sms in (False, True)}
+
+
 async def claim_rows(
     uow: UnitOfWork, ids: Sequence[uuid.UUID], *, hand_sms: bool = False
 ) -> dict[uuid.UUID, Notification]:
@@ -187,23 +214,8 @@ async def claim_rows(
     in the same statement); whatever the caller then decides not to send must be recorded
     with ``handed=False`` (or back to pending) before its transaction commits."""
     now = uow.clock.now()
-    handed = case((Notification.channel == "sms", now), else_=Notification.handed_at)
     claimed = await uow.session.scalars(
-        update(Notification)
-        .where(
-            Notification.id.in_(ids),
-            Notification.status == S.PENDING,
-            Notification.not_before <= now,
-        )
-        .values(
-            status=S.SENDING,
-            attempts=Notification.attempts + 1,
-            lease_until=now + LEASE,
-            updated_at=now,
-            **({"handed_at": handed} if hand_sms else {}),
-        )
-        .returning(Notification)
-        .execution_options(synchronize_session=False)
+        _CLAIM[hand_sms], {"ids": list(ids), "now": now, "lease_until": now + LEASE}
     )
     return {n.id: n for n in claimed}
 
@@ -287,9 +299,11 @@ async def provider_accepted(
 
 # Every SMS or e-mail of a batch the provider accepted, in one statement (PostgreSQL): each
 # recorded sent only by the claim that owns it (``record``), and, whoever recorded it, when it
-# left and, for invitations, that the journey is invited (``provider_accepted``).
-_RECORD_SENT = text(
-    """
+# left and, for invitations, that the journey is invited (``provider_accepted``). A row claimed
+# again by the same statement (``_CLAIM_TOO``) is noted there. Rows are found by
+# primary key only: ``status || ''`` keeps PostgreSQL off the (status, not_before) index,
+# whose entries for every row once pending or sending it would otherwise scan each time.
+_ACCEPTED = """
 WITH accepted AS (
     SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:attempts AS integer[]),
                          CAST(:provider_ids AS text[])) AS a(id, attempt, provider_id)
@@ -298,19 +312,50 @@ WITH accepted AS (
     SET status = :sent, provider_id = COALESCE(a.provider_id, n.provider_id),
         lease_until = NULL, sent_at = :now, updated_at = :now
     FROM accepted AS a
-    WHERE n.id = a.id AND n.status = :sending AND n.attempts = a.attempt
+    WHERE n.id = ANY(CAST(:ids AS uuid[])) AND n.id = a.id
+      AND n.status || '' = :sending AND n.attempts = a.attempt
     RETURNING n.id
 ), overtaken AS (
     UPDATE notification SET sent_at = :now
-    WHERE id IN (SELECT id FROM accepted) AND id NOT IN (SELECT id FROM recorded)
-      AND sent_at IS NULL
+    WHERE id = ANY(CAST(:ids AS uuid[])) AND id NOT IN (SELECT id FROM recorded)
+      AND sent_at IS NULL AND id <> ALL(CAST(:claim_ids AS uuid[]))
 ), invited AS (
     UPDATE journey SET invited_at = :now, updated_at = :now
     WHERE id = ANY(CAST(:journey_ids AS uuid[])) AND invited_at IS NULL
 )
-SELECT id FROM recorded
 """
-).columns(id=_TABLE.c.id.type)
+_RETURN_RECORDED = "SELECT id FROM recorded"
+_RECORD_SENT = text(_ACCEPTED + _RETURN_RECORDED).columns(id=_TABLE.c.id.type)
+# ``claim_rows(hand_sms=True)`` after the CTEs above: one round trip for a delivery batch.
+_CLAIM_TOO = select(Notification).from_statement(
+    text(
+        _ACCEPTED
+        + """UPDATE notification
+SET status = :sending, attempts = attempts + 1, lease_until = :lease_until, updated_at = :now,
+    handed_at = CASE WHEN channel = 'sms' THEN :now ELSE handed_at END,
+    sent_at = CASE WHEN id = ANY(CAST(:ids AS uuid[])) THEN COALESCE(sent_at, :now)
+              ELSE sent_at END
+WHERE id = ANY(CAST(:claim_ids AS uuid[])) AND status || '' = :pending AND not_before <= :now
+RETURNING """
+        + ", ".join(c.name for c in _TABLE.c)
+    ).columns(*_TABLE.c)
+)
+
+
+def _accepted(uow: UnitOfWork, accepted: Sequence[tuple[Notification, str | None]]) -> Any:
+    return {
+        "ids": [n.id for n, _ in accepted],
+        "attempts": [n.attempts for n, _ in accepted],
+        "provider_ids": [provider_id for _, provider_id in accepted],
+        "journey_ids": [
+            n.journey_id
+            for n, _ in accepted
+            if n.journey_id is not None and n.invitation_id is not None
+        ],
+        "now": uow.clock.now(),
+        "sent": S.SENT.value,
+        "sending": S.SENDING.value,
+    }
 
 
 async def record_sent(
@@ -335,23 +380,24 @@ async def record_sent(
             await provider_accepted(uow, n, sent_at_recorded=n.id in recorded)
         return recorded
     connection = await uow.session.connection()
-    result = await connection.execute(
-        _RECORD_SENT,
-        {
-            "ids": [n.id for n, _ in accepted],
-            "attempts": [n.attempts for n, _ in accepted],
-            "provider_ids": [provider_id for _, provider_id in accepted],
-            "journey_ids": [
-                n.journey_id
-                for n, _ in accepted
-                if n.journey_id is not None and n.invitation_id is not None
-            ],
-            "now": uow.clock.now(),
-            "sent": S.SENT.value,
-            "sending": S.SENDING.value,
-        },
-    )
+    result = await connection.execute(_RECORD_SENT, {**_accepted(uow, accepted), "claim_ids": []})
     return set(result.scalars())
+
+
+async def record_sent_then_claim(
+    uow: UnitOfWork,
+    accepted: Sequence[tuple[Notification, str | None]],
+    ids: Sequence[uuid.UUID],
+) -> dict[uuid.UUID, Notification]:
+    """``record_sent(accepted)`` then ``claim_rows(ids, hand_sms=True)``: one statement on
+    PostgreSQL."""
+    if not (uow.is_postgres and ids):
+        await record_sent(uow, accepted)
+        return await claim_rows(uow, ids, hand_sms=True) if ids else {}
+    now = uow.clock.now()
+    params = {**_accepted(uow, accepted), "claim_ids": list(ids), "lease_until": now + LEASE}
+    claimed = await uow.session.scalars(_CLAIM_TOO, {**params, "pending": S.PENDING.value})
+    return {n.id: n for n in claimed}
 
 
 async def recover(db: Database, *, clock: Clock) -> tuple[int, int, int]:

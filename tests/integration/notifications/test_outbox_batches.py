@@ -177,3 +177,44 @@ async def test_sms_claimed_but_not_sent_is_not_left_handed(
     journeys = await _journeys(db, clock)
     invited = {n.journey_id for n in rows.values() if n.status == "sent"}
     assert {j.id for j in journeys.values() if j.invited_at is not None} == invited
+
+
+async def test_sent_recorded_and_next_claims_taken_in_one_go(
+    client: httpx.AsyncClient, db: Database, clock: FrozenClock, jobs: JobContext
+) -> None:
+    """``record_sent_then_claim``: what was sent is recorded as ``record_sent`` does and the
+    next messages are claimed, SMS marked handed; a row sent by an old claim but back to
+    pending (its lease ran out) and claimed again in the same go is claimed, its sent_at
+    noted (it left once)."""
+    await _planned(client, db, clock, jobs, 6)  # 8 invitations: 4 SMS, 4 e-mails
+    due = sorted((i for i, _ in await outbox.due(db, clock=clock)), key=lambda i: i.hex)
+    first, rest = due[:4], due[4:]
+    async with db.unit_of_work(clock=clock) as uow:
+        claimed = await outbox.claim_rows(uow, first, hand_sms=True)
+    sent, lost = list(claimed.values())[:3], list(claimed.values())[3]
+    clock.advance(outbox.LEASE + timedelta(seconds=1))
+    async with db.unit_of_work(clock=clock) as uow:  # the recovery's doing for the last one
+        await uow.session.execute(
+            update(Notification)
+            .where(Notification.id == lost.id)
+            .values(status="pending", lease_until=None, handed_at=None, not_before=clock.now())
+        )
+    async with db.unit_of_work(clock=clock) as uow:
+        accepted = [(n, f"id-{n.id.hex[:6]}") for n in (*sent, lost)]
+        again = await outbox.record_sent_then_claim(uow, accepted, [*rest, lost.id])
+    assert set(again) == {*rest, lost.id}
+    for n in again.values():
+        assert n.status == "sending" and n.lease_until == clock.now() + outbox.LEASE
+        assert (n.handed_at == clock.now()) == (n.channel == "sms")
+        assert n.attempts == (2 if n.id == lost.id else 1)
+        assert n.sent_at == (clock.now() if n.id == lost.id else None)
+    rows = await _rows(db, clock)
+    for n, provider_id in accepted[:3]:
+        row = rows[n.id]
+        assert (row.status, row.provider_id, row.sent_at) == ("sent", provider_id, clock.now())
+    assert (rows[lost.id].status, rows[lost.id].sent_at) == ("sending", clock.now())
+    journeys = await _journeys(db, clock)
+    for n in (*sent, lost):
+        assert journeys[n.journey_id].invited_at == clock.now()
+    async with db.unit_of_work(clock=clock) as uow:  # nothing sent: claims alone
+        assert await outbox.record_sent_then_claim(uow, [], [*rest, lost.id]) == {}
