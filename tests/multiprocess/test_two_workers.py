@@ -65,6 +65,7 @@ pytestmark = pytest.mark.slow
 MESSAGES = 1_000
 KILL_AT = MESSAGES // 4  # e-mails received when the first worker is killed
 SEND_DEADLINE_S = 60
+HOLD_S, HELD_SENDS = 1.5, 40  # MAIL commands held at the kill, and for how long
 
 
 @dataclass
@@ -213,15 +214,19 @@ async def test_a_thousand_messages_through_two_workers_one_killed(
         began = time.monotonic()
         deadline = began + SEND_DEADLINE_S
         with workers(flow_settings, redis.url, clock, tmp_path) as (first, second):
-            # Killed mid-run: a quarter has arrived, both have sent, the first has sends in
-            # flight (arq polls every half second: between two polls a worker may be idle).
+            # Killed mid-run: a quarter has arrived, both have sent, and the first has sends
+            # in flight. Delivery is fast enough to go idle between two arq polls, so the
+            # SMTP server holds the next messages' MAIL command for a while: their claims are
+            # committed, their sends wait, and the kill catches them.
             while True:
-                (started, done), (_, other) = first.sends(), second.sends()
-                if len(smtp.messages) >= KILL_AT and min(done, other) >= 10 and started > done:
+                (_, done), (_, other) = first.sends(), second.sends()
+                if len(smtp.messages) >= KILL_AT and min(done, other) >= 10:
                     break
                 assert time.monotonic() < deadline, f"too slow: {len(smtp.messages)} sent"
                 assert first.process.poll() is None and second.process.poll() is None
                 await asyncio.sleep(0.02)
+            smtp.delay_next(HOLD_S, at="MAIL", times=HELD_SENDS)
+            await asyncio.sleep(HOLD_S / 2)  # more than arq's poll: both workers are held
             first.process.send_signal(signal.SIGKILL)
             first.process.wait()
             at_kill = len(smtp.messages)
