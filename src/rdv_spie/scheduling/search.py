@@ -131,27 +131,23 @@ async def load_context(
         "first_day": first_day,
         "last_day": last_day,
     }
+    places = queries.count(spec.place_ids)
     if spec.place_ids is not None:
-        values["place_ids"] = list(spec.place_ids)
-    if organisation_ids is not None:
-        values["organisation_ids"] = list(organisation_ids)
+        values["place_ids"] = queries.bound(spec.place_ids, places)
     if covering is not None:
         local = covering.astimezone(tz)
         values["weekday_bit"] = 1 << local.weekday()
         values["from_time"] = local.time()
         values["to_time"] = (covering + spec.duration).astimezone(tz).time()
-    rule_query = queries.rules(
-        uow.is_postgres,
-        spec.place_ids is not None,
-        organisation_ids is not None,
-        covering is not None,
-    )
+    rule_query = queries.rules(uow.is_postgres, places, covering is not None)
 
     # Plain columns, not ORM objects: this runs on every slot search.
     rules: dict[tuple[uuid.UUID, engine.AttendeeRole], set[engine.WeeklyRule]] = defaultdict(set)
     for agent, place, mask, start, end, since, until, role, organisation in (
         await uow.session.execute(rule_query, values)
     ).all():
+        if organisation_ids is not None and organisation not in organisation_ids:
+            continue  # hours another structure gives (queries.rules says why not in SQL)
         rules[(agent, queries.SLOT_ROLE[Role(role)])].add(
             engine.WeeklyRule(
                 place_id=place,
