@@ -430,7 +430,7 @@ async def hit_rate_case(report: Report, url: str, db: Database) -> None:
     """Searches of territory B, alone then during a stream of bookings in territory A."""
     a, monday = await seed_territory(db, "flux", referents=20, people=0)
     b, _ = await seed_territory(db, "voisin", referents=20, people=0)
-    with serve(url, app="tests.bench:bench_app") as server:
+    with serve(url, app="tests.bench:bench_app", extra_env=production(url)) as server:
         paths_b = search_paths(b, monday, 200)
         await load(server.url, paths_b, headers=b.auth())  # warm-up: B's weeks cached
 
@@ -473,7 +473,7 @@ async def hit_rate_case(report: Report, url: str, db: Database) -> None:
 
 async def race_case(report: Report, url: str, s: sc.Scenario, monday: date) -> None:
     """200 bookings at once, 20 on each of 10 slots of a week nobody has touched."""
-    with serve(url) as server:
+    with serve(url, extra_env=production(url)) as server:
         slots = free_slots(server.url, s, week_path(s, monday, WEEKS - 1))[:10]
         bodies = [b for b in booking_bodies(s, slots)[::2] for _ in range(RACE // len(slots))]
         result = await load(
@@ -518,7 +518,7 @@ async def race_case(report: Report, url: str, s: sc.Scenario, monday: date) -> N
 
 async def large_case(report: Report, url: str, db: Database) -> None:
     big, monday = await seed_territory(db, "grand", referents=LARGE_TERRITORY, people=0)
-    with serve(url) as server:
+    with serve(url, extra_env=production(url)) as server:
         paths = search_paths(big, monday, 100)
         await load(server.url, paths[:10], headers=big.auth())
         alone = await load(server.url, paths, headers=big.auth(), concurrency=1)
@@ -547,6 +547,15 @@ async def load_others(db: Database) -> None:
         f"  loaded {OTHER_TERRITORIES} other territories in {time.perf_counter() - began:.0f} s",
         flush=True,
     )
+
+
+def production(url: str) -> dict[str, str]:
+    """On PostgreSQL the web process runs as in production, its jobs handed to Redis (no
+    worker takes them here): without Redis it would run the planner, the sweeps and the
+    daily purges itself, whose work grows with every territory in the database, beside the
+    requests measured. SQLite keeps the laptop's in-process jobs."""
+    redis = os.environ.get("RDV_TEST_REDIS_URL")
+    return {"RDV_REDIS_URL": redis} if redis and url.startswith("postgresql") else {}
 
 
 async def settle(db: Database) -> None:
@@ -591,7 +600,7 @@ async def bench(kind: str, report: Report, ceilings: tuple[Load, Load]) -> None:
         flush=True,
     )
     await settle(db)
-    with serve(url) as server:
+    with serve(url, extra_env=production(url)) as server:
         first = await measure(server, ceilings, s, monday)
     report_figures(report, kind, first)
     growth = (first.rss[-1] - first.rss[1]) / first.rss[1]
@@ -614,7 +623,7 @@ async def bench(kind: str, report: Report, ceilings: tuple[Load, Load]) -> None:
         await load_others(db)
         s2, monday2 = await seed_territory(db, "bench2")
         await settle(db)
-        with serve(url) as server:
+        with serve(url, extra_env=production(url)) as server:
             scaled = await measure(server, ceilings, s2, monday2)
         report_figures(report, kind, scaled, label=f", {OTHER_TERRITORIES} others loaded")
         compare(report, first, scaled)
