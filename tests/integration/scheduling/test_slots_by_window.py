@@ -4,6 +4,7 @@ slot pages and the invitation sender both walk a range longer than one window th
 from __future__ import annotations
 
 import itertools
+import uuid
 from datetime import timedelta
 
 from tests.support import scenario as sc
@@ -72,3 +73,45 @@ async def test_an_inactive_type_yields_nothing(db: Database, clock: FrozenClock)
             )
         ]
     assert chunks == []
+
+
+async def test_place_and_structure_filters_give_the_slots_of_those_only(
+    db: Database, clock: FrozenClock
+) -> None:
+    """One place is bound as one id, several as a set; the structures whose hours may be given
+    are filtered on the rows read (queries.rules): each way finds exactly its slots."""
+    s = await sc.build(db, clock, referents=2, places=3)
+    now = clock.now()
+    elsewhere = uuid.uuid4()  # a structure with no hours here
+
+    async def slots(
+        places: frozenset[uuid.UUID] | None = None,
+        structures: frozenset[uuid.UUID] | None = None,
+    ) -> list[tuple[uuid.UUID, object]]:
+        async with db.unit_of_work(clock=clock, write=False) as uow:
+            _, found = await search.find_slots(
+                uow=uow,
+                now=now,
+                type_id=s.single_type_id,
+                window_start=now,
+                window_end=now + timedelta(days=14),
+                grid_minutes=15,
+                place_ids=places,
+                organisation_ids=structures,
+            )
+        return [(slot.place_id, slot.starts_at) for slot in found]
+
+    every = await slots()
+    first, second, third = s.place_ids
+    assert {place for place, _ in every} == {first, second, third}
+    one = await slots(frozenset({first}))
+    two = await slots(frozenset({first, second}))
+    assert one and set(one) == {x for x in every if x[0] == first}
+    assert set(two) == {x for x in every if x[0] in (first, second)}
+    assert await slots(frozenset()) == []
+    # The scenario's referents open their hours for its one structure.
+    assert await slots(structures=frozenset({s.organisation_id})) == every
+    assert await slots(structures=frozenset({s.organisation_id, elsewhere})) == every
+    assert await slots(structures=frozenset({elsewhere})) == []
+    assert await slots(frozenset({first}), frozenset({elsewhere})) == []
+    assert await slots(frozenset({first}), frozenset({s.organisation_id})) == one
