@@ -102,7 +102,7 @@ _REPLACEMENTS: dict[str, str] = {
 
 def is_gsm7(text: str) -> bool:
     """Whether every character of ``text`` is in the GSM-7 alphabet or its extension."""
-    return all(char in ALPHABET for char in text)
+    return ALPHABET.issuperset(text)  # in C: this runs several times on every SMS
 
 
 def to_gsm7(text: str) -> str:
@@ -120,7 +120,7 @@ def to_gsm7(text: str) -> str:
 def septets(text: str) -> int:
     """Septets ``text`` takes in an SMS: 1 a character, 2 for the extension table (€, [, ]…)."""
     _require_gsm7(text)
-    return len(text) + sum(char in EXTENSION for char in text)
+    return len(text) + sum(map(EXTENSION.__contains__, text))
 
 
 def segments(text: str) -> int:

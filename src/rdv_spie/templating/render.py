@@ -206,11 +206,17 @@ def duree(minutes: int) -> str:
     return f"{hours}h{rest:02d}"
 
 
+_MAINLAND = re.compile(r"\+33[1-79][0-9]{8}")  # metropolitan France; 08 numbers are grouped apart
+
+
 def phone_fr(value: str | None) -> str:
     """``03 23 24 60 00`` from ``+33323246000``; foreign numbers in international form."""
     _defined(value)
     if not value:
         return ""
+    if _MAINLAND.fullmatch(value):  # the usual case, without parsing (0.2 ms an SMS)
+        digits = value[3:]
+        return " ".join(["0" + digits[0], *(digits[i : i + 2] for i in range(1, 9, 2))])
     try:
         number = phonenumbers.parse(value, "FR")
     except phonenumbers.NumberParseException:

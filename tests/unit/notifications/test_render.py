@@ -4,6 +4,7 @@ organisation name), plain text never carries HTML escapes, territory overrides w
 
 from __future__ import annotations
 
+import random
 import shutil
 from collections.abc import Mapping
 from datetime import date, datetime, time
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import phonenumbers
 import pytest
 from jinja2 import UndefinedError
 
@@ -225,6 +227,18 @@ def test_french_dates_and_times() -> None:
 )
 def test_phone_fr(e164: str | None, shown: str) -> None:
     assert phone_fr(e164) == shown
+
+
+def test_phone_fr_reads_mainland_numbers_as_phonenumbers_does() -> None:
+    """Mainland numbers skip the parser: the same text as its national format, whatever the
+    digits (every first digit, numbers valid or not)."""
+    rng = random.Random(17)
+    for first in "123456789":
+        for _ in range(60):
+            e164 = f"+33{first}{rng.randrange(10**8):08d}"
+            number = phonenumbers.parse(e164, "FR")
+            national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+            assert phone_fr(e164) == national, e164
 
 
 # Every message, every channel ---------------------------------------------------------------
