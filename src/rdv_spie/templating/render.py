@@ -206,7 +206,10 @@ def duree(minutes: int) -> str:
     return f"{hours}h{rest:02d}"
 
 
-_MAINLAND = re.compile(r"\+33[1-79][0-9]{8}")  # metropolitan France; 08 numbers are grouped apart
+# Metropolitan France, in E.164 or written nationally (spaces or dots between pairs); 08
+# numbers are grouped apart ("0 8xx"), so they go through the parser.
+_MAINLAND = re.compile(r"\+33[1-79][0-9]{8}")
+_NATIONAL = re.compile(r"0[1-79](?:[ .]?[0-9]{2}){4}")
 
 
 def phone_fr(value: str | None) -> str:
@@ -214,8 +217,9 @@ def phone_fr(value: str | None) -> str:
     _defined(value)
     if not value:
         return ""
-    if _MAINLAND.fullmatch(value):  # the usual case, without parsing (0.2 ms an SMS)
-        digits = value[3:]
+    if _MAINLAND.fullmatch(value) or _NATIONAL.fullmatch(value):
+        # The usual cases, without parsing (0.2 ms an SMS): the last 9 digits, grouped.
+        digits = "".join(filter(str.isdigit, value))[-9:]
         return " ".join(["0" + digits[0], *(digits[i : i + 2] for i in range(1, 9, 2))])
     try:
         number = phonenumbers.parse(value, "FR")

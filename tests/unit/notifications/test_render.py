@@ -230,8 +230,8 @@ def test_phone_fr(e164: str | None, shown: str) -> None:
 
 
 def test_phone_fr_reads_mainland_numbers_as_phonenumbers_does() -> None:
-    """Mainland numbers skip the parser: the same text as its national format, whatever the
-    digits (every first digit, numbers valid or not)."""
+    """Mainland numbers, in E.164 or written nationally, skip the parser: the same text as its
+    national format, whatever the digits (every first digit, numbers valid or not)."""
     rng = random.Random(17)
     for first in "123456789":
         for _ in range(60):
@@ -239,6 +239,11 @@ def test_phone_fr_reads_mainland_numbers_as_phonenumbers_does() -> None:
             number = phonenumbers.parse(e164, "FR")
             national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
             assert phone_fr(e164) == national, e164
+            # Written nationally, the way an admin types it: the same text.
+            compact = "0" + e164[3:]
+            pairs = [compact[i : i + 2] for i in range(0, 10, 2)]
+            for written in (compact, " ".join(pairs), ".".join(pairs)):
+                assert phone_fr(written) == national, written
 
 
 # Every message, every channel ---------------------------------------------------------------
