@@ -560,9 +560,8 @@ def production(url: str) -> dict[str, str]:
 
 async def settle(db: Database) -> None:
     """After a bulk load, what a database in service has already done: its tables vacuumed
-    and analysed, its dirty pages written. Otherwise autovacuum and the checkpointer work
-    through the load while it is measured (on 2 cores, a third of a cached search's
-    throughput, which reads nothing that grows)."""
+    and analysed, its dirty pages written. Otherwise autovacuum and the checkpointer may work
+    through the load while it is measured, on the same 2 cores."""
     if db.engine.dialect.name != "postgresql":
         return
     async with db.engine.connect() as conn:

@@ -39,8 +39,8 @@ from rdv_spie.territories.models import Organisation, Place, Territory
 from rdv_spie.territories.places import one_line, place_context
 from rdv_spie.web import paths
 
-# Messages never need a type's allowed places (a selectin load per message otherwise).
 _T = TypeVar("_T")
+# Messages never need a type's allowed places (a selectin load per message otherwise).
 _NO_PLACES = [raiseload(AppointmentType.allowed_places)]
 _LIVE = (AppointmentStatus.BOOKED, AppointmentStatus.SEEN, AppointmentStatus.NOSHOW)
 

@@ -79,7 +79,7 @@ def _agrees(a: str, b: str) -> bool:
     return long[: len(short)] == short
 
 
-@lru_cache(maxsize=4096)  # a file's names repeat: each is split and folded once
+@lru_cache(maxsize=4096)  # names repeat: split and folded once; emptied after each batch
 def _words(name: str) -> tuple[str, ...]:
     """A name's words as the identity check compares them (accents, case ignored)."""
     return tuple(w for w in (letters(part) for part in _WORD.findall(name)) if w)
@@ -258,19 +258,23 @@ def classify(index: Index, batch: Iterable[PersonRow]) -> Outcome:
     """Match each row in turn (a row sees the people created or changed by the rows before
     it), bringing the people found up to date with their row."""
     outcome = Outcome()
-    for row in batch:
-        found = index.match(row)
-        if isinstance(found, RowError):
-            outcome.blocked.append(found)
-            continue
-        if found is None:
-            found = new_person(row)
-            outcome.created.append(found)
-            index.add(found)
-        elif update(found, row):
-            index.add(found)
-            outcome.updated += 1
-        else:
-            outcome.unchanged += 1
-        outcome.matched.append((row, found))
+    try:
+        for row in batch:
+            found = index.match(row)
+            if isinstance(found, RowError):
+                outcome.blocked.append(found)
+                continue
+            if found is None:
+                found = new_person(row)
+                outcome.created.append(found)
+                index.add(found)
+            elif update(found, row):
+                index.add(found)
+                outcome.updated += 1
+            else:
+                outcome.unchanged += 1
+            outcome.matched.append((row, found))
+    finally:
+        # People's names stay in the process only while their batch is matched.
+        _words.cache_clear()
     return outcome

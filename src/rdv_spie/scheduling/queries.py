@@ -52,8 +52,8 @@ def among(column: Any, name: str, postgres: bool, *, one: bool = False) -> Any:
 
     One id is worth its own statement on PostgreSQL: in a generic plan, ``= ANY($1)``
     counts on an array of 10, so the planner keeps making a custom plan for each execution
-    of the rule query (measured with 100 territories loaded: planning 1.2 ms for 1 ms of
-    work, the rule query 0.5 -> 1.8 ms in a booking)."""
+    of the rule query (measured with 100 territories loaded: in a booking the rule query
+    took 1.8 ms planned each time, 0.5 ms with its generic plan)."""
     if one:
         return column == bindparam(name, type_=Uuid)
     if postgres:

@@ -10,6 +10,7 @@ import pytest
 
 from rdv_spie.people.matching import Index as _Index
 from rdv_spie.people.matching import NewPerson as _NewPerson
+from rdv_spie.people.matching import _words, classify
 from rdv_spie.people.rows import PersonRow, RowError
 
 PHONE = "+33612345678"
@@ -169,3 +170,11 @@ def test_a_first_name_agrees_word_by_word(theirs: str, mine: str, same: bool) ->
     known = _person("Martin", theirs, caf_number="1234567")
     found = _index(known).match(_row("Dupont", mine, caf_number="1234567"))
     assert (found is known) is same
+
+
+def test_names_folded_for_a_batch_do_not_stay_in_the_process() -> None:
+    """The names a batch compares are cached while it is matched, then forgotten."""
+    known = _person("Le Gall", "Jean", phone=PHONE)
+    outcome = classify(_index(known), [_row("LE GALL", "jean", phone=PHONE)])
+    assert outcome.matched == [(outcome.matched[0][0], known)]  # the names were compared
+    assert _words.cache_info().currsize == 0
