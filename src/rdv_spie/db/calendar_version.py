@@ -5,7 +5,10 @@ slot search or a calendar feed shows:
 
 - ``calendar_change``, one row per territory: bumped for each territory a write touches. A
   booking in one territory leaves another's caches warm, and two writers of two territories
-  never queue on one row lock.
+  never queue on one row lock. Its second counter, ``rules_version``, moves only with the
+  writes that can change the territory's opening hours as the slot engine reads them
+  (``RULE_TABLES``): a search right after a booking computes its slots again but reuses the
+  opening hours it had loaded (scheduling/search.py).
 - ``calendar_version``, one row: bumped by the rare changes to the shape of the calendars
   (agents, memberships, structures, territories) and by any write whose territory cannot be
   told (a bulk statement that names none). It is part of every key, so a cached result never
@@ -83,7 +86,18 @@ CALENDAR_TABLES = frozenset(
 )
 
 # The shape of the calendars: a write here bumps the shared counter.
-_SHAPE_TABLES = frozenset({"agent", "membership", "organisation", "territory"})
+SHAPE_TABLES = frozenset({"agent", "membership", "organisation", "territory"})
+# The others the rule query of a slot search reads (scheduling/queries.rules), and the type,
+# which owns its places: a write here bumps the territory's rules counter too.
+RULE_TABLES = frozenset(
+    {
+        "availability_rule",
+        "availability_rule_type",
+        "appointment_type",
+        "appointment_type_place",
+        "place",
+    }
+)
 # How a row of the other listed tables names its territories, most precise first. The
 # association tables change through their owner's collection, and the owner is flushed too.
 _SCOPE_COLUMNS = ("territory_id", "organisation_id", "agent_id")
@@ -94,7 +108,12 @@ _CHANGED = "calendar_changed"
 _territory = table("territory", column("id", Uuid))
 _organisation = table("organisation", column("id", Uuid), column("territory_id", Uuid))
 _membership = table("membership", column("agent_id", Uuid), column("organisation_id", Uuid))
-_change = table("calendar_change", column("territory_id", Uuid), column("version", BigInteger))
+_change = table(
+    "calendar_change",
+    column("territory_id", Uuid),
+    column("version", BigInteger),
+    column("rules_version", BigInteger),
+)
 _version = table("calendar_version", column("id", Integer), column("version", BigInteger))
 
 
@@ -103,6 +122,7 @@ class _Touched:
     """What a transaction changed, until its COMMIT."""
 
     shape: bool = False
+    rules: bool = False  # a write to RULE_TABLES: bump the territories' rules counters too
     territories: set[uuid.UUID] = field(default_factory=set)
     organisations: set[uuid.UUID] = field(default_factory=set)
     agents: set[uuid.UUID] = field(default_factory=set)
@@ -134,6 +154,16 @@ def territory_version(territory_id: _Column) -> ScalarSelect[Any]:
     before its first change."""
     return (
         select(func.coalesce(func.max(_change.c.version), 0))
+        .where(_change.c.territory_id == territory_id)
+        .scalar_subquery()
+    )
+
+
+def rules_version(territory_id: _Column) -> ScalarSelect[Any]:
+    """The opening-hours counter of the territory ``territory_id``, 0 before its first
+    change of them."""
+    return (
+        select(func.coalesce(func.max(_change.c.rules_version), 0))
         .where(_change.c.territory_id == territory_id)
         .scalar_subquery()
     )
@@ -185,7 +215,9 @@ def _note_flush(session: Session, _ctx: UOWTransaction) -> None:
         names = {t.name for t in state.mapper.tables}
         if not names & CALENDAR_TABLES:
             continue
-        if names & _SHAPE_TABLES:
+        if names & RULE_TABLES:
+            touched.rules = True
+        if names & SHAPE_TABLES:
             touched.shape = True
             continue
         _note_row(touched, state)
@@ -216,9 +248,10 @@ def _note_statement(state: ORMExecuteState) -> None:
     """Remember an UPDATE, DELETE or INSERT statement on a listed table: its territories when
     it names them, else the shape."""
     if state.is_update or state.is_delete or state.is_insert:
-        table_ = getattr(state.statement, "table", None)
-        if getattr(table_, "name", None) in CALENDAR_TABLES:
+        name = getattr(getattr(state.statement, "table", None), "name", None)
+        if name in CALENDAR_TABLES:
             touched: _Touched = state.session.info.setdefault(_CHANGED, _Touched())
+            touched.rules |= name in RULE_TABLES
             named = state.execution_options.get(OPTION)
             if named is None:
                 touched.shape = True
@@ -259,18 +292,20 @@ def _upsert(dialect: str, touched: _Touched) -> Any:
         conditions.append(
             _territory.c.id.in_(select(_organisation.c.territory_id).where(organisations))
         )
+    rules = int(touched.rules)
     rows = (
-        select(_territory.c.id, literal(1, BigInteger))
+        select(_territory.c.id, literal(1, BigInteger), literal(rules, BigInteger))
         .where(or_(*conditions))
         .order_by(_territory.c.id)
     )
+    moved = {"version": _change.c.version + 1}
+    if rules:
+        moved["rules_version"] = _change.c.rules_version + 1
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return (
         insert(_change)
-        .from_select(["territory_id", "version"], rows)
-        .on_conflict_do_update(
-            index_elements=["territory_id"], set_={"version": _change.c.version + 1}
-        )
+        .from_select(["territory_id", "version", "rules_version"], rows)
+        .on_conflict_do_update(index_elements=["territory_id"], set_=moved)
     )
 
 

@@ -7,30 +7,37 @@ processes never need to share anything, a stale entry is never served, and a wri
 territory leaves the others' entries in use. Entries are computed without "now" (no notice,
 no horizon) and filtered by the clock on every read. Booking never reads this cache: it
 re-checks under locks.
+
+The opening hours a search loaded are kept too (``SlotCache.rules``), keyed by the shared
+counter and the territory's rules counter, which only the writes that can change them move:
+a booking changes the slots' key, not the hours'.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable
+from typing import Any, Generic, TypeVar
 
 from rdv_spie.scheduling import slots as engine
 
+_Item = TypeVar("_Item")
 
-class SlotCache:
-    """An LRU of slot lists keyed by what they were computed from, bounded by the total number
-    of slots held (a caller choosing many distinct windows cannot grow it without limit)."""
 
-    def __init__(self, max_slots: int = 100_000) -> None:
-        self.max_slots = max_slots
+class BoundedCache(Generic[_Item]):
+    """An LRU of tuples keyed by what they were computed from, bounded by the total number of
+    items held (a caller choosing many distinct windows cannot grow it without limit)."""
+
+    def __init__(self, max_items: int) -> None:
+        self.max_items = max_items
         self._held = 0
-        self._entries: OrderedDict[Hashable, tuple[engine.Slot, ...]] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[_Item, ...]] = OrderedDict()
         # Lookups answered and missed since the start (the bench prints the rate).
         self.hits = 0
         self.misses = 0
 
-    def get(self, key: Hashable) -> tuple[engine.Slot, ...] | None:
-        """The cached slots, or None."""
+    def get(self, key: Hashable) -> tuple[_Item, ...] | None:
+        """The cached items, or None."""
         found = self._entries.get(key)
         if found is None:
             self.misses += 1
@@ -39,15 +46,29 @@ class SlotCache:
             self._entries.move_to_end(key)
         return found
 
-    def put(self, key: Hashable, value: Iterable[engine.Slot]) -> tuple[engine.Slot, ...]:
-        """Store and return ``value``; the least recently used entry goes when full."""
+    def put(self, key: Hashable, value: Iterable[_Item]) -> tuple[_Item, ...]:
+        """Store and return ``value``; the least recently used entries go when full."""
         stored = tuple(value)
-        if len(stored) > self.max_slots:
+        if len(stored) > self.max_items:
             return stored
         previous = self._entries.pop(key, ())
         self._held += len(stored) - len(previous)
         self._entries[key] = stored
-        while self._held > self.max_slots:
+        while self._held > self.max_items:
             _, evicted = self._entries.popitem(last=False)
             self._held -= len(evicted)
         return stored
+
+
+# An opening hour as a search loaded it: the agent, their seat, the rule (search.load_rules).
+LoadedRule = tuple[Any, engine.AttendeeRole, engine.WeeklyRule]
+
+
+class SlotCache(BoundedCache[engine.Slot]):
+    """Slot lists, bounded by the number of slots held; beside them (``rules``) the opening
+    hours they were computed from, keyed by the counters those depend on, so the search after
+    a booking (a new key for its slots) reads only what a booking changes."""
+
+    def __init__(self, max_slots: int = 100_000, max_rules: int = 50_000) -> None:
+        super().__init__(max_slots)
+        self.rules: BoundedCache[LoadedRule] = BoundedCache(max_rules)

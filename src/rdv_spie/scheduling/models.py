@@ -269,8 +269,9 @@ class CalendarVersion(Base):
 
 
 class CalendarChange(Base):
-    """A territory's counter: grows with every change that can alter its slots or the feeds
-    about it (db/calendar_version.py). A territory has a row from its first change."""
+    """A territory's counters (db/calendar_version.py): ``version`` grows with every change
+    that can alter its slots or the feeds about it, ``rules_version`` with those that can
+    alter its opening hours. A territory has a row from its first change."""
 
     __tablename__ = "calendar_change"
 
@@ -278,3 +279,4 @@ class CalendarChange(Base):
         ForeignKey("territory.id", ondelete="CASCADE"), primary_key=True
     )
     version: Mapped[int] = mapped_column(BigInteger, default=0)
+    rules_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")

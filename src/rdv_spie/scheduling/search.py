@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
@@ -24,7 +24,7 @@ from rdv_spie.errors import DomainError, Invalid, NotFound
 from rdv_spie.localtime import check_instant
 from rdv_spie.scheduling import queries
 from rdv_spie.scheduling import slots as engine
-from rdv_spie.scheduling.cache import SlotCache
+from rdv_spie.scheduling.cache import BoundedCache, LoadedRule, SlotCache
 from rdv_spie.scheduling.models import AppointmentType, Attendance
 from rdv_spie.territories.holidays import holidays_between
 from rdv_spie.territories.models import Territory
@@ -59,13 +59,15 @@ async def load_type(uow: UnitOfWork, type_id: uuid.UUID) -> tuple[AppointmentTyp
 @cache
 def _type_and_version() -> Select[*tuple[Any, ...]]:
     """Built once (every slot search runs it): a type, its territory, and the calendar
-    counters its slots depend on (db/calendar_version.py), read in the same statement."""
+    counters its slots and opening hours depend on (db/calendar_version.py), read in the same
+    statement."""
     return (
         select(
             AppointmentType,
             Territory,
             calendar_version.shape_version(),
             calendar_version.territory_version(Territory.id),
+            calendar_version.rules_version(Territory.id),
         )
         .options(raiseload(AppointmentType.allowed_places))  # load_context reads the ids
         .join(Territory, Territory.id == AppointmentType.territory_id)
@@ -75,11 +77,12 @@ def _type_and_version() -> Select[*tuple[Any, ...]]:
 
 async def _load_type_and_version(
     uow: UnitOfWork, type_id: uuid.UUID
-) -> tuple[AppointmentType, Territory, tuple[int, int] | None]:
+) -> tuple[AppointmentType, Territory, tuple[int, int, int] | None]:
+    """The type, its territory and the counters (shared, territory's, territory's rules)."""
     row = (await uow.session.execute(_type_and_version(), {"type_id": type_id})).first()
     if row is None or not row[0].active:
         raise NotFound("appointment type not found", field="appointment_type_id")
-    version = None if row[2] is None else (row[2], row[3])
+    version = None if row[2] is None else (row[2], row[3], row[4])
     return row[0], row[1], version
 
 
@@ -115,11 +118,13 @@ async def load_context(
     loaded: tuple[AppointmentType, Territory] | None = None,
     organisation_ids: frozenset[uuid.UUID] | None = None,
     covering: datetime | None = None,
+    rule_cache: tuple[BoundedCache[LoadedRule], tuple[int, int, int]] | None = None,
 ) -> SearchContext:
     """Load rules, absences, appointments and holidays around a window (``loaded``: the type
     and territory when the caller already has them; ``organisation_ids``: only the hours
     opened for these structures; ``covering``: only the rules that hold a slot starting
-    then, for a booking)."""
+    then, for a booking; ``rule_cache``: where the rules loaded for these counters are kept,
+    with the counters read in this transaction)."""
     appointment_type, territory = loaded or await load_type(uow, type_id)
     tz = localtime.zone(territory.timezone)
     spec = spec_for(appointment_type, grid_minutes=grid_minutes, place_ids=place_ids)
@@ -140,25 +145,21 @@ async def load_context(
         values["from_time"] = local.time()
         values["to_time"] = (covering + spec.duration).astimezone(tz).time()
     rule_query = queries.rules(uow.is_postgres, places, covering is not None)
+    loaded_rules: Sequence[LoadedRule] | None = None
+    if rule_cache is None or covering is not None:
+        loaded_rules = await _load_rules(uow, rule_query, values)
+    else:  # the hours depend on the shared counter and the territory's rules counter only
+        hours, (shape, _, rules_version) = rule_cache
+        key = (type_id, spec.place_ids, first_day, last_day, shape, rules_version)
+        loaded_rules = hours.get(key)
+        if loaded_rules is None:
+            loaded_rules = hours.put(key, await _load_rules(uow, rule_query, values))
 
-    # Plain columns, not ORM objects: this runs on every slot search.
     rules: dict[tuple[uuid.UUID, engine.AttendeeRole], set[engine.WeeklyRule]] = defaultdict(set)
-    for agent, place, mask, start, end, since, until, role, organisation in (
-        await uow.session.execute(rule_query, values)
-    ).all():
-        if organisation_ids is not None and organisation not in organisation_ids:
+    for agent, seat, rule in loaded_rules:
+        if organisation_ids is not None and rule.organisation_id not in organisation_ids:
             continue  # hours another structure gives (queries.rules says why not in SQL)
-        rules[(agent, queries.SLOT_ROLE[Role(role)])].add(
-            engine.WeeklyRule(
-                place_id=place,
-                weekdays=_WEEKDAYS[mask],
-                start_time=start,
-                end_time=end,
-                valid_from=since,
-                valid_until=until,
-                organisation_id=organisation,
-            )
-        )
+        rules[(agent, seat)].add(rule)
     agents = {agent for agent, _ in rules}
     busy = await load_busy(
         uow=uow,
@@ -183,6 +184,31 @@ async def load_context(
         calendars=calendars,
         holidays=holidays_between(territory.holiday_zone, first_day, last_day),
     )
+
+
+async def _load_rules(
+    uow: UnitOfWork, rule_query: Select[Any], values: dict[str, Any]
+) -> list[LoadedRule]:
+    """The opening hours the rule query finds, as the engine reads them. Plain columns, not
+    ORM objects: this runs on every slot search that is not answered from a cache."""
+    return [
+        (
+            agent,
+            queries.SLOT_ROLE[Role(role)],
+            engine.WeeklyRule(
+                place_id=place,
+                weekdays=_WEEKDAYS[mask],
+                start_time=start,
+                end_time=end,
+                valid_from=since,
+                valid_until=until,
+                organisation_id=organisation,
+            ),
+        )
+        for agent, place, mask, start, end, since, until, role, organisation in (
+            await uow.session.execute(rule_query, values)
+        ).all()
+    ]
 
 
 async def load_busy(
@@ -290,6 +316,7 @@ async def find_slots(
             grid_minutes=grid_minutes,
             loaded=(appointment_type, territory),
             organisation_ids=organisation_ids,
+            rule_cache=None if cache is None or version is None else (cache.rules, version),
         )
         timeless = replace(
             context.spec,

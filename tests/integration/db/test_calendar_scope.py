@@ -22,7 +22,7 @@ from rdv_spie.db.engine import create_engine
 from rdv_spie.db.uow import Database
 from rdv_spie.scheduling import booking, search
 from rdv_spie.scheduling.cache import SlotCache
-from rdv_spie.scheduling.models import Absence
+from rdv_spie.scheduling.models import Absence, AvailabilityRule
 from rdv_spie.settings import Settings
 
 WEEK = timedelta(days=7)
@@ -159,5 +159,53 @@ async def test_two_processes_see_each_others_writes_and_keep_other_caches(
         assert (cache.hits, cache.misses) == (1, 2)
         assert slots_a[0] not in await search_in(a)
         assert (cache.hits, cache.misses) == (1, 3)
+    finally:
+        await other.dispose()
+
+
+async def test_a_booking_keeps_the_opening_hours_a_rule_change_drops_them(
+    db: Database, clock: FrozenClock, settings: Settings
+) -> None:
+    """Process 2's search right after process 1's booking computes its slots again from the
+    opening hours it kept (the booked slot is gone); after process 1 ends the referent's
+    hours, process 2 reads them again and offers nothing."""
+    a = await sc.build(db, clock, slug="aisne", referents=1)
+    other = Database(create_engine(settings))
+    cache = SlotCache()
+    start = datetime(2026, 12, 7, 0, 0, tzinfo=UTC)
+
+    async def search_in() -> list[datetime]:
+        async with other.unit_of_work(clock=clock, write=False) as uow:
+            _, found = await search.find_slots(
+                uow=uow,
+                now=clock.now(),
+                type_id=a.single_type_id,
+                window_start=start,
+                window_end=start + WEEK,
+                cache=cache,
+            )
+        return [slot.starts_at for slot in found]
+
+    try:
+        first = await search_in()
+        assert first and (cache.rules.hits, cache.rules.misses) == (0, 1)
+        async with db.unit_of_work(clock=clock) as uow:
+            await booking.book_appointment(
+                uow=uow,
+                actor=None,
+                appointment_type_id=a.single_type_id,
+                place_id=a.place_ids[0],
+                starts_at=first[0],
+            )
+        after_booking = await search_in()
+        assert first[0] not in after_booking and set(after_booking) < set(first)
+        assert cache.misses == 2 and (cache.rules.hits, cache.rules.misses) == (1, 1)
+        async with db.unit_of_work(clock=clock) as uow:
+            for rule in await uow.session.scalars(
+                select(AvailabilityRule).where(AvailabilityRule.agent_id == a.referent_ids[0])
+            ):
+                rule.valid_until = clock.now().date()
+        assert await search_in() == []
+        assert (cache.rules.hits, cache.rules.misses) == (1, 2)
     finally:
         await other.dispose()

@@ -21,11 +21,18 @@ from rdv_spie.calendars.models import FeedKind
 from rdv_spie.calendars.service import ActiveFeed
 from rdv_spie.clock import FrozenClock
 from rdv_spie.committees.models import CtoMember, CtoRequest, CtoSeries, CtoSession
-from rdv_spie.db.calendar_version import CALENDAR_TABLES, shape_version, territory_version
+from rdv_spie.db.calendar_version import (
+    CALENDAR_TABLES,
+    RULE_TABLES,
+    SHAPE_TABLES,
+    rules_version,
+    shape_version,
+    territory_version,
+)
 from rdv_spie.db.uow import Database, UnitOfWork
 from rdv_spie.models import Base
 from rdv_spie.people.models import Cohort, Person
-from rdv_spie.scheduling import search
+from rdv_spie.scheduling import queries, search
 from rdv_spie.scheduling.models import (
     Absence,
     Appointment,
@@ -124,16 +131,15 @@ async def s(db: Database, clock: FrozenClock) -> sc.Scenario:
     return s
 
 
-async def counter(db: Database, clock: FrozenClock) -> int:
+async def counter(db: Database, clock: FrozenClock, *, rules: bool = False) -> int:
     """The scenario territory's counter plus the shared one: a cached search of it changes
-    key when, and only when, this moves."""
+    key when, and only when, this moves (``rules``: its rules counter, the key of the opening
+    hours a search keeps)."""
     async with db.unit_of_work(clock=clock, write=False) as uow:
         territory_id = await uow.session.scalar(select(Territory.id))
-        row = (
-            await uow.session.execute(
-                select(shape_version(), territory_version(literal(territory_id, Uuid)))
-            )
-        ).one()
+        territory = literal(territory_id, Uuid)
+        own = rules_version(territory) if rules else territory_version(territory)
+        row = (await uow.session.execute(select(shape_version(), own))).one()
     return int(row[0]) + int(row[1])
 
 
@@ -298,3 +304,39 @@ async def test_the_list_is_what_slot_searches_and_feeds_read(
     read = await tables_read(db, clock, s)
     assert read - CALENDAR_TABLES == set(NOT_LISTED), "read but not listed"
     assert CALENDAR_TABLES - read == set(), "listed but not read"
+
+
+@pytest.mark.parametrize("table_name", sorted(CALENDAR_TABLES))
+async def test_only_writes_to_opening_hours_move_the_rules_counter(
+    db: Database, clock: FrozenClock, s: sc.Scenario, table_name: str
+) -> None:
+    """A booking, an absence or a person leaves the opening hours a search keeps; a rule, a
+    place, a type or the shape of the calendars drops them."""
+    before = await counter(db, clock, rules=True)
+    async with db.unit_of_work(clock=clock) as uow:
+        clock.advance(timedelta(seconds=1))
+        await change_a_row(uow, table_name)
+    moved = table_name in RULE_TABLES | SHAPE_TABLES
+    assert await counter(db, clock, rules=True) == before + int(moved)
+
+
+async def test_a_rule_statement_moves_the_rules_counter(
+    db: Database, clock: FrozenClock, s: sc.Scenario
+) -> None:
+    before = await counter(db, clock, rules=True)
+    async with db.unit_of_work(clock=clock) as uow:
+        await uow.session.execute(
+            insert(appointment_type_place)
+            .values(appointment_type_id=s.tripartite_type_id, place_id=s.place_ids[0])
+            .execution_options(calendar_territories=[s.territory_id])
+        )
+    assert await counter(db, clock, rules=True) == before + 1
+
+
+@pytest.mark.parametrize("places", [0, 1, 2])
+def test_the_rule_tables_are_what_the_rule_query_reads(places: int) -> None:
+    """A table the rule query reads but neither list holds would let kept opening hours
+    outlive a write. The type is listed beside them: its places change through it."""
+    statement = queries.rules(postgres=True, places=places)
+    read = {n.name for n in visitors.iterate(statement) if isinstance(n, TableClause)}
+    assert read - SHAPE_TABLES == RULE_TABLES - {"appointment_type"}
