@@ -22,6 +22,7 @@ from sqlalchemy import (
     any_,
     bindparam,
     exists,
+    literal_column,
     or_,
     select,
     type_coerce,
@@ -155,14 +156,15 @@ def rules(postgres: bool, places: int, covering: bool = False) -> Select[*tuple[
 
 
 @cache
-def busy(postgres: bool, ignoring: bool, with_appointments: bool) -> Any:
-    """Absences and (``with_appointments``) active appointments with their buffer of
-    ``agent_ids`` overlapping [start, end), as (agent, start, end) read raw; ``ignoring``:
-    except the appointment ``ignore_id`` (the one being moved)."""
+def busy(postgres: bool, ignoring: bool) -> Any:
+    """Active appointments with their buffer and absences of ``agent_ids`` overlapping
+    [start, end), as (agent, start, end, is_absence) read raw; ``ignoring``: except the
+    appointment ``ignore_id`` (the one being moved)."""
     taken = select(
         _raw(AppointmentAgent.agent_id),
         _raw(AppointmentAgent.starts_at),
         _raw(AppointmentAgent.busy_until),
+        literal_column("0"),
     ).where(
         among(AppointmentAgent.agent_id, "agent_ids", postgres),
         AppointmentAgent.active,
@@ -173,12 +175,14 @@ def busy(postgres: bool, ignoring: bool, with_appointments: bool) -> Any:
     )
     if ignoring:
         taken = taken.where(AppointmentAgent.appointment_id != bindparam("ignore_id"))
-    away = select(_raw(Absence.agent_id), _raw(Absence.starts_at), _raw(Absence.ends_at)).where(
+    away = select(
+        _raw(Absence.agent_id), _raw(Absence.starts_at), _raw(Absence.ends_at), literal_column("1")
+    ).where(
         among(Absence.agent_id, "agent_ids", postgres),
         Absence.starts_at < bindparam("end"),
         Absence.ends_at > bindparam("start"),
     )
-    return taken.union_all(away) if with_appointments else away
+    return taken.union_all(away)
 
 
 @cache

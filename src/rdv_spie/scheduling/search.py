@@ -47,6 +47,18 @@ class SearchContext:
     spec: engine.SlotSpec
     calendars: tuple[engine.AgentCalendar, ...]
     holidays: frozenset[date]
+    # The absences among the calendars' busy intervals, by agent (without_appointments).
+    absences: dict[uuid.UUID, list[engine.Interval]]
+
+    def without_appointments(self) -> SearchContext:
+        """The same calendars as if no appointment were booked: whether a slot that is not
+        free exists at all (taking.take_slot answers 409 rather than 422)."""
+        return replace(
+            self,
+            calendars=tuple(
+                replace(c, busy=tuple(self.absences.get(c.agent_id, ()))) for c in self.calendars
+            ),
+        )
 
 
 async def load_type(uow: UnitOfWork, type_id: uuid.UUID) -> tuple[AppointmentType, Territory]:
@@ -114,7 +126,6 @@ async def load_context(
     place_ids: frozenset[uuid.UUID] | None = None,
     ignore_appointment_id: uuid.UUID | None = None,
     grid_minutes: int = 15,
-    with_appointments: bool = True,
     loaded: tuple[AppointmentType, Territory] | None = None,
     organisation_ids: frozenset[uuid.UUID] | None = None,
     covering: datetime | None = None,
@@ -161,13 +172,14 @@ async def load_context(
             continue  # hours another structure gives (queries.rules says why not in SQL)
         rules[(agent, seat)].add(rule)
     agents = {agent for agent, _ in rules}
+    absences: dict[uuid.UUID, list[engine.Interval]] = defaultdict(list)
     busy = await load_busy(
         uow=uow,
         agent_ids=agents,
         start=window_start,
         end=window_end + spec.duration + spec.buffer_after,
         ignore_appointment_id=ignore_appointment_id,
-        with_appointments=with_appointments,
+        absences=absences,
     )
     calendars = tuple(
         engine.AgentCalendar(
@@ -183,6 +195,7 @@ async def load_context(
         spec=spec,
         calendars=calendars,
         holidays=holidays_between(territory.holiday_zone, first_day, last_day),
+        absences=absences,
     )
 
 
@@ -218,17 +231,17 @@ async def load_busy(
     start: datetime,
     end: datetime,
     ignore_appointment_id: uuid.UUID | None = None,
-    with_appointments: bool = True,
+    absences: dict[uuid.UUID, list[engine.Interval]] | None = None,
 ) -> dict[uuid.UUID, list[engine.Interval]]:
-    """Absences and (unless told not to) active appointments, with their buffer, of agents
-    overlapping [start, end)."""
+    """Absences and active appointments, with their buffer, of agents overlapping [start,
+    end); the absences also go to ``absences`` when given."""
     busy: dict[uuid.UUID, list[engine.Interval]] = defaultdict(list)
     if not agent_ids:
         return busy
     # Rows come back raw (no per-value type processing): this runs on every slot search and
     # returns hundreds of rows; _instant() and `agents` do the conversion cheaply.
     ignoring = ignore_appointment_id is not None
-    query = queries.busy(uow.is_postgres, ignoring, with_appointments)
+    query = queries.busy(uow.is_postgres, ignoring)
     values: dict[str, Any] = {
         "agent_ids": list(agent_ids),
         "start": start,
@@ -238,8 +251,11 @@ async def load_busy(
     if ignoring:
         values["ignore_id"] = ignore_appointment_id
     agents: dict[object, uuid.UUID] = {a: a for a in agent_ids} | {a.hex: a for a in agent_ids}
-    for agent, s, e in (await uow.session.execute(query, values)).all():
-        busy[agents[agent]].append(engine.Interval(_instant(s), _instant(e)))
+    for agent, s, e, away in (await uow.session.execute(query, values)).all():
+        interval = engine.Interval(_instant(s), _instant(e))
+        busy[agents[agent]].append(interval)
+        if away and absences is not None:
+            absences[agents[agent]].append(interval)
     return busy
 
 

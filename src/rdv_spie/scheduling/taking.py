@@ -66,7 +66,7 @@ async def take_slot(
         raise Invalid("starts_at is in the past", field="starts_at", code="in_the_past")
     window_end = starts_at + _TINY
 
-    async def look(with_appointments: bool = True) -> search.SearchContext:
+    async def look() -> search.SearchContext:
         return await search.load_context(
             uow=uow,
             type_id=loaded[0].id,
@@ -76,7 +76,6 @@ async def take_slot(
             place_ids=frozenset({place_id}),
             ignore_appointment_id=ignore_appointment_id,
             grid_minutes=grid_minutes,
-            with_appointments=with_appointments,
             organisation_ids=among,
             covering=starts_at,
         )
@@ -88,17 +87,19 @@ async def take_slot(
     context = await look()
     first = first_slot(context)
     if first is None:
-        # Only the rules of an active place of the territory make slots: say which it is.
-        await _require_place(uow, place_id, loaded[1].id)
-        if first_slot(await look(with_appointments=False)) is None:
-            raise Invalid(
-                "no availability at that time and place for this appointment type (outside "
-                "opening hours, an absence, a holiday, too soon, beyond the booking horizon or "
-                "off the time grid)",
-                field="starts_at",
-                code="outside_availability",
-            )
-        raise Conflict("this slot is already booked", field="starts_at", code=SLOT_TAKEN)
+        if not context.calendars:
+            # Only the rules of an active place of the territory make slots (queries.rules):
+            # with none at that place, say whether the place itself is unknown.
+            await _require_place(uow, place_id, loaded[1].id)
+        elif first_slot(context.without_appointments()) is not None:
+            raise Conflict("this slot is already booked", field="starts_at", code=SLOT_TAKEN)
+        raise Invalid(
+            "no availability at that time and place for this appointment type (outside "
+            "opening hours, an absence, a holiday, too soon, beyond the booking horizon or "
+            "off the time grid)",
+            field="starts_at",
+            code="outside_availability",
+        )
     _choose(first, referent_id=referent_id, prefer=prefer)  # the referent asked for is free
     locked = frozenset(
         {

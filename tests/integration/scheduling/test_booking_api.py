@@ -323,6 +323,23 @@ async def test_absence_time_is_outside_availability_not_taken(
     assert r.status_code == 422 and r.json()["code"] == "outside_availability"
 
 
+async def test_taken_by_one_absent_the_other_is_a_409_absent_both_a_422(
+    client: Client, s: sc.Scenario
+) -> None:
+    """A slot that one referent's appointment takes and the other's absence blocks was
+    bookable: 409. Once the booked referent is away too, no appointment frees it: 422."""
+    first = await book(client, s, WED_0900)
+    assert first.status_code == 201
+    booked = first.json()["agents"][0]["agent_id"]
+    other = next(r for r in s.referent_ids if str(r) != booked)
+    assert (await absence(client, s.auth(), other)).status_code == 201
+    r = await book(client, s, WED_0900)
+    assert r.status_code == 409 and r.json()["code"] == "slot_taken", r.text
+    assert (await absence(client, s.auth(), booked)).status_code == 201
+    r = await book(client, s, WED_0900)
+    assert r.status_code == 422 and r.json()["code"] == "outside_availability", r.text
+
+
 async def test_replacing_a_colleagues_rule_needs_the_right_to(
     client: Client, s: sc.Scenario
 ) -> None:
