@@ -274,6 +274,7 @@ async def _submit(
                 starts_at=starts_at,
                 place_id=place_id,
                 grid_minutes=settings.slot_grid_minutes,
+                cache=request.app.state.slot_cache,
             )
         else:
             await booking.book_appointment(
@@ -286,6 +287,7 @@ async def _submit(
                 submission_key=key,
                 submission_scope=f"journey:{journey_id}",
                 grid_minutes=settings.slot_grid_minutes,
+                cache=request.app.state.slot_cache,
             )
         return None
 

@@ -288,6 +288,7 @@ class AppointmentController(Controller):
         uow: Uow,
         actor: CurrentActor,
         settings: AppSettings,
+        slot_cache: NamedDependency[SlotCache],
         data: JSONBody[BookingIn],
         idempotency_key: Annotated[
             str | None,
@@ -315,6 +316,7 @@ class AppointmentController(Controller):
             organisation_id=data.organisation_id,
             submission_key=idempotency_key,
             grid_minutes=settings.slot_grid_minutes,
+            cache=slot_cache,
         )
         return Response(
             AppointmentOut.of(result.appointment),
@@ -382,6 +384,7 @@ class AppointmentController(Controller):
         uow: Uow,
         actor: CurrentActor,
         settings: AppSettings,
+        slot_cache: NamedDependency[SlotCache],
         appointment_id: FromPath[uuid.UUID],
         data: JSONBody[MoveIn],
     ) -> AppointmentOut:
@@ -394,6 +397,7 @@ class AppointmentController(Controller):
                 starts_at=data.starts_at,
                 place_id=data.place_id,
                 grid_minutes=settings.slot_grid_minutes,
+                cache=slot_cache,
             )
         )
 

@@ -23,6 +23,7 @@ from rdv_spie.invitations.models import Invitation
 from rdv_spie.people import followup
 from rdv_spie.people.models import Cohort, Journey, Person
 from rdv_spie.scheduling import departures, notices, ownership, search, taking
+from rdv_spie.scheduling.cache import SlotCache
 from rdv_spie.scheduling.models import (
     Appointment,
     AppointmentStatus,
@@ -72,6 +73,7 @@ async def book_appointment(
     submission_key: str | None = None,
     submission_scope: str | None = None,
     grid_minutes: int = 15,
+    cache: SlotCache | None = None,
 ) -> Booked:
     """Book a slot; the referent (and animator) are picked among the free ones, in the hours
     opened for the structures ``among`` — for an agent's booking by default those that follow
@@ -82,7 +84,8 @@ async def book_appointment(
     (``organisation_id``, one of theirs), else the journey's cohort's structure if the agent
     belongs to it, else the structure of the referent's opening hours if the agent belongs to
     it, else the agent's first structure on the territory. Booked by the person or a system
-    (no agent): the cohort's structure, else that of the opening hours."""
+    (no agent): the cohort's structure, else that of the opening hours. ``cache``: the
+    process's slot cache, whose kept opening hours spare the rule query (search.KeptRules)."""
     key_hash = None
     if submission_key is not None:
         scope = submission_scope or (f"agent:{actor.agent_id}" if actor else "anonymous")
@@ -105,7 +108,9 @@ async def book_appointment(
                 )
             return Booked(existing, created=False)
 
-    appointment_type, territory = await search.load_type(uow, appointment_type_id)
+    appointment_type, territory, kept = await search.load_type_keeping(
+        uow, appointment_type_id, cache
+    )
     mine: list[uuid.UUID] = []
     if actor is not None:
         actor.require_territory(territory.id, what="appointment_type")
@@ -150,6 +155,7 @@ async def book_appointment(
         referent_id=referent_id,
         grid_minutes=grid_minutes,
         among=among,
+        kept=kept,
     )
     slot, chosen = taken.slot, taken.chosen
     if actor is not None:
@@ -190,6 +196,7 @@ async def move_appointment(
     starts_at: datetime,
     place_id: uuid.UUID | None = None,
     grid_minutes: int = 15,
+    cache: SlotCache | None = None,
 ) -> Appointment:
     """Move a booked appointment to another slot, keeping its id (its calendar UID)."""
     appointment = await _lock_appointment(uow, actor, appointment_id)
@@ -210,10 +217,13 @@ async def move_appointment(
     current_referent = next(
         (a.agent_id for a in appointment.attendees if a.role == AttendeeRole.REFERENT), None
     )
-    loaded = appointment_type, _ = await search.load_type(uow, appointment.appointment_type_id)
+    appointment_type, territory, kept = await search.load_type_keeping(
+        uow, appointment.appointment_type_id, cache
+    )
     taken = await taking.take_slot(
         uow=uow,
-        loaded=loaded,
+        loaded=(appointment_type, territory),
+        kept=kept,
         place_id=target_place,
         starts_at=starts_at,
         referent_id=None,

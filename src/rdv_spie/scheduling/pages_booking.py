@@ -181,6 +181,7 @@ async def book(request: Request[Any, Any, Any], uow: Uow, office: Office) -> Res
             submission_key=key,
             submission_scope=f"office:{office.actor.agent_id}",
             grid_minutes=settings.slot_grid_minutes,
+            cache=request.app.state.slot_cache,
         )
 
     booked = await attempt(uow, write)

@@ -68,6 +68,24 @@ async def load_type(uow: UnitOfWork, type_id: uuid.UUID) -> tuple[AppointmentTyp
     return appointment_type, territory
 
 
+@dataclass(frozen=True, slots=True)
+class KeptRules:
+    """Where the opening hours loaded for the counters read in this transaction are kept."""
+
+    cache: BoundedCache[LoadedRule]
+    version: tuple[int, int, int]
+
+
+async def load_type_keeping(
+    uow: UnitOfWork, type_id: uuid.UUID, cache: SlotCache | None
+) -> tuple[AppointmentType, Territory, KeptRules | None]:
+    """``load_type``, and (with a ``cache``) where ``load_context`` may keep and find the
+    type's opening hours under the counters read with it."""
+    appointment_type, territory, version = await _load_type_and_version(uow, type_id)
+    kept = None if cache is None or version is None else KeptRules(cache.rules, version)
+    return appointment_type, territory, kept
+
+
 @cache
 def _type_and_version() -> Select[*tuple[Any, ...]]:
     """Built once (every slot search runs it): a type, its territory, and the calendar
@@ -129,7 +147,7 @@ async def load_context(
     loaded: tuple[AppointmentType, Territory] | None = None,
     organisation_ids: frozenset[uuid.UUID] | None = None,
     covering: datetime | None = None,
-    rule_cache: tuple[BoundedCache[LoadedRule], tuple[int, int, int]] | None = None,
+    rule_cache: KeptRules | None = None,
 ) -> SearchContext:
     """Load rules, absences, appointments and holidays around a window (``loaded``: the type
     and territory when the caller already has them; ``organisation_ids``: only the hours
@@ -155,21 +173,26 @@ async def load_context(
         values["weekday_bit"] = 1 << local.weekday()
         values["from_time"] = local.time()
         values["to_time"] = (covering + spec.duration).astimezone(tz).time()
-    rule_query = queries.rules(uow.is_postgres, places, covering is not None)
     loaded_rules: Sequence[LoadedRule] | None = None
-    if rule_cache is None or covering is not None:
+    if rule_cache is None:
+        rule_query = queries.rules(uow.is_postgres, places, covering is not None)
         loaded_rules = await _load_rules(uow, rule_query, values)
+        covers = None  # the query kept only the rules that hold the slot
     else:  # the hours depend on the shared counter and the territory's rules counter only
-        hours, (shape, _, rules_version) = rule_cache
+        shape, _, rules_version = rule_cache.version
         key = (type_id, spec.place_ids, first_day, last_day, shape, rules_version)
-        loaded_rules = hours.get(key)
+        loaded_rules = rule_cache.cache.get(key)
         if loaded_rules is None:
-            loaded_rules = hours.put(key, await _load_rules(uow, rule_query, values))
+            rule_query = queries.rules(uow.is_postgres, places)
+            loaded_rules = rule_cache.cache.put(key, await _load_rules(uow, rule_query, values))
+        covers = None if covering is None else _covering(values)
 
     rules: dict[tuple[uuid.UUID, engine.AttendeeRole], set[engine.WeeklyRule]] = defaultdict(set)
     for agent, seat, rule in loaded_rules:
         if organisation_ids is not None and rule.organisation_id not in organisation_ids:
             continue  # hours another structure gives (queries.rules says why not in SQL)
+        if covers is not None and not covers(rule):
+            continue  # hours that cannot hold the slot: their agents' times are not read
         rules[(agent, seat)].add(rule)
     agents = {agent for agent, _ in rules}
     absences: dict[uuid.UUID, list[engine.Interval]] = defaultdict(list)
@@ -196,6 +219,15 @@ async def load_context(
         calendars=calendars,
         holidays=holidays_between(territory.holiday_zone, first_day, last_day),
         absences=absences,
+    )
+
+
+def _covering(values: dict[str, Any]) -> Callable[[engine.WeeklyRule], bool]:
+    """The covering condition of ``queries.rules``, on a loaded rule."""
+    weekday = values["weekday_bit"].bit_length() - 1
+    from_time, to_time = values["from_time"], values["to_time"]
+    return lambda rule: (
+        weekday in rule.weekdays and rule.start_time <= from_time and rule.end_time >= to_time
     )
 
 
@@ -332,7 +364,9 @@ async def find_slots(
             grid_minutes=grid_minutes,
             loaded=(appointment_type, territory),
             organisation_ids=organisation_ids,
-            rule_cache=None if cache is None or version is None else (cache.rules, version),
+            rule_cache=None
+            if cache is None or version is None
+            else KeptRules(cache.rules, version),
         )
         timeless = replace(
             context.spec,

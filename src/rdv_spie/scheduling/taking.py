@@ -57,9 +57,11 @@ async def take_slot(
     ignore_appointment_id: uuid.UUID | None = None,
     prefer: uuid.UUID | None = None,
     among: frozenset[uuid.UUID] | None = None,
+    kept: search.KeptRules | None = None,
 ) -> Taken:
     """The slot at (starts_at, place) and the agents chosen for it, checked under the agents'
-    locks."""
+    locks (``kept``: where the opening hours read under this transaction's counters may be
+    found, see search.load_type_keeping)."""
     localtime.check_instant("starts_at", starts_at)
     now = uow.clock.now()
     if starts_at <= now:
@@ -78,6 +80,7 @@ async def take_slot(
             grid_minutes=grid_minutes,
             organisation_ids=among,
             covering=starts_at,
+            rule_cache=kept,
         )
 
     def first_slot(context: search.SearchContext) -> engine.Slot | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import Uuid, literal, select
 from tests.support import scenario as sc
 
@@ -20,6 +21,7 @@ from rdv_spie.clock import FrozenClock
 from rdv_spie.db.calendar_version import shape_version, territory_version
 from rdv_spie.db.engine import create_engine
 from rdv_spie.db.uow import Database
+from rdv_spie.errors import Invalid
 from rdv_spie.scheduling import booking, search
 from rdv_spie.scheduling.cache import SlotCache
 from rdv_spie.scheduling.models import Absence, AvailabilityRule
@@ -206,6 +208,54 @@ async def test_a_booking_keeps_the_opening_hours_a_rule_change_drops_them(
             ):
                 rule.valid_until = clock.now().date()
         assert await search_in() == []
+        assert (cache.rules.hits, cache.rules.misses) == (1, 2)
+    finally:
+        await other.dispose()
+
+
+async def test_bookings_keep_the_opening_hours_until_another_process_changes_them(
+    db: Database, clock: FrozenClock, settings: Settings
+) -> None:
+    """Process 2 books twice on one day: the second booking finds the hours the first kept.
+    Process 1 then ends the referent's hours; process 2's next booking reads them again and
+    is refused, as a search there would be."""
+    a = await sc.build(db, clock, slug="aisne", referents=1)
+    other = Database(create_engine(settings))
+    cache = SlotCache()
+    start = datetime(2026, 12, 7, 0, 0, tzinfo=UTC)
+    async with other.unit_of_work(clock=clock, write=False) as uow:
+        _, found = await search.find_slots(
+            uow=uow,
+            now=clock.now(),
+            type_id=a.single_type_id,
+            window_start=start,
+            window_end=start + timedelta(days=1),
+        )
+    first, second, third = found[0].starts_at, found[-1].starts_at, found[-2].starts_at
+
+    async def book_in_2(starts_at: datetime) -> None:
+        async with other.unit_of_work(clock=clock) as uow:
+            await booking.book_appointment(
+                uow=uow,
+                actor=None,
+                appointment_type_id=a.single_type_id,
+                place_id=a.place_ids[0],
+                starts_at=starts_at,
+                cache=cache,
+            )
+
+    try:
+        await book_in_2(first)
+        await book_in_2(second)
+        assert (cache.rules.hits, cache.rules.misses) == (1, 1)
+        async with db.unit_of_work(clock=clock) as uow:
+            for rule in await uow.session.scalars(
+                select(AvailabilityRule).where(AvailabilityRule.agent_id == a.referent_ids[0])
+            ):
+                rule.valid_until = clock.now().date()
+        with pytest.raises(Invalid) as refused:
+            await book_in_2(third)
+        assert refused.value.code == "outside_availability"
         assert (cache.rules.hits, cache.rules.misses) == (1, 2)
     finally:
         await other.dispose()
