@@ -1,6 +1,9 @@
 """A territory's opening-hours counter: a booking no longer makes the next slot search read
 every opening hour of the type again, only the appointments.
 
+Processes of the previous version do not move this counter when they change opening hours:
+stop them all before the new ones serve (README, "Slot cache").
+
 Revision ID: 0017
 Revises: 0016
 Create Date: 2026-12-05 19:00:00+00:00

@@ -57,7 +57,13 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import ORMExecuteState, QueryableAttribute, Session, UOWTransaction
+from sqlalchemy.orm import (
+    ORMExecuteState,
+    QueryableAttribute,
+    Session,
+    SessionTransaction,
+    UOWTransaction,
+)
 
 # The tables slot searches and feeds read (the counters themselves and the feed links, read on
 # every request and never cached, are the only ones they read that are not here).
@@ -138,7 +144,7 @@ def watch(session_class: type[Session]) -> None:
         ("after_flush", _note_flush),
         ("do_orm_execute", _note_statement),
         ("before_commit", _bump),
-        ("after_rollback", _forget),
+        ("after_soft_rollback", _forget),
     ):
         if not event.contains(session_class, name, listener):
             event.listen(session_class, name, listener)
@@ -157,6 +163,13 @@ def territory_version(territory_id: _Column) -> ScalarSelect[Any]:
         .where(_change.c.territory_id == territory_id)
         .scalar_subquery()
     )
+
+
+def changed_here(session: Session) -> bool:
+    """Whether this session's transaction has flushed a calendar change not yet committed:
+    what it reads then is not what the counters it reads stand for, so it must neither use
+    nor fill a cache keyed by them."""
+    return bool(session.info.get(_CHANGED))
 
 
 def rules_version(territory_id: _Column) -> ScalarSelect[Any]:
@@ -309,5 +322,8 @@ def _upsert(dialect: str, touched: _Touched) -> Any:
     )
 
 
-def _forget(session: Session) -> None:
-    session.info.pop(_CHANGED, None)
+def _forget(session: Session, previous: SessionTransaction) -> None:
+    """A rolled back transaction changed nothing. A savepoint's rollback keeps what the
+    enclosing transaction wrote before it (and what it wrote itself, bumped for nothing)."""
+    if not previous.nested:
+        session.info.pop(_CHANGED, None)

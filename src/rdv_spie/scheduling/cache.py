@@ -5,12 +5,12 @@ which every transaction that changes something its slots depend on bumps; a cach
 used only while the counters read in the searching transaction are unchanged, so two
 processes never need to share anything, a stale entry is never served, and a write in one
 territory leaves the others' entries in use. Entries are computed without "now" (no notice,
-no horizon) and filtered by the clock on every read. Booking never reads this cache: it
-re-checks under locks.
+no horizon) and filtered by the clock on every read. Booking never reads the slots kept
+here: it looks again, under locks.
 
 The opening hours a search loaded are kept too (``SlotCache.rules``), keyed by the shared
 counter and the territory's rules counter, which only the writes that can change them move:
-a booking changes the slots' key, not the hours'.
+a booking changes the slots' key, not the hours'. Bookings read them too.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ _Item = TypeVar("_Item")
 
 class BoundedCache(Generic[_Item]):
     """An LRU of tuples keyed by what they were computed from, bounded by the total number of
-    items held (a caller choosing many distinct windows cannot grow it without limit)."""
+    items held, an empty tuple counting as one (a caller choosing many distinct windows or
+    unknown places cannot grow it without limit)."""
 
     def __init__(self, max_items: int) -> None:
         self.max_items = max_items
@@ -49,15 +50,21 @@ class BoundedCache(Generic[_Item]):
     def put(self, key: Hashable, value: Iterable[_Item]) -> tuple[_Item, ...]:
         """Store and return ``value``; the least recently used entries go when full."""
         stored = tuple(value)
-        if len(stored) > self.max_items:
+        if _weight(stored) > self.max_items:
             return stored
-        previous = self._entries.pop(key, ())
-        self._held += len(stored) - len(previous)
+        previous = self._entries.pop(key, None)
+        if previous is not None:
+            self._held -= _weight(previous)
+        self._held += _weight(stored)
         self._entries[key] = stored
         while self._held > self.max_items:
             _, evicted = self._entries.popitem(last=False)
-            self._held -= len(evicted)
+            self._held -= _weight(evicted)
         return stored
+
+
+def _weight(entry: tuple[Any, ...]) -> int:
+    return max(len(entry), 1)
 
 
 # An opening hour as a search loaded it: the agent, their seat, the rule (search.load_rules).

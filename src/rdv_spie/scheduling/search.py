@@ -82,8 +82,9 @@ async def load_type_keeping(
     """``load_type``, and (with a ``cache``) where ``load_context`` may keep and find the
     type's opening hours under the counters read with it."""
     appointment_type, territory, version = await _load_type_and_version(uow, type_id)
-    kept = None if cache is None or version is None else KeptRules(cache.rules, version)
-    return appointment_type, territory, kept
+    if cache is None or version is None or calendar_version.changed_here(uow.session.sync_session):
+        return appointment_type, territory, None
+    return appointment_type, territory, KeptRules(cache.rules, version)
 
 
 @cache
@@ -180,7 +181,7 @@ async def load_context(
         covers = None  # the query kept only the rules that hold the slot
     else:  # the hours depend on the shared counter and the territory's rules counter only
         shape, _, rules_version = rule_cache.version
-        key = (type_id, spec.place_ids, first_day, last_day, shape, rules_version)
+        key = (type_id, territory.id, spec.place_ids, first_day, last_day, shape, rules_version)
         loaded_rules = rule_cache.cache.get(key)
         if loaded_rules is None:
             rule_query = queries.rules(uow.is_postgres, places)
@@ -352,6 +353,8 @@ async def find_slots(
         visible(territory)
     if version is None:  # the counter row is missing: never trust a cached entry
         cache = None
+    elif calendar_version.changed_here(uow.session.sync_session):
+        cache = None  # this transaction's own changes are not in the counters yet
     key = (type_id, place_ids, organisation_ids, window_start, window_end, grid_minutes, version)
     found = cache.get(key) if cache is not None else None
     if found is None:

@@ -20,7 +20,7 @@ from rdv_spie.calendars.service import find_active, issue_feed
 from rdv_spie.clock import FrozenClock
 from rdv_spie.db.calendar_version import shape_version, territory_version
 from rdv_spie.db.engine import create_engine
-from rdv_spie.db.uow import Database
+from rdv_spie.db.uow import Database, UnitOfWork
 from rdv_spie.errors import Invalid
 from rdv_spie.scheduling import booking, search
 from rdv_spie.scheduling.cache import SlotCache
@@ -259,3 +259,43 @@ async def test_bookings_keep_the_opening_hours_until_another_process_changes_the
         assert (cache.rules.hits, cache.rules.misses) == (1, 2)
     finally:
         await other.dispose()
+
+
+async def test_a_transaction_that_changed_hours_neither_reads_nor_fills_the_caches(
+    db: Database, clock: FrozenClock
+) -> None:
+    """Its own change is not in the counters until it commits: its search sees the change
+    without touching the caches, and once it is rolled back the cached slots still hold."""
+    a = await sc.build(db, clock, slug="aisne", referents=1)
+    cache = SlotCache()
+    start = datetime(2026, 12, 7, 0, 0, tzinfo=UTC)
+
+    async def search_in(uow: UnitOfWork) -> list[datetime]:
+        _, found = await search.find_slots(
+            uow=uow,
+            now=clock.now(),
+            type_id=a.single_type_id,
+            window_start=start,
+            window_end=start + WEEK,
+            cache=cache,
+        )
+        return [slot.starts_at for slot in found]
+
+    async with db.unit_of_work(clock=clock, write=False) as uow:
+        first = await search_in(uow)
+    assert first
+
+    async def close_then_fail() -> None:
+        async with db.unit_of_work(clock=clock) as uow:
+            for rule in await uow.session.scalars(select(AvailabilityRule)):
+                rule.valid_until = clock.now().date()
+            await uow.session.flush()
+            assert await search_in(uow) == []
+            raise RuntimeError("rolled back")
+
+    with pytest.raises(RuntimeError):
+        await close_then_fail()
+    assert (cache.hits, cache.misses, cache.rules.hits, cache.rules.misses) == (0, 1, 0, 1)
+    async with db.unit_of_work(clock=clock, write=False) as uow:
+        assert await search_in(uow) == first
+    assert (cache.hits, cache.misses) == (1, 1)

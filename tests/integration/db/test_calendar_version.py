@@ -340,3 +340,32 @@ def test_the_rule_tables_are_what_the_rule_query_reads(places: int) -> None:
     statement = queries.rules(postgres=True, places=places)
     read = {n.name for n in visitors.iterate(statement) if isinstance(n, TableClause)}
     assert read - SHAPE_TABLES == RULE_TABLES - {"appointment_type"}
+
+
+async def test_a_savepoint_rolled_back_keeps_what_the_transaction_wrote_before(
+    db: Database, clock: FrozenClock, s: sc.Scenario
+) -> None:
+    """A refused booking is undone in a savepoint (web/refused.py); an absence written
+    before it in the same transaction still commits, so the counter must still move."""
+    before = await counter(db, clock)
+    async with db.unit_of_work(clock=clock) as uow:
+        uow.session.add(
+            Absence(
+                agent_id=s.referent_ids[1],
+                starts_at=WED_0900,
+                ends_at=WED_0900 + timedelta(hours=1),
+            )
+        )
+        await uow.session.flush()
+
+        async def rename_then_refuse() -> None:
+            async with uow.session.begin_nested():
+                person = await uow.session.scalar(select(Person))
+                assert person is not None
+                person.first_name = "Grace"
+                await uow.session.flush()
+                raise RuntimeError("refused")
+
+        with pytest.raises(RuntimeError):
+            await rename_then_refuse()
+    assert await counter(db, clock) == before + 1

@@ -41,3 +41,13 @@ def test_a_result_larger_than_the_bound_is_returned_not_kept() -> None:
     cache = SlotCache(max_slots=3)
     assert len(cache.put("big", slots(5))) == 5
     assert cache.get("big") is None
+
+
+def test_empty_results_count_so_unknown_keys_cannot_grow_it() -> None:
+    cache = SlotCache(max_slots=3)
+    for i in range(100):
+        cache.put(("nowhere", i), ())
+    assert sum(cache.get(("nowhere", i)) is not None for i in range(100)) == 3
+    cache.put("a", slots(2))  # two empty entries go to make room
+    assert cache.get("a") is not None and cache.get(("nowhere", 99)) is not None
+    assert cache.get(("nowhere", 98)) is None
