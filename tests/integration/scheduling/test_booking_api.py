@@ -277,6 +277,36 @@ async def test_tripartite_needs_the_animator(client: Client, s: sc.Scenario) -> 
     # A referent is still free, but the only animator is not.
     second = await book(client, s, WED_0900, type_id=s.tripartite_type_id)
     assert second.status_code == 409
+    # Once the animator is away too, no appointment frees the slot: outside the hours.
+    assert (await absence(client, s.auth(), s.animator_id)).status_code == 201
+    third = await book(client, s, WED_0900, type_id=s.tripartite_type_id)
+    assert third.status_code == 422 and third.json()["code"] == "outside_availability"
+
+
+async def test_a_move_onto_a_taken_slot_is_a_409_onto_an_absence_a_422(
+    client: Client, s: sc.Scenario
+) -> None:
+    """The moved appointment does not count against itself; the others do."""
+    later = WED_0900 + timedelta(hours=2)
+    for _ in s.referent_ids:  # every referent taken at 10:00 UTC
+        assert (await book(client, s, later)).status_code == 201
+    moving = (await book(client, s, WED_0900)).json()
+
+    async def move_to(at: datetime) -> Any:
+        return await client.post(
+            f"/api/v1/appointments/{moving['id']}/move",
+            headers=s.auth(),
+            json={"starts_at": at.isoformat()},
+        )
+
+    r = await move_to(later)
+    assert r.status_code == 409 and r.json()["code"] == "slot_taken", r.text
+    r = await move_to(WED_0900 + timedelta(minutes=15))  # overlaps only itself: free
+    assert r.status_code == 200, r.text
+    for referent in s.referent_ids:
+        assert (await absence(client, s.auth(), referent, until="11:30")).status_code == 201
+    r = await move_to(later)
+    assert r.status_code == 422 and r.json()["code"] == "outside_availability", r.text
 
 
 async def test_agents_see_only_their_organisations(
