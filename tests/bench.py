@@ -329,6 +329,17 @@ def booking_bodies(s: sc.Scenario, slots: list[dict[str, str]]) -> list[dict[str
     return [body for body in bodies for _ in range(2)]
 
 
+async def book_all(server: Running, s: sc.Scenario, bodies: list[dict[str, str]]) -> Load:
+    """POST every booking, 8 in flight."""
+    return await load(
+        server.url,
+        ["/api/v1/appointments"] * len(bodies),
+        method="POST",
+        bodies=bodies,
+        headers=s.auth(),
+    )
+
+
 def free_slots(url: str, s: sc.Scenario, path: str) -> list[dict[str, str]]:
     r = httpx.get(url + path, headers=s.auth(), timeout=60)
     r.raise_for_status()
@@ -368,15 +379,7 @@ async def measure(
     for week in range(ROUNDS):
         bodies = booking_bodies(s, free_slots(server.url, s, week_path(s, monday, week)))
         searches.append(await load(server.url, paths, headers=s.auth()))
-        bookings.append(
-            await load(
-                server.url,
-                ["/api/v1/appointments"] * len(bodies),
-                method="POST",
-                bodies=bodies,
-                headers=s.auth(),
-            )
-        )
+        bookings.append(await book_all(server, s, bodies))
         rss.append(server.rss_kib())
     alone = await load(server.url, paths[:300], headers=s.auth(), concurrency=1)
     cold = await load(server.url, cold_paths(paths[:100]), headers=s.auth(), concurrency=1)
@@ -385,12 +388,7 @@ async def measure(
 
 def _merge(loads: list[Load]) -> Load:
     """Bookings of every round as one figure (weighted by count)."""
-    total = sum(sum(x.statuses.values()) for x in loads)
-    elapsed = sum(sum(x.statuses.values()) / x.rps for x in loads)
-    statuses: dict[int, int] = {}
-    for x in loads:
-        for code, n in x.statuses.items():
-            statuses[code] = statuses.get(code, 0) + n
+    total, elapsed, statuses = _totals(loads)
     return Load(
         rps=total / elapsed,
         p50_ms=statistics.median([x.p50_ms for x in loads]),
@@ -398,6 +396,16 @@ def _merge(loads: list[Load]) -> Load:
         errors=sum(x.errors for x in loads),
         statuses=statuses,
     )
+
+
+def _totals(loads: list[Load]) -> tuple[int, float, dict[int, int]]:
+    """Requests, seconds and answers of loads run one after the other."""
+    statuses: dict[int, int] = {}
+    for x in loads:
+        for code, n in x.statuses.items():
+            statuses[code] = statuses.get(code, 0) + n
+    done = sum(statuses.values())
+    return done, sum(sum(x.statuses.values()) / x.rps for x in loads), statuses
 
 
 def report_figures(report: Report, kind: str, f: Figures, label: str = "") -> None:
@@ -629,15 +637,7 @@ async def paired(sides: list[tuple[Running, sc.Scenario, date]]) -> Paired:
             paths = search_paths(s, monday, PAIRED_LOADS)
             search[side].append(await load(server.url, paths, headers=s.auth()))
             bodies = booking_bodies(s, free_slots(server.url, s, week_path(s, monday, week)))
-            booked[side].append(
-                await load(
-                    server.url,
-                    ["/api/v1/appointments"] * len(bodies),
-                    method="POST",
-                    bodies=bodies,
-                    headers=s.auth(),
-                )
-            )
+            booked[side].append(await book_all(server, s, bodies))
     return Paired(
         alone=found[0],
         cold=found[1],
@@ -648,12 +648,7 @@ async def paired(sides: list[tuple[Running, sc.Scenario, date]]) -> Paired:
 
 def _combined(loads: list[Load]) -> Load:
     """Loads run in turns as one: requests over the time they took, latencies pooled."""
-    done = sum(sum(x.statuses.values()) for x in loads)
-    elapsed = sum(sum(x.statuses.values()) / x.rps for x in loads)
-    statuses: dict[int, int] = {}
-    for x in loads:
-        for code, n in x.statuses.items():
-            statuses[code] = statuses.get(code, 0) + n
+    done, elapsed, statuses = _totals(loads)
     ordered = sorted(ms for x in loads for ms in x.latencies_ms)
     return Load(
         rps=done / elapsed,

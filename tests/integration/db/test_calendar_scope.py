@@ -28,6 +28,58 @@ from rdv_spie.scheduling.models import Absence, AvailabilityRule
 from rdv_spie.settings import Settings
 
 WEEK = timedelta(days=7)
+MONDAY = datetime(2026, 12, 7, 0, 0, tzinfo=UTC)
+
+
+async def week_in(
+    uow: UnitOfWork, clock: FrozenClock, territory: sc.Scenario, cache: SlotCache
+) -> list[datetime]:
+    """The starts of the territory's single-type slots in the week of MONDAY."""
+    _, found = await search.find_slots(
+        uow=uow,
+        now=clock.now(),
+        type_id=territory.single_type_id,
+        window_start=MONDAY,
+        window_end=MONDAY + WEEK,
+        cache=cache,
+    )
+    return [slot.starts_at for slot in found]
+
+
+async def week(
+    db: Database, clock: FrozenClock, territory: sc.Scenario, cache: SlotCache
+) -> list[datetime]:
+    """``week_in`` a read unit of work of ``db``."""
+    async with db.unit_of_work(clock=clock, write=False) as uow:
+        return await week_in(uow, clock, territory, cache)
+
+
+async def book_in(
+    db: Database,
+    clock: FrozenClock,
+    territory: sc.Scenario,
+    starts_at: datetime,
+    cache: SlotCache | None = None,
+) -> None:
+    """Book the single type at the territory's first place, as the person would."""
+    async with db.unit_of_work(clock=clock) as uow:
+        await booking.book_appointment(
+            uow=uow,
+            actor=None,
+            appointment_type_id=territory.single_type_id,
+            place_id=territory.place_ids[0],
+            starts_at=starts_at,
+            cache=cache,
+        )
+
+
+async def end_hours(db: Database, clock: FrozenClock, agent_id: uuid.UUID) -> None:
+    """The agent's opening hours end today."""
+    async with db.unit_of_work(clock=clock) as uow:
+        for rule in await uow.session.scalars(
+            select(AvailabilityRule).where(AvailabilityRule.agent_id == agent_id)
+        ):
+            rule.valid_until = clock.now().date()
 
 
 async def keys(db: Database, clock: FrozenClock, *territories: uuid.UUID) -> list[tuple[int, int]]:
@@ -131,35 +183,15 @@ async def test_two_processes_see_each_others_writes_and_keep_other_caches(
     b = await sc.build(db, clock, slug="oise", referents=1)
     other = Database(create_engine(settings))
     cache = SlotCache()
-    start = datetime(2026, 12, 7, 0, 0, tzinfo=UTC)
-
-    async def search_in(territory: sc.Scenario) -> list[datetime]:
-        async with other.unit_of_work(clock=clock, write=False) as uow:
-            _, found = await search.find_slots(
-                uow=uow,
-                now=clock.now(),
-                type_id=territory.single_type_id,
-                window_start=start,
-                window_end=start + WEEK,
-                cache=cache,
-            )
-        return [slot.starts_at for slot in found]
 
     try:
-        slots_a = await search_in(a)
-        slots_b = await search_in(b)
+        slots_a = await week(other, clock, a, cache)
+        slots_b = await week(other, clock, b, cache)
         assert slots_a and slots_b and cache.misses == 2
-        async with db.unit_of_work(clock=clock) as uow:
-            await booking.book_appointment(
-                uow=uow,
-                actor=None,
-                appointment_type_id=a.single_type_id,
-                place_id=a.place_ids[0],
-                starts_at=slots_a[0],
-            )
-        assert await search_in(b) == slots_b
+        await book_in(db, clock, a, slots_a[0])
+        assert await week(other, clock, b, cache) == slots_b
         assert (cache.hits, cache.misses) == (1, 2)
-        assert slots_a[0] not in await search_in(a)
+        assert slots_a[0] not in await week(other, clock, a, cache)
         assert (cache.hits, cache.misses) == (1, 3)
     finally:
         await other.dispose()
@@ -174,40 +206,16 @@ async def test_a_booking_keeps_the_opening_hours_a_rule_change_drops_them(
     a = await sc.build(db, clock, slug="aisne", referents=1)
     other = Database(create_engine(settings))
     cache = SlotCache()
-    start = datetime(2026, 12, 7, 0, 0, tzinfo=UTC)
-
-    async def search_in() -> list[datetime]:
-        async with other.unit_of_work(clock=clock, write=False) as uow:
-            _, found = await search.find_slots(
-                uow=uow,
-                now=clock.now(),
-                type_id=a.single_type_id,
-                window_start=start,
-                window_end=start + WEEK,
-                cache=cache,
-            )
-        return [slot.starts_at for slot in found]
 
     try:
-        first = await search_in()
+        first = await week(other, clock, a, cache)
         assert first and (cache.rules.hits, cache.rules.misses) == (0, 1)
-        async with db.unit_of_work(clock=clock) as uow:
-            await booking.book_appointment(
-                uow=uow,
-                actor=None,
-                appointment_type_id=a.single_type_id,
-                place_id=a.place_ids[0],
-                starts_at=first[0],
-            )
-        after_booking = await search_in()
+        await book_in(db, clock, a, first[0])
+        after_booking = await week(other, clock, a, cache)
         assert first[0] not in after_booking and set(after_booking) < set(first)
         assert cache.misses == 2 and (cache.rules.hits, cache.rules.misses) == (1, 1)
-        async with db.unit_of_work(clock=clock) as uow:
-            for rule in await uow.session.scalars(
-                select(AvailabilityRule).where(AvailabilityRule.agent_id == a.referent_ids[0])
-            ):
-                rule.valid_until = clock.now().date()
-        assert await search_in() == []
+        await end_hours(db, clock, a.referent_ids[0])
+        assert await week(other, clock, a, cache) == []
         assert (cache.rules.hits, cache.rules.misses) == (1, 2)
     finally:
         await other.dispose()
@@ -222,39 +230,23 @@ async def test_bookings_keep_the_opening_hours_until_another_process_changes_the
     a = await sc.build(db, clock, slug="aisne", referents=1)
     other = Database(create_engine(settings))
     cache = SlotCache()
-    start = datetime(2026, 12, 7, 0, 0, tzinfo=UTC)
     async with other.unit_of_work(clock=clock, write=False) as uow:
         _, found = await search.find_slots(
             uow=uow,
             now=clock.now(),
             type_id=a.single_type_id,
-            window_start=start,
-            window_end=start + timedelta(days=1),
+            window_start=MONDAY,
+            window_end=MONDAY + timedelta(days=1),
         )
     first, second, third = found[0].starts_at, found[-1].starts_at, found[-2].starts_at
 
-    async def book_in_2(starts_at: datetime) -> None:
-        async with other.unit_of_work(clock=clock) as uow:
-            await booking.book_appointment(
-                uow=uow,
-                actor=None,
-                appointment_type_id=a.single_type_id,
-                place_id=a.place_ids[0],
-                starts_at=starts_at,
-                cache=cache,
-            )
-
     try:
-        await book_in_2(first)
-        await book_in_2(second)
+        await book_in(other, clock, a, first, cache)
+        await book_in(other, clock, a, second, cache)
         assert (cache.rules.hits, cache.rules.misses) == (1, 1)
-        async with db.unit_of_work(clock=clock) as uow:
-            for rule in await uow.session.scalars(
-                select(AvailabilityRule).where(AvailabilityRule.agent_id == a.referent_ids[0])
-            ):
-                rule.valid_until = clock.now().date()
+        await end_hours(db, clock, a.referent_ids[0])
         with pytest.raises(Invalid) as refused:
-            await book_in_2(third)
+            await book_in(other, clock, a, third, cache)
         assert refused.value.code == "outside_availability"
         assert (cache.rules.hits, cache.rules.misses) == (1, 2)
     finally:
@@ -268,21 +260,9 @@ async def test_a_transaction_that_changed_hours_neither_reads_nor_fills_the_cach
     without touching the caches, and once it is rolled back the cached slots still hold."""
     a = await sc.build(db, clock, slug="aisne", referents=1)
     cache = SlotCache()
-    start = datetime(2026, 12, 7, 0, 0, tzinfo=UTC)
-
-    async def search_in(uow: UnitOfWork) -> list[datetime]:
-        _, found = await search.find_slots(
-            uow=uow,
-            now=clock.now(),
-            type_id=a.single_type_id,
-            window_start=start,
-            window_end=start + WEEK,
-            cache=cache,
-        )
-        return [slot.starts_at for slot in found]
 
     async with db.unit_of_work(clock=clock, write=False) as uow:
-        first = await search_in(uow)
+        first = await week_in(uow, clock, a, cache)
     assert first
 
     async def close_then_fail() -> None:
@@ -290,12 +270,12 @@ async def test_a_transaction_that_changed_hours_neither_reads_nor_fills_the_cach
             for rule in await uow.session.scalars(select(AvailabilityRule)):
                 rule.valid_until = clock.now().date()
             await uow.session.flush()
-            assert await search_in(uow) == []
+            assert await week_in(uow, clock, a, cache) == []
             raise RuntimeError("rolled back")
 
     with pytest.raises(RuntimeError):
         await close_then_fail()
     assert (cache.hits, cache.misses, cache.rules.hits, cache.rules.misses) == (0, 1, 0, 1)
     async with db.unit_of_work(clock=clock, write=False) as uow:
-        assert await search_in(uow) == first
+        assert await week_in(uow, clock, a, cache) == first
     assert (cache.hits, cache.misses) == (1, 1)
