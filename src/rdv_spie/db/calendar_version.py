@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from functools import cache
 from itertools import chain
 from typing import Any
 
@@ -46,6 +47,7 @@ from sqlalchemy import (
     Integer,
     ScalarSelect,
     Uuid,
+    bindparam,
     column,
     event,
     func,
@@ -282,32 +284,48 @@ def _bump(session: Session) -> None:
         return
     connection = session.connection()
     if touched.shape:
-        connection.execute(
-            update(_version).where(_version.c.id == 1).values(version=_version.c.version + 1)
+        connection.execute(_shape_bump())
+    structures = bool(touched.organisations or touched.agents)
+    if touched.territories or structures:
+        statement = _upsert(
+            connection.dialect.name, bool(touched.territories), structures, touched.rules
         )
-    if touched.territories or touched.organisations or touched.agents:
-        connection.execute(_upsert(connection.dialect.name, touched))
+        values = {
+            "territories": list(touched.territories),
+            "organisations": list(touched.organisations),
+            "agents": list(touched.agents),
+        }
+        connection.execute(statement, values)
 
 
-def _upsert(dialect: str, touched: _Touched) -> Any:
+@cache
+def _shape_bump() -> Any:
+    return update(_version).where(_version.c.id == 1).values(version=_version.c.version + 1)
+
+
+@cache
+def _upsert(dialect: str, territories: bool, structures: bool, rules: bool) -> Any:
+    """Built once per shape (every booking commits one): the territories named
+    (``territories``), and (``structures``) those of the ``organisations`` and of the
+    structures of the ``agents``, get their counter, and (``rules``) their rules counter,
+    moved; the values are bound at execution."""
     conditions = []
-    if touched.territories:
-        conditions.append(_territory.c.id.in_(touched.territories))
-    if touched.organisations or touched.agents:
+    if territories:
+        conditions.append(_territory.c.id.in_(bindparam("territories", expanding=True)))
+    if structures:
         organisations = or_(
-            _organisation.c.id.in_(touched.organisations),
+            _organisation.c.id.in_(bindparam("organisations", expanding=True)),
             _organisation.c.id.in_(
                 select(_membership.c.organisation_id).where(
-                    _membership.c.agent_id.in_(touched.agents)
+                    _membership.c.agent_id.in_(bindparam("agents", expanding=True))
                 )
             ),
         )
         conditions.append(
             _territory.c.id.in_(select(_organisation.c.territory_id).where(organisations))
         )
-    rules = int(touched.rules)
     rows = (
-        select(_territory.c.id, literal(1, BigInteger), literal(rules, BigInteger))
+        select(_territory.c.id, literal(1, BigInteger), literal(int(rules), BigInteger))
         .where(or_(*conditions))
         .order_by(_territory.c.id)
     )
