@@ -140,15 +140,7 @@ async def load(
         began = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - began
-    latencies.sort()
-    return Load(
-        rps=len(paths) / elapsed,
-        p50_ms=statistics.median(latencies) * 1000,
-        p95_ms=_p95(latencies) * 1000,
-        errors=sum(n for code, n in statuses.items() if code >= 400 and code != 409),
-        statuses=statuses,
-        latencies_ms=[x * 1000 for x in latencies],
-    )
+    return _figure([x * 1000 for x in latencies], statuses, elapsed)
 
 
 def _p95(ordered: list[float]) -> float:
@@ -648,16 +640,8 @@ async def paired(sides: list[tuple[Running, sc.Scenario, date]]) -> Paired:
 
 def _combined(loads: list[Load]) -> Load:
     """Loads run in turns as one: requests over the time they took, latencies pooled."""
-    done, elapsed, statuses = _totals(loads)
-    ordered = sorted(ms for x in loads for ms in x.latencies_ms)
-    return Load(
-        rps=done / elapsed,
-        p50_ms=statistics.median(ordered),
-        p95_ms=_p95(ordered),
-        errors=sum(x.errors for x in loads),
-        statuses=statuses,
-        latencies_ms=ordered,
-    )
+    _, elapsed, statuses = _totals(loads)
+    return _figure([ms for x in loads for ms in x.latencies_ms], statuses, elapsed)
 
 
 async def _in_turn(clients: list[httpx.AsyncClient], paths: list[list[str]]) -> tuple[Load, Load]:
@@ -672,14 +656,17 @@ async def _in_turn(clients: list[httpx.AsyncClient], paths: list[list[str]]) -> 
     return _figure(latencies[0], statuses[0]), _figure(latencies[1], statuses[1])
 
 
-def _figure(latencies_ms: list[float], statuses: dict[int, int]) -> Load:
-    """One at a time requests as one figure."""
+def _figure(
+    latencies_ms: list[float], statuses: dict[int, int], seconds: float | None = None
+) -> Load:
+    """Requests as one figure, over ``seconds`` (by default one at a time: the sum of their
+    latencies). An error is any answer of 400 or more but 409 (a slot just taken)."""
     ordered = sorted(latencies_ms)
     return Load(
-        rps=len(ordered) / (sum(ordered) / 1000),
+        rps=len(ordered) / (seconds if seconds is not None else sum(ordered) / 1000),
         p50_ms=statistics.median(ordered),
         p95_ms=_p95(ordered),
-        errors=sum(n for code, n in statuses.items() if code >= 400),
+        errors=sum(n for code, n in statuses.items() if code >= 400 and code != 409),
         statuses=statuses,
         latencies_ms=ordered,
     )

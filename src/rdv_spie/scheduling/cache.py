@@ -67,7 +67,7 @@ def _weight(entry: tuple[Any, ...]) -> int:
     return max(len(entry), 1)
 
 
-# An opening hour as a search loaded it: the agent, their seat, the rule (search.load_rules).
+# An opening hour as a search loaded it: the agent, their seat, the rule (search._load_rules).
 LoadedRule = tuple[Any, engine.AttendeeRole, engine.WeeklyRule]
 
 

@@ -82,9 +82,18 @@ async def load_type_keeping(
     """``load_type``, and (with a ``cache``) where ``load_context`` may keep and find the
     type's opening hours under the counters read with it."""
     appointment_type, territory, version = await _load_type_and_version(uow, type_id)
+    return appointment_type, territory, _keeping(uow, cache, version)
+
+
+def _keeping(
+    uow: UnitOfWork, cache: SlotCache | None, version: tuple[int, int, int] | None
+) -> KeptRules | None:
+    """Where results computed under ``version`` may be kept and found: nowhere without a
+    cache, without the counters, or once this transaction has changed the calendars (its
+    own changes are not in the counters until it commits)."""
     if cache is None or version is None or calendar_version.changed_here(uow.session.sync_session):
-        return appointment_type, territory, None
-    return appointment_type, territory, KeptRules(cache.rules, version)
+        return None
+    return KeptRules(cache.rules, version)
 
 
 @cache
@@ -148,13 +157,13 @@ async def load_context(
     loaded: tuple[AppointmentType, Territory] | None = None,
     organisation_ids: frozenset[uuid.UUID] | None = None,
     covering: datetime | None = None,
-    rule_cache: KeptRules | None = None,
+    kept: KeptRules | None = None,
 ) -> SearchContext:
     """Load rules, absences, appointments and holidays around a window (``loaded``: the type
     and territory when the caller already has them; ``organisation_ids``: only the hours
     opened for these structures; ``covering``: only the rules that hold a slot starting
-    then, for a booking; ``rule_cache``: where the rules loaded for these counters are kept,
-    with the counters read in this transaction)."""
+    then, for a booking; ``kept``: where the rules loaded under the counters read in this
+    transaction are kept)."""
     appointment_type, territory = loaded or await load_type(uow, type_id)
     tz = localtime.zone(territory.timezone)
     spec = spec_for(appointment_type, grid_minutes=grid_minutes, place_ids=place_ids)
@@ -174,18 +183,18 @@ async def load_context(
         values["weekday_bit"] = 1 << local.weekday()
         values["from_time"] = local.time()
         values["to_time"] = (covering + spec.duration).astimezone(tz).time()
-    loaded_rules: Sequence[LoadedRule] | None = None
-    if rule_cache is None:
+    loaded_rules: Sequence[LoadedRule] | None
+    if kept is None:
         rule_query = queries.rules(uow.is_postgres, places, covering is not None)
         loaded_rules = await _load_rules(uow, rule_query, values)
         covers = None  # the query kept only the rules that hold the slot
     else:  # the hours depend on the shared counter and the territory's rules counter only
-        shape, _, rules_version = rule_cache.version
+        shape, _, rules_version = kept.version
         key = (type_id, territory.id, spec.place_ids, first_day, last_day, shape, rules_version)
-        loaded_rules = rule_cache.cache.get(key)
+        loaded_rules = kept.cache.get(key)
         if loaded_rules is None:
             rule_query = queries.rules(uow.is_postgres, places)
-            loaded_rules = rule_cache.cache.put(key, await _load_rules(uow, rule_query, values))
+            loaded_rules = kept.cache.put(key, await _load_rules(uow, rule_query, values))
         covers = None if covering is None else _covering(values)
 
     rules: dict[tuple[uuid.UUID, engine.AttendeeRole], set[engine.WeeklyRule]] = defaultdict(set)
@@ -351,10 +360,9 @@ async def find_slots(
     appointment_type, territory, version = await _load_type_and_version(uow, type_id)
     if visible is not None:
         visible(territory)
-    if version is None:  # the counter row is missing: never trust a cached entry
+    kept = _keeping(uow, cache, version)
+    if kept is None:  # no counters, or this transaction's own changes are not in them yet
         cache = None
-    elif calendar_version.changed_here(uow.session.sync_session):
-        cache = None  # this transaction's own changes are not in the counters yet
     key = (type_id, place_ids, organisation_ids, window_start, window_end, grid_minutes, version)
     found = cache.get(key) if cache is not None else None
     if found is None:
@@ -367,9 +375,7 @@ async def find_slots(
             grid_minutes=grid_minutes,
             loaded=(appointment_type, territory),
             organisation_ids=organisation_ids,
-            rule_cache=None
-            if cache is None or version is None
-            else KeptRules(cache.rules, version),
+            kept=kept,
         )
         timeless = replace(
             context.spec,

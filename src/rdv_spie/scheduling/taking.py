@@ -68,26 +68,23 @@ async def take_slot(
         raise Invalid("starts_at is in the past", field="starts_at", code="in_the_past")
     window_end = starts_at + _TINY
 
-    async def look() -> search.SearchContext:
-        return await search.load_context(
-            uow=uow,
-            type_id=loaded[0].id,
-            loaded=loaded,
-            window_start=starts_at,
-            window_end=window_end,
-            place_ids=frozenset({place_id}),
-            ignore_appointment_id=ignore_appointment_id,
-            grid_minutes=grid_minutes,
-            organisation_ids=among,
-            covering=starts_at,
-            rule_cache=kept,
-        )
-
     def first_slot(context: search.SearchContext) -> engine.Slot | None:
         found = search.compute(context, now=now, window_start=starts_at, window_end=window_end)
         return found[0] if found else None
 
-    context = await look()
+    context = await search.load_context(
+        uow=uow,
+        type_id=loaded[0].id,
+        loaded=loaded,
+        window_start=starts_at,
+        window_end=window_end,
+        place_ids=frozenset({place_id}),
+        ignore_appointment_id=ignore_appointment_id,
+        grid_minutes=grid_minutes,
+        organisation_ids=among,
+        covering=starts_at,
+        kept=kept,
+    )
     first = first_slot(context)
     if first is None:
         if not context.calendars:
