@@ -21,6 +21,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.util.concurrency import await_only, in_greenlet
 
+from rdv_spie.db import sqlite_driver
 from rdv_spie.settings import Settings
 
 WRITE_OPTION = "rdv_write"
@@ -36,6 +37,8 @@ def create_engine(settings: Settings) -> AsyncEngine:
         engine = create_async_engine(
             url,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            # Statements that cannot wait run on the loop's thread (sqlite_driver.py).
+            module=sqlite_driver.dbapi(),
             pool_pre_ping=False,
             hide_parameters=True,
         )

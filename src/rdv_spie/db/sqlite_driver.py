@@ -1,0 +1,197 @@
+"""SQLite through aiosqlite, sending to the driver's thread only what may wait.
+
+aiosqlite runs each connection's calls on a thread of its own, and SQLAlchemy's adapter makes
+four trips there for a SELECT (open a cursor, execute, fetch, close). Each trip hands the GIL
+to that thread and back through the event loop. With 8 requests in flight the statements
+themselves took 35 us but waited about 1.6 ms each for the GIL, and a slot search answered
+from the cache made 13 trips.
+
+Here a statement runs whole (open a cursor, execute, fetch every row, close), and it runs on
+the event loop's own thread when it cannot wait for another connection:
+
+- plain ``BEGIN`` and ``SELECT``: in WAL mode readers never wait for a writer;
+- every statement and ``ROLLBACK`` while this connection holds the write lock, taken by
+  ``BEGIN IMMEDIATE`` (engine.py): nobody else can hold it.
+
+What may wait goes to the driver's thread, in one trip, so the loop keeps serving meanwhile:
+connecting, ``BEGIN IMMEDIATE`` (another process's writer holds the lock; the busy timeout
+waits for it), ``COMMIT`` (a checkpoint may copy the WAL back and sync), and any other
+statement outside a write transaction (a write there takes the lock lazily). Server-side
+cursors (``stream``) go through SQLAlchemy's adapter unchanged.
+
+``aiosqlite.Connection._execute`` (queue a function for the thread) is private to aiosqlite,
+as is the queue SQLAlchemy's own adapter uses; pyproject pins the versions checked.
+"""
+
+from __future__ import annotations
+
+import collections
+import sqlite3
+from collections.abc import Sequence
+from typing import Any, cast
+
+import aiosqlite
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+    AsyncAdapt_aiosqlite_dbapi,
+)
+from sqlalchemy.util import EMPTY_DICT
+from sqlalchemy.util.concurrency import await_
+
+# What a statement leaves behind: description, rows (None without a description), rowcount,
+# lastrowid.
+_Outcome = tuple[Any, list[Any] | None, int, int | None]
+
+
+def _run(driver: aiosqlite.Connection, operation: str, parameters: Any) -> _Outcome:
+    """The whole statement, in whichever thread calls it."""
+    cursor = driver._conn.cursor()
+    try:
+        if parameters is None:
+            cursor.execute(operation)
+        else:
+            cursor.execute(operation, parameters)
+        description = cursor.description
+        rows = cursor.fetchall() if description else None
+        return description, rows, cursor.rowcount, cursor.lastrowid
+    finally:
+        cursor.close()
+
+
+def _run_many(driver: aiosqlite.Connection, operation: str, seq: Sequence[Any]) -> _Outcome:
+    """One statement for each set of parameters, in whichever thread calls it."""
+    cursor = driver._conn.cursor()
+    try:
+        cursor.executemany(operation, seq)
+        return None, None, cursor.rowcount, cursor.lastrowid
+    finally:
+        cursor.close()
+
+
+async def _in_thread(driver: aiosqlite.Connection, run: Any, *args: Any) -> _Outcome:
+    """``run(driver, *args)`` in the driver's thread (aiosqlite's queue), awaited."""
+    outcome: _Outcome = await driver._execute(run, driver, *args)  # type: ignore[no-untyped-call]
+    return outcome
+
+
+def _cannot_wait(operation: str) -> bool:
+    """A statement that waits for no other connection outside a write transaction."""
+    head = operation.lstrip()[:16].upper()
+    return head.startswith("SELECT") or head.rstrip(" ;") == "BEGIN"
+
+
+class WholeStatementCursor(AsyncAdapt_aiosqlite_cursor):
+    """A client-side cursor holding the outcome of its last statement, run whole."""
+
+    __slots__ = (
+        "_arraysize",
+        "_driver",
+        "_outcome_description",
+        "_outcome_lastrowid",
+        "_outcome_rowcount",
+        "_owner",
+    )
+
+    def __init__(self, adapt_connection: WholeStatementConnection) -> None:
+        # No driver cursor is opened here: each statement opens and closes its own.
+        self._adapt_connection = adapt_connection
+        self._connection = adapt_connection._connection
+        self._owner = adapt_connection
+        self._driver = adapt_connection.driver
+        self._cursor = None  # type: ignore[assignment]
+        self._soft_closed_memoized = EMPTY_DICT
+        self._rows = collections.deque()
+        self._arraysize = 1
+        self._outcome_description: Any = None
+        self._outcome_rowcount = -1
+        self._outcome_lastrowid: int | None = None
+
+    @property
+    def description(self) -> Any:
+        return self._outcome_description
+
+    @property
+    def rowcount(self) -> int:
+        return self._outcome_rowcount
+
+    @property
+    def lastrowid(self) -> int:
+        return self._outcome_lastrowid  # type: ignore[return-value]
+
+    @property
+    def arraysize(self) -> int:
+        return self._arraysize
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        self._arraysize = value
+
+    def _keep(self, outcome: _Outcome) -> None:
+        self._outcome_description, rows, self._outcome_rowcount, self._outcome_lastrowid = outcome
+        self._rows = collections.deque(rows or ())
+
+    async def _execute_async(self, operation: Any, parameters: Any) -> Any:
+        owner, driver = self._owner, self._driver
+        async with owner._execute_mutex:
+            if owner.holds_write_lock or _cannot_wait(operation):
+                self._keep(_run(driver, operation, parameters))
+                return
+            self._keep(await _in_thread(driver, _run, operation, parameters))
+            if operation.strip().upper() == "BEGIN IMMEDIATE":
+                owner.holds_write_lock = True
+
+    async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:
+        owner, driver = self._owner, self._driver
+        async with owner._execute_mutex:
+            if owner.holds_write_lock:
+                self._keep(_run_many(driver, operation, seq_of_parameters))
+                return
+            self._keep(await _in_thread(driver, _run_many, operation, seq_of_parameters))
+
+    async def _async_soft_close(self) -> None:
+        """Nothing to close: the driver's cursor closed with its statement."""
+
+    def close(self) -> None:
+        self._rows.clear()
+
+
+class WholeStatementConnection(AsyncAdapt_aiosqlite_connection):
+    __slots__ = ("driver", "holds_write_lock")
+    _cursor_cls = WholeStatementCursor  # type: ignore[assignment]
+
+    def __init__(self, dbapi: Any, connection: aiosqlite.Connection) -> None:
+        super().__init__(dbapi, cast(Any, connection))
+        self.driver = connection
+        self.holds_write_lock = False  # between a BEGIN IMMEDIATE and its COMMIT or ROLLBACK
+
+    def rollback(self) -> None:
+        """On the loop's thread: a rollback never waits for another connection."""
+        self.holds_write_lock = False
+        if self._connection._connection:
+            try:
+                self._connection._conn.rollback()
+            except Exception as error:
+                self._handle_exception(error)
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self.holds_write_lock = False
+
+
+class WholeStatementDbapi(AsyncAdapt_aiosqlite_dbapi):
+    """The DB-API module SQLAlchemy's aiosqlite dialect is given (``create_engine(module=)``)."""
+
+    def connect(self, *arg: Any, **kw: Any) -> WholeStatementConnection:
+        # The connection is opened in the driver's thread and used from the loop's as well,
+        # one statement at a time (the adapter's mutex; SQLite is built serialized).
+        kw["check_same_thread"] = False
+        connection = self.aiosqlite.connect(*arg, **kw)
+        connection._thread.daemon = True
+        return WholeStatementConnection(self, await_(connection))
+
+
+def dbapi() -> WholeStatementDbapi:
+    return WholeStatementDbapi(aiosqlite, sqlite3)
