@@ -9,15 +9,19 @@ from the cache made 13 trips.
 Here a statement runs whole (open a cursor, execute, fetch every row, close), and it runs on
 the event loop's own thread when it cannot wait for another connection:
 
-- plain ``BEGIN`` and ``SELECT``: in WAL mode readers never wait for a writer;
-- every statement and ``ROLLBACK`` while this connection holds the write lock, taken by
-  ``BEGIN IMMEDIATE`` (engine.py): nobody else can hold it.
+- plain ``BEGIN``, ``SELECT``, and the ``COMMIT`` of a transaction that only read: in WAL
+  mode readers never wait for a writer;
+- every statement while this connection holds the write lock, taken by ``BEGIN IMMEDIATE``
+  (engine.py): nobody else can hold it;
+- ``ROLLBACK``, which waits for nobody.
 
 What may wait goes to the driver's thread, in one trip, so the loop keeps serving meanwhile:
 connecting, ``BEGIN IMMEDIATE`` (another process's writer holds the lock; the busy timeout
-waits for it), ``COMMIT`` (a checkpoint may copy the WAL back and sync), and any other
-statement outside a write transaction (a write there takes the lock lazily). Server-side
-cursors (``stream``) go through SQLAlchemy's adapter unchanged.
+waits for it), the ``COMMIT`` of a transaction that wrote (a checkpoint may copy the WAL back
+and sync), and any other statement outside a write transaction (a write there takes the lock
+lazily). A slot search answered from the cache no longer leaves the loop's thread; a booking
+goes to the driver's thread twice (its BEGIN IMMEDIATE and its COMMIT). Server-side cursors
+(``stream``) go through SQLAlchemy's adapter unchanged.
 
 ``aiosqlite.Connection._execute`` (queue a function for the thread) is private to aiosqlite,
 as is the queue SQLAlchemy's own adapter uses; pyproject pins the versions checked.
@@ -75,8 +79,8 @@ async def _in_thread(driver: aiosqlite.Connection, run: Any, *args: Any) -> _Out
     return outcome
 
 
-def _cannot_wait(operation: str) -> bool:
-    """A statement that waits for no other connection outside a write transaction."""
+def _only_reads(operation: str) -> bool:
+    """A statement that waits for no other connection, even outside a write transaction."""
     head = operation.lstrip()[:16].upper()
     return head.startswith("SELECT") or head.rstrip(" ;") == "BEGIN"
 
@@ -133,8 +137,10 @@ class WholeStatementCursor(AsyncAdapt_aiosqlite_cursor):
 
     async def _execute_async(self, operation: Any, parameters: Any) -> Any:
         owner, driver = self._owner, self._driver
+        reads = _only_reads(operation)
         async with owner._execute_mutex:
-            if owner.holds_write_lock or _cannot_wait(operation):
+            owner.wrote |= not reads
+            if owner.holds_write_lock or reads:
                 self._keep(_run(driver, operation, parameters))
                 return
             self._keep(await _in_thread(driver, _run, operation, parameters))
@@ -144,6 +150,7 @@ class WholeStatementCursor(AsyncAdapt_aiosqlite_cursor):
     async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:
         owner, driver = self._owner, self._driver
         async with owner._execute_mutex:
+            owner.wrote = True
             if owner.holds_write_lock:
                 self._keep(_run_many(driver, operation, seq_of_parameters))
                 return
@@ -157,28 +164,38 @@ class WholeStatementCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class WholeStatementConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ("driver", "holds_write_lock")
+    __slots__ = ("driver", "holds_write_lock", "wrote")
     _cursor_cls = WholeStatementCursor  # type: ignore[assignment]
 
     def __init__(self, dbapi: Any, connection: aiosqlite.Connection) -> None:
         super().__init__(dbapi, cast(Any, connection))
         self.driver = connection
-        self.holds_write_lock = False  # between a BEGIN IMMEDIATE and its COMMIT or ROLLBACK
+        # Both until the next COMMIT or ROLLBACK: since a BEGIN IMMEDIATE; since a statement
+        # other than a read.
+        self.holds_write_lock = False
+        self.wrote = False
+
+    def _on_loop(self, end: str) -> None:
+        if self.driver._connection is None:  # closed
+            return
+        try:
+            getattr(self.driver._conn, end)()
+        except Exception as error:  # SQLAlchemy translates it
+            self._handle_exception(error)
 
     def rollback(self) -> None:
         """On the loop's thread: a rollback never waits for another connection."""
-        self.holds_write_lock = False
-        if self._connection._connection:
-            try:
-                self._connection._conn.rollback()
-            except Exception as error:
-                self._handle_exception(error)
+        self.holds_write_lock = self.wrote = False
+        self._on_loop("rollback")
 
     def commit(self) -> None:
-        try:
+        """After a write, in the driver's thread (a checkpoint may follow); ending a read
+        waits for nothing and runs on the loop's thread."""
+        wrote, self.holds_write_lock, self.wrote = self.wrote, False, False
+        if wrote:
             super().commit()
-        finally:
-            self.holds_write_lock = False
+        else:
+            self._on_loop("commit")
 
 
 class WholeStatementDbapi(AsyncAdapt_aiosqlite_dbapi):
