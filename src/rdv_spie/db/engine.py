@@ -103,6 +103,9 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
+        # Only where readers never wait for a writer may statements run on the loop's thread
+        # (sqlite_driver.py); a database that refuses WAL (":memory:") stays off it.
+        dbapi_connection.wal = str(cursor.fetchone()[0]).lower() == "wal"
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")

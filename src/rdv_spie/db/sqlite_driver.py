@@ -6,11 +6,13 @@ to that thread and back through the event loop. With 8 requests in flight the st
 themselves took 35 us but waited about 1.6 ms each for the GIL, and a slot search answered
 from the cache made 13 trips.
 
-Here a statement runs whole (open a cursor, execute, fetch every row, close), and it runs on
-the event loop's own thread when it cannot wait for another connection:
+Here a statement runs whole (open a cursor, execute, fetch every row, close), and, in WAL
+mode (engine.py checks it on connecting), on the event loop's own thread when it does not
+wait for another connection:
 
-- plain ``BEGIN``, ``SELECT``, and the ``COMMIT`` of a transaction that only read: in WAL
-  mode readers never wait for a writer;
+- plain ``BEGIN``, ``SELECT``, and the ``COMMIT`` of a transaction that only read: readers
+  do not wait for a writer. (Two rare exceptions: another process recovering the WAL index
+  after a crash, and readers retrying for a read slot; both last moments.);
 - every statement while this connection holds the write lock, taken by ``BEGIN IMMEDIATE``
   (engine.py): nobody else can hold it;
 - ``ROLLBACK``, which waits for nobody.
@@ -21,7 +23,15 @@ waits for it), the ``COMMIT`` of a transaction that wrote (a checkpoint may copy
 and sync), and any other statement outside a write transaction (a write there takes the lock
 lazily). A slot search answered from the cache no longer leaves the loop's thread; a booking
 goes to the driver's thread twice (its BEGIN IMMEDIATE and its COMMIT). Server-side cursors
-(``stream``) go through SQLAlchemy's adapter unchanged.
+(``stream``) go to the driver's thread as in SQLAlchemy's adapter.
+
+"Does not wait" is not "is short": a long statement on the loop holds every request of the
+process for its duration (a 2,000-row insert: about 10 ms). That is the price on the
+embedded database; PostgreSQL is the production one.
+
+If a task is cancelled while its statement runs in the driver's thread, SQLAlchemy
+invalidates the connection (it treats cancellation as an exit), so the loop's thread never
+uses it while the driver's thread still does.
 
 ``aiosqlite.Connection._execute`` (queue a function for the thread) is private to aiosqlite,
 as is the queue SQLAlchemy's own adapter uses; pyproject pins the versions checked.
@@ -39,6 +49,7 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_connection,
     AsyncAdapt_aiosqlite_cursor,
     AsyncAdapt_aiosqlite_dbapi,
+    AsyncAdapt_aiosqlite_ss_cursor,
 )
 from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_
@@ -46,6 +57,7 @@ from sqlalchemy.util.concurrency import await_
 # What a statement leaves behind: description, rows (None without a description), rowcount,
 # lastrowid.
 _Outcome = tuple[Any, list[Any] | None, int, int | None]
+_NOTHING: _Outcome = (None, None, -1, None)
 
 
 def _run(driver: aiosqlite.Connection, operation: str, parameters: Any) -> _Outcome:
@@ -136,25 +148,25 @@ class WholeStatementCursor(AsyncAdapt_aiosqlite_cursor):
         self._rows = collections.deque(rows or ())
 
     async def _execute_async(self, operation: Any, parameters: Any) -> Any:
-        owner, driver = self._owner, self._driver
-        reads = _only_reads(operation)
-        async with owner._execute_mutex:
-            owner.wrote |= not reads
-            if owner.holds_write_lock or reads:
-                self._keep(_run(driver, operation, parameters))
-                return
-            self._keep(await _in_thread(driver, _run, operation, parameters))
-            if operation.strip().upper() == "BEGIN IMMEDIATE":
-                owner.holds_write_lock = True
+        await self._statement(_run, operation, parameters, reads=_only_reads(operation))
 
     async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:
+        await self._statement(_run_many, operation, seq_of_parameters, reads=False)
+
+    async def _statement(self, run: Any, operation: str, parameters: Any, *, reads: bool) -> None:
         owner, driver = self._owner, self._driver
+        self._keep(_NOTHING)  # a failed statement leaves no outcome of the one before
         async with owner._execute_mutex:
-            owner.wrote = True
-            if owner.holds_write_lock:
-                self._keep(_run_many(driver, operation, seq_of_parameters))
-                return
-            self._keep(await _in_thread(driver, _run_many, operation, seq_of_parameters))
+            owner.wrote |= not reads
+            try:
+                if owner.wal and (reads or owner.holds_write_lock):
+                    self._keep(run(driver, operation, parameters))
+                    return
+                self._keep(await _in_thread(driver, run, operation, parameters))
+                if operation.strip().upper() == "BEGIN IMMEDIATE":
+                    owner.holds_write_lock = True
+            finally:
+                owner.settle()
 
     async def _async_soft_close(self) -> None:
         """Nothing to close: the driver's cursor closed with its statement."""
@@ -163,17 +175,45 @@ class WholeStatementCursor(AsyncAdapt_aiosqlite_cursor):
         self._rows.clear()
 
 
+class StreamingCursor(AsyncAdapt_aiosqlite_ss_cursor):
+    """SQLAlchemy's server-side cursor (``stream``), in the driver's thread as before; a
+    statement other than a read marks the transaction as having written, so its COMMIT
+    goes to the driver's thread too."""
+
+    __slots__ = ()
+
+    async def _execute_async(self, operation: Any, parameters: Any) -> Any:
+        owner = cast(WholeStatementConnection, self._adapt_connection)
+        owner.wrote |= not _only_reads(operation)
+        try:
+            return await super()._execute_async(operation, parameters)
+        finally:
+            owner.settle()
+
+
 class WholeStatementConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ("driver", "holds_write_lock", "wrote")
+    __slots__ = ("driver", "holds_write_lock", "wal", "wrote")
     _cursor_cls = WholeStatementCursor  # type: ignore[assignment]
+    _ss_cursor_cls = StreamingCursor
 
     def __init__(self, dbapi: Any, connection: aiosqlite.Connection) -> None:
         super().__init__(dbapi, cast(Any, connection))
         self.driver = connection
-        # Both until the next COMMIT or ROLLBACK: since a BEGIN IMMEDIATE; since a statement
+        # Whether readers never wait for a writer (journal_mode=WAL, engine.py checks it on
+        # connecting): until then, and without it, everything goes to the driver's thread.
+        self.wal = False
+        # While a transaction is open (settle): since its BEGIN IMMEDIATE; since a statement
         # other than a read.
         self.holds_write_lock = False
         self.wrote = False
+
+    def settle(self) -> None:
+        """Forget the transaction's state once none is open: SQLite may have ended it itself
+        (INSERT OR ROLLBACK, RAISE(ROLLBACK), a full disk), and after a statement outside a
+        transaction there was none."""
+        connection = self.driver._connection
+        if connection is None or not connection.in_transaction:
+            self.holds_write_lock = self.wrote = False
 
     def _on_loop(self, end: str) -> None:
         if self.driver._connection is None:  # closed
@@ -184,15 +224,18 @@ class WholeStatementConnection(AsyncAdapt_aiosqlite_connection):
             self._handle_exception(error)
 
     def rollback(self) -> None:
-        """On the loop's thread: a rollback never waits for another connection."""
+        """On the loop's thread in WAL mode: a rollback waits for no other connection."""
         self.holds_write_lock = self.wrote = False
-        self._on_loop("rollback")
+        if self.wal:
+            self._on_loop("rollback")
+        else:
+            super().rollback()
 
     def commit(self) -> None:
         """After a write, in the driver's thread (a checkpoint may follow); ending a read
-        waits for nothing and runs on the loop's thread."""
+        in WAL mode waits for nothing and runs on the loop's thread."""
         wrote, self.holds_write_lock, self.wrote = self.wrote, False, False
-        if wrote:
+        if wrote or not self.wal:
             super().commit()
         else:
             self._on_loop("commit")

@@ -10,13 +10,16 @@ import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import aiosqlite
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rdv_spie.clock import FrozenClock
+from rdv_spie.db import sqlite_driver
 from rdv_spie.db.engine import create_engine
 from rdv_spie.db.uow import Database
 from rdv_spie.settings import Settings
@@ -135,3 +138,73 @@ async def test_errors_are_sqlalchemys_and_a_failed_writer_leaves_nothing(db: Dat
     async with db.unit_of_work(clock=_clock()) as uow:  # the connection serves again
         await uow.session.execute(text("INSERT INTO tally (n, label) VALUES (5, 'five')"))
     assert await _labels(db) == ["one", "two", "five"]
+
+
+@pytest.fixture
+def trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The calls sent to a driver's thread, by name."""
+    sent: list[str] = []
+    original = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        sent.append(args[1] if fn in (sqlite_driver._run, sqlite_driver._run_many) else fn.__name__)
+        return await original(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    return sent
+
+
+async def test_a_read_stays_on_the_loop_and_a_write_leaves_it_twice(
+    db: Database, trips: list[str]
+) -> None:
+    assert await _labels(db) == ["one", "two"]  # the pool's connection is open now
+    trips.clear()
+    assert await _labels(db) == ["one", "two"]
+    assert trips == []
+    async with db.unit_of_work(clock=_clock()) as uow:
+        await uow.session.execute(text("INSERT INTO tally (n, label) VALUES (3, 'three')"))
+        await uow.session.execute(text("SELECT count(*) FROM tally"))
+    assert trips == ["BEGIN IMMEDIATE", "commit"]
+
+
+async def test_without_wal_everything_goes_to_the_drivers_thread(trips: list[str]) -> None:
+    engine = create_engine(Settings(database_url="sqlite+aiosqlite:///:memory:"))
+    try:
+        async with engine.connect() as conn:
+            trips.clear()
+            assert (await conn.execute(text("SELECT 1"))).scalar_one() == 1
+            await conn.commit()
+        assert "SELECT 1" in trips and "commit" in trips
+    finally:
+        await engine.dispose()
+
+
+async def test_a_savepoint_under_the_write_lock_rolls_back_alone(db: Database) -> None:
+    async with db.unit_of_work(clock=_clock()) as uow:
+        session = uow.session
+        await session.execute(text("INSERT INTO tally (n, label) VALUES (3, 'three')"))
+
+        async def inner() -> None:
+            async with session.begin_nested():
+                await session.execute(text("INSERT INTO tally (n, label) VALUES (4, 'x')"))
+                await session.execute(text("INSERT INTO tally (n, label) VALUES (1, 'x')"))
+
+        with pytest.raises(IntegrityError):
+            await inner()
+        await uow.session.execute(text("INSERT INTO tally (n, label) VALUES (5, 'five')"))
+    assert await _labels(db) == ["one", "two", "three", "five"]
+
+
+async def test_a_transaction_sqlite_ends_itself_is_forgotten(engine: AsyncEngine) -> None:
+    def scenario(sync_conn: Any) -> tuple[bool, bool]:
+        adapted = sync_conn.connection.dbapi_connection
+        cursor = adapted.cursor()
+        cursor.execute("BEGIN IMMEDIATE")
+        held = adapted.holds_write_lock
+        with pytest.raises(sqlite3.IntegrityError):  # SQLite rolls the transaction back
+            cursor.execute("INSERT OR ROLLBACK INTO tally (n, label) VALUES (1, 'again')")
+        return held, adapted.holds_write_lock or adapted.wrote
+
+    async with engine.connect() as conn:
+        held, still = await conn.run_sync(scenario)
+    assert held and not still  # the next statement that may wait goes to the driver's thread
