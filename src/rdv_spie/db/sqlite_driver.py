@@ -3,8 +3,8 @@
 aiosqlite runs each connection's calls on a thread of its own, and SQLAlchemy's adapter makes
 four trips there for a SELECT (open a cursor, execute, fetch, close). Each trip hands the GIL
 to that thread and back through the event loop. With 8 requests in flight the statements
-themselves took 35 us but waited about 1.6 ms each for the GIL, and a slot search answered
-from the cache made 13 trips.
+themselves took 35 us alone but waited about 1.6 ms each for the GIL (timed in the driver's
+thread), and a slot search answered from the cache made 13 trips.
 
 Here a statement runs whole (open a cursor, execute, fetch every row, close), and, in WAL
 mode (engine.py checks it on connecting), on the event loop's own thread when it does not
@@ -26,8 +26,8 @@ goes to the driver's thread twice (its BEGIN IMMEDIATE and its COMMIT). Server-s
 (``stream``) go to the driver's thread as in SQLAlchemy's adapter.
 
 "Does not wait" is not "is short": a long statement on the loop holds every request of the
-process for its duration (a 2,000-row insert: about 10 ms). That is the price on the
-embedded database; PostgreSQL is the production one.
+process for its duration (a 2,000-row insert: about 10 ms, measured in review). That is the
+price on the embedded database; PostgreSQL is the production one.
 
 If a task is cancelled while its statement runs in the driver's thread, SQLAlchemy
 invalidates the connection (it treats cancellation as an exit), so the loop's thread never
@@ -91,30 +91,25 @@ async def _in_thread(driver: aiosqlite.Connection, run: Any, *args: Any) -> _Out
     return outcome
 
 
-def _only_reads(operation: str) -> bool:
+def _head(operation: str) -> str:
+    """The statement's first words, enough to tell a read and a BEGIN IMMEDIATE."""
+    return operation.lstrip()[:16].upper().rstrip(" ;")
+
+
+def _only_reads(head: str) -> bool:
     """A statement that waits for no other connection, even outside a write transaction."""
-    head = operation.lstrip()[:16].upper()
-    return head.startswith("SELECT") or head.rstrip(" ;") == "BEGIN"
+    return head.startswith("SELECT") or head == "BEGIN"
 
 
 class WholeStatementCursor(AsyncAdapt_aiosqlite_cursor):
     """A client-side cursor holding the outcome of its last statement, run whole."""
 
-    __slots__ = (
-        "_arraysize",
-        "_driver",
-        "_outcome_description",
-        "_outcome_lastrowid",
-        "_outcome_rowcount",
-        "_owner",
-    )
+    __slots__ = ("_arraysize", "_outcome_description", "_outcome_lastrowid", "_outcome_rowcount")
 
     def __init__(self, adapt_connection: WholeStatementConnection) -> None:
         # No driver cursor is opened here: each statement opens and closes its own.
         self._adapt_connection = adapt_connection
         self._connection = adapt_connection._connection
-        self._owner = adapt_connection
-        self._driver = adapt_connection.driver
         self._cursor = None  # type: ignore[assignment]
         self._soft_closed_memoized = EMPTY_DICT
         self._rows = collections.deque()
@@ -148,13 +143,14 @@ class WholeStatementCursor(AsyncAdapt_aiosqlite_cursor):
         self._rows = collections.deque(rows or ())
 
     async def _execute_async(self, operation: Any, parameters: Any) -> Any:
-        await self._statement(_run, operation, parameters, reads=_only_reads(operation))
+        await self._statement(_run, operation, parameters, _head(operation))
 
     async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:
-        await self._statement(_run_many, operation, seq_of_parameters, reads=False)
+        await self._statement(_run_many, operation, seq_of_parameters, head="")
 
-    async def _statement(self, run: Any, operation: str, parameters: Any, *, reads: bool) -> None:
-        owner, driver = self._owner, self._driver
+    async def _statement(self, run: Any, operation: str, parameters: Any, head: str) -> None:
+        owner = cast(WholeStatementConnection, self._adapt_connection)
+        driver, reads = owner.driver, _only_reads(head)
         self._keep(_NOTHING)  # a failed statement leaves no outcome of the one before
         async with owner._execute_mutex:
             owner.wrote |= not reads
@@ -163,8 +159,7 @@ class WholeStatementCursor(AsyncAdapt_aiosqlite_cursor):
                     self._keep(run(driver, operation, parameters))
                     return
                 self._keep(await _in_thread(driver, run, operation, parameters))
-                if operation.strip().upper() == "BEGIN IMMEDIATE":
-                    owner.holds_write_lock = True
+                owner.holds_write_lock |= head == "BEGIN IMMEDIATE"
             finally:
                 owner.settle()
 
@@ -184,7 +179,7 @@ class StreamingCursor(AsyncAdapt_aiosqlite_ss_cursor):
 
     async def _execute_async(self, operation: Any, parameters: Any) -> Any:
         owner = cast(WholeStatementConnection, self._adapt_connection)
-        owner.wrote |= not _only_reads(operation)
+        owner.wrote |= not _only_reads(_head(operation))
         try:
             return await super()._execute_async(operation, parameters)
         finally:
